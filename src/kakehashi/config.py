@@ -1,0 +1,47 @@
+"""Settings read from the environment, each documented where it is declared."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+WAREHOUSE_ENV = "KAKEHASHI_WAREHOUSE"
+"""Environment variable naming the warehouse directory (``--warehouse`` wins)."""
+
+DEFAULT_WAREHOUSE = Path("kakehashi-warehouse")
+"""Warehouse directory used when neither ``--warehouse`` nor the variable is set."""
+
+ENGINE_ENV = "KAKEHASHI_ENGINE"
+"""Environment variable choosing the engine: ``duckdb`` (default) or ``spark``."""
+
+SPARK_MASTER_ENV = "KAKEHASHI_SPARK_MASTER"
+"""Spark master URL for ``engine="spark"``; default ``local[2]``."""
+
+CACHE_ENV = "KAKEHASHI_CACHE"
+"""Directory for downloaded raw files; default ``~/.cache/kakehashi``."""
+
+COMTRADE_KEY_ENV = "COMTRADE_API_KEY"
+"""Subscription key for the UN Comtrade+ API."""
+
+
+def warehouse_path(option: str | Path | None = None) -> Path:
+    """Resolve the warehouse directory: option, then environment, then default."""
+    if option:
+        return Path(option)
+    env = os.environ.get(WAREHOUSE_ENV)
+    if env:
+        return Path(env)
+    return DEFAULT_WAREHOUSE
+
+
+def default_engine() -> str:
+    """Engine named by ``KAKEHASHI_ENGINE``, or ``duckdb``."""
+    return os.environ.get(ENGINE_ENV, "duckdb")
+
+
+def cache_dir() -> Path:
+    """Directory for downloads (created on demand by the downloader)."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env)
+    return Path.home() / ".cache" / "kakehashi"

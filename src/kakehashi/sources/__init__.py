@@ -1,0 +1,1 @@
+"""Publishers' raw formats: one module per publisher, each with download and parse."""

@@ -1,0 +1,48 @@
+"""Shared fixtures.
+
+Real public data live in ``shared/data`` beside the repository (or where
+``KAKEHASHI_SHARED_DATA`` points); tests that need them skip with a clear
+reason when the folder is absent. They are never copied into the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _shared_data_dir() -> Path:
+    env = os.environ.get("KAKEHASHI_SHARED_DATA")
+    return Path(env) if env else REPO.parent / "shared" / "data"
+
+
+SHARED_DATA = _shared_data_dir()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The folder of real publisher files; skips the test when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(
+            f"real reference data not found at {SHARED_DATA} "
+            "(set KAKEHASHI_SHARED_DATA to the shared/data folder to run this test)"
+        )
+    return SHARED_DATA
+
+
+def _java_available() -> bool:
+    return shutil.which("java") is not None or bool(os.environ.get("JAVA_HOME"))
+
+
+@pytest.fixture(scope="session")
+def spark_available() -> None:
+    """Skip unless PySpark and a Java runtime are present."""
+    pytest.importorskip("pyspark", reason="PySpark not installed (pip install 'kakehashi[spark]')")
+    if not _java_available():
+        pytest.skip("no Java runtime for PySpark (install openjdk-17-jre-headless)")
