@@ -187,7 +187,8 @@ def read_baci_country_codes(source: str | Path | bytes, *, origin: str | None = 
     })
 
 
-def _code_table(country_codes: CountryCodes) -> dict[int, str | None] | None:
+def code_table(country_codes: CountryCodes) -> dict[int, str | None] | None:
+    """Normalise a country-code table argument to ``{code: iso3 or None}`` (``None`` stays ``None``)."""
     if country_codes is None:
         return None
     if isinstance(country_codes, pd.DataFrame):
@@ -603,7 +604,7 @@ def iter_baci(path: str | Path, *, country_codes: CountryCodes = None, hs_revisi
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", file=path, hint="check the path")
-    table = _code_table(country_codes)
+    table = code_table(country_codes)
     con = _connect()
     try:
         if zipfile.is_zipfile(path) or path.suffix.lower() == ".zip":
@@ -635,7 +636,7 @@ def _iter_zip(con: duckdb.DuckDBPyConnection, path: Path,
         if table is None:
             code_files = [n for n in zf.namelist() if _COUNTRY_FILE.match(Path(n).name)]
             if code_files:
-                table = _code_table(read_baci_country_codes(_read_member(zf, code_files[0], path),
+                table = code_table(read_baci_country_codes(_read_member(zf, code_files[0], path),
                                                             origin=f"{path}!{code_files[0]}"))
         with tempfile.TemporaryDirectory(prefix="kakehashi-baci-") as tmp:
             for meta, member in members:

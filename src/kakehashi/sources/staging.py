@@ -23,23 +23,26 @@ def _sql_str(value: str | Path) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def merge_year(tx: Any, flows: pa.Table, year: int, source_prefix: str) -> pa.Table:
-    """Rows of ``year`` to write: the new ones plus other sources' rows already staged.
+def merge_year(tx: Any, flows: pa.Table, year: int, source_prefix: str | None) -> pa.Table:
+    """Rows of ``year`` to write: the new ones plus the rows already staged that they do not replace.
 
-    The warehouse replaces whole years. Rows of the same source family
-    (``source_prefix``, e.g. ``"CEPII BACI HS92 "``) are replaced; rows of other
-    sources (another HS revision, Comtrade) for the same year are kept unless
-    their key is in the new data.
+    The warehouse replaces whole years. Rows whose source starts with
+    ``source_prefix`` (e.g. ``"CEPII BACI HS92 "``: a BACI year file is
+    complete, so a new one replaces the old one) are dropped; other rows are
+    kept unless their key is in the new data. ``source_prefix=None`` (partial
+    extracts such as Comtrade queries) keeps every old row whose key is not
+    in the new data.
     """
     staged = Path(tx.path) / "trade_flows" / f"{year}.parquet"
     if not staged.exists():
         return flows
+    family = "true" if source_prefix is None else f"NOT starts_with(o.source, {_sql_str(source_prefix)})"
     con = duckdb.connect()
     try:
         con.register("new_rows", flows)
         kept = con.sql(
-            f"SELECT * FROM read_parquet({_sql_str(staged)}) o WHERE NOT starts_with(o.source, "
-            f"{_sql_str(source_prefix)}) AND NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.year = o.year "
+            f"SELECT * FROM read_parquet({_sql_str(staged)}) o WHERE {family} "
+            "AND NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.year = o.year "
             "AND n.exporter = o.exporter AND n.importer = o.importer AND n.hs6 = o.hs6 "
             "AND n.hs_revision = o.hs_revision)"
         ).to_arrow_table()
@@ -52,7 +55,7 @@ def merge_year(tx: Any, flows: pa.Table, year: int, source_prefix: str) -> pa.Ta
     return pa.concat_tables([flows, kept.select(flows.column_names).cast(flows.schema)])
 
 
-def write_trade_year(tx: Any, flows: pa.Table, year: int, *, source: str, source_prefix: str,
+def write_trade_year(tx: Any, flows: pa.Table, year: int, *, source: str, source_prefix: str | None,
                      origin: str) -> int:
     """Stage one year of checked ``trade_flows`` rows, merged with other sources' rows.
 
