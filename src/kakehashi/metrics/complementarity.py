@@ -131,7 +131,8 @@ def trade_complementarity(flows: ibis.Table, exporter: str, importer: str,
 
 
 COMPLEMENTARITY_COLUMNS: tuple[str, ...] = (
-    "exporter", "importer", "scope", "year", "tci", "exporter_exports_usd", "importer_imports_usd", "n_products",
+    "exporter", "importer", "scope", "year", "tci",
+    "exporter_exports_usd", "importer_imports_usd", "n_products",
 )
 """Columns of :func:`complementarity_frame`."""
 
