@@ -116,6 +116,10 @@ class Thresholds:
                 raise InputError(f"threshold {name} must be >= 0, got {v!r}", value=v)
 
 
+DEFAULT_THRESHOLDS = Thresholds()
+"""The EU 2021 / CEPII GeoDep thresholds: 0.4, 0.4, 1."""
+
+
 # --------------------------------------------------------------------- helpers
 def bloc_label(importers: Sequence[str]) -> str:
     """Name of an importer bloc: members joined by ``+`` (``JPN+IND``)."""
@@ -159,7 +163,7 @@ def screen_expr(
     years: Sequence[int],
     available_years: Sequence[int],
     products: Sequence[str] | None = None,
-    thresholds: Thresholds = Thresholds(),
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
     world: ibis.Table | None = None,
 ) -> ibis.Table:
     """Build the dependency-screen expression on a ``trade_flows`` table of one HS revision.
@@ -468,7 +472,7 @@ def dependency_screen(
     *,
     years: Sequence[int] | None = None,
     products: str | Sequence[str] | None = None,
-    thresholds: Thresholds = Thresholds(),
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
     revision: str | None = None,
 ) -> ibis.Table:
     """Dependency screen of an importer (or bloc) against a rival, as an Ibis expression.
@@ -525,7 +529,7 @@ def screen_frame(
     *,
     years: Sequence[int] | None = None,
     products: str | Sequence[str] | None = None,
-    thresholds: Thresholds = Thresholds(),
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
     revision: str | None = None,
 ) -> pd.DataFrame:
     """Run :func:`dependency_screen` and add ``product_name`` and ``workstream``.

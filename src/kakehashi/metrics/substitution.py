@@ -33,6 +33,7 @@ import pandas as pd
 from kakehashi.errors import InputError
 from kakehashi.metrics.complementarity import rca
 from kakehashi.metrics.screen import (
+    DEFAULT_THRESHOLDS,
     Thresholds,
     annotate_products,
     bloc_label,
@@ -104,7 +105,7 @@ def substitution_capacity(
     years: Sequence[int] | None = None,
     products: str | Sequence[str] | None = None,
     only_dependent: bool = True,
-    thresholds: Thresholds = Thresholds(),
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
     top: int = 3,
     revision: str | None = None,
 ) -> pd.DataFrame:
@@ -148,10 +149,10 @@ def substitution_capacity(
     req = resolve_request(wh, importer, rival, years=years, products=products, revision=revision)
     if req.importers is None:
         raise InputError("substitution needs an importer", hint="pass --importer, e.g. JPN or JPN+IND")
+    members: list[str] = list(req.importers)
     if years is None:
         req = type(req)(req.importers, req.rival, req.revision, [max(req.years)],
                         req.available_years, req.products)
-    members = req.importers
     partner_code = validate_country(partner, wh) if partner is not None else None
     coal = [validate_country(c, wh) for c in coalition]
     for code in [partner_code, *coal]:
@@ -196,15 +197,17 @@ def substitution_capacity(
     for g in ("partner", "coalition", "world"):
         out[f"{g}_cover"] = out[f"{g}_spare_usd"] / out["rival_usd"]
     ranked = spare[spare["spare_usd"] > 0].sort_values(["spare_usd", "exporter"], ascending=[False, True])
-    tops = {
-        (k, y): "; ".join(
-            f"{r.exporter} {_fmt_usd(r.spare_usd)}"
-            + (f" (RCA {r.rca:.2f})" if pd.notna(r.rca) else "")
-            for r in grp.head(top).itertuples()
-        )
-        for (k, y), grp in ranked.groupby(["hs6", "year"], sort=False)
-    }
-    out["top_candidates"] = [tops.get((k, y), "") for k, y in zip(out["hs6"], out["year"], strict=True)]
+    tops: dict[tuple[str, str], str] = {}
+    for key_, grp in ranked.groupby(["hs6", "year"], sort=False):
+        k, y = key_
+        head = grp.head(top)
+        parts = []
+        for exp, val, r in zip(head["exporter"], head["spare_usd"], head["rca"], strict=True):
+            rca_text = f" (RCA {float(r):.2f})" if pd.notna(r) else ""
+            parts.append(f"{exp} {_fmt_usd(float(val))}{rca_text}")
+        tops[(str(k), str(y))] = "; ".join(parts)
+    out["top_candidates"] = [tops.get((str(k), str(y)), "")
+                             for k, y in zip(out["hs6"], out["year"], strict=True)]
     out = annotate_products(out, wh, req.revision)
     out = out.sort_values(["rival_usd", "hs6", "year"], ascending=[False, True, True], kind="stable")
     return out[cols].reset_index(drop=True)
