@@ -112,17 +112,29 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _hs_prefix(value: Any) -> str:
+    text = str(value).strip().replace(".", "")
+    if isinstance(value, int) and not isinstance(value, bool) and len(text) % 2:
+        text = "0" + text  # YAML integers lose the leading zero of chapters 01-09
+    if not re.match(r"^\d{2}(\d{2}){0,2}$", text):
+        raise ValueError("an HS prefix is a chapter (72), heading (7208) or subheading (720851); "
+                         f"got {value!r}")
+    return text
+
+
 class ProductSpec(_Model):
     """Which products a measure covers.
 
     Written in the scenario file as a list of HS6 codes, a workstream name
-    (``critical-minerals``), ``all`` (tariffs only), or a mapping
-    ``{hs6: [...]}``, ``{workstream: name}``, ``{commodity: key}`` (USGS
-    commodity key, e.g. ``rare-earths``).
+    (``critical-minerals``), ``all`` (tariffs only), or a mapping with one of
+    ``hs6: [...]``, ``workstream: name``, ``commodity: key`` (USGS commodity,
+    e.g. ``rare-earths``), ``hs_prefix: [72, 7403]`` (chapters, headings) or
+    ``all: true``, and optionally ``exclude: [prefixes]``.
     """
 
-    kind: Literal["hs6", "workstream", "commodity", "all"]
+    kind: Literal["hs6", "workstream", "commodity", "hs_prefix", "all"]
     values: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -143,27 +155,50 @@ class ProductSpec(_Model):
                 raise ValueError("the product list is empty; give HS6 codes, a workstream or a commodity")
             return {"kind": "hs6", "values": tuple(_hs6(v) for v in data)}
         if isinstance(data, dict) and "kind" not in data:
-            keys = set(data)
-            if len(keys) != 1 or not keys <= {"hs6", "workstream", "commodity"}:
-                raise ValueError("write products as a list of HS6 codes, a workstream name, 'all', "
-                                 "or one of {hs6: [...]}, {workstream: name}, {commodity: key}")
-            (key, val), = data.items()
+            rest = {k: v for k, v in data.items() if k != "exclude"}
+            raw_ex = data.get("exclude") or []
+            exclude = tuple(_hs_prefix(v) for v in (raw_ex if isinstance(raw_ex, list | tuple) else [raw_ex]))
+            kinds = {"hs6", "workstream", "commodity", "hs_prefix", "all"}
+            if len(rest) != 1 or not set(rest) <= kinds:
+                raise ValueError("write products as a list of HS6 codes, a workstream name, 'all', or one of "
+                                 "{hs6: [...]}, {workstream: name}, {commodity: key}, {hs_prefix: [...]}, "
+                                 "{all: true} (with an optional exclude: [...])")
+            (key, val), = rest.items()
+            vals = val if isinstance(val, list | tuple) else [val]
+            if key == "all":
+                if val is not True:
+                    raise ValueError("write all: true")
+                return {"kind": "all", "exclude": exclude}
             if key == "hs6":
-                vals = val if isinstance(val, list | tuple) else [val]
-                return {"kind": "hs6", "values": tuple(_hs6(v) for v in vals)}
+                return {"kind": "hs6", "values": tuple(_hs6(v) for v in vals), "exclude": exclude}
+            if key == "hs_prefix":
+                return {"kind": "hs_prefix", "values": tuple(_hs_prefix(v) for v in vals), "exclude": exclude}
             if not isinstance(val, str) or not val.strip():
                 raise ValueError(f"{key} must be a name such as "
                                  f"{'critical-minerals' if key == 'workstream' else 'rare-earths'}")
-            return {"kind": key, "values": (val.strip(),)}
+            return {"kind": key, "values": (val.strip(),), "exclude": exclude}
         return data
 
     def to_yaml(self) -> Any:
         """The compact form written to scenario files."""
-        if self.kind == "all":
+        if self.kind == "all" and not self.exclude:
             return "all"
-        if self.kind == "hs6":
+        if self.kind == "hs6" and not self.exclude:
             return list(self.values)
-        return {self.kind: self.values[0]}
+        out: dict[str, Any] = {}
+        if self.kind == "all":
+            out["all"] = True
+        elif self.kind in ("hs6", "hs_prefix"):
+            out[self.kind] = list(self.values)
+        else:
+            out[self.kind] = self.values[0]
+        if self.exclude:
+            out["exclude"] = list(self.exclude)
+        return out
+
+    def excluded(self, hs6: str) -> bool:
+        """Whether ``hs6`` falls under one of the excluded prefixes."""
+        return any(hs6.startswith(p) for p in self.exclude)
 
 
 class TargetSpec(_Model):
@@ -238,6 +273,8 @@ class Tariff(_Model):
     exporters: tuple[str, ...] | Literal["all"] = "all"
     products: ProductSpec = Field(default_factory=lambda: ProductSpec(kind="all"))
     rate: float = Field(ge=0.0, le=MAX_RATE, description="Additional duty, 0.25 = 25 %.")
+    all_in: bool = Field(default=False, description="`rate` is the total duty including `base_rate` "
+                         "(e.g. the US-Japan 15 % all-in rate): the duty added is max(0, rate - base_rate).")
     stacks: bool = Field(default=True, description="Add to the duties in force on `start`.")
     base_rate: float = Field(default=0.0, ge=0.0, le=MAX_RATE,
                              description="Ad-valorem duty before any catalogued measure (e.g. MFN).")
@@ -416,7 +453,19 @@ class ScenarioSpec(_Model):
                 raw["exporters"] = list(m.exporters)
         if not data["uncertain"]:
             del data["uncertain"]
-        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, except lists of plain values, which are written inline."""
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
+    flow = all(not isinstance(v, dict | list) for v in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+_Dumper.add_representer(list, _represent_list)
 
 
 # ----------------------------------------------------------------------- loading
