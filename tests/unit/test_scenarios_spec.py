@@ -32,6 +32,7 @@ measures:
     importer: USA
     exporters: [IND]
     rate: 0.25
+    start: 2025-08-27
 uncertain:
   theta: {dist: uniform, low: 0.1, high: 0.3}
   severity.ban: {dist: triangular, low: 0.5, mode: 0.9, high: 1}
@@ -65,7 +66,7 @@ def test_good_file_round_trips(tmp_path: Path) -> None:
         ("exporter: chn", "exporter: CHINA",
          r"s\.yaml:6: measures\[0\]\.exporter: a country must be an ISO 3166-1 alpha-3 code"),
         ("theta: {dist", "thetta: {dist",
-         r"s\.yaml:16: uncertain\.thetta: unknown parameter 'thetta'.*did you mean theta"),
+         r"s\.yaml:17: uncertain\.thetta: unknown parameter 'thetta'.*did you mean theta"),
         ("low: 0.1, high: 0.3", "low: 0.1",
          r"uncertain\.theta: a uniform distribution needs low, high; missing high"),
         ("name: test-scenario", f"name: test-scenario\ndraws: {MAX_DRAWS + 1}",
@@ -80,6 +81,7 @@ def test_good_file_round_trips(tmp_path: Path) -> None:
         ("start: 2026-12-01", "start: 2026-13-01", r"cannot read a value: month must be in 1\.\.12"),
         ("  - type: tariff", "  - typ: tariff", r"measures\[1\]: a measure needs 'type'"),
         ("id: ban", "id: m2", r"measures\[1\]: two measures share the id 'm2'"),
+        ("    start: 2025-08-27\n", "", r"s\.yaml:11: measures\[1\]\.start: a stacked tariff needs a start date"),
         ("products: [280530", "products: [2805301",
          r"measures\[0\]\.products: an HS code must be six digits"),
     ],
@@ -119,7 +121,7 @@ def test_product_forms() -> None:
     }
     for given, want in forms.items():
         spec = ScenarioSpec.model_validate({**base, "measures": [
-            {"type": "tariff", "importer": "USA", "rate": 0.1, "products": given}]})
+            {"type": "tariff", "importer": "USA", "rate": 0.1, "stacks": False, "products": given}]})
         assert (spec.measures[0].products.kind, spec.measures[0].products.values) == want
     spec = parse_spec("name: p\nbase_year: 2023\nmeasures:\n  - type: export_restriction\n"
                       "    exporter: CHN\n    products: {commodity: rare-earths}\n")

@@ -51,6 +51,10 @@ Parameters (``parameters:``; each may also be made uncertain under ``uncertain:`
                                ``hs6, elasticity`` (optionally ``importer``)
 ``tiers``                      chain tiers to propagate, 0–6 (3)
 
+``hs_revision`` (top level, default HS22) names the HS revision of the baseline
+trade flows; catalogue selections (workstreams, commodities) are converted to it
+through the warehouse's concordance.
+
 ``severity`` under ``uncertain:`` applies to every export restriction;
 ``severity.<measure id>`` to one.
 """
@@ -74,6 +78,7 @@ from pydantic import (
 )
 
 from kakehashi.errors import InputError, close_matches
+from kakehashi.schemas import HS_REVISIONS
 from kakehashi.scenarios import montecarlo as mc
 from kakehashi.scenarios import restriction as rs
 from kakehashi.scenarios import tariff as tf
@@ -286,6 +291,13 @@ class Tariff(_Model):
     def _importer(cls, v: Any) -> str:
         return _iso3(v)
 
+    @model_validator(mode="after")
+    def _stacking_needs_a_date(self) -> Tariff:
+        if self.stacks and self.start is None:
+            raise ValueError("[start] a stacked tariff needs a start date: the duties in force on that date "
+                             "are stacked (or write stacks: false)")
+        return self
+
     @field_validator("exporters", mode="before")
     @classmethod
     def _exporters(cls, v: Any) -> Any:
@@ -382,11 +394,19 @@ class ScenarioSpec(_Model):
     name: str = Field(min_length=1, max_length=80)
     description: str = ""
     base_year: int = Field(ge=1988, le=2100)
+    hs_revision: str = Field(default="HS22", description="HS revision of the baseline trade flows.")
     measures: list[Measure] = Field(min_length=1)
     parameters: Parameters = Field(default_factory=Parameters)
     uncertain: dict[str, DistributionSpec] = Field(default_factory=dict)
     draws: int = Field(default=1000, ge=1, le=MAX_DRAWS)
     seed: int = Field(default=20261121, ge=0)
+
+    @field_validator("hs_revision")
+    @classmethod
+    def _revision(cls, v: str) -> str:
+        if v not in HS_REVISIONS:
+            raise ValueError(f"{v!r} is not an HS revision; allowed: {', '.join(HS_REVISIONS)}")
+        return v
 
     @field_validator("name")
     @classmethod
@@ -484,7 +504,12 @@ def load_spec(path: str | Path) -> ScenarioSpec:
         raise InputError(f"scenario file {p} not found",
                          hint="write one (see 'kakehashi scenario from-measure') or check the path")
     text = p.read_text(encoding="utf-8")
-    return parse_spec(text, origin=p)
+    spec = parse_spec(text, origin=p)
+    table = spec.parameters.import_demand_elasticities
+    if isinstance(table, str) and not Path(table).is_absolute():  # relative to the scenario file
+        params = spec.parameters.model_copy(update={"import_demand_elasticities": str(p.parent / table)})
+        spec = spec.model_copy(update={"parameters": params})
+    return spec
 
 
 def parse_spec(source: str | dict[str, Any], *, origin: str | Path | None = None) -> ScenarioSpec:
