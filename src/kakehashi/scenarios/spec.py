@@ -78,10 +78,10 @@ from pydantic import (
 )
 
 from kakehashi.errors import InputError, close_matches
-from kakehashi.schemas import HS_REVISIONS
 from kakehashi.scenarios import montecarlo as mc
 from kakehashi.scenarios import restriction as rs
 from kakehashi.scenarios import tariff as tf
+from kakehashi.schemas import HS_REVISIONS
 
 MAX_DRAWS = 100_000
 """Largest number of Monte-Carlo draws a scenario may ask for."""
