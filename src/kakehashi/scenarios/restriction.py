@@ -39,12 +39,14 @@ demand curve.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
-IntArray = NDArray[np.int64]
+IntArray = NDArray[np.integer[Any]]
 
 DEFAULT_INPUT_SHARE = 0.25
 """Input share used for a chain link whose share is not published.
