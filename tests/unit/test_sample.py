@@ -80,15 +80,16 @@ def test_unknown_size_and_bad_years() -> None:
 
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path, tiny_dir: Path) -> None:
     again = write_sample("tiny", tmp_path / "again")
-    names = sorted(p.name for p in tiny_dir.iterdir())
-    assert names == sorted(p.name for p in again.iterdir())
+    names = sorted(str(p.relative_to(tiny_dir)) for p in tiny_dir.rglob("*") if p.is_file())
+    assert names == sorted(str(p.relative_to(again)) for p in again.rglob("*") if p.is_file())
+    assert len(names) == 3 + 2 + 1 + 10 + 2
     for name in names:
         assert (tiny_dir / name).read_bytes() == (again / name).read_bytes(), name
     other = write_sample("tiny", tmp_path / "other", seed=7)
     for year in (2021, 2022, 2023):
-        name = f"BACI_HS22_Y{year}_V202501.csv"
+        name = f"baci/BACI_HS22_Y{year}_V202501.csv"
         assert (tiny_dir / name).read_bytes() != (other / name).read_bytes()
-    assert (tiny_dir / "wgidataset.csv").read_bytes() != (other / "wgidataset.csv").read_bytes()
+    assert (tiny_dir / "wgi/wgidataset.csv").read_bytes() != (other / "wgi/wgidataset.csv").read_bytes()
 
 
 def test_synthetic_labels_everywhere(tiny, tiny_dir: Path) -> None:
@@ -99,7 +100,7 @@ def test_synthetic_labels_everywhere(tiny, tiny_dir: Path) -> None:
     assert manifest["synthetic"] is True
     assert manifest["size"] == "tiny" and manifest["seed"] == P.DEFAULT_SEED
     assert "SYNTHETIC" in (tiny_dir / "README-SYNTHETIC.txt").read_text()
-    for f in tiny_dir.glob("mcs*_world.csv"):
+    for f in tiny_dir.glob("usgs/mcs*_world.csv"):
         rows = [r for r in f.read_text(encoding="utf-8-sig").splitlines()[1:] if r.strip(",")]
         assert rows and all("SYNTHETIC" in r for r in rows), f.name
 
@@ -123,8 +124,9 @@ def test_baci_line_format_matches_the_publisher() -> None:
     )
 
 
-def _read_baci_with_pandas(folder: Path, year: int) -> pd.DataFrame:
+def _read_baci_with_pandas(sample: Path, year: int) -> pd.DataFrame:
     """An independent reader of the written BACI file (pandas), for the round trip."""
+    folder = sample / "baci"
     raw = pd.read_csv(folder / f"BACI_HS22_Y{year}_V202501.csv", dtype={"q": str})
     codes = pd.read_csv(folder / "country_codes_V202501.csv", keep_default_na=False)
     iso = dict(zip(codes["country_code"], codes["iso_3digit_alpha"], strict=True))
@@ -137,9 +139,9 @@ def _read_baci_with_pandas(folder: Path, year: int) -> pd.DataFrame:
 
 
 def test_written_baci_reads_back_to_the_generated_flows(tiny, tiny_dir: Path) -> None:
-    header = (tiny_dir / "BACI_HS22_Y2021_V202501.csv").read_bytes().split(b"\r\n", 1)[0]
+    header = (tiny_dir / "baci/BACI_HS22_Y2021_V202501.csv").read_bytes().split(b"\r\n", 1)[0]
     assert header == b'"t","i","j","k","v","q"'
-    codes = (tiny_dir / "country_codes_V202501.csv").read_text()
+    codes = (tiny_dir / "baci/country_codes_V202501.csv").read_text()
     assert '490,"Other Asia, nes","Other Asia, not elsewhere specified","N/A","N/A"' in codes
     for year in tiny.years:
         back = _read_baci_with_pandas(tiny_dir, year)
@@ -152,7 +154,7 @@ def test_written_baci_reads_back_to_the_generated_flows(tiny, tiny_dir: Path) ->
         np.testing.assert_array_equal(back["quantity_t"].isna(), gen["quantity_t"].isna())
         np.testing.assert_allclose(back["quantity_t"].dropna(), gen["quantity_t"].dropna(), rtol=1e-12)
     # rows are sorted as in BACI: exporter code, importer code, product
-    raw = pd.read_csv(tiny_dir / "BACI_HS22_Y2022_V202501.csv", usecols=["i", "j", "k"])
+    raw = pd.read_csv(tiny_dir / "baci/BACI_HS22_Y2022_V202501.csv", usecols=["i", "j", "k"])
     assert raw.equals(raw.sort_values(["i", "j", "k"]).reset_index(drop=True))
 
 
@@ -219,6 +221,6 @@ def test_minerals_and_governance(tiny, tiny_dir: Path) -> None:
     assert set(gov["indicator"]) == set(WGI_INDICATORS)
     assert gov["value"].between(-2.5, 2.5).all()
     assert usgs_edition(tiny.years) == 2024
-    raree = (tiny_dir / "mcs2024-raree_world.csv").read_bytes()
+    raree = (tiny_dir / "usgs/mcs2024-raree_world.csv").read_bytes()
     assert raree.startswith(b"\xef\xbb\xbfSource,Country,Type,Prod_t_2022,Prod_t_est_2023")
     assert b"World total (rounded)" in raree and b"\r\n" in raree

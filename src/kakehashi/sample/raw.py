@@ -17,7 +17,8 @@ The files imitate the real ones closely enough to go through the same parsers:
   (``code, countryname, year, vae, vas, van, var, val, vau, pve, ...``), World Bank codes
   (ZAR for Congo, Dem. Rep.; ROM for Romania).
 
-Plus ``README-SYNTHETIC.txt`` and ``manifest.json`` (``"synthetic": true``, size, seed, years,
+Each publisher's files go in their own sub-folder (``baci/``, ``usgs/``, ``wgi/``), beside
+``README-SYNTHETIC.txt`` and ``manifest.json`` (``"synthetic": true``, size, seed, years,
 files with their SHA-256). Output is byte-for-byte deterministic for a given seed.
 """
 
@@ -48,6 +49,8 @@ DEFAULT_RELEASE = "202501"
 MANIFEST = "manifest.json"
 README = "README-SYNTHETIC.txt"
 WGI_FILE = "wgidataset.csv"
+BACI_DIR, USGS_DIR, WGI_DIR = "baci", "usgs", "wgi"
+"""Sub-folders, one per publisher (as their downloads would be kept)."""
 _USGS_WIDTH = 20
 """Columns of every USGS row (the real files carry trailing empty columns)."""
 
@@ -87,20 +90,19 @@ def baci_lines(chunk: FlowChunk, country_codes: np.ndarray, product_codes: np.nd
     country_codes, product_codes
         BACI numeric country code and integer HS code for each model index.
     """
-    n = len(chunk)
-    if n == 0:
+    if len(chunk) == 0:
         return b""
-    t = pa.array(np.full(n, str(chunk.year), dtype=object), pa.string())
-    i = pa.array(np.full(n, str(int(country_codes[chunk.exporter])), dtype=object), pa.string())
-    j = pc.cast(pa.array(country_codes[chunk.importer]), pa.string())
-    k = pc.cast(pa.array(product_codes[chunk.product]), pa.string())
+    prefix = f"{chunk.year},{int(country_codes[chunk.exporter])}"
+    j = pc.take(pc.cast(pa.array(country_codes), pa.string()), pa.array(chunk.importer))
+    k = pc.take(pc.cast(pa.array(product_codes), pa.string()), pa.array(chunk.product))
     v = _decimal_text(pa.array(chunk.value_usd), strip=True)
     na = chunk.quantity_kg < 0
-    q_num = _decimal_text(pa.array(np.where(na, 0, chunk.quantity_kg)), strip=False)
-    q = pc.if_else(pa.array(na), pa.scalar("NA"), q_num)
+    q = _decimal_text(pa.array(np.where(na, 0, chunk.quantity_kg)), strip=False)
+    if na.any():
+        q = pc.if_else(pa.array(na), pa.scalar("NA"), q)
     q = pc.utf8_lpad(q, width=13, padding=" ")
-    q = pc.binary_join_element_wise('"', q, '"\r\n', "")
-    lines = pc.binary_join_element_wise(t, i, j, k, v, q, ",")
+    lines = pc.binary_join_element_wise(prefix, j, k, v, pc.binary_join_element_wise('"', q, '"\r\n', ""),
+                                        ",")
     arr = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4)
     data = arr.buffers()[2]
@@ -296,15 +298,17 @@ def write_sample(world_or_size: SampleWorld | str, out_dir: str | Path, *,
     if out.exists() and not out.is_dir():
         raise InputError(f"{out} exists and is not a folder", file=out, hint="choose another --out")
     out.mkdir(parents=True, exist_ok=True)
+    for sub in (BACI_DIR, USGS_DIR, WGI_DIR):
+        (out / sub).mkdir(exist_ok=True)
     files: dict[str, dict[str, object]] = {}
     for year in world.years:
-        name = baci_file_name(year, release)
+        name = f"{BACI_DIR}/{baci_file_name(year, release)}"
         rows = write_baci_year(world, year, out / name)
         files[name] = {"kind": "baci", "year": year, "rows": rows}
     texts = {
-        f"country_codes_V{release}.csv": ("baci-country-codes", country_codes_text(world)),
-        f"product_codes_HS22_V{release}.csv": ("baci-product-codes", product_codes_text(world)),
-        WGI_FILE: ("wgi", wgi_text(world)),
+        f"{BACI_DIR}/country_codes_V{release}.csv": ("baci-country-codes", country_codes_text(world)),
+        f"{BACI_DIR}/product_codes_HS22_V{release}.csv": ("baci-product-codes", product_codes_text(world)),
+        f"{WGI_DIR}/{WGI_FILE}": ("wgi", wgi_text(world)),
         README: ("readme", readme_text(world, release)),
     }
     edition = usgs_edition(production_years(world.years))
@@ -312,7 +316,7 @@ def write_sample(world_or_size: SampleWorld | str, out_dir: str | Path, *,
     for s in world.minerals:
         by_code.setdefault(s.params.usgs_code, []).append(s)
     for code, series in by_code.items():
-        texts[f"mcs{edition}-{code}_world.csv"] = ("usgs", usgs_text(series, edition))
+        texts[f"{USGS_DIR}/mcs{edition}-{code}_world.csv"] = ("usgs", usgs_text(series, edition))
     for name, (kind, text) in texts.items():
         (out / name).write_bytes(text.encode("utf-8"))
         files[name] = {"kind": kind}

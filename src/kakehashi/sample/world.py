@@ -152,7 +152,9 @@ def _size(size: str) -> P.SizeParams:
     try:
         return P.SIZES[size]
     except KeyError:
-        raise unknown_value_error("sample size", size, P.SIZES) from None
+        err = unknown_value_error("sample size", size, P.SIZES)
+        guess = f" ({err.hint})" if "mean" in str(err.hint) else ""
+        raise InputError(err.message, value=size, hint=f"use one of {', '.join(P.SIZES)}{guess}") from None
 
 
 def expected_rows(size: str, years: Sequence[int] = P.DEFAULT_YEARS) -> int:
@@ -631,6 +633,26 @@ def _product_names() -> dict[str, str]:
     return {str(h): str(n) for h, n in zip(goods["hs6"], goods["name"], strict=True)}
 
 
+_SECTIONS: tuple[tuple[int, str], ...] = (
+    (5, "I"), (14, "II"), (15, "III"), (24, "IV"), (27, "V"), (38, "VI"), (40, "VII"), (43, "VIII"),
+    (46, "IX"), (49, "X"), (63, "XI"), (67, "XII"), (70, "XIII"), (71, "XIV"), (83, "XV"), (85, "XVI"),
+    (89, "XVII"), (92, "XVIII"), (93, "XIX"), (96, "XX"), (97, "XXI"),
+)
+"""HS sections by their last chapter (WCO, Harmonized System nomenclature)."""
+
+
+def hs_section(hs6: str) -> str:
+    """HS section (Roman numeral) of a code, from its chapter.
+
+    Examples
+    --------
+    >>> hs_section("850511"), hs_section("010121"), hs_section("970110")
+    ('XVI', 'I', 'XXI')
+    """
+    chapter = int(hs6[:2])
+    return next(sec for last, sec in _SECTIONS if chapter <= last)
+
+
 def product_description(hs6: str, names: dict[str, str]) -> str:
     """Description written to the sample's product-code file (the sample ships no HS texts)."""
     if hs6 in names:
@@ -681,7 +703,7 @@ def generate(size: str = "tiny", seed: int = P.DEFAULT_SEED,
         "hs_revision": "HS22",
         "description": [product_description(h, names) for h in model.hs6],
         "hs4": [h[:4] for h in model.hs6],
-        "section": pd.array([None] * len(model.hs6), dtype="str"),
+        "section": [hs_section(h) for h in model.hs6],
     })
     country_df = pd.DataFrame({
         "iso3": [c.iso3 for c in countries],
