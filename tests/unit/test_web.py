@@ -1,0 +1,164 @@
+"""Web API and pages, in process through httpx's ASGI transport."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+
+from kakehashi import InputError, Warehouse
+from kakehashi.web import create_app
+
+SYNTH = "SYNTHETIC web test data"
+
+
+def _small_warehouse(path: Path) -> Path:
+    """Three years of trade in two products among five countries, and mine production."""
+    rows = []
+    for year in (2021, 2022, 2023):
+        for exporter, importer, hs6, value in (
+            ("CHN", "JPN", "280530", 80.0), ("VNM", "JPN", "280530", 15.0), ("IND", "JPN", "280530", 5.0),
+            ("CHN", "IND", "280530", 50.0), ("CHN", "USA", "280530", 40.0), ("VNM", "USA", "280530", 30.0),
+            ("CHN", "JPN", "850511", 60.0), ("DEU", "JPN", "850511", 40.0), ("JPN", "USA", "850511", 25.0),
+        ):
+            rows.append({"year": year, "exporter": exporter, "importer": importer, "hs6": hs6,
+                         "value_usd": value * 1e6 * (1 + 0.1 * (year - 2021)), "quantity_t": None,
+                         "hs_revision": "HS22", "source": SYNTH})
+    prod = pd.DataFrame([
+        {"year": 2023, "country": c, "commodity": "rare-earths", "stage": "mine", "quantity": q,
+         "unit": "t REO", "source": SYNTH}
+        for c, q in (("CHN", 240000.0), ("USA", 43000.0), ("AUS", 18000.0), ("IND", 2900.0))
+    ])
+    wh = Warehouse(path)
+    with wh.transaction() as tx:
+        tx.write("trade_flows", pd.DataFrame(rows), source=SYNTH)
+        tx.write("production", prod, source=SYNTH)
+    return path
+
+
+@pytest.fixture(scope="module")
+def warehouse_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _small_warehouse(tmp_path_factory.mktemp("web") / "wh")
+
+
+@pytest.fixture(scope="module")
+def client(warehouse_dir: Path) -> Iterator[httpx.Client]:
+    app = create_app(warehouse_dir, max_draws=500, max_body=4096)
+    transport = httpx.ASGITransport(app=app)
+    loop = asyncio.new_event_loop()
+
+    class SyncClient:
+        """A small synchronous facade over httpx.AsyncClient on the ASGI transport."""
+
+        def __init__(self) -> None:
+            self._client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+        def request(self, method: str, url: str, **kw: object) -> httpx.Response:
+            return loop.run_until_complete(self._client.request(method, url, **kw))  # type: ignore[arg-type]
+
+        def get(self, url: str, **kw: object) -> httpx.Response:
+            return self.request("GET", url, **kw)
+
+        def post(self, url: str, **kw: object) -> httpx.Response:
+            return self.request("POST", url, **kw)
+
+    c = SyncClient()
+    yield c  # type: ignore[misc]
+    loop.run_until_complete(c._client.aclose())
+    loop.close()
+
+
+def test_create_app_refuses_missing_warehouse(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no warehouse at"):
+        create_app(tmp_path / "nowhere")
+
+
+def test_health(client: httpx.Client) -> None:
+    r = client.get("/api/health")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ok"
+    assert body["synthetic"] is True
+    assert set(body["tables"]) == {"trade_flows", "production"}
+    assert body["snapshot"]
+
+
+def test_meta_lists_what_the_warehouse_holds(client: httpx.Client) -> None:
+    body = client.get("/api/meta").json()
+    assert body["importers"] == ["IND", "JPN", "USA"]
+    assert body["countries"] == ["AUS", "CHN", "DEU", "IND", "JPN", "USA", "VNM"]
+    assert body["years"] == [2021, 2022, 2023]
+    assert body["products"] == 2
+    assert body["commodities"] == ["rare-earths"]
+    assert body["sources"] == [SYNTH]
+    assert body["max_draws"] == 500
+
+
+def test_security_headers_on_api_page_and_static(client: httpx.Client) -> None:
+    for url in ("/api/health", "/", "/static/style.css", "/api/nothing-here"):
+        r = client.get(url)
+        csp = r.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert "http" not in csp and "unsafe-eval" not in csp and "unsafe-inline" not in csp
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["referrer-policy"] == "no-referrer"
+        assert "access-control-allow-origin" not in r.headers
+
+
+def test_cors_is_off_by_default(client: httpx.Client) -> None:
+    r = client.get("/api/health", headers={"Origin": "https://evil.example"})
+    assert r.status_code == 200
+    assert "access-control-allow-origin" not in r.headers
+    r = client.request("OPTIONS", "/api/health", headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "GET"})
+    assert "access-control-allow-origin" not in r.headers
+
+
+def test_cors_when_configured(warehouse_dir: Path) -> None:
+    app = create_app(warehouse_dir, cors_origins=["http://127.0.0.1:9000"])
+
+    async def go() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            return await c.get("/api/health", headers={"Origin": "http://127.0.0.1:9000"})
+
+    r = asyncio.run(go())
+    assert r.headers["access-control-allow-origin"] == "http://127.0.0.1:9000"
+
+
+def test_vendored_vega_is_served_locally(client: httpx.Client) -> None:
+    for name in ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js", "vega-interpreter.js"):
+        r = client.get(f"/static/vendor/{name}")
+        assert r.status_code == 200, name
+        assert "javascript" in r.headers["content-type"]
+        assert len(r.content) > 5000
+    page = client.get("/").text
+    assert 'src="/static/vendor/vega.min.js"' in page
+    assert "cdn" not in page.lower() and "https://" not in page
+
+
+def test_openapi_documents_the_api(client: httpx.Client) -> None:
+    schema = client.get("/openapi.json").json()
+    assert schema["info"]["title"] == "kakehashi"
+    assert "/api/health" in schema["paths"]
+    assert client.get("/docs").status_code == 404  # Swagger UI would load from a CDN
+    page = client.get("/api-docs")
+    assert page.status_code == 200 and "/api/health" in page.text
+
+
+def test_unknown_route_is_json_404_for_api_and_html_for_pages(client: httpx.Client) -> None:
+    r = client.get("/api/nothing-here")
+    assert r.status_code == 404 and r.json()["error"] == "HTTPError"
+    r = client.get("/nothing-here", headers={"Accept": "text/html"})
+    assert r.status_code == 404 and "text/html" in r.headers["content-type"]
+
+
+def test_home_page_is_marked_synthetic(client: httpx.Client) -> None:
+    r = client.get("/")
+    assert r.status_code == 200
+    assert "SYNTHETIC SAMPLE" in r.text
+    assert '<option value="JPN" selected>' in r.text
