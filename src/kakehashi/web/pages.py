@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from kakehashi.web.api import ServiceDep
 from kakehashi.web.render import templates
@@ -47,3 +47,9 @@ def api_docs(request: Request, service: ServiceDep) -> HTMLResponse:
         request, "api_docs.html",
         context(service, nav="api", operations=operations, info=schema.get("info", {}), api="/openapi.json"),
     )
+
+
+@router.get("/favicon.ico")
+def favicon() -> RedirectResponse:
+    """Browsers ask for /favicon.ico; the icon is an SVG in the static files."""
+    return RedirectResponse("/static/favicon.svg", status_code=308)
