@@ -136,3 +136,60 @@ def test_home_page_is_marked_synthetic(client: httpx.Client) -> None:
     assert r.status_code == 200
     assert "SYNTHETIC SAMPLE" in r.text
     assert '<option value="JPN" selected>' in r.text
+
+
+# ------------------------------------------------------------------ screen API
+def _needs(module: str) -> None:
+    pytest.importorskip(module, reason=f"{module} is not in this build yet")
+
+
+def test_screen_matches_hand_calculation(client: httpx.Client) -> None:
+    _needs("kakehashi.metrics.screen")
+    r = client.get("/api/screen", params={"importer": "JPN", "rival": "CHN", "year": 2021})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["importer"] == "JPN" and body["year"] == 2021 and body["synthetic"] is True
+    rows = {row["hs6"]: row for row in body["rows"]}
+    ree = rows["280530"]
+    # imports 80 (CHN) + 15 (VNM) + 5 (IND) = 100 m; world exports CHN 170, VNM 45, IND 5 of 220
+    assert ree["imports_usd"] == pytest.approx(100e6)
+    assert ree["rival_share"] == pytest.approx(0.8)
+    assert ree["import_hhi"] == pytest.approx(0.8**2 + 0.15**2 + 0.05**2)
+    world_hhi = (170**2 + 45**2 + 5**2) / 220**2
+    assert ree["world_export_hhi"] == pytest.approx(world_hhi)
+    assert ree["dependent"] is True
+    assert ree["severity"] == pytest.approx(100 * 0.8 * 0.665 * world_hhi)
+    magnets = rows["850511"]
+    assert magnets["world_export_hhi"] == pytest.approx((60**2 + 40**2 + 25**2) / 125**2)
+    assert magnets["dependent"] is False
+    assert body["dependent"] == 1 and body["total_rows"] == 2
+    assert [row["hs6"] for row in body["rows"]] == ["280530", "850511"]  # by severity
+
+
+def test_screen_default_year_filters_and_limit(client: httpx.Client) -> None:
+    _needs("kakehashi.metrics.screen")
+    body = client.get("/api/screen?importer=JPN&rival=CHN&dependent_only=true").json()
+    assert body["year"] == 2023 and [r["hs6"] for r in body["rows"]] == ["280530"]
+    body = client.get("/api/screen?importer=JPN&rival=CHN&limit=1").json()
+    assert len(body["rows"]) == 1 and body["total_rows"] == 2
+
+
+@pytest.mark.parametrize(("query", "fragment"), [
+    ("importer=jpn&rival=CHN", "ISO 3166-1 alpha-3"),
+    ("importer=JPNX&rival=CHN", "importer"),
+    ("importer=XXX&rival=CHN", "no data for importer 'XXX'"),
+    ("importer=JPN&rival=CHM", "did you mean: CHN"),
+    ("importer=JPN&rival=CHN&year=1999", "no trade data for year 1999"),
+    ("importer=JPN&rival=CHN&year=abc", "year"),
+    ("importer=JPN&rival=CHN&workstream=minerals", "workstream"),
+    ("importer=JPN&rival=CHN&limit=0", "limit"),
+    ("rival=CHN", "importer"),
+    ("importer=JPN&rival=CHN&workstream=%3Cscript%3E", "workstream"),
+])
+def test_screen_bad_input_is_422_with_message(client: httpx.Client, query: str, fragment: str) -> None:
+    _needs("kakehashi.metrics.screen")
+    r = client.get(f"/api/screen?{query}")
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert fragment in body["detail"] + (body["hint"] or ""), body
+    assert "<script>" not in r.text

@@ -13,10 +13,12 @@ import json
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from kakehashi import __version__
+from kakehashi.report import views
+from kakehashi.web import validate
 from kakehashi.web.service import Service
 
 router = APIRouter(prefix="/api")
@@ -78,3 +80,96 @@ def meta(service: ServiceDep) -> MetaOut:
     return MetaOut(snapshot=m.snapshot, synthetic=m.synthetic, importers=list(m.importers),
                    countries=sorted(m.countries), years=list(m.years), products=len(m.products),
                    commodities=list(m.commodities), sources=list(m.sources), max_draws=service.max_draws)
+
+
+# ------------------------------------------------------------------ parameters
+Importer = Annotated[str, Query(pattern=validate.ISO3_PATTERN, description="Importer, ISO3 (e.g. JPN).",
+                                examples=["JPN"])]
+Rival = Annotated[str, Query(pattern=validate.ISO3_PATTERN, description="Rival supplier, ISO3 (e.g. CHN).",
+                             examples=["CHN"])]
+Partner = Annotated[str | None, Query(pattern=validate.ISO3_PATTERN,
+                                      description="Partner country, ISO3 (e.g. IND).", examples=["IND"])]
+Year = Annotated[int | None, Query(ge=1900, le=2100, description="Year (default: the latest in the data).")]
+Workstream = Annotated[str | None, Query(pattern=validate.SLUG_PATTERN,
+                                         description="Workstream key, e.g. critical-minerals.")]
+
+
+def checked_country(service: Service, code: str | None, field: str) -> str | None:
+    """Validate an optional ISO3 parameter against the warehouse."""
+    if code is None:
+        return None
+    return validate.iso3(code, service.meta.countries, field=field)
+
+
+def checked_workstream(workstream: str | None) -> str | None:
+    """Validate an optional workstream key against the catalogue."""
+    if workstream is None:
+        return None
+    return validate.choice(workstream, views.lib("catalogue", "workstreams")(), field="workstream")
+
+
+# ----------------------------------------------------------------------- screen
+class ScreenRow(BaseModel):
+    """One product of the dependency screen (see kakehashi.metrics.screen for the formulas)."""
+
+    importer: str
+    hs6: str
+    year: int
+    product_name: str | None = None
+    workstream: str | None = Field(None, description="Catalogue workstreams of the code, comma-separated.")
+    imports_usd: float = Field(description="Imports from outside the importer (bloc), USD.")
+    import_hhi: float | None = Field(None, description="Herfindahl index of import suppliers, 0-1.")
+    top_supplier: str | None = None
+    top_share: float | None = None
+    rival_usd: float | None = None
+    rival_share: float | None = None
+    world_export_hhi: float | None = None
+    exports_usd: float | None = None
+    import_export_ratio: float | None = None
+    dependent: bool
+    persistent: bool
+    severity: float | None = Field(None, description="0-100: 100 × rival share × import HHI × "
+                                   "world-export HHI.")
+
+
+class ScreenOut(BaseModel):
+    """The dependency screen of one importer against a rival in one year."""
+
+    importer: str
+    rival: str
+    year: int
+    workstream: str | None
+    synthetic: bool
+    total_rows: int = Field(description="Products screened before `limit` and `dependent_only`.")
+    dependent: int = Field(description="Products flagged dependent.")
+    rows: list[ScreenRow]
+
+
+def screen_frame(service: Service, importer: str, rival: str, year: int,
+                 workstream: str | None) -> pd.DataFrame:
+    """The screen for one (importer, rival, year, workstream), cached per warehouse snapshot."""
+    return service.call(("screen", importer, rival, year, workstream),
+                        lambda: views.screen(service.wh, importer, rival, year, workstream))
+
+
+@router.get("/screen", response_model=ScreenOut, tags=["analysis"], summary="Dependency screen")
+def screen(service: ServiceDep, importer: Importer, rival: Rival, year: Year = None,
+           workstream: Workstream = None,
+           dependent_only: Annotated[bool, Query(description="Only products flagged dependent.")] = False,
+           limit: Annotated[int, Query(ge=1, le=10000, description="Rows returned, by severity.")] = 200,
+           ) -> ScreenOut:
+    """Screen every product the importer buys (or one workstream's) for dependence on the rival.
+
+    A product is *dependent* when import HHI > 0.4, world-export HHI > 0.4 and
+    imports exceed the importer's exports (EU 2021 / CEPII GeoDep); rows are sorted by severity.
+    """
+    meta = service.meta
+    imp = validate.iso3(importer, meta.countries, field="importer")
+    riv = validate.iso3(rival, meta.countries, field="rival")
+    yr = validate.year(year, meta.years)
+    ws = checked_workstream(workstream)
+    df = screen_frame(service, imp, riv, yr, ws)
+    shown = df[df["dependent"]] if dependent_only else df
+    return ScreenOut(importer=imp, rival=riv, year=yr, workstream=ws, synthetic=meta.synthetic,
+                     total_rows=len(df), dependent=int(df["dependent"].sum()) if len(df) else 0,
+                     rows=[ScreenRow(**r) for r in records(shown.head(limit))])
