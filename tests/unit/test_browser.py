@@ -102,3 +102,37 @@ def test_api_docs_page(server: str, page: Any) -> None:
     assert page.locator("code", has_text="/api/health").count() >= 1
     _shot(page, "09-api-docs")
     assert page.console_errors == []
+
+
+def _charts_rendered(page: Any, count: int) -> None:
+    page.wait_for_function(
+        f"document.querySelectorAll('div.chart[data-rendered=true]').length >= {count}", timeout=20_000)
+    assert page.locator("div.chart[data-rendered=error]").count() == 0
+    assert page.locator("div.chart svg").count() >= count
+
+
+def test_overview_then_drill_into_product(server: str, page: Any) -> None:
+    pytest.importorskip("kakehashi.metrics.screen", reason="the dependency screen is not in this build yet")
+    page.goto(server + "/")
+    page.select_option("select[name=importer]", "JPN")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/importers/JPN?rival=CHN")
+    assert page.locator("#kf-dependent").inner_text() == "1"
+    _charts_rendered(page, 1)
+    _shot(page, "02-overview-JPN")
+    page.click("a.product-link >> text=280530")
+    page.wait_for_url("**/products/280530?importer=JPN&rival=CHN")
+    _charts_rendered(page, 3)
+    assert "Rare-earth metals" in page.locator("h1").inner_text()
+    _shot(page, "03-product-280530")
+    assert page.console_errors == []
+
+
+def test_mineral_page(server: str, page: Any) -> None:
+    pytest.importorskip("kakehashi.metrics.screen", reason="the catalogue is not in this build yet")
+    page.goto(server + "/minerals")
+    page.click("text=rare-earths")
+    page.wait_for_url("**/minerals/rare-earths")
+    _charts_rendered(page, 1)
+    _shot(page, "06-mineral-rare-earths")
+    assert page.console_errors == []

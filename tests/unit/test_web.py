@@ -193,3 +193,77 @@ def test_screen_bad_input_is_422_with_message(client: httpx.Client, query: str, 
     body = r.json()
     assert fragment in body["detail"] + (body["hint"] or ""), body
     assert "<script>" not in r.text
+
+
+# ------------------------------------------------------- overview, product, minerals
+def test_overview_json_and_page(client: httpx.Client) -> None:
+    _needs("kakehashi.metrics.screen")
+    body = client.get("/api/importers/JPN?rival=CHN&year=2022").json()
+    assert body["products_screened"] == 2 and body["dependent"] == 1
+    # 2022 values are 1.1 × 2021: JPN imports 100 + 100 m in 2021
+    assert body["imports_usd"] == pytest.approx(220e6)
+    assert body["rival_usd"] == pytest.approx((80 + 60) * 1.1e6)
+    ws = {w["workstream"]: w for w in body["workstreams"]}
+    assert ws["critical-minerals"]["products"] == 2 and ws["critical-minerals"]["dependent"] == 1
+    assert [r["hs6"] for r in body["top_dependencies"]] == ["280530", "850511"]
+    page = client.get("/importers/JPN?rival=CHN&year=2022")
+    assert page.status_code == 200
+    assert 'href="/products/280530?importer=JPN&amp;rival=CHN"' in page.text
+    assert 'data-spec="severity-spec"' in page.text and "/api/importers/JPN" in page.text
+
+
+def test_go_redirects_to_overview(client: httpx.Client) -> None:
+    r = client.get("/go?importer=IND&rival=CHN")
+    assert r.status_code == 303 and r.headers["location"] == "/importers/IND?rival=CHN"
+
+
+def test_product_json_and_page(client: httpx.Client) -> None:
+    _needs("kakehashi.metrics.screen")
+    body = client.get("/api/products/280530?importer=JPN&rival=CHN&partner=IND").json()
+    assert body["name"].startswith("Rare-earth metals") and "critical-minerals" in body["workstreams"]
+    assert [r["year"] for r in body["screen"]] == [2021, 2022, 2023]
+    s2021 = {r["supplier"]: r["share"] for r in body["supplier_shares"] if r["year"] == 2021}
+    assert s2021 == pytest.approx({"CHN": 0.8, "VNM": 0.15, "IND": 0.05})
+    w2021 = {r["supplier"]: r["share"] for r in body["world_supply"] if r["year"] == 2021}
+    assert w2021 == pytest.approx({"CHN": 170 / 220, "VNM": 45 / 220, "IND": 5 / 220})
+    assert [m["commodity"] for m in body["minerals"]] == ["rare-earths"]
+    prod = {r["country"]: r["share"] for r in body["minerals"][0]["production"]}
+    assert prod["CHN"] == pytest.approx(240000 / (240000 + 43000 + 18000 + 2900))
+    page = client.get("/products/280530?importer=JPN&rival=CHN&partner=IND")
+    assert page.status_code == 200 and 'data-spec="suppliers-spec"' in page.text
+    assert 'data-spec="mineral-1-spec"' in page.text
+
+
+@pytest.mark.parametrize(("url", "fragment"), [
+    ("/api/products/28053?importer=JPN", "six-digit"),
+    ("/api/products/999999?importer=JPN", "no data for product '999999'"),
+    ("/api/products/280530?importer=JPN&partner=ind", "ISO 3166-1"),
+    ("/api/products/280530", "importer"),
+    ("/api/minerals/Rare_Earths", "commodity"),
+    ("/api/minerals/unobtainium", "unknown commodity 'unobtainium'"),
+    ("/api/importers/ZZZ", "no data for importer 'ZZZ'"),
+])
+def test_bad_paths_are_422(client: httpx.Client, url: str, fragment: str) -> None:
+    _needs("kakehashi.metrics.screen")
+    r = client.get(url)
+    assert r.status_code == 422, r.text
+    assert fragment in r.json()["detail"] + (r.json()["hint"] or "")
+
+
+def test_bad_page_request_renders_html_error(client: httpx.Client) -> None:
+    r = client.get("/importers/ZZZ", headers={"Accept": "text/html"})
+    assert r.status_code == 422 and "text/html" in r.headers["content-type"]
+    assert "no data for importer" in r.text and "SYNTHETIC SAMPLE" in r.text
+
+
+def test_minerals_json_and_pages(client: httpx.Client) -> None:
+    _needs("kakehashi.metrics.screen")
+    assert client.get("/api/minerals").json()["commodities"] == ["rare-earths"]
+    body = client.get("/api/minerals/rare-earths?rival=CHN").json()
+    assert "280530" in body["hs6"]
+    total = 240000 + 43000 + 18000 + 2900
+    assert {r["country"]: r["share"] for r in body["production"]} == pytest.approx(
+        {"CHN": 240000 / total, "USA": 43000 / total, "AUS": 18000 / total, "IND": 2900 / total})
+    assert client.get("/minerals").status_code == 200
+    page = client.get("/minerals/rare-earths")
+    assert page.status_code == 200 and 'data-spec="production-1-spec"' in page.text

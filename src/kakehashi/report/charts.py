@@ -204,3 +204,25 @@ def to_png(chart: Any, *, scale: float = 2.0) -> bytes:
 def web_width(chart_fn: Any, df: pd.DataFrame, **kw: Any) -> dict[str, Any]:
     """A chart spec that fills its container's width in the dashboard."""
     return to_spec(chart_fn(df, width="container", **kw))
+
+
+def severity_bars(df: pd.DataFrame, *, title: str, subtitle: str = "", width: Width = 520,
+                  row_height: int = 20) -> Any:
+    """Horizontal bars of the screen's severity for the top products.
+
+    Parameters
+    ----------
+    df
+        Columns ``label`` (product), ``severity`` (0-100), ``dependent`` (bool), ``rival_share``.
+    """
+    order = df.sort_values("severity", ascending=False)["label"].tolist()
+    data = df.assign(status=df["dependent"].map({True: "dependent", False: "not dependent"}))
+    chart = alt.Chart(data).mark_bar().encode(
+        y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=320)),
+        x=alt.X("severity:Q", title="severity (0-100)"),
+        color=alt.Color("status:N", title=None, scale=alt.Scale(
+            domain=["dependent", "not dependent"], range=[RIVAL_COLOUR, "#9aa5b1"])),
+        tooltip=["label:N", alt.Tooltip("severity:Q", format=".1f"),
+                 alt.Tooltip("rival_share:Q", format=".0%", title="rival share")],
+    ).properties(width=width, height=max(60, row_height * len(order)), title=_title(title, subtitle))
+    return _config(chart)

@@ -10,6 +10,7 @@ the library's.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 
@@ -119,19 +120,36 @@ def world_supply(wh: Warehouse, hs6: str, *, keep: Sequence[str | None] = (),
                        top=top, keep=keep)
 
 
-def product_info(hs6: str) -> dict[str, object]:
+@dataclass(frozen=True)
+class ProductInfo:
+    """Catalogue facts about one HS6 code (``name`` is ``None`` outside the catalogue)."""
+
+    hs6: str
+    name: str | None
+    workstreams: list[str]
+    stage: str | None
+    flag: str | None
+    source: str | None
+    commodities: list[str]
+
+
+def product_info(hs6: str) -> ProductInfo:
     """Catalogue facts about ``hs6``: name, workstreams, stage, flag, source, mineral commodities."""
     goods = lib("catalogue", "strategic_goods")()
     rows = goods[goods["hs6"] == hs6]
     minerals = lib("catalogue", "usgs_hs")()
     commodities = sorted(set(minerals.loc[minerals["hs6"] == hs6, "commodity"]))
     if rows.empty:
-        return {"hs6": hs6, "name": None, "workstreams": [], "stage": None, "flag": None, "source": None,
-                "commodities": commodities}
+        return ProductInfo(hs6, None, [], None, None, None, commodities)
     first = rows.iloc[0]
-    return {"hs6": hs6, "name": str(first["name"]), "workstreams": sorted(set(rows["workstream"])),
-            "stage": str(first["stage"]), "flag": str(first["flag"]), "source": str(first["source"]),
-            "commodities": commodities}
+    return ProductInfo(hs6, str(first["name"]), sorted(set(rows["workstream"])), str(first["stage"]),
+                       str(first["flag"]), str(first["source"]), commodities)
+
+
+def product_screen(wh: Warehouse, importer: str, rival: str, hs6: str) -> pd.DataFrame:
+    """The screen rows of one product in every year, oldest first."""
+    df: pd.DataFrame = lib("metrics.screen", "screen_frame")(wh, importer, rival, products=[hs6])
+    return df.sort_values("year", ignore_index=True)
 
 
 # ---------------------------------------------------------------------- minerals
@@ -160,3 +178,38 @@ def production_shares(wh: Warehouse, commodity: str, *, year: int | None = None,
     p = p.filter(p.year == year)
     df = wh.execute(shares(p, ["year", "stage", "unit"], "country", "quantity"))
     return df[cols].sort_values(["stage", "share"], ascending=[True, False], ignore_index=True)
+
+
+def commodity_codes(commodity: str) -> list[str]:
+    """HS 2022 codes a mineral commodity is traded under (catalogue ``usgs_hs``)."""
+    table = lib("catalogue", "usgs_hs")()
+    return sorted(set(table.loc[table["commodity"] == commodity, "hs6"]))
+
+
+def substitutes(wh: Warehouse, importer: str, rival: str, hs6: str, *,
+                partner: str | None = None) -> pd.DataFrame:
+    """Who could replace the rival's supply of ``hs6``.
+
+    From :func:`kakehashi.metrics.substitution.substitution_capacity`.
+
+    Empty when the substitution module is not installed.
+    """
+    try:
+        fn = lib("metrics.substitution", "substitution_capacity")
+    except (ImportError, AttributeError):
+        return pd.DataFrame()
+    df: pd.DataFrame = fn(wh, importer, rival, partner=partner, products=[hs6])
+    return df
+
+
+def supply_risk(wh: Warehouse, commodity: str, rival: str, importer: str | None) -> pd.DataFrame:
+    """Supply-risk indicators of a commodity (:func:`kakehashi.metrics.minerals.supply_risk`).
+
+    Empty when the minerals module is not installed.
+    """
+    try:
+        fn = lib("metrics.minerals", "supply_risk")
+    except (ImportError, AttributeError):
+        return pd.DataFrame()
+    df: pd.DataFrame = fn(wh, commodity=commodity, rival=rival, importer=importer)
+    return df

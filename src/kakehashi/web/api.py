@@ -9,11 +9,12 @@ functions.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from kakehashi import __version__
@@ -173,3 +174,203 @@ def screen(service: ServiceDep, importer: Importer, rival: Rival, year: Year = N
     return ScreenOut(importer=imp, rival=riv, year=yr, workstream=ws, synthetic=meta.synthetic,
                      total_rows=len(df), dependent=int(df["dependent"].sum()) if len(df) else 0,
                      rows=[ScreenRow(**r) for r in records(shown.head(limit))])
+
+
+# --------------------------------------------------------------------- overview
+class WorkstreamRow(BaseModel):
+    """Screen results summed over one catalogue workstream."""
+
+    workstream: str
+    products: int = Field(description="Catalogue products the importer imports.")
+    dependent: int
+    persistent: int
+    imports_usd: float
+    rival_usd: float
+
+
+class OverviewOut(BaseModel):
+    """An importer at a glance: workstreams and top dependencies on the rival."""
+
+    importer: str
+    rival: str
+    year: int
+    synthetic: bool
+    products_screened: int
+    dependent: int
+    persistent: int
+    imports_usd: float
+    rival_usd: float
+    workstreams: list[WorkstreamRow]
+    top_dependencies: list[ScreenRow]
+
+
+TOP_DEPENDENCIES = 15
+"""Products listed on the overview, by severity."""
+
+
+def overview_data(service: Service, importer: str, rival: str, year: int | None) -> OverviewOut:
+    """Validate and build the overview (shared by the page and its JSON twin)."""
+    meta = service.meta
+    imp = validate.iso3(importer, meta.countries, field="importer")
+    riv = validate.iso3(rival, meta.countries, field="rival")
+    yr = validate.year(year, meta.years)
+    df = screen_frame(service, imp, riv, yr, None)
+    ws = views.workstream_summary(df)
+    top = df.head(TOP_DEPENDENCIES)
+    return OverviewOut(
+        importer=imp, rival=riv, year=yr, synthetic=meta.synthetic, products_screened=len(df),
+        dependent=int(df["dependent"].sum()) if len(df) else 0,
+        persistent=int(df["persistent"].sum()) if len(df) else 0,
+        imports_usd=float(df["imports_usd"].sum()) if len(df) else 0.0,
+        rival_usd=float(df["rival_usd"].sum()) if len(df) else 0.0,
+        workstreams=[WorkstreamRow(**r) for r in records(ws)],
+        top_dependencies=[ScreenRow(**r) for r in records(top)],
+    )
+
+
+@router.get("/importers/{importer}", response_model=OverviewOut, tags=["analysis"],
+            summary="Overview of one importer")
+def overview(service: ServiceDep,
+             importer: Annotated[str, Path(pattern=validate.ISO3_PATTERN, description="Importer, ISO3.")],
+             rival: Rival = "CHN", year: Year = None) -> OverviewOut:
+    """Workstreams and top dependencies of an importer on a rival (JSON twin of `/importers/{importer}`)."""
+    return overview_data(service, importer, rival, year)
+
+
+# ---------------------------------------------------------------------- product
+class ShareRow(BaseModel):
+    """A supplier's share of a market in one year (small suppliers grouped as 'other')."""
+
+    year: int
+    supplier: str
+    value_usd: float
+    share: float | None
+
+
+class ProductionRow(BaseModel):
+    """A country's share of world production of a mineral commodity."""
+
+    year: int
+    stage: str
+    country: str
+    quantity: float
+    unit: str
+    share: float | None
+
+
+class MineralProduction(BaseModel):
+    """Production of one mineral commodity traded under the product's code."""
+
+    commodity: str
+    production: list[ProductionRow]
+
+
+class ProductOut(BaseModel):
+    """One product for one importer: suppliers over the years, world supply, screen, substitutes, minerals."""
+
+    hs6: str
+    importer: str
+    rival: str
+    partner: str | None
+    synthetic: bool
+    name: str | None
+    workstreams: list[str]
+    stage: str | None
+    screen: list[ScreenRow] = Field(description="The screen row of every year.")
+    supplier_shares: list[ShareRow]
+    world_supply: list[ShareRow]
+    substitutes: list[dict[str, Any]] = Field(
+        description="Substitution capacity of other suppliers (kakehashi.metrics.substitution).")
+    minerals: list[MineralProduction]
+
+
+def product_data(service: Service, hs6: str, importer: str, rival: str, partner: str | None) -> ProductOut:
+    """Validate and build the product view (shared by the page and its JSON twin)."""
+    meta = service.meta
+    code = validate.hs6(hs6, meta.products)
+    imp = validate.iso3(importer, meta.countries, field="importer")
+    riv = validate.iso3(rival, meta.countries, field="rival")
+    par = checked_country(service, partner, "partner")
+    wh = service.wh
+    info = views.product_info(code)
+    key = (code, imp, riv, par)
+    screen_all = service.call(("product-screen", *key), lambda: views.product_screen(wh, imp, riv, code))
+    suppliers = service.call(("suppliers", *key),
+                             lambda: views.supplier_shares(wh, imp, code, keep=(riv, par)))
+    world = service.call(("world", code, riv, par), lambda: views.world_supply(wh, code, keep=(riv, par)))
+    subs = service.call(("substitutes", *key), lambda: views.substitutes(wh, imp, riv, code, partner=par))
+    minerals = [
+        MineralProduction(commodity=c, production=[ProductionRow(**r) for r in records(
+            service.call(("production", c), functools.partial(views.production_shares, wh, c)))])
+        for c in info.commodities
+    ]
+    return ProductOut(
+        hs6=code, importer=imp, rival=riv, partner=par, synthetic=meta.synthetic,
+        name=info.name, workstreams=info.workstreams, stage=info.stage,
+        screen=[ScreenRow(**r) for r in records(screen_all)],
+        supplier_shares=[ShareRow(**r) for r in records(suppliers)],
+        world_supply=[ShareRow(**r) for r in records(world)],
+        substitutes=records(subs),
+        minerals=minerals,
+    )
+
+
+@router.get("/products/{hs6}", response_model=ProductOut, tags=["analysis"], summary="One product")
+def product(service: ServiceDep,
+            hs6: Annotated[str, Path(pattern=validate.HS6_PATTERN, description="HS six-digit code.")],
+            importer: Importer, rival: Rival = "CHN", partner: Partner = None) -> ProductOut:
+    """Supplier shares over the years, world supply, the screen, candidate substitutes and (for mineral
+    codes) world production shares (JSON twin of `/products/{hs6}`)."""
+    return product_data(service, hs6, importer, rival, partner)
+
+
+# --------------------------------------------------------------------- minerals
+class MineralsIndexOut(BaseModel):
+    """Mineral commodities with production data in the warehouse."""
+
+    synthetic: bool
+    commodities: list[str]
+
+
+class MineralOut(BaseModel):
+    """One mineral commodity: production shares and supply risk."""
+
+    commodity: str
+    rival: str
+    importer: str | None
+    synthetic: bool
+    hs6: list[str] = Field(description="HS 2022 codes the commodity is traded under (catalogue).")
+    production: list[ProductionRow]
+    supply_risk: list[dict[str, Any]] = Field(
+        description="Supply-risk indicators with every input (kakehashi.metrics.minerals.supply_risk).")
+
+
+@router.get("/minerals", response_model=MineralsIndexOut, tags=["analysis"], summary="Mineral commodities")
+def minerals_index(service: ServiceDep) -> MineralsIndexOut:
+    """List the commodities with production data."""
+    return MineralsIndexOut(synthetic=service.meta.synthetic, commodities=list(service.meta.commodities))
+
+
+def mineral_data(service: Service, commodity: str, rival: str, importer: str | None) -> MineralOut:
+    """Validate and build the mineral view (shared by the page and its JSON twin)."""
+    meta = service.meta
+    com = validate.commodity(commodity, meta.commodities)
+    riv = validate.iso3(rival, meta.countries, field="rival")
+    imp = checked_country(service, importer, "importer")
+    wh = service.wh
+    production = service.call(("production", com), lambda: views.production_shares(wh, com))
+    risk = service.call(("supply-risk", com, riv, imp), lambda: views.supply_risk(wh, com, riv, imp))
+    codes = views.commodity_codes(com)
+    return MineralOut(commodity=com, rival=riv, importer=imp, synthetic=meta.synthetic, hs6=codes,
+                      production=[ProductionRow(**r) for r in records(production)],
+                      supply_risk=records(risk))
+
+
+@router.get("/minerals/{commodity}", response_model=MineralOut, tags=["analysis"],
+            summary="One mineral commodity")
+def mineral(service: ServiceDep,
+            commodity: Annotated[str, Path(pattern=validate.COMMODITY_PATTERN,
+                                           description="Commodity key, e.g. rare-earths.")],
+            rival: Rival = "CHN", importer: Partner = None) -> MineralOut:
+    """World production shares and supply risk of a commodity (JSON twin of `/minerals/{commodity}`)."""
+    return mineral_data(service, commodity, rival, importer)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
@@ -26,4 +27,5 @@ def spec_json(spec: dict[str, Any]) -> Markup:
 
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 templates.env.filters.update(usd=fmt_usd, share=fmt_share, num=fmt_num, cell=fmt_cell, spec_json=spec_json)
+templates.env.filters["to_frame"] = pd.DataFrame
 templates.env.globals.update(printed_table=printed_table)
