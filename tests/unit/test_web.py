@@ -229,8 +229,18 @@ def test_product_json_and_page(client: httpx.Client) -> None:
     assert [m["commodity"] for m in body["minerals"]] == ["rare-earths"]
     prod = {r["country"]: r["share"] for r in body["minerals"][0]["production"]}
     assert prod["CHN"] == pytest.approx(240000 / (240000 + 43000 + 18000 + 2900))
+    # substitution in 2023 (values 1.2 × 2021): JPN buys 96 m from CHN; spare exports to third
+    # countries: VNM 36 m (to USA), IND none (it sells only to JPN)
+    sub = body["substitution"][0]
+    assert sub["year"] == 2023 and sub["rival_usd"] == pytest.approx(96e6)
+    assert sub["partner_cover"] == pytest.approx(0.0)
+    assert sub["world_cover"] == pytest.approx(36 / 96)
+    cands = {c["exporter"]: c for c in body["candidates"]}
+    assert cands["VNM"]["spare_usd"] == pytest.approx(36e6)
+    assert cands["VNM"]["to_importer_usd"] == pytest.approx(18e6)
     page = client.get("/products/280530?importer=JPN&rival=CHN&partner=IND")
     assert page.status_code == 200 and 'data-spec="suppliers-spec"' in page.text
+    assert 'id="substitution"' in page.text and 'id="candidates"' in page.text
     assert 'data-spec="mineral-1-spec"' in page.text
 
 

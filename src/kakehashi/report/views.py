@@ -186,20 +186,34 @@ def commodity_codes(commodity: str) -> list[str]:
     return sorted(set(table.loc[table["commodity"] == commodity, "hs6"]))
 
 
-def substitutes(wh: Warehouse, importer: str, rival: str, hs6: str, *,
-                partner: str | None = None) -> pd.DataFrame:
-    """Who could replace the rival's supply of ``hs6``.
+def substitution(wh: Warehouse, importer: str, rival: str, products: str | Sequence[str] | None, *,
+                 partner: str | None = None, coalition: Sequence[str] = (), year: int | None = None,
+                 only_dependent: bool = False) -> pd.DataFrame:
+    """Capacity of partner, coalition and world to replace the rival's supply.
 
-    From :func:`kakehashi.metrics.substitution.substitution_capacity`.
-
-    Empty when the substitution module is not installed.
+    :func:`kakehashi.metrics.substitution.substitution_capacity` (covers are
+    spare exports as a multiple of the rival's supply); empty when the module is
+    not installed.
     """
     try:
         fn = lib("metrics.substitution", "substitution_capacity")
     except (ImportError, AttributeError):
         return pd.DataFrame()
-    df: pd.DataFrame = fn(wh, importer, rival, partner=partner, products=[hs6])
+    df: pd.DataFrame = fn(wh, importer, rival, partner=partner, coalition=tuple(coalition),
+                          years=[year] if year is not None else None, products=products,
+                          only_dependent=only_dependent)
     return df
+
+
+def candidates(wh: Warehouse, importer: str, rival: str, hs6: str, *, top: int = 10) -> pd.DataFrame:
+    """Possible replacement suppliers of one product, by spare exports
+    (:func:`kakehashi.metrics.substitution.candidates`); empty when not installed."""
+    try:
+        fn = lib("metrics.substitution", "candidates")
+    except (ImportError, AttributeError):
+        return pd.DataFrame()
+    df: pd.DataFrame = fn(wh, importer, rival, hs6)
+    return df.head(top).reset_index(drop=True)
 
 
 def supply_risk(wh: Warehouse, commodity: str, rival: str, importer: str | None) -> pd.DataFrame:

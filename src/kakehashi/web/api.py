@@ -279,8 +279,11 @@ class ProductOut(BaseModel):
     screen: list[ScreenRow] = Field(description="The screen row of every year.")
     supplier_shares: list[ShareRow]
     world_supply: list[ShareRow]
-    substitutes: list[dict[str, Any]] = Field(
-        description="Substitution capacity of other suppliers (kakehashi.metrics.substitution).")
+    substitution: list[dict[str, Any]] = Field(
+        description="Capacity of partner, coalition and world to replace the rival in the latest year "
+        "(kakehashi.metrics.substitution.substitution_capacity).")
+    candidates: list[dict[str, Any]] = Field(
+        description="Replacement suppliers by spare exports, with RCA (kakehashi.metrics.substitution).")
     minerals: list[MineralProduction]
 
 
@@ -298,7 +301,8 @@ def product_data(service: Service, hs6: str, importer: str, rival: str, partner:
     suppliers = service.call(("suppliers", *key),
                              lambda: views.supplier_shares(wh, imp, code, keep=(riv, par)))
     world = service.call(("world", code, riv, par), lambda: views.world_supply(wh, code, keep=(riv, par)))
-    subs = service.call(("substitutes", *key), lambda: views.substitutes(wh, imp, riv, code, partner=par))
+    subs = service.call(("substitution", *key), lambda: views.substitution(wh, imp, riv, [code], partner=par))
+    cands = service.call(("candidates", code, imp, riv), lambda: views.candidates(wh, imp, riv, code))
     minerals = [
         MineralProduction(commodity=c, production=[ProductionRow(**r) for r in records(
             service.call(("production", c), functools.partial(views.production_shares, wh, c)))])
@@ -310,7 +314,8 @@ def product_data(service: Service, hs6: str, importer: str, rival: str, partner:
         screen=[ScreenRow(**r) for r in records(screen_all)],
         supplier_shares=[ShareRow(**r) for r in records(suppliers)],
         world_supply=[ShareRow(**r) for r in records(world)],
-        substitutes=records(subs),
+        substitution=records(subs),
+        candidates=records(cands),
         minerals=minerals,
     )
 
