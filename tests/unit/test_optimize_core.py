@@ -253,7 +253,7 @@ def test_shortfall_lp_matches_a_grid_search() -> None:
     # three suppliers; the rival is cut by 50 % or 100 %, the second is lost in one draw of four
     a = np.array([[0.0, 1.0, 1.0], [0.5, 1.0, 1.0], [0.0, 0.0, 1.0], [1.0, 1.0, 1.0]])
     p = _problem([0.6, 0.3, 0.1], spare=[50.0, 20.0, 15.0], objective="shortfall", availability=a,
-                 reallocation=0.5, tie_break=0.0, rival=0)
+                 reallocation=0.5, tie_break=False, rival=0)
     sol = solve(p)
     cap = sol.bounds.capacity
     best = np.inf
@@ -266,6 +266,29 @@ def test_shortfall_lp_matches_a_grid_search() -> None:
     assert sol.risk_after[0] <= best + 1e-9
     assert sol.risk_after[0] >= best - 0.01  # grid resolution
     assert sol.risk_after[0] < sol.risk_before[0]
+
+
+def test_shortfall_tie_break_keeps_the_optimum_closest_to_current_shares() -> None:
+    # the rival (index 1) is cut by 50-100 %; many portfolios have zero net shortfall
+    a = np.ones((6, 4))
+    a[:, 1] = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
+    kw: dict[str, object] = dict(spare=[30.0, 100.0, 60.0, 40.0], objective="shortfall", availability=a,
+                                 reallocation=0.2, rival=1)
+    free = solve(_problem([0.1, 0.7, 0.1, 0.1], tie_break=False, **kw))  # type: ignore[arg-type]
+    near = solve(_problem([0.1, 0.7, 0.1, 0.1], **kw))  # type: ignore[arg-type]
+    assert near.risk_after[0] == pytest.approx(free.risk_after[0], abs=1e-8)
+    w0 = np.array([0.1, 0.7, 0.1, 0.1])
+    assert np.abs(near.shares[0] - w0).sum() <= np.abs(free.shares[0] - w0).sum() + 1e-9
+    # by hand: with w_r the rival share and headroom h = Σ_{s≠r} cap_s − (1 − w_r) + (1−φ)(cap_r − w_r),
+    # the worst draw (φ = 1) is short max(0, w_r − 0.2·h); the closest optimum keeps the largest w_r
+    # with zero shortfall in every draw
+    cap = near.bounds.capacity[0]
+    wr = near.shares[0, 1]
+    for phi in 1 - a[:, 1]:
+        h = cap[[0, 2, 3]].sum() - (1 - wr) + (1 - phi) * (cap[1] - wr)
+        assert wr * phi - 0.2 * h <= 1e-7
+    # at φ = 1 the shortfall is 0.8·w_r − 0.2·(C − 1), C = 0.4 + 0.7 + 0.5 = 1.6 → w_r = 0.15
+    assert wr == pytest.approx(0.15, abs=1e-7)
 
 
 def test_negative_lambda_and_bad_shapes_are_input_errors() -> None:

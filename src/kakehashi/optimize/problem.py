@@ -46,6 +46,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from kakehashi.errors import InputError
+from kakehashi.scenarios.restriction import DEFAULT_THETA
 
 Objective = Literal["hhi", "governance", "shortfall"]
 OBJECTIVES: tuple[str, ...] = ("hhi", "governance", "shortfall")
@@ -106,12 +107,15 @@ class PortfolioProblem:
         ``(K, n)`` fraction of planned supply from each supplier that arrives in
         each of ``K`` disruption draws (``shortfall`` objective only).
     reallocation
-        Fraction (0–1) of surviving suppliers' unused capacity that can be
-        redirected within the period (``shortfall`` objective only).
+        Fraction θ (0–1) of surviving suppliers' unused capacity that can be
+        redirected within the period (``shortfall`` objective only; default the
+        restriction kernel's ``DEFAULT_THETA``).
     tie_break
-        Weight of a small HHI term added to the ``shortfall`` objective so that,
-        among portfolios with the same expected shortfall, the most diversified
-        is chosen (0 gives the pure linear programme).
+        ``shortfall`` only: among the portfolios with the least expected
+        shortfall (there are often many, since only the exposed shares matter),
+        return the one closest to the current shares, i.e. with the least total
+        change ``Σ |w - current|`` (a second linear programme). ``False``
+        returns whichever optimal vertex the solver finds.
     """
 
     hs6: str
@@ -130,8 +134,8 @@ class PortfolioProblem:
     max_change: float | None = None
     lam: float = 0.0
     availability: FloatArray | None = None
-    reallocation: float = 0.5
-    tie_break: float = 1e-4
+    reallocation: float = DEFAULT_THETA
+    tie_break: bool = True
 
     def __post_init__(self) -> None:
         m, n = len(self.importers), len(self.suppliers)
@@ -201,7 +205,7 @@ class PortfolioProblem:
             return self.risk_weight
         if self.objective == "hhi":
             return np.ones(self.n)
-        return np.full(self.n, self.tie_break)
+        return np.zeros(self.n)  # shortfall: a linear programme
 
     def linear_cost(self) -> FloatArray:
         """``(m, n)`` coefficients ``λ (c_s - 1)`` of the cost term per unit of share."""

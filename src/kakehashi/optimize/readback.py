@@ -58,7 +58,7 @@ def portfolio_risk(problem: PortfolioProblem, shares: FloatArray, capacity: Floa
     """``(m,)`` risk of each importer's shares under the problem's objective.
 
     ``hhi``: ``Σ w²``; ``governance``: ``Σ g w²``; ``shortfall``:
-    :func:`expected_shortfall` (without the tie-break term).
+    :func:`expected_shortfall`.
     """
     w = np.atleast_2d(shares)
     if problem.objective == "hhi":
@@ -95,8 +95,7 @@ class PortfolioSolution:
     extra_cost_usd
         ``(m,)`` extra import bill of the proposed shares, USD.
     objective_value
-        Value of ``Σ risk + λ Σ extra cost / imports`` at the optimum (without
-        the tie-break term).
+        Value of ``Σ risk + λ Σ extra cost / imports`` at the optimum.
     method
         ``highs`` or ``waterfill``.
     sum_dual

@@ -5,9 +5,13 @@ Two solvers give the same optimum:
 ``highs``
     The general path: the model of :func:`~kakehashi.optimize.problem.build_model`
     passed to HiGHS through ``highspy`` (its active-set QP solver for ``hhi`` and
-    ``governance``, its LP solvers for ``shortfall`` without tie-break). Handles
-    every objective and coalition mode. An infeasible model is explained with
-    HiGHS's irreducible infeasible subsystem (IIS), in words.
+    ``governance``, its simplex solver for ``shortfall``, in two stages when
+    ``tie_break`` picks the optimum closest to the current shares). Handles
+    every objective and coalition mode. An infeasible model is explained in
+    words: first by the exact per-importer tests of
+    :mod:`~kakehashi.optimize.feasibility`, then (coalitions) by an elastic LP
+    that measures how far the shared spare capacity falls short, and as a last
+    resort by naming the rows of HiGHS's irreducible infeasible subsystem.
 
 ``waterfill``
     An exact algorithm for the separable case — one importer, objective
@@ -187,11 +191,52 @@ def solve_highs(model: Model) -> PortfolioSolution | Infeasible:
     ydual = np.asarray(sol.row_dual)
     zdual = np.asarray(sol.col_dual)
     m, n = p.m, p.n
+    if p.objective == "shortfall" and p.tie_break:
+        x = _closest_optimum(h, model, float(h.getInfo().objective_function_value))  # type: ignore[attr-defined]
     partner_dual = np.zeros(m)
     if p.min_partner_share is not None:
         partner_dual = ydual[m:2 * m]
     return read_back(p, model.bounds, x[: m * n], "highs", sum_dual=ydual[:m],
                      partner_dual=partner_dual, share_dual=zdual[: m * n].reshape(m, n))
+
+
+def _closest_optimum(h: object, model: Model, best: float) -> FloatArray:
+    """Second stage of the ``shortfall`` tie-break: the optimum closest to the current shares.
+
+    Adds ``d ≥ |w - current|``, keeps the first stage's objective within a
+    tolerance of its optimum ``best``, and minimises ``Σ d`` (warm-started).
+    """
+    import highspy
+
+    p = model.problem
+    k = model.n_shares
+    ncol = len(model.col_lower)
+    inf = highspy.kHighsInf
+    w0 = p.current.ravel()
+    hh = h  # the solved first stage
+    hh.addCols(k, np.ones(k), np.zeros(k), np.full(k, inf), 0, np.zeros(k + 1, dtype=np.int32),  # type: ignore[attr-defined]
+               np.zeros(0, dtype=np.int32), np.zeros(0))
+    starts = np.arange(0, 4 * k + 1, 2, dtype=np.int32)
+    idx = np.empty(4 * k, dtype=np.int32)
+    val = np.empty(4 * k)
+    for j in range(k):  # d_j - w_j ≥ -w0_j ; d_j + w_j ≥ w0_j
+        idx[4 * j: 4 * j + 4] = [ncol + j, j, ncol + j, j]
+        val[4 * j: 4 * j + 4] = [1.0, -1.0, 1.0, 1.0]
+    lower = np.empty(2 * k)
+    lower[0::2] = -w0
+    lower[1::2] = w0
+    hh.addRows(2 * k, lower, np.full(2 * k, inf), 4 * k, starts[:-1], idx, val)  # type: ignore[attr-defined]
+    cost = model.col_cost
+    nz = np.flatnonzero(cost).astype(np.int32)
+    tol = 1e-9 * max(1.0, abs(best)) + 1e-10
+    hh.addRow(-inf, best + tol, len(nz), nz, cost[nz])  # type: ignore[attr-defined]
+    hh.changeColsCost(ncol, np.arange(ncol, dtype=np.int32), np.zeros(ncol))  # type: ignore[attr-defined]
+    hh.run()  # type: ignore[attr-defined]
+    if hh.getModelStatus() != highspy.HighsModelStatus.kOptimal:  # type: ignore[attr-defined]
+        raise ScenarioError(f"{p.hs6}: the tie-break stage found no optimum",
+                            hint="pass tie_break=False; please report it")
+    out: FloatArray = np.asarray(hh.getSolution().col_value)[:ncol]  # type: ignore[attr-defined]
+    return out
 
 
 def waterfill(g: FloatArray, b: FloatArray, lower: FloatArray, upper: FloatArray,
