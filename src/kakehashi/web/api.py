@@ -9,15 +9,16 @@ functions.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from kakehashi import __version__
+from kakehashi import __version__, catalogue
 from kakehashi.report import views
 from kakehashi.web import validate
 from kakehashi.web.service import Service
@@ -106,7 +107,7 @@ def checked_workstream(workstream: str | None) -> str | None:
     """Validate an optional workstream key against the catalogue."""
     if workstream is None:
         return None
-    return validate.choice(workstream, views.lib("catalogue", "workstreams")(), field="workstream")
+    return validate.choice(workstream, catalogue.workstreams(), field="workstream")
 
 
 # ----------------------------------------------------------------------- screen
@@ -379,3 +380,105 @@ def mineral(service: ServiceDep,
             rival: Rival = "CHN", importer: Partner = None) -> MineralOut:
     """World production shares and supply risk of a commodity (JSON twin of `/minerals/{commodity}`)."""
     return mineral_data(service, commodity, rival, importer)
+
+
+# -------------------------------------------------------------------- scenarios
+class MeasuresOut(BaseModel):
+    """Catalogued measures (export controls, tariffs) as of a date."""
+
+    as_of: str | None
+    country: str | None
+    measures: list[dict[str, Any]]
+
+
+@router.get("/measures", response_model=MeasuresOut, tags=["scenarios"], summary="Catalogued measures")
+def measures(country: Annotated[str | None, Query(pattern=validate.ISO3_PATTERN,
+                                                  description="Only measures naming this country.")] = None,
+             as_of: Annotated[dt.date | None, Query(description="Reading date, YYYY-MM-DD (default today).")]
+             = None) -> MeasuresOut:
+    """Dated export controls and tariffs with their status on `as_of` (JSON twin of `/scenarios`)."""
+    day = as_of.isoformat() if as_of else None
+    return MeasuresOut(as_of=day, country=country, measures=records(views.measures(country, day)))
+
+
+class ScenarioRequest(BaseModel):
+    """A scenario to run: a catalogued measure or a full scenario, with optional overrides."""
+
+    measure_id: str | None = Field(None, pattern=validate.SLUG_PATTERN, max_length=80,
+                                   description="Id of a catalogued measure (see /api/measures).")
+    scenario: dict[str, Any] | None = Field(
+        None, description="A scenario as in a scenario YAML file (name, base_year, measures, ...).")
+    base_year: int | None = Field(None, ge=1988, le=2100, description="Base year of the trade flows.")
+    draws: int | None = Field(None, description="Monte-Carlo draws; at most the server's cap "
+                              "(see /api/meta). "
+                              "Default: the scenario's, else 1000 or the cap if lower.")
+    severity: float | None = Field(None, ge=0.0, le=1.0,
+                                   description="Override φ of every export restriction (1 = ban).")
+    theta: float | None = Field(None, ge=0.0, le=1.0,
+                                description="Override θ, the redirectable share of spare exports.")
+    importer: str | None = Field(None, pattern=validate.ISO3_PATTERN,
+                                 description="Importer whose results to return (default: all).")
+    limit: int = Field(2000, ge=1, le=20000, description="Most rows returned, largest median first.")
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"measure_id": "CN-2025-18-RARE-EARTHS", "draws": 500, "importer": "JPN"},
+        {"scenario": {"name": "ree-ban", "base_year": 2023, "measures": [
+            {"type": "export_restriction", "exporter": "CHN", "products": {"workstream": "critical-minerals"},
+             "targets": ["JPN"], "severity": 1.0}]}, "draws": 200},
+    ]})
+
+
+class ScenarioOut(BaseModel):
+    """Results of a scenario with their 5th-95th percentile bands."""
+
+    scenario: str
+    description: str
+    base_year: int
+    draws: int
+    seed: int
+    synthetic: bool
+    importer: str | None
+    metrics: list[str] = Field(description="Metrics present in `rows`.")
+    total_rows: int
+    rows: list[dict[str, Any]] = Field(description="Tidy results: importer, exporter, hs6, tier, metric, "
+                                       "p5, p50, p95 (kakehashi.scenarios.run).")
+    summary: list[dict[str, Any]]
+    spec: dict[str, Any] = Field(description="The validated scenario that was run.")
+
+
+def run_scenario_data(service: Service, req: ScenarioRequest) -> tuple[ScenarioOut, pd.DataFrame]:
+    """Validate, build and run a scenario (cached per validated spec); the page and the API share it."""
+    meta = service.meta
+    if req.draws is not None:
+        validate.draws(req.draws, service.max_draws)
+    imp = validate.iso3(req.importer, meta.countries, field="importer") if req.importer else None
+    draws = req.draws
+    if draws is None and not (req.scenario and "draws" in req.scenario):
+        draws = min(views.DEFAULT_DRAWS, service.max_draws)  # unstated: the default, within the cap
+    spec = views.scenario_spec(measure_id=req.measure_id, scenario=req.scenario, base_year=req.base_year,
+                               draws=draws, severity=req.severity, theta=req.theta)
+    validate.draws(int(spec.draws), service.max_draws)
+    if meta.years:
+        validate.year(int(spec.base_year), meta.years)
+    spec_json = spec.model_dump(mode="json", exclude_none=True)
+    key = ("scenario", json.dumps(spec_json, sort_keys=True))
+    result = service.call(key, lambda: views.run_scenario(service.wh, spec))
+    table = views.scenario_table(result)
+    shown = table if imp is None else table[table["importer"] == imp]
+    shown = shown.sort_values("p50", ascending=False, kind="stable").head(req.limit)
+    out = ScenarioOut(
+        scenario=spec.name, description=spec.description, base_year=int(spec.base_year),
+        draws=int(spec.draws),
+        seed=int(spec.seed), synthetic=meta.synthetic, importer=imp,
+        metrics=sorted(set(table["metric"])) if len(table) else [], total_rows=len(table),
+        rows=records(shown), summary=records(views.scenario_summary(result)), spec=spec_json,
+    )
+    return out, shown
+
+
+@router.post("/scenarios/run", response_model=ScenarioOut, tags=["scenarios"], summary="Run a scenario")
+def run_scenario(service: ServiceDep, req: ScenarioRequest) -> ScenarioOut:
+    """Run a catalogued measure or a scenario through the restriction and tariff models with Monte-Carlo
+    uncertainty; returns p5/p50/p95 per importer, product, chain tier and metric."""
+    out, _ = run_scenario_data(service, req)
+    return out

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from kakehashi.report import charts
+from kakehashi.errors import InputError
+from kakehashi.report import charts, views
 from kakehashi.web import api, validate
 from kakehashi.web.api import ServiceDep
 from kakehashi.web.render import templates
@@ -150,3 +151,89 @@ def mineral_page(request: Request, service: ServiceDep,
         risk=pd.DataFrame(d.supply_risk),
         api=f"/api/minerals/{d.commodity}?rival={d.rival}"
             + (f"&importer={d.importer}" if d.importer else "")))
+
+
+def _measure_choices(importer: str | None) -> pd.DataFrame:
+    try:
+        df = views.measures(importer)
+    except (ImportError, AttributeError):
+        return pd.DataFrame()
+    return df[df["kind"].isin(["export_control", "tariff"])].reset_index(drop=True)
+
+
+def _scenario_context(service: Service, importer: str | None, **extra: Any) -> dict[str, Any]:
+    meta = service.meta
+    return context(service, nav="scenarios", importer=importer, measures=_measure_choices(importer),
+                   max_draws=service.max_draws, default_draws=min(500, service.max_draws),
+                   base_years=meta.years, **extra)
+
+
+@router.get("/scenarios", response_class=HTMLResponse)
+def scenarios_page(request: Request, service: ServiceDep, importer: api.Partner = None) -> HTMLResponse:
+    """Pick a catalogued measure or write a scenario, then run it."""
+    imp = api.checked_country(service, importer, "importer")
+    return templates.TemplateResponse(request, "scenarios.html", _scenario_context(
+        service, imp, api=f"/api/measures{'?country=' + imp if imp else ''}"))
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    return value if value not in (None, "") else None
+
+
+def _form_float(value: str | None, field: str) -> float | None:
+    text = _blank_to_none(value)
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError(f"{field} {text!r} is not a number", value=text,
+                         hint=f"write {field} as a fraction between 0 and 1, e.g. 0.5") from None
+
+
+def _form_int(value: str | None, field: str) -> int | None:
+    text = _blank_to_none(value)
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise InputError(f"{field} {text!r} is not a whole number", value=text) from None
+
+
+@router.post("/scenarios/run", response_class=HTMLResponse)
+def scenario_run_page(
+    request: Request, service: ServiceDep,
+    importer: Annotated[str | None, Form(pattern=validate.ISO3_PATTERN)] = None,
+    measure_id: Annotated[str | None, Form(max_length=80)] = None,
+    scenario_yaml: Annotated[str | None, Form(max_length=32_000)] = None,
+    severity: Annotated[str | None, Form(max_length=20)] = None,
+    theta: Annotated[str | None, Form(max_length=20)] = None,
+    draws: Annotated[str | None, Form(max_length=20)] = None,
+    base_year: Annotated[str | None, Form(max_length=20)] = None,
+) -> HTMLResponse:
+    """Run the scenario of the form and show its bands (HTML twin of POST /api/scenarios/run)."""
+    yaml_text = _blank_to_none(scenario_yaml.strip() if scenario_yaml else None)
+    mid = None if yaml_text else _blank_to_none(measure_id)
+    if mid is not None:
+        mid = validate.slug(mid, field="measure")
+    req = api.ScenarioRequest(
+        measure_id=mid, scenario=None, importer=_blank_to_none(importer),
+        draws=_form_int(draws, "draws"), base_year=_form_int(base_year, "base year"),
+        severity=_form_float(severity, "severity"), theta=_form_float(theta, "theta"), limit=2000,
+    )
+    if yaml_text is not None:
+        req = req.model_copy(update={"scenario": views.parse_scenario_text(yaml_text)})
+    out, shown = api.run_scenario_data(service, req)
+    metric = views.default_metric(shown)
+    spec = None
+    if metric is not None:
+        bands = views.bands_table(shown, metric)
+        spec = chart(charts.scenario_bands, bands, unit=views.metric_unit(metric),
+                     title=f"{out.scenario}: {metric}" + (f", {out.importer}" if out.importer else ""),
+                     subtitle=f"median and 5th–95th percentile over {out.draws} draws")
+    return templates.TemplateResponse(request, "scenarios.html", _scenario_context(
+        service, out.importer, result=out, result_rows=shown, bands_spec=spec, metric=metric,
+        form={"measure_id": mid, "scenario_yaml": yaml_text or "", "severity": severity or "",
+              "theta": theta or "", "draws": draws or "", "base_year": base_year or ""},
+        api="/api/scenarios/run"))
