@@ -125,10 +125,14 @@ def scenario_bands(df: pd.DataFrame, *, title: str, subtitle: str = "", unit: st
     order = data.sort_values("p50", ascending=False)["label"].tolist()
     fmt = ",.0f" if unit == "USD" else ".1%" if unit == "share" else ",.2f"
     axis_fmt = "~s" if unit == "USD" else "%" if unit == "share" else ",.2f"
+    # d3's SI prefixes read G for billions; money reads bn and m
+    label_expr = ("replace(replace(replace(datum.label, 'G', ' bn'), 'M', ' m'), 'k', ' k')"
+                  if unit == "USD" else "datum.label")
     y = alt.Y("label:N", title=None, sort=order)
     base = alt.Chart(data).encode(y=y)
     band = base.mark_rule(strokeWidth=6, opacity=0.35, color="#3a7ca5").encode(
-        x=alt.X("p5:Q", title=f"{unit}, 5th–95th percentile and median", axis=alt.Axis(format=axis_fmt)),
+        x=alt.X("p5:Q", title=f"{unit}, 5th–95th percentile and median",
+                axis=alt.Axis(format=axis_fmt, labelExpr=label_expr)),
         x2="p95:Q")
     median = base.mark_tick(color="#13294b", thickness=2, size=16).encode(
         x="p50:Q",

@@ -328,7 +328,8 @@ def metric_unit(metric: str) -> str:
     return "value"
 
 
-def bands_table(table: pd.DataFrame, metric: str, *, top: int = 15) -> pd.DataFrame:
+def bands_table(table: pd.DataFrame, metric: str, *, top: int = 15, with_importer: bool = True
+                ) -> pd.DataFrame:
     """The ``top`` rows of one metric, by median, labelled for a bands chart.
 
     Columns ``label, importer, exporter, hs6, tier, p5, p50, p95``.
@@ -337,7 +338,9 @@ def bands_table(table: pd.DataFrame, metric: str, *, top: int = 15) -> pd.DataFr
                  & (table["importer"] != scenario_run.WORLD)]
     rows = rows.sort_values("p50", ascending=False, kind="stable").head(top)
     name = rows["product_name"].fillna("").astype(str).str.slice(0, 32) if "product_name" in rows else ""
-    label = rows["importer"].astype(str) + " " + rows["hs6"].astype(str) + " " + name
+    label = rows["hs6"].astype(str) + " " + name
+    if with_importer:
+        label = rows["importer"].astype(str) + " " + label
     if "tier" in rows:
         label = label + rows["tier"].map(lambda t: f" (tier {int(t)})" if pd.notna(t) and int(t) > 0 else "")
     out = rows.assign(label=label.str.strip())

@@ -408,7 +408,9 @@ class ScenarioRequest(BaseModel):
                                    description="Id of a catalogued measure (see /api/measures).")
     scenario: dict[str, Any] | None = Field(
         None, description="A scenario as in a scenario YAML file (name, base_year, measures, ...).")
-    base_year: int | None = Field(None, ge=1988, le=2100, description="Base year of the trade flows.")
+    base_year: int | None = Field(None, ge=1988, le=2100, description="Base year of the trade flows "
+                                  "(default: the scenario's; for a catalogued measure the latest "
+                                  "year of data).")
     draws: int | None = Field(None, description="Monte-Carlo draws; at most the server's cap "
                               "(see /api/meta). "
                               "Default: the scenario's, else 1000 or the cap if lower.")
@@ -455,7 +457,10 @@ def run_scenario_data(service: Service, req: ScenarioRequest) -> tuple[ScenarioO
     draws = req.draws
     if draws is None and not (req.scenario and "draws" in req.scenario):
         draws = min(views.DEFAULT_DRAWS, service.max_draws)  # unstated: the default, within the cap
-    spec = views.scenario_spec(measure_id=req.measure_id, scenario=req.scenario, base_year=req.base_year,
+    base_year = req.base_year
+    if req.measure_id is not None and base_year is None and meta.years:
+        base_year = max(meta.years)  # the latest data, rather than the catalogue's year before the measure
+    spec = views.scenario_spec(measure_id=req.measure_id, scenario=req.scenario, base_year=base_year,
                                draws=draws, severity=req.severity, theta=req.theta)
     validate.draws(int(spec.draws), service.max_draws)
     if meta.years:
