@@ -385,3 +385,31 @@ def test_scenario_form_page_shows_bands(client: httpx.Client) -> None:
     bad = client.post("/scenarios/run", data={"measure_id": "CN-2025-18-RARE-EARTHS", "severity": "lots"},
                       headers={"Accept": "text/html"})
     assert bad.status_code == 422 and "severity &#39;lots&#39; is not a number" in bad.text
+
+
+# ---------------------------------------------------------------------- briefing
+def test_briefing_download_html(client: httpx.Client) -> None:
+    _needs("kakehashi.scenarios.run")
+    url = "/api/briefing?importer=JPN&rival=CHN&partner=IND&workstream=critical-minerals&format=html"
+    r = client.get(url)
+    assert r.status_code == 200, r.text[:500]
+    assert r.headers["content-disposition"] == \
+        'attachment; filename="briefing-JPN-CHN-IND-critical-minerals.html"'
+    assert r.headers["content-security-policy"].startswith("default-src 'none'")
+    assert "SYNTHETIC SAMPLE" in r.text and "<script" not in r.text
+    assert client.get(url).content == r.content  # cached: the same pack again
+    page = client.get("/briefing?importer=JPN")
+    assert page.status_code == 200 and 'id="briefing-form"' in page.text
+
+
+@pytest.mark.parametrize(("query", "fragment"), [
+    ("importer=JPN&workstream=minerals", "unknown workstream 'minerals'"),
+    ("importer=JPN&workstream=critical-minerals&format=docx", "format"),
+    ("importer=JPN&rival=JPN&workstream=critical-minerals", "rival JPN is also"),
+    ("workstream=critical-minerals", "importer"),
+])
+def test_briefing_bad_requests_are_422(client: httpx.Client, query: str, fragment: str) -> None:
+    _needs("kakehashi.scenarios.run")
+    r = client.get(f"/api/briefing?{query}")
+    assert r.status_code == 422, r.text[:300]
+    assert fragment in r.json()["detail"] + (r.json()["hint"] or "")

@@ -12,14 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import pathlib
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from kakehashi import __version__, catalogue
 from kakehashi.report import views
+from kakehashi.warehouse import Warehouse
 from kakehashi.web import validate
 from kakehashi.web.service import Service
 
@@ -487,3 +489,47 @@ def run_scenario(service: ServiceDep, req: ScenarioRequest) -> ScenarioOut:
     uncertainty; returns p5/p50/p95 per importer, product, chain tier and metric."""
     out, _ = run_scenario_data(service, req)
     return out
+
+
+# --------------------------------------------------------------------- briefing
+BRIEFING_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+"""The self-contained pack inlines its CSS and images and runs no script."""
+
+
+def briefing_file(service: Service, importer: str, rival: str, partner: str | None, workstream: str,
+                  fmt: str) -> tuple[str, bytes]:
+    """Validate and build (or fetch from the cache) one briefing pack."""
+    import tempfile
+
+    from kakehashi.report.build import SCENARIO_DRAWS, build_briefing
+
+    meta = service.meta
+    imp = validate.iso3(importer, meta.countries, field="importer")
+    riv = validate.iso3(rival, meta.countries, field="rival")
+    par = checked_country(service, partner, "partner")
+    ws = validate.choice(workstream, catalogue.workstreams(), field="workstream")
+    fmt = validate.choice(fmt, ("html", "pdf"), field="format")
+    draws = min(SCENARIO_DRAWS, service.max_draws)
+
+    def build(wh: Warehouse) -> tuple[str, bytes]:
+        with tempfile.TemporaryDirectory(prefix="kakehashi-briefing-") as folder:
+            path = build_briefing(wh, imp, riv, par, ws, fmt, pathlib.Path(folder), draws=draws)
+            return path.name, path.read_bytes()
+
+    return service.briefings.get(("briefing", imp, riv, par, ws, fmt), build)
+
+
+@router.get("/briefing", tags=["briefing"], summary="Download a briefing pack",
+            response_class=Response,
+            responses={200: {"content": {"text/html": {}, "application/pdf": {}},
+                             "description": "The pack, as an attachment."}})
+def briefing(service: ServiceDep, importer: Importer, workstream: Annotated[str, Query(
+                 pattern=validate.SLUG_PATTERN, description="Workstream key, e.g. critical-minerals.")],
+             rival: Rival = "CHN", partner: Partner = None,
+             format: Annotated[str, Query(pattern="^(html|pdf)$", description="html or pdf.")] = "html",
+             ) -> Response:
+    """A briefing pack for importer, rival, partner and workstream: one self-contained HTML file or a PDF."""
+    name, data = briefing_file(service, importer, rival, partner, workstream, format)
+    media = "application/pdf" if format == "pdf" else "text/html; charset=utf-8"
+    return Response(data, media_type=media, headers={
+        "content-disposition": f'attachment; filename="{name}"', "content-security-policy": BRIEFING_CSP})

@@ -8,6 +8,7 @@ import pandas as pd
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from kakehashi import catalogue
 from kakehashi.errors import InputError
 from kakehashi.report import charts, views
 from kakehashi.web import api, validate
@@ -237,3 +238,18 @@ def scenario_run_page(
         form={"measure_id": mid, "scenario_yaml": yaml_text or "", "severity": severity or "",
               "theta": theta or "", "draws": draws or "", "base_year": base_year or ""},
         api="/api/scenarios/run"))
+
+
+@router.get("/briefing", response_class=HTMLResponse)
+def briefing_page(request: Request, service: ServiceDep, importer: api.Partner = None,
+                  rival: api.Rival = "CHN", partner: api.Partner = None,
+                  workstream: api.Workstream = None) -> HTMLResponse:
+    """Choose and download a briefing pack (the download is GET /api/briefing)."""
+    imp = api.checked_country(service, importer, "importer")
+    par = api.checked_country(service, partner, "partner")
+    riv = validate.iso3(rival, service.meta.countries, field="rival")
+    ws = api.checked_workstream(workstream)
+    return templates.TemplateResponse(request, "briefing.html", context(
+        service, nav="briefing", importer=imp, rival=riv, partner=par or ("IND" if imp == "JPN" else None),
+        workstream=ws or "critical-minerals", workstreams=catalogue.workstreams(),
+        api="/openapi.json"))
