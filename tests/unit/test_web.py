@@ -413,3 +413,19 @@ def test_briefing_bad_requests_are_422(client: httpx.Client, query: str, fragmen
     r = client.get(f"/api/briefing?{query}")
     assert r.status_code == 422, r.text[:300]
     assert fragment in r.json()["detail"] + (r.json()["hint"] or "")
+
+
+# --------------------------------------------------------------- diversification
+def test_diversify_json_and_page(client: httpx.Client) -> None:
+    _needs("kakehashi.metrics.substitution")
+    body = client.get("/api/diversify?importer=JPN&rival=CHN&partner=IND&coalition=VNM,DEU"
+                      "&workstream=critical-minerals").json()
+    assert body["coalition"] == ["VNM", "DEU"] and body["year"] == 2023
+    rows = {r["hs6"]: r for r in body["substitution"]}
+    assert list(rows) == ["280530"]  # the only dependent product
+    # coalition IND+VNM+DEU: VNM's 36 m to the USA; rival supply 96 m
+    assert rows["280530"]["coalition_cover"] == pytest.approx(36 / 96)
+    assert body["note"]
+    page = client.get("/diversify?importer=JPN&partner=IND&coalition=VNM")
+    assert page.status_code == 200 and 'data-spec="cover-spec"' in page.text
+    assert client.get("/api/diversify?importer=JPN&coalition=VNM;DEU").status_code == 422

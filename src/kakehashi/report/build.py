@@ -263,18 +263,7 @@ def _scenario(wh: Warehouse, req: BriefingRequest, draws: int
 
 
 def _portfolio(wh: Warehouse, req: BriefingRequest) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-    try:
-        diversify = views.lib("optimize.portfolio", "diversify")
-        frontier_fn = views.lib("optimize.portfolio", "frontier")
-    except (ImportError, AttributeError):
-        return pd.DataFrame(), pd.DataFrame(), "The sourcing optimiser is not available in this build."
-    try:
-        result = diversify(wh, req.importer, req.rival, partner=req.partner, products=req.workstream)
-        table = getattr(result, "table", pd.DataFrame())
-        front = frontier_fn(wh, req.importer, req.rival, partner=req.partner, products=req.workstream)
-    except KakehashiError as exc:
-        return pd.DataFrame(), pd.DataFrame(), f"No portfolio: {exc}"
-    return table, front, "Portfolios that minimise supply risk subject to cost, from kakehashi.optimize."
+    return views.portfolio(wh, req.importer, req.rival, req.partner, req.workstream)
 
 
 def _frontier_x(df: pd.DataFrame) -> str:

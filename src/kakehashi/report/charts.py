@@ -230,3 +230,36 @@ def severity_bars(df: pd.DataFrame, *, title: str, subtitle: str = "", width: Wi
                  alt.Tooltip("rival_share:Q", format=".0%", title="rival share")],
     ).properties(width=width, height=max(60, row_height * len(order)), title=_title(title, subtitle))
     return _config(chart)
+
+
+COVER_CAP = 3.0
+"""Cover bars stop at this multiple of the rival's supply (the table gives the exact value)."""
+
+
+def cover_bars(df: pd.DataFrame, *, title: str, subtitle: str = "", width: Width = 520,
+               row_height: int = 14) -> Any:
+    """Grouped bars of spare exports as a multiple of the rival's supply, with a line at 1×.
+
+    Parameters
+    ----------
+    df
+        Columns ``label`` (product), ``group`` (partner, coalition, world) and ``cover``.
+    """
+    order = df.drop_duplicates("label")["label"].tolist()
+    groups = df.drop_duplicates("group")["group"].tolist()
+    data = df.assign(shown=df["cover"].clip(upper=COVER_CAP))
+    bars = alt.Chart(data).mark_bar().encode(
+        y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=260)),
+        yOffset=alt.YOffset("group:N", sort=groups),
+        x=alt.X("shown:Q", title=f"spare exports ÷ rival supply (bars stop at {COVER_CAP:g}×)",
+                scale=alt.Scale(domain=[0, COVER_CAP])),
+        color=alt.Color("group:N", title=None, sort=groups,
+                        scale=alt.Scale(domain=groups,
+                                        range=[PARTNER_COLOUR, "#f2a541", "#3a7ca5"][:len(groups)])),
+        tooltip=["label:N", "group:N", alt.Tooltip("cover:Q", format=".2f", title="cover (×)")],
+    )
+    one = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(color=RIVAL_COLOUR, strokeDash=[4, 3]) \
+        .encode(x="x:Q")
+    height = max(60, row_height * len(order) * max(1, len(groups)))
+    chart = (bars + one).properties(width=width, height=height, title=_title(title, subtitle))
+    return _config(chart)

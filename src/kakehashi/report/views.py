@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from kakehashi import catalogue
-from kakehashi.errors import InputError
+from kakehashi.errors import InputError, ScenarioError
 from kakehashi.metrics import concentration, minerals
 from kakehashi.metrics import screen as screen_mod
 from kakehashi.metrics import substitution as subst
@@ -346,3 +346,26 @@ def bands_table(table: pd.DataFrame, metric: str, *, top: int = 15, with_importe
     out = rows.assign(label=label.str.strip())
     cols = [c for c in ("label", "importer", "exporter", "hs6", "tier", "p5", "p50", "p95") if c in out]
     return out[cols].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------- portfolio
+def portfolio(wh: Warehouse, importer: str, rival: str, partner: str | None,
+              products: str | Sequence[str] | None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The optimiser's portfolio and risk–cost frontier (:mod:`kakehashi.optimize.portfolio`).
+
+    Returns ``(portfolio table, frontier, note)``; both tables are empty, and the
+    note says why, when the optimiser is not installed or finds no portfolio.
+    """
+    try:
+        diversify = lib("optimize.portfolio", "diversify")
+        frontier_fn = lib("optimize.portfolio", "frontier")
+    except (ImportError, AttributeError):
+        return pd.DataFrame(), pd.DataFrame(), "The sourcing optimiser is not available in this build."
+    try:
+        result = diversify(wh, importer, rival, partner=partner, products=products)
+        front = frontier_fn(wh, importer, rival, partner=partner, products=products)
+    except ScenarioError as exc:  # no feasible portfolio: the optimiser says why, in words
+        return pd.DataFrame(), pd.DataFrame(), f"No portfolio: {exc}"
+    table = getattr(result, "table", pd.DataFrame())
+    return (table, front,
+            "Portfolio from kakehashi.optimize: supply risk minimised subject to cost and capacity.")

@@ -533,3 +533,59 @@ def briefing(service: ServiceDep, importer: Importer, workstream: Annotated[str,
     media = "application/pdf" if format == "pdf" else "text/html; charset=utf-8"
     return Response(data, media_type=media, headers={
         "content-disposition": f'attachment; filename="{name}"', "content-security-policy": BRIEFING_CSP})
+
+
+# --------------------------------------------------------------- diversification
+class DiversifyOut(BaseModel):
+    """Who could replace the rival across a workstream, and the optimiser's portfolio when available."""
+
+    importer: str
+    rival: str
+    partner: str | None
+    coalition: list[str]
+    workstream: str | None
+    year: int
+    synthetic: bool
+    substitution: list[dict[str, Any]] = Field(
+        description="Partner, coalition and world cover per product bought from the rival "
+        "(kakehashi.metrics.substitution.substitution_capacity).")
+    portfolio: list[dict[str, Any]] = Field(description="Proposed sourcing shares (kakehashi.optimize).")
+    frontier: list[dict[str, Any]] = Field(description="Risk–cost frontier (kakehashi.optimize).")
+    note: str
+
+
+Coalition = Annotated[str | None, Query(pattern=r"^[A-Z]{3}(,[A-Z]{3}){0,19}$",
+                                        description="Further partners, comma-separated ISO3 (e.g. AUS,USA).")]
+
+
+def diversify_data(service: Service, importer: str, rival: str, partner: str | None, coalition: str | None,
+                   workstream: str | None, year: int | None, dependent_only: bool) -> DiversifyOut:
+    """Validate and build the diversification view (shared by the page and its JSON twin)."""
+    meta = service.meta
+    imp = validate.iso3(importer, meta.countries, field="importer")
+    riv = validate.iso3(rival, meta.countries, field="rival")
+    par = checked_country(service, partner, "partner")
+    coal = tuple(validate.iso3_list(coalition.split(","), meta.countries, field="coalition")
+                 if coalition else ())
+    ws = checked_workstream(workstream)
+    yr = validate.year(year, meta.years)
+    wh = service.wh
+    sub = service.call(("substitution-ws", imp, riv, par, coal, ws, yr, dependent_only),
+                       lambda: views.substitution(wh, imp, riv, ws, partner=par, coalition=coal, year=yr,
+                                                  only_dependent=dependent_only))
+    portfolio, front, note = service.call(("portfolio", imp, riv, par, ws),
+                                          lambda: views.portfolio(wh, imp, riv, par, ws))
+    return DiversifyOut(importer=imp, rival=riv, partner=par, coalition=list(coal), workstream=ws, year=yr,
+                        synthetic=meta.synthetic, substitution=records(sub), portfolio=records(portfolio),
+                        frontier=records(front), note=note)
+
+
+@router.get("/diversify", response_model=DiversifyOut, tags=["diversification"],
+            summary="Substitution and sourcing portfolio")
+def diversify(service: ServiceDep, importer: Importer, rival: Rival = "CHN", partner: Partner = None,
+              coalition: Coalition = None, workstream: Workstream = None, year: Year = None,
+              dependent_only: Annotated[bool, Query(description="Only products flagged dependent.")] = True,
+              ) -> DiversifyOut:
+    """How far the partner, a coalition and the world could replace the rival, product by product, and the
+    optimiser's diversified portfolio (JSON twin of `/diversify`)."""
+    return diversify_data(service, importer, rival, partner, coalition, workstream, year, dependent_only)

@@ -253,3 +253,34 @@ def briefing_page(request: Request, service: ServiceDep, importer: api.Partner =
         service, nav="briefing", importer=imp, rival=riv, partner=par or ("IND" if imp == "JPN" else None),
         workstream=ws or "critical-minerals", workstreams=catalogue.workstreams(),
         api="/openapi.json"))
+
+
+@router.get("/diversify", response_class=HTMLResponse)
+def diversify_page(request: Request, service: ServiceDep, importer: api.Partner = None,
+                   rival: api.Rival = "CHN", partner: api.Partner = None, coalition: api.Coalition = None,
+                   workstream: api.Workstream = None, year: api.Year = None) -> HTMLResponse:
+    """Who could replace the rival across a workstream, and the optimiser's portfolio."""
+    meta = service.meta
+    imp = importer or ("JPN" if "JPN" in meta.importers else (meta.importers[0] if meta.importers else "JPN"))
+    par = partner if partner is not None or imp != "JPN" else ("IND" if "IND" in meta.countries else None)
+    d = api.diversify_data(service, imp, rival, par, coalition, workstream or "critical-minerals", year, True)
+    sub = pd.DataFrame(d.substitution)
+    spec = None
+    if not sub.empty:
+        top = sub.head(15)
+        labels = [f"{h} {str(n)[:34]}" if isinstance(n, str) else h
+                  for h, n in zip(top["hs6"], top["product_name"], strict=True)]
+        parts = []
+        for group, col in (("partner " + (d.partner or ""), "partner_cover"),
+                           ("coalition", "coalition_cover"), ("world", "world_cover")):
+            if col in top and top[col].notna().any() and (col != "coalition_cover" or d.coalition):
+                parts.append(pd.DataFrame({"label": labels, "group": group, "cover": top[col].to_numpy()}))
+        spec = chart(charts.cover_bars, pd.concat(parts, ignore_index=True),
+                     title=f"Could others replace {d.rival}? {d.importer}, {d.workstream}, {d.year}",
+                     subtitle="spare exports to third countries as a multiple of what the importer buys "
+                              "from the rival")
+    return templates.TemplateResponse(request, "diversify.html", context(
+        service, nav="diversify", d=d, importer=d.importer, sub=sub, cover_spec=spec,
+        workstreams=catalogue.workstreams(),
+        api=f"/api/diversify?importer={d.importer}&rival={d.rival}"
+            + (f"&partner={d.partner}" if d.partner else "") + f"&workstream={d.workstream}"))
