@@ -478,9 +478,16 @@ def run_scenario_data(service: Service, req: ScenarioRequest) -> tuple[ScenarioO
         draws=int(spec.draws),
         seed=int(spec.seed), synthetic=meta.synthetic, importer=imp,
         metrics=sorted(set(table["metric"])) if len(table) else [], total_rows=len(table),
-        rows=records(shown), summary=records(views.scenario_summary(result)), spec=spec_json,
+        rows=records(shown), summary=records(_importer_rows(views.scenario_summary(result), imp)),
+        spec=spec_json,
     )
     return out, shown
+
+
+def _importer_rows(df: pd.DataFrame, importer: str | None) -> pd.DataFrame:
+    if importer is None or df.empty or "importer" not in df:
+        return df
+    return df[df["importer"] == importer]
 
 
 @router.post("/scenarios/run", response_model=ScenarioOut, tags=["scenarios"], summary="Run a scenario")
