@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 import json
 import pathlib
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import pandas as pd
@@ -43,6 +44,16 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
         return []
     out: list[dict[str, Any]] = json.loads(df.to_json(orient="records", date_format="iso"))
     return out
+
+
+def cached_json(service: Service, key: tuple[Any, ...], build: Callable[[], BaseModel]) -> Response:
+    """The JSON of ``build()``, serialised once per key and warehouse snapshot.
+
+    Presentation-level cache: repeated requests skip validation and serialisation
+    (the OpenAPI schema still documents the endpoint's response model).
+    """
+    body = service.call(("json", *key), lambda: build().model_dump_json().encode())
+    return Response(body, media_type="application/json")
 
 
 class Health(BaseModel):
@@ -161,7 +172,7 @@ def screen(service: ServiceDep, importer: Importer, rival: Rival, year: Year = N
            workstream: Workstream = None,
            dependent_only: Annotated[bool, Query(description="Only products flagged dependent.")] = False,
            limit: Annotated[int, Query(ge=1, le=10000, description="Rows returned, by severity.")] = 200,
-           ) -> ScreenOut:
+           ) -> Response:
     """Screen every product the importer buys (or one workstream's) for dependence on the rival.
 
     A product is *dependent* when import HHI > 0.4, world-export HHI > 0.4 and
@@ -172,11 +183,15 @@ def screen(service: ServiceDep, importer: Importer, rival: Rival, year: Year = N
     riv = validate.iso3(rival, meta.countries, field="rival")
     yr = validate.year(year, meta.years)
     ws = checked_workstream(workstream)
-    df = screen_frame(service, imp, riv, yr, ws)
-    shown = df[df["dependent"]] if dependent_only else df
-    return ScreenOut(importer=imp, rival=riv, year=yr, workstream=ws, synthetic=meta.synthetic,
-                     total_rows=len(df), dependent=int(df["dependent"].sum()) if len(df) else 0,
-                     rows=[ScreenRow(**r) for r in records(shown.head(limit))])
+
+    def build() -> ScreenOut:
+        df = screen_frame(service, imp, riv, yr, ws)
+        shown = df[df["dependent"]] if dependent_only else df
+        return ScreenOut(importer=imp, rival=riv, year=yr, workstream=ws, synthetic=meta.synthetic,
+                         total_rows=len(df), dependent=int(df["dependent"].sum()) if len(df) else 0,
+                         rows=[ScreenRow(**r) for r in records(shown.head(limit))])
+
+    return cached_json(service, ("screen", imp, riv, yr, ws, dependent_only, limit), build)
 
 
 # --------------------------------------------------------------------- overview
@@ -235,9 +250,10 @@ def overview_data(service: Service, importer: str, rival: str, year: int | None)
             summary="Overview of one importer")
 def overview(service: ServiceDep,
              importer: Annotated[str, Path(pattern=validate.ISO3_PATTERN, description="Importer, ISO3.")],
-             rival: Rival = "CHN", year: Year = None) -> OverviewOut:
+             rival: Rival = "CHN", year: Year = None) -> Response:
     """Workstreams and top dependencies of an importer on a rival (JSON twin of `/importers/{importer}`)."""
-    return overview_data(service, importer, rival, year)
+    return cached_json(service, ("overview", importer, rival, year),
+                       lambda: overview_data(service, importer, rival, year))
 
 
 # ---------------------------------------------------------------------- product
@@ -326,10 +342,11 @@ def product_data(service: Service, hs6: str, importer: str, rival: str, partner:
 @router.get("/products/{hs6}", response_model=ProductOut, tags=["analysis"], summary="One product")
 def product(service: ServiceDep,
             hs6: Annotated[str, Path(pattern=validate.HS6_PATTERN, description="HS six-digit code.")],
-            importer: Importer, rival: Rival = "CHN", partner: Partner = None) -> ProductOut:
+            importer: Importer, rival: Rival = "CHN", partner: Partner = None) -> Response:
     """Supplier shares over the years, world supply, the screen, candidate substitutes and (for mineral
     codes) world production shares (JSON twin of `/products/{hs6}`)."""
-    return product_data(service, hs6, importer, rival, partner)
+    return cached_json(service, ("product", hs6, importer, rival, partner),
+                       lambda: product_data(service, hs6, importer, rival, partner))
 
 
 # --------------------------------------------------------------------- minerals
@@ -379,9 +396,10 @@ def mineral_data(service: Service, commodity: str, rival: str, importer: str | N
 def mineral(service: ServiceDep,
             commodity: Annotated[str, Path(pattern=validate.COMMODITY_PATTERN,
                                            description="Commodity key, e.g. rare-earths.")],
-            rival: Rival = "CHN", importer: Partner = None) -> MineralOut:
+            rival: Rival = "CHN", importer: Partner = None) -> Response:
     """World production shares and supply risk of a commodity (JSON twin of `/minerals/{commodity}`)."""
-    return mineral_data(service, commodity, rival, importer)
+    return cached_json(service, ("mineral", commodity, rival, importer),
+                       lambda: mineral_data(service, commodity, rival, importer))
 
 
 # -------------------------------------------------------------------- scenarios
