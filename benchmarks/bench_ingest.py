@@ -115,7 +115,8 @@ from kakehashi.warehouse import Warehouse
 t0 = time.perf_counter()
 n = ingest_baci(Warehouse({wh!r}), [{csv!r}], country_codes={cc!r})
 dt = time.perf_counter() - t0
-print(json.dumps({{"rows": n, "seconds": dt, "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"rows": n, "seconds": dt, "peak_kb": peak}}))
 """
 
 CHILD_PARSE = """
@@ -125,7 +126,8 @@ from kakehashi.sources.baci import parse_baci
 t0 = time.perf_counter()
 n = parse_baci({csv!r}, country_codes={cc!r}).num_rows
 dt = time.perf_counter() - t0
-print(json.dumps({{"rows": n, "seconds": dt, "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"rows": n, "seconds": dt, "peak_kb": peak}}))
 """
 
 CHILD_PANDAS = """
@@ -135,7 +137,8 @@ t0 = time.perf_counter()
 df = pd.read_csv({csv!r})
 df.to_parquet({out!r})
 dt = time.perf_counter() - t0
-print(json.dumps({{"rows": len(df), "seconds": dt, "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"rows": len(df), "seconds": dt, "peak_kb": peak}}))
 """
 
 
@@ -150,11 +153,13 @@ def run_child(code: str) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print medians and the ratio."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1 million rows instead of 10 million")
     parser.add_argument("--rows", type=int, default=None, help="rows of the synthetic year")
     parser.add_argument("--repeats", type=int, default=3, help="runs per method (median reported)")
-    parser.add_argument("--workdir", type=Path, default=None, help="folder for the data (default: a temp dir)")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="folder for the data (default: a temp dir)")
     args = parser.parse_args(argv)
     rows = args.rows or (1_000_000 if args.quick else 10_000_000)
     work = Path(tempfile.mkdtemp(prefix="kakehashi-bench-ingest-", dir=args.workdir))
