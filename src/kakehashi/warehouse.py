@@ -31,7 +31,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +39,7 @@ from typing import Any, Literal
 
 import duckdb
 import ibis
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -132,19 +133,20 @@ class Transaction:
             if tdir.exists():
                 shutil.rmtree(tdir)
             tdir.mkdir(parents=True)
-        plain = tbl.cast(spec.arrow_schema())  # also decodes dictionary-encoded columns
-        order = [(k, "ascending") for k in ("importer", "exporter", "hs6") if k in spec.names]
+        order = [k for k in ("importer", "exporter", "hs6") if k in spec.names]
         try:
             if spec.partition_by_year:
-                years = sorted(int(y) for y in pc.unique(plain.column("year")).to_pylist())
+                years = sorted(int(y) for y in pc.unique(tbl.column("year")).to_pylist())
                 for year in years:
                     target = tdir / f"{year}.parquet"
                     if target.exists():
                         target.unlink()  # a hard link: the committed copy is untouched
-                    part = plain if len(years) == 1 else plain.filter(pc.equal(plain.column("year"), year))
-                    _write_parquet(part.sort_by(order) if order else part, target)
+                    part = tbl if len(years) == 1 else tbl.filter(pc.equal(tbl.column("year"), year))
+                    if order:
+                        part = part.take(_sort_indices(part, order))
+                    _write_parquet(part.cast(spec.arrow_schema()), target)  # cast decodes dictionaries
             else:
-                _write_parquet(plain, tdir / "all.parquet")
+                _write_parquet(tbl.cast(spec.arrow_schema()), tdir / "all.parquet")
         except (pa.ArrowException, OSError) as exc:
             raise EngineError(f"could not write table {table}: {exc}") from exc
         record = IngestRecord(
@@ -173,6 +175,31 @@ def _write_parquet(tbl: pa.Table, path: Path) -> None:
     and Spark.
     """
     pq.write_table(tbl, path, compression="zstd", row_group_size=PARQUET_ROW_GROUP)
+
+
+def _dense_rank(col: pa.ChunkedArray) -> np.ndarray:
+    """Dense ascending rank (0, 1, ...) of each value; cheap for dictionary-encoded columns."""
+    if pa.types.is_dictionary(col.type) and col.null_count == 0:
+        unified = col.unify_dictionaries()
+        dictionary = unified.chunk(0).dictionary if unified.num_chunks else pa.array([], pa.string())
+        by_value = np.asarray(pc.rank(dictionary, sort_keys="ascending", tiebreaker="dense")) - 1
+        indices = [np.asarray(c.indices) for c in unified.chunks]
+        return np.asarray(by_value[np.concatenate(indices)] if indices else [], dtype=np.int64)
+    return np.asarray(pc.rank(col, sort_keys="ascending", tiebreaker="dense"), dtype=np.int64) - 1
+
+
+def _sort_indices(tbl: pa.Table, keys: Sequence[str]) -> pa.Array:
+    """Row order sorting ``tbl`` by ``keys`` (ascending), as one integer sort on combined ranks."""
+    if tbl.num_rows == 0:
+        return pa.array([], pa.int64())
+    ranks = [_dense_rank(tbl.column(k)) for k in keys]
+    sizes = [int(r.max()) + 1 for r in ranks]
+    if float(np.prod([float(n) for n in sizes])) < 2.0**62:
+        combined = np.zeros(tbl.num_rows, dtype=np.int64)
+        for r, n in zip(ranks, sizes, strict=True):
+            combined = combined * n + r
+        return pa.array(np.argsort(combined, kind="stable"))
+    return pa.array(np.lexsort(ranks[::-1]))
 
 
 def _sql_path(path: Path) -> str:
