@@ -4,12 +4,15 @@
     python benchmarks/bench_ingest.py --quick    # 1 million rows
     python benchmarks/bench_ingest.py --rows 5000000 --repeats 5
 
-Data: a **synthetic** year written in CEPII BACI's exact CSV format (quoted
-header ``"t","i","j","k","v","q"``, ``v`` in thousand USD with three
-decimals, ``q`` quoted and space-padded to 13 characters or ``NA``, product
-codes without their leading zero, rows sorted by exporter, importer and
-product, no duplicate flows) plus a synthetic ``country_codes`` table with
-220 codes. The numbers are random (seeded); they only have BACI's shape.
+Data: a **synthetic** year in CEPII BACI's exact CSV format (quoted header
+``"t","i","j","k","v","q"``, ``v`` in thousand USD, ``q`` quoted and
+space-padded to 13 characters or ``NA``, product codes without their leading
+zero, rows sorted by exporter, importer and product, no duplicate flows) and
+its ``country_codes`` table. The full run uses the package's synthetic
+sample world (``kakehashi.sample``, size ``baci``: 100 countries, 5,000
+products, about 10 million flows); ``--quick`` and ``--rows`` use the seeded
+NumPy writer below (220 synthetic countries, 5,000 products). Neither is
+real data.
 
 Measured, each run in a fresh subprocess (so peak memory is per run, read
 with ``resource.getrusage`` in the child):
@@ -142,6 +145,19 @@ print(json.dumps({{"rows": len(df), "seconds": dt, "peak_kb": peak}}))
 """
 
 
+def write_sample_baci(folder: Path, year: int = 2021) -> tuple[Path, Path]:
+    """One ``baci``-size year of the package's synthetic sample world, in BACI's format."""
+    from kakehashi.sample.raw import baci_file_name, country_codes_text, write_baci_year
+    from kakehashi.sample.world import generate
+
+    world = generate("baci", years=[year])
+    csv_path = folder / baci_file_name(year)
+    write_baci_year(world, year, csv_path)
+    cc_path = folder / "country_codes_V202501.csv"
+    cc_path.write_text(country_codes_text(world), encoding="utf-8")
+    return csv_path, cc_path
+
+
 def run_child(code: str) -> dict[str, float]:
     """Run ``code`` in a fresh interpreter; return its JSON line (rows, seconds, peak_kb)."""
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
@@ -160,14 +176,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="runs per method (median reported)")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="folder for the data (default: a temp dir)")
+    parser.add_argument("--numpy", action="store_true",
+                        help="use the benchmark's NumPy writer even for the full size")
     args = parser.parse_args(argv)
     rows = args.rows or (1_000_000 if args.quick else 10_000_000)
     work = Path(tempfile.mkdtemp(prefix="kakehashi-bench-ingest-", dir=args.workdir))
     try:
         t0 = time.perf_counter()
-        csv_path, cc_path = write_synthetic_baci(rows, work)
+        use_sample = not args.quick and args.rows is None and not args.numpy
+        if use_sample:
+            sys.path.insert(0, str(SRC))
+            csv_path, cc_path = write_sample_baci(work)
+            what = "kakehashi.sample 'baci' (SYNTHETIC)"
+        else:
+            csv_path, cc_path = write_synthetic_baci(rows, work)
+            what = "NumPy writer (SYNTHETIC)"
         size_mb = csv_path.stat().st_size / 1e6
-        print(f"synthetic BACI-format year: {csv_path.name}, {size_mb:,.0f} MB "
+        print(f"synthetic BACI-format year from {what}: {csv_path.name}, {size_mb:,.0f} MB "
               f"(written in {time.perf_counter() - t0:.1f} s); {os.cpu_count()} CPUs; "
               f"{args.repeats} repeats, medians", flush=True)
         results: dict[str, list[dict[str, float]]] = {"kakehashi ingest": [], "kakehashi parse only": [],
