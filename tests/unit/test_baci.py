@@ -141,6 +141,7 @@ BROKEN = [
     ("duplicates", 6, r"duplicate flow CHN → TWN, product 850511, first at line 5"),
     ("hs-not-six", 4, r"product code '8505' in column k is not a six-digit HS code"),
     ("extra-field", 4, r"row has 7 fields, expected 6"),
+    ("empty-v", 4, r"missing value '' in column v"),
 ]
 
 
