@@ -31,6 +31,7 @@ import unicodedata
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -40,6 +41,7 @@ __all__ = [
     "countries",
     "country_name",
     "is_aggregate",
+    "load_countries",
     "lookup_name",
     "normalise_name",
     "numeric_to_iso3",
@@ -354,3 +356,25 @@ def parse_country_codes(path: str | Path) -> pd.DataFrame:
     out["iso2"] = out["iso2"].replace("", None)
     out["region"] = out["region"].replace("", None)
     return out.reset_index(drop=True)
+
+
+def load_countries(wh: Any, path: str | Path | None = None) -> pd.DataFrame:
+    """Write the ``countries`` table: the package's own, or a country-codes file's.
+
+    Parameters
+    ----------
+    wh
+        A writable :class:`~kakehashi.warehouse.Warehouse`.
+    path
+        A ``datasets/country-codes`` CSV (:func:`parse_country_codes`); default:
+        the shipped ISO 3166 table (:func:`countries`).
+    """
+    if path is None:
+        table = countries()
+        source, origin = "ISO 3166 (kakehashi package data)", None
+    else:
+        table = parse_country_codes(path)
+        source, origin = "datasets/country-codes (ISO 3166, UN M49)", str(path)
+    with wh.transaction() as tx:
+        tx.write("countries", table, source=source, origin=origin, mode="replace")
+    return table.drop(columns="_line", errors="ignore")

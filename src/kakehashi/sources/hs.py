@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -61,6 +62,8 @@ __all__ = [
     "concordance_from_pairs",
     "conversion_steps",
     "convert_trade_flows",
+    "load_concordance",
+    "load_hs_nomenclature",
     "parse_concordance",
     "parse_hs_nomenclature",
     "weights_from_trade",
@@ -377,3 +380,29 @@ def convert_trade_flows(
     )
     return grouped.select("year", "exporter", "importer", "hs6", "value_usd", "quantity_t",
                           "hs_revision", "source")
+
+
+def load_hs_nomenclature(wh: Any, path: str | Path, *, revision: str | None = None) -> pd.DataFrame:
+    """Parse an HS nomenclature and write it to ``products`` (replacing that revision only)."""
+    from kakehashi.sources.groups import replace_groups
+
+    products = parse_hs_nomenclature(path, revision=revision)
+    rev = str(products["hs_revision"].iloc[0]) if len(products) else "HS"
+    with wh.transaction() as tx:
+        replace_groups(tx, "products", products, ["hs_revision"],
+                       source=f"HS nomenclature {rev} (WCO, via datasets/harmonized-system)",
+                       origin=str(path))
+    return products
+
+
+def load_concordance(wh: Any, path: str | Path) -> pd.DataFrame:
+    """Parse the Comtrade HS concordance and write it to ``hs_concordance`` (replacing the revision
+    pairs it covers)."""
+    from kakehashi.sources.groups import replace_groups
+
+    conc = parse_concordance(path)
+    with wh.transaction() as tx:
+        replace_groups(tx, "hs_concordance", conc, ["from_revision", "to_revision"],
+                       source="UN Comtrade HS concordance (consolidated by the Harvard Growth Lab)",
+                       origin=str(path))
+    return conc

@@ -72,6 +72,8 @@ What the parser does with each quirk of the real files
   an error naming both lines. Several reserves cells for one country and
   commodity (a mine row and a refinery row) collapse to the one that holds a
   number; two different numbers are an error.
+* **Several editions**: :func:`combine` keeps, for each year and commodity,
+  the rows of the latest edition (MCS 2024 revises MCS 2023's 2022 estimate).
 * **Source label**: ``USGS MCS <edition>``, the edition from the file name
   (``mcs2024-...``, any case), else from the ``Source`` column (``MCS2024``).
 
@@ -84,10 +86,12 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -100,10 +104,14 @@ __all__ = [
     "REFUSED",
     "UNITS",
     "MeasureColumn",
+    "UsgsLoad",
     "UsgsWorld",
+    "combine",
     "commodities",
+    "load_usgs",
     "parse_cell",
     "parse_measure_column",
+    "parse_usgs_paths",
     "parse_usgs_world",
     "parse_usgs_world_dir",
     "resolve_country",
@@ -721,10 +729,15 @@ def parse_usgs_world_dir(folder: str | Path) -> UsgsWorld:
 def combine(parts: list[UsgsWorld], *, refused: list[tuple[str, str]] | None = None) -> UsgsWorld:
     """Concatenate several parsed files into one :class:`UsgsWorld`.
 
+    When two editions cover the same year and commodity (MCS 2023 and MCS 2024
+    both give 2022), the later edition's rows are kept for that year and
+    commodity (USGS revises the earlier estimate) and the earlier edition's
+    rows are dropped.
+
     Raises
     ------
     InputError
-        When two files give the same key (e.g. the same edition twice).
+        When two files of the same edition give the same key (a file given twice).
     """
     def cat(name: str) -> pd.DataFrame:
         frames = [getattr(p, name) for p in parts if len(getattr(p, name))]
@@ -732,12 +745,18 @@ def combine(parts: list[UsgsWorld], *, refused: list[tuple[str, str]] | None = N
             return getattr(parts[0], name).iloc[0:0] if parts else pd.DataFrame()
         return pd.concat(frames, ignore_index=True)
 
+    def latest_edition(frame: pd.DataFrame) -> pd.DataFrame:
+        if frame.empty or "source" not in frame.columns:
+            return frame
+        newest = frame.groupby(["year", "commodity"])["source"].transform("max")
+        return frame[frame["source"] == newest].reset_index(drop=True)
+
     out = UsgsWorld(
-        production=cat("production"),
-        reserves=cat("reserves"),
-        world_totals=cat("world_totals"),
-        other_countries=cat("other_countries"),
-        capacity=cat("capacity"),
+        production=latest_edition(cat("production")),
+        reserves=latest_edition(cat("reserves")),
+        world_totals=latest_edition(cat("world_totals")),
+        other_countries=latest_edition(cat("other_countries")),
+        capacity=latest_edition(cat("capacity")),
         notes=cat("notes"),
         refused=pd.DataFrame(refused or [], columns=["file", "reason"]),
     )
@@ -748,8 +767,105 @@ def combine(parts: list[UsgsWorld], *, refused: list[tuple[str, str]] | None = N
         if len(frame) and frame.duplicated(key).any():
             row = frame[frame.duplicated(key)].iloc[0]
             raise InputError(
-                f"{name}: two files give {', '.join(f'{k}={row[k]!r}' for k in key)} "
-                f"({row['source']})",
-                hint="ingest one MCS edition at a time; a later edition replaces the years it covers",
+                f"{name}: two files of {row['source']} give "
+                f"{', '.join(f'{k}={row[k]!r}' for k in key)}",
+                hint="give each file once",
             )
     return out
+
+
+@dataclass
+class UsgsLoad:
+    """What :func:`load_usgs` wrote.
+
+    Attributes
+    ----------
+    files
+        Files parsed.
+    rows
+        Rows written per table (production, reserves, world_totals).
+    sources
+        Source labels, e.g. ``["USGS MCS 2024"]``.
+    years
+        Production years written.
+    commodities
+        Commodity keys written.
+    world
+        The parsed tables (with capacity, notes and refused files).
+    """
+
+    files: list[str]
+    rows: dict[str, int]
+    sources: list[str]
+    years: list[int]
+    commodities: list[str]
+    world: UsgsWorld
+
+
+def parse_usgs_paths(paths: Sequence[str | Path] | str | Path) -> tuple[UsgsWorld, list[str]]:
+    """Parse USGS world files and folders of them into one :class:`UsgsWorld`.
+
+    Returns the combined tables and the names of the files parsed.
+    """
+    items = [paths] if isinstance(paths, str | Path) else list(paths)
+    parts: list[UsgsWorld] = []
+    refused: list[tuple[str, str]] = []
+    files: list[str] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            world = parse_usgs_world_dir(p)
+            parts.append(world)
+            refused.extend(zip(world.refused["file"], world.refused["reason"], strict=True))
+            files.extend(str(f) for f in sorted(p.iterdir())
+                         if f.name.lower().endswith("_world.csv") and f.name not in REFUSED)
+        elif p.is_file():
+            if p.name in REFUSED:
+                refused.append((p.name, REFUSED[p.name]))
+                continue
+            parts.append(parse_usgs_world(p))
+            files.append(str(p))
+        else:
+            raise InputError("no such file or folder", file=p)
+    if not parts:
+        raise InputError("no USGS world file to load",
+                         hint="give mcsYYYY-<code>_world.csv files or their folder")
+    return combine(parts, refused=refused), files
+
+
+def load_usgs(wh: Any, paths: Sequence[str | Path] | str | Path) -> UsgsLoad:
+    """Parse USGS MCS world files (or folders) and write them in ONE transaction.
+
+    Each (year, commodity) present in the new files replaces the same
+    (year, commodity) rows of ``production``, ``reserves`` and ``world_totals``;
+    other rows are kept (so a later edition replaces the years it revises and
+    one commodity can be reloaded alone). Nothing is written unless every
+    file parses.
+
+    Examples
+    --------
+    >>> load_usgs(Warehouse("wh"), ["usgs-mcs-2024/world"]).rows   # doctest: +SKIP
+    """
+    from kakehashi.sources.groups import replace_groups
+
+    world, files = parse_usgs_paths(paths)
+    sources = sorted(set(world.production["source"]) | set(world.world_totals["source"])
+                     | set(world.reserves["source"]))
+    label = ", ".join(sources) or "USGS MCS"
+    origin = files[0] if len(files) == 1 else f"{len(files)} USGS world files"
+    rows: dict[str, int] = {}
+    with wh.transaction() as tx:
+        for name, frame in world.tables().items():
+            if len(frame):
+                rows[name] = replace_groups(tx, name, frame, ["year", "commodity"], source=label,
+                                            origin=origin)
+            else:
+                rows[name] = 0
+    return UsgsLoad(
+        files=files,
+        rows=rows,
+        sources=sources,
+        years=sorted({int(y) for y in world.production["year"]}),
+        commodities=sorted(set(world.production["commodity"]) | set(world.world_totals["commodity"])),
+        world=world,
+    )

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -59,7 +60,7 @@ from kakehashi.errors import InputError
 from kakehashi.schemas import conform
 from kakehashi.sources.countries import to_iso3
 
-__all__ = ["INDICATORS", "MISSING", "parse_wgi"]
+__all__ = ["INDICATORS", "MISSING", "load_wgi", "parse_wgi"]
 
 INDICATORS: dict[str, str] = {
     "va": "Voice and Accountability",
@@ -302,3 +303,19 @@ def parse_wgi(path: str | Path) -> pd.DataFrame:
     out = out.drop(columns="_line").sort_values(["country", "year", "indicator"]).reset_index(drop=True)
     out.attrs.update(omitted_missing=missing, skipped_series=skipped, source="World Bank WGI")
     return out
+
+
+def load_wgi(wh: Any, path: str | Path) -> pd.DataFrame:
+    """Parse a WGI file and write it to ``governance`` (its years replace the same years).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The parsed table (with the ``attrs`` of :func:`parse_wgi`).
+    """
+    from kakehashi.sources.groups import replace_groups
+
+    gov = parse_wgi(path)
+    with wh.transaction() as tx:
+        replace_groups(tx, "governance", gov, ["year"], source="World Bank WGI", origin=str(path))
+    return gov
