@@ -192,7 +192,7 @@ def _unknown(value: object, *, what: str = "country") -> InputError:
     hint = (
         f"did you mean: {', '.join(matches)}?"
         if matches
-        else "use an ISO 3166 alpha-3 code; 'kakehashi data countries' lists them"
+        else "use an ISO 3166 alpha-3 code such as JPN, IND or CHN"
     )
     return InputError(f"unknown {what} {value!r}", value=value, hint=hint)
 
