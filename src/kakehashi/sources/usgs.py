@@ -435,48 +435,22 @@ def _unit(unit: str, basis: str) -> str:
     return f"{unit} {basis}" if basis else unit
 
 
-def parse_usgs_world(path: str | Path) -> UsgsWorld:
-    """Parse one USGS MCS world CSV (e.g. ``mcs2024-raree_world.csv``).
+@dataclass
+class _Layout:
+    """The columns of one USGS world file."""
 
-    See the module documentation for every rule applied to the publisher's format.
+    header: list[str]
+    i_country: int
+    i_source: int | None
+    i_type: int | None
+    type_default: str
+    measures: dict[int, MeasureColumn]
+    latest: int
 
-    Parameters
-    ----------
-    path
-        The file, with the publisher's name ``mcsYYYY-<code>_world.csv``.
 
-    Returns
-    -------
-    UsgsWorld
-        ``production``, ``reserves`` and ``world_totals`` in their canonical
-        columns, already checked with :func:`kakehashi.schemas.conform`.
-
-    Raises
-    ------
-    InputError
-        Unknown file name or code, unknown columns, unexpected text in a
-        numeric cell, unknown country names (all listed), duplicate rows, or a
-        file without production, capacity or reserves columns.
-
-    Examples
-    --------
-    >>> w = parse_usgs_world("mcs2024-raree_world.csv")          # doctest: +SKIP
-    >>> w.production.query("country == 'CHN' and year == 2023")   # doctest: +SKIP
-    """
-    path = Path(path)
-    code = _usgs_code(path)
-    table = _commodities().set_index("usgs_code")
-    if code not in table.index:
-        raise InputError(
-            f"unknown USGS commodity code {code!r}",
-            file=path,
-            hint="add it to kakehashi/catalogue/data/usgs_commodities.csv",
-        )
-    meta = table.loc[code]
-    rows = _read_rows(path)
-    if not rows:
-        raise InputError("empty file", file=path)
-    header = [h.replace("\ufeff", "").strip() for h in rows[0][1]]
+def _parse_header(cells: list[str], path: Path) -> _Layout:
+    """Read the header row: where Country, Source and Type are, and every measure column."""
+    header = [h.replace("\ufeff", "").strip() for h in cells]
     while header and header[-1] == "":
         header.pop()
     lower = [h.lower() for h in header]
@@ -527,6 +501,65 @@ def parse_usgs_world(path: str | Path) -> UsgsWorld:
         if c.measure == "reserves" and c.year is None and not latest:
             raise InputError("reserves without a production year to date them", file=path, line=1)
 
+    return _Layout(header, i_country, i_source, i_type, type_default, measures, latest)
+
+
+def _row_kind(country_label: str) -> str:
+    """``world``, ``other`` (residual "Other countries"), ``group`` (several countries) or ``country``."""
+    folded = normalise_name(re.sub(r"\d+$", "", country_label))
+    if folded.startswith("world"):
+        return "world"
+    if is_aggregate(country_label) and not folded.startswith("other asia"):
+        return "other" if folded.startswith("other") else "group"
+    return "country"
+
+
+def parse_usgs_world(path: str | Path) -> UsgsWorld:
+    """Parse one USGS MCS world CSV (e.g. ``mcs2024-raree_world.csv``).
+
+    See the module documentation for every rule applied to the publisher's format.
+
+    Parameters
+    ----------
+    path
+        The file, with the publisher's name ``mcsYYYY-<code>_world.csv``.
+
+    Returns
+    -------
+    UsgsWorld
+        ``production``, ``reserves`` and ``world_totals`` in their canonical
+        columns, already checked with :func:`kakehashi.schemas.conform`.
+
+    Raises
+    ------
+    InputError
+        Unknown file name or code, unknown columns, unexpected text in a
+        numeric cell, unknown country names (all listed), duplicate rows, or a
+        file without production, capacity or reserves columns.
+
+    Examples
+    --------
+    >>> w = parse_usgs_world("mcs2024-raree_world.csv")          # doctest: +SKIP
+    >>> w.production.query("country == 'CHN' and year == 2023")   # doctest: +SKIP
+    """
+    path = Path(path)
+    code = _usgs_code(path)
+    table = _commodities().set_index("usgs_code")
+    if code not in table.index:
+        raise InputError(
+            f"unknown USGS commodity code {code!r}",
+            file=path,
+            hint="add it to kakehashi/catalogue/data/usgs_commodities.csv",
+        )
+    meta = table.loc[code]
+    rows = _read_rows(path)
+    if not rows:
+        raise InputError("empty file", file=path)
+    layout = _parse_header(rows[0][1], path)
+    header, measures, latest = layout.header, layout.measures, layout.latest
+    i_country, i_source, i_type, type_default = (layout.i_country, layout.i_source, layout.i_type,
+                                                 layout.type_default)
+
     sources = [cells[i_source] for _, cells in rows[1:] if i_source is not None and i_source < len(cells)]
     label = f"USGS MCS {_edition(path, sources)}"
     notes: list[dict[str, object]] = []
@@ -566,13 +599,8 @@ def parse_usgs_world(path: str | Path) -> UsgsWorld:
             if all(v[1] == "empty" for v in values.values()):
                 continue
             raise InputError("numbers in a row without a country", file=path, line=line)
+        kind = _row_kind(country_label)
         folded = normalise_name(re.sub(r"\d+$", "", country_label))
-        if folded.startswith("world"):
-            kind = "world"
-        elif is_aggregate(country_label) and not folded.startswith("other asia"):
-            kind = "other" if folded.startswith("other") else "group"
-        else:
-            kind = "country"
         iso3, qualifier = (None, "")
         if kind == "country":
             iso3, qualifier = resolve_country(country_label)
