@@ -171,3 +171,19 @@ def test_conversion_steps_and_bad_revision() -> None:
     assert hs.conversion_steps("HS17", "HS17") == []
     with pytest.raises(InputError, match="unknown HS revision"):
         hs.conversion_steps("HS92", "HS2")
+
+
+@pytest.mark.spark
+def test_convert_same_on_spark(spark_available: None) -> None:
+    """The conversion expression gives the same rows on PySpark as on DuckDB."""
+    from kakehashi.engines import spark_session
+
+    conc = hs.parse_concordance(FIX / "HS_consolidated_comtrade_concordances.csv")
+    flows = _flows([(2000, "CHN", "JPN", "850120", 100.0, 10.0, "HS92"),
+                    (2000, "JPN", "IND", "721790", 90.0, None, "HS96")])
+    expr = hs.convert_trade_flows(ibis.memtable(flows), ibis.memtable(conc), "HS02")
+    duck = _run(expr)
+    con = ibis.pyspark.connect(spark_session())
+    spark = con.execute(expr).sort_values(["year", "exporter", "importer", "hs6"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(duck, spark, check_dtype=False)
+    assert duck["value_usd"].sum() == pytest.approx(190.0)
