@@ -96,10 +96,10 @@ def ingest_sample(wh: Any, folder: str | Path) -> dict[str, int]:
     >>> ingest_sample(Warehouse(tmp_path / "wh"), folder)["governance"]   # doctest: +SKIP
     216
     """
-    baci, countries, usgs, wgi = (import_module(f"kakehashi.sources.{m}")
-                                  for m in ("baci", "countries", "usgs", "wgi"))
     folder = Path(folder)
     manifest = read_manifest(folder)
+    baci, countries, usgs, wgi = (import_module(f"kakehashi.sources.{m}")
+                                  for m in ("baci", "countries", "usgs", "wgi"))
     release = str(manifest["baci_release"])
     baci_files = sorted(name for name, meta in manifest["files"].items() if meta.get("kind") == "baci")
     for name in manifest["files"]:
