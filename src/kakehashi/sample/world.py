@@ -130,7 +130,7 @@ def strategic_codes() -> tuple[str, ...]:
     """
     codes: Sequence[str] = P.STRATEGIC_HS6
     try:
-        from kakehashi.catalogue import strategic_goods  # type: ignore[attr-defined]
+        from kakehashi.catalogue import strategic_goods
     except ImportError:
         pass
     else:
@@ -626,7 +626,7 @@ class SampleWorld:
 
 def _product_names() -> dict[str, str]:
     try:
-        from kakehashi.catalogue import strategic_goods  # type: ignore[attr-defined]
+        from kakehashi.catalogue import strategic_goods
     except ImportError:
         return {}
     goods = strategic_goods()
