@@ -1,10 +1,11 @@
 """The canonical queries give the same results on DuckDB and on PySpark.
 
 Each query is built ONCE as an unbound Ibis expression over the ``trade_flows`` schema and
-executed by both engines on the same warehouse (the SYNTHETIC tiny sample). The expressions
-are written here (totals, supplier shares, import HHI = Σ_s share_s², the EU 2021 / CEPII
-GeoDep concentration index) so the parity check does not depend on the metrics package; the
-metrics package's own expressions are checked against hand calculations in its tests.
+executed by both engines on the same warehouse (the SYNTHETIC tiny sample): imports by importer
+and year, supplier shares and import HHI (Σ_s share_s², the EU 2021 / CEPII GeoDep index) from
+:mod:`kakehashi.metrics.concentration`. A second HHI written here with a window function
+(share over the market total, then Σ share²) cross-checks the metrics package's one-pass
+formula Σv²/(Σv)².
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kakehashi.metrics.concentration import hhi, shares
 from kakehashi.schemas import schema
 from kakehashi.warehouse import Warehouse
 
@@ -29,24 +31,31 @@ def totals_by_importer_year(t: ibis.Table) -> ibis.Table:
     return t.group_by(["importer", "year"]).aggregate(imports_usd=t.value_usd.sum(), flows=t.count())
 
 
+MARKET = ["importer", "hs6", "year"]
+
+
 def supplier_shares(t: ibis.Table) -> ibis.Table:
-    """Share of each supplier in an importer's imports of a product in a year."""
-    by = t.group_by(["importer", "hs6", "year", "exporter"]).aggregate(value=t.value_usd.sum())
-    total = by.value.sum().over(group_by=[by.importer, by.hs6, by.year])
-    return by.mutate(share=by.value / total)
+    """Share of each supplier in an importer's imports of a product in a year (metrics package)."""
+    return shares(t, MARKET, "exporter", "value_usd")
 
 
 def import_hhi(t: ibis.Table) -> ibis.Table:
-    """Import concentration HHI = Σ_s share_s² per importer, product and year."""
-    s = supplier_shares(t)
-    return s.group_by(["importer", "hs6", "year"]).aggregate(hhi=(s.share * s.share).sum(),
-                                                             suppliers=s.count())
+    """Import concentration HHI per importer, product and year (metrics package)."""
+    return hhi(t, MARKET, "exporter", "value_usd")
+
+
+def window_hhi(t: ibis.Table) -> ibis.Table:
+    """The same HHI another way: shares over a window, then Σ share² (independent check)."""
+    by = t.group_by([*MARKET, "exporter"]).aggregate(value=t.value_usd.sum())
+    s = by.mutate(share=by.value / by.value.sum().over(group_by=[by.importer, by.hs6, by.year]))
+    return s.group_by(MARKET).aggregate(hhi_window=(s.share * s.share).sum(), suppliers=s.count())
 
 
 QUERIES = {
     "totals": (totals_by_importer_year, ["importer", "year"]),
     "shares": (supplier_shares, ["importer", "hs6", "year", "exporter"]),
-    "hhi": (import_hhi, ["importer", "hs6", "year"]),
+    "hhi": (import_hhi, MARKET),
+    "window_hhi": (window_hhi, MARKET),
 }
 
 
@@ -75,6 +84,9 @@ def test_canonical_queries_agree_on_duckdb_and_spark(spark_available: None,
         for col in a.columns.difference(keys):
             np.testing.assert_allclose(a[col].to_numpy(dtype=float), b[col].to_numpy(dtype=float),
                                        rtol=1e-12, atol=1e-12, err_msg=f"{name}.{col}")
-    # the HHI rows are consistent with the shares: in [1/n, 1] for n suppliers
-    hhi = duck.execute(import_hhi(flows))
-    assert (hhi["hhi"] <= 1 + 1e-12).all() and (hhi["hhi"] >= 1 / hhi["suppliers"] - 1e-12).all()
+    # the metrics package's one-pass HHI equals the window formula; both lie in [1/n, 1]
+    both = duck.execute(import_hhi(flows)).merge(duck.execute(window_hhi(flows)), on=MARKET)
+    assert len(both) > 1000
+    np.testing.assert_allclose(both["hhi"], both["hhi_window"], rtol=1e-12)
+    assert (both["n"] == both["suppliers"]).all()
+    assert (both["hhi"] <= 1 + 1e-12).all() and (both["hhi"] >= 1 / both["n"] - 1e-12).all()
