@@ -9,12 +9,18 @@ For exporter *i*, importer *j* (≠ *i*), HS 2022 product *p* and year *t* the l
 
 with M the economic mass (about GDP), d the great-circle distance between capitals (km),
 s_p the product's world trade size, A_ip the exporter's comparative advantage and D_jp the
-importer's demand (both lognormal, plus the documented tilts of
-:data:`~kakehashi.sample.parameters.EXPORT_SPECIALISATIONS`), and ε, η, δ independent
+importer's demand (both lognormal; D with the tilts of
+:data:`~kakehashi.sample.parameters.IMPORT_SPECIALISATIONS`), and ε, η, δ independent
 standard normal draws: ε is persistent across years, η redrawn each year, δ an (exporter,
-product) drift per year. This is the structural gravity equation in its simplest log-linear form
-(Tinbergen 1962; Head and Mayer 2014, *Handbook of International Economics* 4, ch. 3) with
-α = 1, β = 0.9, γ = 1.
+product) drift per year. The deliberate structure of the world
+(:data:`~kakehashi.sample.parameters.EXPORT_SPECIALISATIONS`: China in rare earths, magnets,
+gallium, graphite, batteries and solar; Japan and Korea in chip equipment and materials; Taiwan
+in chips; India in medicines; Australia, Chile and Congo in ores...) is imposed by setting A_ip of
+a specialised exporter so that its share of world exports of p, apart from the yearly noise,
+equals a target share (see :func:`_apply_export_shares`).
+
+This is the structural gravity equation in its simplest log-linear form (Tinbergen 1962; Head
+and Mayer 2014, *Handbook of International Economics* 4, ch. 3) with α = 1, β = 0.9, γ = 1.
 
 A flow is reported when V_ijpt exceeds a threshold τ. τ is chosen so that the expected share of
 reported cells equals the size's ``density``: with σ² = σ_pair² + σ_year² + σ_drift² and μ the
