@@ -195,17 +195,17 @@ def usgs_text(series: Sequence[MineralSeries], edition: int) -> str:
             prod = [_usgs_number(v, thousands=thousands and t == 0) for t, v in enumerate(vals)]
             if capacity:
                 extra = [_usgs_number(_round_capacity(vals[-1])), ""]
-            elif m.reserves is None:
-                extra = ["", ""] if m.stage == "refinery" else ["NA", ""]
+            elif m.reserves is None or country not in s.reserves:
+                extra = ["", ""]  # an empty cell: no reserves figure
             else:
-                extra = [_usgs_number(s.reserves.get(country)), ""]
+                extra = [_usgs_number(s.reserves[country]), ""]
             lines.append(_usgs_row([src, _csv_cell(_usgs_name(country)), typ, *prod,
                                     "SYNTHETIC", *extra]))
-        other_extra = (["", ""] if capacity or (m.reserves is None and m.stage == "refinery")
+        other_extra = (["", ""] if capacity or m.reserves is None
                        else [_usgs_number(s.reserves_other), ""])
         lines.append(_usgs_row([src, "Other countries", typ, *(_usgs_number(v) for v in s.other),
                                 "SYNTHETIC", *other_extra]))
-        world_extra = (["", ""] if capacity or (m.reserves is None and m.stage == "refinery")
+        world_extra = (["", ""] if capacity or m.reserves is None
                        else [_usgs_number(s.reserves_world), ""])
         lines.append(_usgs_row([src, "World total (rounded)", typ, *(_usgs_number(v) for v in s.world),
                                 "SYNTHETIC", *world_extra]))
