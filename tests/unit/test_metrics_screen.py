@@ -71,7 +71,8 @@ def test_single_importer_hand_calculated(hand_wh: Warehouse) -> None:
     assert bool(r.dependent)
     # dependent in 2021 and 2023, not 2022 (HHI (40²+40²+20²)/100² = 0.36) -> 2 of 3
     assert bool(r.persistent)
-    assert r.severity == pytest.approx(100 * (80 / 130) * (7700 / 16900) * (41525 / 70225))
+    # severity = 100 x rival share x import HHI x world-export HHI x net-import share (1 - 15/130)
+    assert r.severity == pytest.approx(100 * (80 / 130) * (7700 / 16900) * (41525 / 70225) * (1 - 15 / 130))
     r22 = _row(df, "850511", 2022)
     assert r22.import_hhi == pytest.approx(0.36) and not bool(r22.dependent)
     # 2022: dependent 2021 only (1 of the 2 available years) -> not persistent
@@ -83,6 +84,7 @@ def test_single_importer_hand_calculated(hand_wh: Warehouse) -> None:
     assert re_.world_export_hhi == pytest.approx((100**2 + 500**2) / 600**2)
     assert re_.import_export_ratio == pytest.approx(0.2)
     assert not bool(re_.dependent)
+    assert re_.severity == 0.0  # net exporter: max(0, 1 - 500/100) = 0
     # 280530 was not imported in 2022: no row
     assert df[(df.hs6 == "280530") & (df.year == 2022)].empty
 

@@ -16,7 +16,8 @@ its members excluded), each HS six-digit product ``k`` and year ``t``:
   ``imports_usd > 1 × exports_usd`` (thresholds are the :class:`Thresholds` parameters)
 * ``persistent``       dependent in at least 2 of the last 3 years available in the data
   up to and including ``t`` (years before the requested ones are read for this)
-* ``severity``         :math:`100 \\cdot s_{rival} \\cdot HHI_{imports} \\cdot HHI_{world\\ exports}`
+* ``severity``         :math:`100 \\cdot s_{rival} \\cdot HHI_{imports} \\cdot HHI_{world\\ exports}
+  \\cdot \\max(0, 1 - E_{mkt}/V_{mkt})`
 
 The dependency criteria are those of the European Commission's screen of
 strategic dependencies (Commission Staff Working Document SWD(2021) 352,
@@ -28,13 +29,16 @@ with the same default thresholds 0.4 / 0.4 / 1 and the same persistence rule
 writes 9999 for the ratio when exports are zero; kakehashi leaves it null and
 still counts the product as a net importer.
 
-Severity is kakehashi's ranking index, on 0–100: the product of the rival's
-share of the importer's supply (direct exposure), the import HHI (how few
-other current suppliers there are) and the world-export HHI (how few
-suppliers the world has to switch to). It is 100 only when the rival is the
-importer's sole supplier and the world's sole exporter, and 0 when nothing is
-bought from the rival. It is unitless and ignores the value at stake, so read
-it together with ``rival_usd``.
+Severity is kakehashi's ranking index, on 0–100: the product of four
+fractions, the rival's share of the importer's supply (direct exposure), the
+import HHI (how few other current suppliers there are), the world-export HHI
+(how few suppliers the world has to switch to), and the net-import share
+:math:`\\max(0, 1 - E/V)` (how little of the need the importer's own
+production, proxied by its exports, could cover). It is 100 only when the
+rival is the importer's sole supplier and the world's sole exporter and the
+importer exports none of the product; it is 0 when nothing is bought from the
+rival or the importer is a net exporter. It is unitless and ignores the value
+at stake, so read it together with ``rival_usd``.
 """
 
 from __future__ import annotations
@@ -257,7 +261,8 @@ def screen_expr(
         & (j.world_export_hhi.fill_null(0.0) > thresholds.world_export_hhi)
         & (j.imports_usd > thresholds.import_export_ratio * j.exports_usd)
     )
-    severity = 100.0 * j.rival_share * j.import_hhi * j.world_export_hhi.fill_null(0.0)
+    net_import_share = ibis.greatest(ibis.literal(0.0), 1.0 - j.exports_usd / j.imports_usd)
+    severity = 100.0 * j.rival_share * j.import_hhi * j.world_export_hhi.fill_null(0.0) * net_import_share
     j = j.mutate(dependent=dep, severity=severity)
 
     # persistence: dependent in >= 2 of the last 3 available years (this one and the two before)
