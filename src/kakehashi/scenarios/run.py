@@ -1,0 +1,576 @@
+"""Run a scenario: warehouse → arrays → kernels under Monte-Carlo → tidy table.
+
+:func:`run_scenario` pulls the base-year ``trade_flows`` through Ibis, filtered
+to the affected products and countries inside the engine and aggregated there,
+so only small frames reach Python. It then builds NumPy arrays, draws the
+uncertain parameters once (shape ``(draws,)``) and runs the kernels of
+:mod:`~kakehashi.scenarios.restriction` and :mod:`~kakehashi.scenarios.tariff`
+vectorised over all draws.
+
+Output: a tidy table with exactly the columns
+``scenario, importer, exporter, hs6, tier, metric, p5, p50, p95`` plus
+``importer_name, exporter_name, product_name``; see :data:`METRICS` for the
+metrics and their units. ``importer = "WLD"`` marks world-market rows,
+``exporter = "WLD"`` rows summed over all suppliers, ``hs6 = "ALL"`` rows
+summed over products. For restrictions ``exporter`` is the restricting
+exporter (several are joined with ``+``). USD values of restrictions cover the
+restriction's duration (base-year flows × months / 12); tariff values are per
+year.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from kakehashi.errors import InputError, KakehashiError, unknown_value_error
+from kakehashi.scenarios import measures as ms
+from kakehashi.scenarios import montecarlo as mc
+from kakehashi.scenarios import restriction as rs
+from kakehashi.scenarios import tariff as tf
+from kakehashi.scenarios.spec import ProductSpec, ScenarioSpec, Tariff
+from kakehashi.warehouse import Warehouse
+
+KEY_COLUMNS = ["scenario", "importer", "exporter", "hs6", "tier", "metric", "p5", "p50", "p95"]
+"""The tidy table's columns, in order; names follow."""
+
+NAME_COLUMNS = ["importer_name", "exporter_name", "product_name"]
+
+WORLD = "WLD"
+ALL_PRODUCTS = "ALL"
+
+METRICS: dict[str, tuple[str, str]] = {
+    "direct_loss_usd": ("USD", "φ × imports from the restricting exporter, over the restriction period"),
+    "reallocated_usd": ("USD", "other suppliers' spare exports redirected to the importer"),
+    "net_shortfall_usd": ("USD", "direct loss minus reallocation"),
+    "net_shortfall_share": ("share", "net shortfall / the importer's imports of the product"),
+    "price_pressure": ("share", "indicative world price rise (1 − z)^(−1/ε) − 1"),
+    "supply_cut_share": ("share", "downstream supply cut at this tier, min(1, Σ a·s)"),
+    "output_at_risk_usd": ("USD", "supply cut × the country's exports of the downstream product"),
+    "tariff_before": ("rate", "ad-valorem duty before the measure (base + stacked duties in force)"),
+    "tariff_after": ("rate", "ad-valorem duty after the measure"),
+    "trade_creation_usd": ("USD/yr", "SMART trade creation (negative: imports destroyed)"),
+    "trade_diversion_usd": ("USD/yr", "SMART trade diversion among suppliers"),
+    "trade_total_usd": ("USD/yr", "creation + diversion + price effect"),
+    "world_price_change": ("share", "change of the exporter's world price (finite supply elasticity)"),
+    "tariff_revenue_change_usd": ("USD/yr", "importer's tariff revenue, after minus before"),
+    "consumer_surplus_change_usd": ("USD/yr", "importer's consumer-surplus change"),
+    "welfare_change_usd": ("USD/yr", "consumer surplus + tariff revenue change"),
+}
+"""Every metric of the tidy table: unit and meaning."""
+
+MAX_CELLS = 4_000_000
+"""Largest draws × products × suppliers block a tariff kernel call works on (memory bound)."""
+
+
+@dataclass
+class ScenarioResult:
+    """What :func:`run_scenario` returns."""
+
+    spec: ScenarioSpec
+    table: pd.DataFrame
+    """Tidy results (see the module docstring)."""
+    summary: pd.DataFrame
+    """Largest net shortfalls (restrictions) and largest import reductions (tariffs)."""
+    draws: int
+    """Draws evaluated (1 when nothing is uncertain)."""
+    notes: list[str] = field(default_factory=list)
+    """Assumptions and data remarks worth printing with the results."""
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _field_error(fieldname: str, exc: KakehashiError) -> InputError:
+    hint = exc.hint
+    msg = exc.message
+    return InputError(f"{fieldname}: {msg}", value=getattr(exc, "value", None), hint=hint)
+
+
+def _validate_country(code: str, fieldname: str, seen: set[str]) -> None:
+    try:
+        from kakehashi.sources.countries import validate_iso3
+    except ImportError:  # the country table is not installed: check against the data
+        if code not in seen:
+            raise _field_error(fieldname, unknown_value_error("country", code, sorted(seen))) from None
+        return
+    try:
+        validate_iso3(code)
+    except KakehashiError as exc:
+        raise _field_error(fieldname, exc) from None
+
+
+def _country_names(codes: Sequence[str]) -> dict[str, str]:
+    try:
+        from kakehashi.sources.countries import country_name
+    except ImportError:
+        return {c: c for c in codes}
+    out = {}
+    for c in codes:
+        try:
+            out[c] = country_name(c)
+        except KakehashiError:
+            out[c] = "World" if c == WORLD else c
+    return out
+
+
+def _product_names(wh: Warehouse, revision: str, codes: Sequence[str]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    try:
+        names.update(_catalogue().product_names())
+    except AttributeError:  # a catalogue without product names
+        pass
+    if "products" in wh.tables():
+        p = wh.table("products")
+        sel = p.filter((p.hs_revision == revision) & p.hs6.isin(list(codes)))
+        df = wh.execute(sel.select("hs6", "description"))
+        names.update(dict(zip(df["hs6"], df["description"], strict=True)))
+    names[ALL_PRODUCTS] = "all products"
+    return names
+
+
+def _catalogue() -> Any:
+    """The strategic-goods catalogue module (workstreams, commodities, chain links)."""
+    return importlib.import_module("kakehashi.catalogue")
+
+
+def _prefix_predicate(col: Any, prefixes: Sequence[str]) -> Any:
+    preds = [col.startswith(p) for p in prefixes]
+    return ibis.or_(*preds) if preds else ibis.literal(False)
+
+
+def _resolve_products(ps: ProductSpec, fieldname: str, wh: Warehouse, revision: str,
+                      known: Callable[[], set[str]]) -> list[str] | None:
+    """HS6 codes of a product selection (None: every code, filtered in the query)."""
+    if ps.kind in ("all", "hs_prefix"):
+        return None
+    try:
+        if ps.kind == "hs6":
+            universe = known()
+            for code in ps.values:
+                if code not in universe:
+                    raise unknown_value_error("HS code", code, sorted(universe))
+            codes = list(ps.values)
+        elif ps.kind == "workstream":
+            codes = _catalogue().select_products(ps.values[0], revision=revision, wh=wh)
+        else:
+            catalogue = _catalogue()
+            table = catalogue.usgs_hs()
+            keys = sorted(set(table["commodity"]))
+            if ps.values[0] not in keys:
+                raise unknown_value_error("mineral commodity", ps.values[0], keys)
+            codes = sorted(set(table.loc[table["commodity"] == ps.values[0], "hs6"]))
+            if revision != catalogue.CATALOGUE_REVISION:
+                codes = catalogue.convert_codes(codes, catalogue.CATALOGUE_REVISION, revision, wh)
+    except KakehashiError as exc:
+        raise _field_error(fieldname, exc) from None
+    return sorted(c for c in set(codes) if not ps.excluded(c))
+
+
+def _rows(values: np.ndarray, keys: dict[str, Any]) -> pd.DataFrame:
+    """Percentile rows: ``values`` has shape (draws, n); ``keys`` columns of length n (or scalars)."""
+    p5, p50, p95 = mc.percentiles(values, axis=0)
+    df = pd.DataFrame({k: keys[k] for k in ("importer", "exporter", "hs6", "tier", "metric")})
+    df["p5"], df["p50"], df["p95"] = p5, p50, p95
+    return df
+
+
+# ------------------------------------------------------------------------ restrictions
+
+def _restriction_block(spec: ScenarioSpec, wh: Warehouse, base: Any, params: dict[str, np.ndarray],
+                       links: pd.DataFrame, known: Callable[[], set[str]], seen: set[str],
+                       notes: list[str]) -> list[pd.DataFrame]:
+    measures = spec.restrictions()
+    if not measures:
+        return []
+    rev = spec.hs_revision
+    index = {m.id: i for i, m in enumerate(spec.measures)}
+    codes: dict[str | None, list[str]] = {}
+    for m in measures:
+        i = index[m.id]
+        _validate_country(m.exporter, f"measures[{i}].exporter", seen)
+        if m.targets.mode != "all":
+            for c in m.targets.countries:
+                _validate_country(c, f"measures[{i}].targets", seen)
+        found = _resolve_products(m.products, f"measures[{i}].products", wh, rev, known)
+        if found is None:
+            raise InputError(f"measures[{i}].products: an export restriction needs HS6 codes, a workstream "
+                             "or a commodity, not 'all'", hint="list the restricted products")
+        codes[m.id] = found
+    restricted = sorted(set().union(*codes.values()))
+    # downstream products reachable along the chain links within `tiers` steps
+    tiers = spec.parameters.tiers
+    lk = links[["input_hs6", "output_hs6", "input_share"]].copy()
+    universe = list(restricted)
+    frontier = set(restricted)
+    for _ in range(tiers):
+        nxt = set(lk.loc[lk["input_hs6"].isin(frontier), "output_hs6"]) - set(universe)
+        universe.extend(sorted(nxt))
+        frontier = nxt
+    downstream = universe[len(restricted):]
+    exporters = sorted({m.exporter for m in measures})
+    flows = base.filter(base.hs6.isin(universe))
+    imports = wh.execute(flows.group_by(["hs6", "importer"]).aggregate(value=flows.value_usd.sum()))
+    sel = flows.filter(flows.exporter.isin(exporters) & flows.hs6.isin(restricted))
+    from_r = wh.execute(sel.group_by(["exporter", "hs6", "importer"]).aggregate(value=sel.value_usd.sum()))
+    exports = pd.DataFrame(columns=["hs6", "exporter", "value"])
+    if downstream:
+        down = flows.filter(flows.hs6.isin(downstream))
+        exports = wh.execute(down.group_by(["hs6", "exporter"]).aggregate(value=down.value_usd.sum()))
+    countries = sorted(set(imports["importer"]) | set(from_r["importer"]) | set(exports["exporter"])
+                       | set(exporters))
+    ci = {c: k for k, c in enumerate(countries)}
+    ui = {h: k for k, h in enumerate(universe)}
+    n_p, n_u, n_c = len(restricted), len(universe), len(countries)
+    big_m = np.zeros((n_u, n_c))
+    big_m[imports["hs6"].map(ui).to_numpy(), imports["importer"].map(ci).to_numpy()] = imports["value"]
+    x = np.zeros((len(exporters), n_p, n_c))
+    ri = {r: k for k, r in enumerate(exporters)}
+    x[from_r["exporter"].map(ri).to_numpy(), from_r["hs6"].map(ui).to_numpy(),
+      from_r["importer"].map(ci).to_numpy()] = from_r["value"]
+    n = len(next(iter(params.values())))
+    # coverage and period of every measure
+    loss = np.zeros((n, n_p, n_c))
+    loss_by_r: dict[str, np.ndarray] = {}
+    covered_any = np.zeros((n_p, n_c), dtype=bool)
+    period = np.zeros((n_p, n_c))
+    for r in exporters:
+        group = [m for m in measures if m.exporter == r]
+        cov = np.zeros((len(group), n_p, n_c), dtype=bool)
+        per = np.zeros((n_p, n_c))
+        for g, m in enumerate(group):
+            pmask = np.isin(restricted, codes[m.id])
+            target_ok = np.array([m.targets.covers(c) and c != r for c in countries])
+            cov[g] = pmask[:, None] & target_ok[None, :]
+            per = np.maximum(per, np.where(cov[g], m.duration_months / 12.0, 0.0))
+        sev = np.stack([params[f"severity.{m.id}"] for m in group], axis=1)
+        eff = rs.effective_severity(sev, cov)
+        lr = rs.direct_loss(x[ri[r]] * per, eff)
+        loss_by_r[r] = lr
+        loss += lr
+        covered_any |= cov.any(axis=0) & (x[ri[r]] > 0)
+        period = np.maximum(period, per)
+    period_p = period.max(axis=1)
+    world = big_m[:n_p].sum(axis=1)
+    exports_r = x.sum(axis=2).sum(axis=0)
+    from_others = big_m[:n_p] - x.sum(axis=0)
+    spare = np.maximum(world - exports_r - np.where(covered_any, from_others, 0.0).sum(axis=1), 0.0)
+    realloc = rs.reallocation(loss, spare * period_p, params["theta"])
+    net = rs.net_shortfall(loss, realloc)
+    share = rs.shortfall_share(net, big_m[:n_p] * period)
+    price = rs.price_pressure(net.sum(axis=2), world * period_p, params["price_elasticity"])
+    who = "+".join(exporters)
+    out: list[pd.DataFrame] = []
+    pp, cc = np.nonzero(covered_any)
+    hs = np.array(restricted)[pp]
+    imp = np.array(countries)[cc]
+    base_keys = {"importer": imp, "hs6": hs, "tier": 0}
+    for r in exporters:
+        rp, rc = np.nonzero(covered_any & (x[ri[r]] > 0))
+        out.append(_rows(loss_by_r[r][:, rp, rc], {"importer": np.array(countries)[rc], "exporter": r,
+                                                   "hs6": np.array(restricted)[rp], "tier": 0,
+                                                   "metric": "direct_loss_usd"}))
+    for metric, arr in (("reallocated_usd", realloc), ("net_shortfall_usd", net),
+                        ("net_shortfall_share", share)):
+        out.append(_rows(arr[:, pp, cc], {**base_keys, "exporter": who, "metric": metric}))
+    hit = np.nonzero(covered_any.any(axis=1))[0]
+    out.append(_rows(price[:, hit], {"importer": WORLD, "exporter": who, "hs6": np.array(restricted)[hit],
+                                     "tier": 0, "metric": "price_pressure"}))
+    # chain propagation
+    if tiers and downstream:
+        lk = lk[lk["input_hs6"].isin(ui) & lk["output_hs6"].isin(ui)]
+        shares = pd.to_numeric(lk["input_share"], errors="coerce").to_numpy(dtype=float)
+        n_missing = int(np.isnan(shares).sum())
+        if n_missing:
+            notes.append(f"{n_missing} of {len(lk)} chain links used have no published input share: "
+                         f"default_input_share = {spec.parameters.default_input_share} "
+                         f"{'(uncertain)' if 'default_input_share' in spec.uncertain else ''}".rstrip())
+        known_a, missing_a = rs.link_matrices(n_u, lk["input_hs6"].map(ui).to_numpy(dtype=np.int64),
+                                              lk["output_hs6"].map(ui).to_numpy(dtype=np.int64), shares)
+        s0 = np.zeros((n, n_u, n_c))
+        s0[:, :n_p, :] = share
+        ex = np.zeros((n_u, n_c))
+        if len(exports):
+            ex[exports["hs6"].map(ui).to_numpy(), exports["exporter"].map(ci).to_numpy()] = exports["value"]
+        horizon = float(period.max()) if period.size else 1.0
+        for k, s in enumerate(rs.propagate(s0, known_a, missing_a, params["default_input_share"], tiers),
+                              start=1):
+            uu, kc = np.nonzero(s.max(axis=0) > 0)
+            if not len(uu):
+                break
+            keys = {"importer": np.array(countries)[kc], "exporter": who, "hs6": np.array(universe)[uu],
+                    "tier": k}
+            out.append(_rows(s[:, uu, kc], {**keys, "metric": "supply_cut_share"}))
+            out.append(_rows(s[:, uu, kc] * ex[uu, kc] * horizon, {**keys, "metric": "output_at_risk_usd"}))
+    return out
+
+
+# ------------------------------------------------------------------------------ tariffs
+
+def _elasticity_table(spec: ScenarioSpec, importer: str) -> dict[str, float]:
+    table = spec.parameters.import_demand_elasticities
+    if table is None:
+        return {}
+    if isinstance(table, dict):
+        return dict(table)
+    try:
+        df = pd.read_csv(table, dtype=str)
+    except OSError as exc:
+        raise InputError(f"parameters.import_demand_elasticities: cannot read {table}: {exc.strerror}",
+                         hint="give a CSV with columns hs6, elasticity (optionally importer)") from None
+    if not {"hs6", "elasticity"} <= set(df.columns):
+        raise InputError("needs columns hs6 and elasticity", file=table,
+                         hint="optionally an importer column (ISO3) for country-specific values")
+    out: dict[str, float] = {}
+    generic: dict[str, float] = {}
+    for k, row in enumerate(df.itertuples(index=False), start=2):
+        code = str(row.hs6).strip().zfill(6)
+        try:
+            value = float(str(row.elasticity))
+        except ValueError:
+            raise InputError(f"elasticity {row.elasticity!r} is not a number", file=table, line=k,
+                             value=row.elasticity) from None
+        if not value > 0:
+            raise InputError(f"elasticity {value} of {code} must be positive (a magnitude)", file=table,
+                             line=k, value=value, hint="write 1.2 for an elasticity of -1.2")
+        imp = getattr(row, "importer", None)
+        if imp is None or (isinstance(imp, float) and np.isnan(imp)) or str(imp).strip() == "":
+            generic[code] = value
+        elif str(imp).strip().upper() == importer:
+            out[code] = value
+    return {**generic, **out}
+
+
+def _tariff_block(spec: ScenarioSpec, m: Tariff, pos: int, wh: Warehouse, base: Any,
+                  params: dict[str, np.ndarray], known: Callable[[], set[str]], seen: set[str],
+                  notes: list[str], max_cells: int) -> list[pd.DataFrame]:
+    rev = spec.hs_revision
+    _validate_country(m.importer, f"measures[{pos}].importer", seen)
+    if m.exporters != "all":
+        for c in m.exporters:
+            _validate_country(c, f"measures[{pos}].exporters", seen)
+    codes = _resolve_products(m.products, f"measures[{pos}].products", wh, rev, known)
+    flows = base.filter(base.importer == m.importer)
+    if codes is not None:
+        flows = flows.filter(flows.hs6.isin(codes))
+    elif m.products.kind == "hs_prefix":
+        flows = flows.filter(_prefix_predicate(flows.hs6, m.products.values))
+    if m.products.exclude:
+        flows = flows.filter(~_prefix_predicate(flows.hs6, m.products.exclude))
+    if m.exporters != "all":  # only products the taxed exporters ship matter
+        taxed = flows.filter(flows.exporter.isin(list(m.exporters))).select("hs6").distinct()
+        flows = flows.filter(flows.hs6.isin(taxed.hs6))
+    df = wh.execute(flows.group_by(["hs6", "exporter"]).aggregate(value=flows.value_usd.sum()))
+    if df.empty:
+        notes.append(f"measure {m.id}: {m.importer} imported none of the selected products from the taxed "
+                     f"exporters in {spec.base_year}")
+        return []
+    products = sorted(set(df["hs6"]))
+    suppliers = sorted(set(df["exporter"]))
+    pi = {h: k for k, h in enumerate(products)}
+    si = {c: k for k, c in enumerate(suppliers)}
+    mm = np.zeros((len(products), len(suppliers)))
+    mm[df["hs6"].map(pi).to_numpy(), df["exporter"].map(si).to_numpy()] = df["value"]
+    # duties before: base rate + catalogued duties in force on the start date (stacking)
+    t0 = np.full(mm.shape, m.base_rate)
+    if m.stacks:
+        assert m.start is not None
+        own = (m.source_measure,) if m.source_measure else ()
+        stacked = ms.tariffs_in_force(m.start, m.importer, exclude_ids=own)
+        for cm, st in stacked:
+            pmask = np.array([cm.covers_product(h) for h in products])
+            if not pmask.any():
+                continue
+            add = np.zeros(len(suppliers))
+            for c, k in si.items():
+                if cm.covers_exporter(c):
+                    rate, all_in = st.rate_for(c)
+                    add[k] = max(0.0, rate - m.base_rate) if all_in else rate
+            t0 += pmask[:, None] * add[None, :]
+        if stacked:
+            notes.append(f"measure {m.id}: duties in force on {m.start} stacked under it: "
+                         + ", ".join(f"{cm.id} ({st.rate:.0%})" for cm, st in stacked if st.rate is not None))
+    taxed_mask = np.array([m.exporters == "all" or c in m.exporters for c in suppliers])
+    add_new = max(0.0, m.rate - m.base_rate) if m.all_in else m.rate
+    t1 = t0 + taxed_mask[None, :] * add_new
+    # elasticities
+    n = len(params["sigma"])
+    table = _elasticity_table(spec, m.importer)
+    has = np.array([h in table for h in products])
+    tab = np.array([table.get(h, np.nan) for h in products])
+    eps_all = np.where(has[None, :], tab[None, :], params["import_demand_elasticity"][:, None])
+    if not has.all():
+        notes.append(f"measure {m.id}: {int((~has).sum())} of {len(products)} products use the default "
+                     f"import-demand elasticity {spec.parameters.import_demand_elasticity}")
+    who = m.importer
+    out: list[pd.DataFrame] = []
+    totals: dict[str, np.ndarray] = {k: np.zeros(n) for k in (
+        "trade_total_usd", "tariff_revenue_change_usd", "consumer_surplus_change_usd", "welfare_change_usd")}
+    step = max(1, max_cells // max(1, n * len(suppliers)))
+    sup = np.array(suppliers)
+    for start in range(0, len(products), step):  # chunks of products bound memory; draws stay vectorised
+        sl = slice(start, start + step)
+        res = tf.smart(mm[sl], t0[sl], t1[sl], eps_all[:, sl], params["export_supply_elasticity"],
+                       params["sigma"])
+        prod = np.array(products[sl])
+        a_p, a_c = np.nonzero((mm[sl] > 0) & taxed_mask[None, :])
+        keys_a = {"importer": who, "exporter": sup[a_c], "hs6": prod[a_p], "tier": 0}
+        for metric, arr in (("tariff_before", np.broadcast_to(t0[sl], res.trade_creation.shape)),
+                            ("tariff_after", np.broadcast_to(t1[sl], res.trade_creation.shape)),
+                            ("trade_creation_usd", res.trade_creation),
+                            ("trade_diversion_usd", res.trade_diversion),
+                            ("trade_total_usd", res.trade_total),
+                            ("world_price_change", res.world_price_change),
+                            ("tariff_revenue_change_usd", res.tariff_revenue_change),
+                            ("consumer_surplus_change_usd", res.consumer_surplus_change),
+                            ("welfare_change_usd", res.welfare_change)):
+            out.append(_rows(arr[:, a_p, a_c], {**keys_a, "metric": metric}))
+        b_p, b_c = np.nonzero((mm[sl] > 0) & ~taxed_mask[None, :])
+        if len(b_p):
+            out.append(_rows(res.trade_diversion[:, b_p, b_c], {"importer": who, "exporter": sup[b_c],
+                                                                "hs6": prod[b_p], "tier": 0,
+                                                                "metric": "trade_diversion_usd"}))
+        for metric, arr in (("trade_total_usd", res.trade_total),
+                            ("tariff_revenue_change_usd", res.tariff_revenue_change),
+                            ("consumer_surplus_change_usd", res.consumer_surplus_change),
+                            ("welfare_change_usd", res.welfare_change)):
+            per_product = arr.sum(axis=2)
+            totals[metric] += per_product.sum(axis=1)
+            out.append(_rows(per_product, {"importer": who, "exporter": WORLD, "hs6": prod, "tier": 0,
+                                           "metric": metric}))
+    for metric, tot in totals.items():
+        out.append(_rows(tot[:, None], {"importer": [who], "exporter": [WORLD], "hs6": [ALL_PRODUCTS],
+                                        "tier": [0], "metric": [metric]}))
+    return out
+
+
+# ---------------------------------------------------------------------------- the run
+
+def _parameters(spec: ScenarioSpec) -> tuple[dict[str, np.ndarray], int]:
+    p = spec.parameters
+    fixed: dict[str, float] = {
+        "theta": p.theta, "price_elasticity": p.price_elasticity,
+        "default_input_share": p.default_input_share, "sigma": p.sigma,
+        "export_supply_elasticity": p.export_supply_elasticity,
+        "import_demand_elasticity": p.import_demand_elasticity,
+    }
+    restrictions = spec.restrictions()
+    if "severity" in spec.uncertain:
+        fixed["severity"] = 1.0
+    for m in restrictions:
+        fixed[f"severity.{m.id}"] = m.severity
+    uncertain = {k: d.to_distribution() for k, d in spec.uncertain.items()}
+    params, n = mc.draw_parameters(fixed, uncertain, spec.draws, spec.seed)
+    if "severity" in spec.uncertain:  # one common draw for every restriction without its own
+        for m in restrictions:
+            if f"severity.{m.id}" not in spec.uncertain:
+                params[f"severity.{m.id}"] = params["severity"]
+    return params, n
+
+
+def run_scenario(spec: ScenarioSpec, wh: Warehouse, *, links: pd.DataFrame | None = None,
+                 max_cells: int = MAX_CELLS) -> ScenarioResult:
+    """Run ``spec`` on the warehouse's base-year trade flows.
+
+    Parameters
+    ----------
+    spec
+        A validated scenario (:func:`~kakehashi.scenarios.spec.load_spec`).
+    wh
+        Warehouse holding ``trade_flows`` for ``spec.base_year`` in ``spec.hs_revision``.
+    links
+        Chain links (``input_hs6, output_hs6, input_share``); default the
+        catalogue's :func:`kakehashi.catalogue.chain_links`.
+    max_cells
+        Memory bound of one tariff-kernel block (draws × products × suppliers).
+
+    Returns
+    -------
+    ScenarioResult
+        ``.table`` (tidy, see the module docstring), ``.summary``, ``.draws``, ``.notes``.
+
+    Raises
+    ------
+    InputError
+        Unknown HS code, country, workstream or commodity (naming the field),
+        or no trade flows for the base year and revision.
+    """
+    t = wh.table("trade_flows")
+    base = t.filter((t.year == spec.base_year) & (t.hs_revision == spec.hs_revision))
+    avail = wh.execute(t.group_by(["year", "hs_revision"]).aggregate(n=t.year.count()))
+    if not ((avail["year"] == spec.base_year) & (avail["hs_revision"] == spec.hs_revision)).any():
+        have = ", ".join(f"{y} {r}" for y, r in sorted(zip(avail["year"], avail["hs_revision"], strict=True)))
+        raise InputError(f"base_year: no trade flows for {spec.base_year} in {spec.hs_revision} in the "
+                         f"warehouse", value=spec.base_year,
+                         hint=f"available: {have or 'none'}; set base_year (and hs_revision) accordingly")
+    cache: dict[str, set[str]] = {}
+
+    def known_codes() -> set[str]:
+        if "codes" not in cache:
+            if "products" in wh.tables():
+                p = wh.table("products")
+                found = set(wh.execute(p.filter(p.hs_revision == spec.hs_revision).select("hs6"))["hs6"])
+            else:
+                found = set()
+            found |= set(wh.execute(base.select("hs6").distinct())["hs6"])
+            cache["codes"] = found
+        return cache["codes"]
+
+    seen_df = wh.execute(base.select(c=base.exporter).union(base.select(c=base.importer)).distinct())
+    seen = set(seen_df["c"])
+    if links is None:
+        links = _catalogue().chain_links()
+    params, n = _parameters(spec)
+    notes: list[str] = []
+    if n == 1:
+        notes.append("no uncertain parameter: one evaluation, p5 = p50 = p95")
+    parts: list[pd.DataFrame] = []
+    parts += _restriction_block(spec, wh, base, params, links, known_codes, seen, notes)
+    for pos, m in enumerate(spec.measures):
+        if isinstance(m, Tariff):
+            parts += _tariff_block(spec, m, pos, wh, base, params, known_codes, seen, notes, max_cells)
+    parts = [p for p in parts if len(p)]
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=KEY_COLUMNS[1:])
+    table.insert(0, "scenario", spec.name)
+    table["tier"] = table["tier"].astype("int64")
+    cnames = _country_names(sorted(set(table["importer"]) | set(table["exporter"].str.split("+").explode())))
+    cnames[WORLD] = "World"
+    pnames = _product_names(wh, spec.hs_revision, sorted(set(table["hs6"])))
+    table["importer_name"] = table["importer"].map(cnames).fillna(table["importer"])
+    table["exporter_name"] = table["exporter"].map(
+        lambda e: " + ".join(cnames.get(x, x) for x in str(e).split("+")))
+    table["product_name"] = table["hs6"].map(pnames).fillna("")
+    table = table[KEY_COLUMNS + NAME_COLUMNS]
+    return ScenarioResult(spec=spec, table=table, summary=summarise(table), draws=n, notes=notes)
+
+
+def summarise(table: pd.DataFrame, top: int = 20) -> pd.DataFrame:
+    """Largest net shortfalls (restrictions) and largest import cuts of taxed suppliers (tariffs).
+
+    Returns the table's columns plus ``share_p50`` (net shortfall as a share
+    of imports, median) for shortfall rows; sorted by the median, largest
+    first.
+    """
+    out = []
+    short = table[(table["metric"] == "net_shortfall_usd") & (table["tier"] == 0)]
+    if len(short):
+        shares = table[table["metric"] == "net_shortfall_share"].set_index(["importer", "hs6"])["p50"]
+        s = short.nlargest(top, "p50").copy()
+        s["share_p50"] = [shares.get((i, h), np.nan) for i, h in zip(s["importer"], s["hs6"], strict=True)]
+        out.append(s)
+    cut = table[(table["metric"] == "trade_total_usd") & (table["exporter"] != WORLD)]
+    if len(cut):
+        c = cut.nsmallest(top, "p50").copy()
+        c["share_p50"] = np.nan
+        out.append(c)
+    if not out:
+        return pd.DataFrame(columns=[*KEY_COLUMNS, *NAME_COLUMNS, "share_p50"])
+    return pd.concat(out, ignore_index=True)
+
+
+__all__ = ["KEY_COLUMNS", "METRICS", "NAME_COLUMNS", "ScenarioResult", "run_scenario", "summarise"]
