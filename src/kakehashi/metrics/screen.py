@@ -175,7 +175,8 @@ def screen_expr(
     Parameters
     ----------
     flows
-        Canonical ``trade_flows`` rows, all in one HS revision.
+        Canonical ``trade_flows`` rows, all in one HS revision, hence at most
+        one row per (year, exporter, importer, hs6), the table's key.
     importers
         One ISO3 code, several (a bloc: intra-bloc trade excluded), or ``None``
         for every importer, each on its own.
@@ -205,40 +206,49 @@ def screen_expr(
     if products is not None:
         f = f.filter(f.hs6.isin(list(products)))
     bloc = list(importers) if importers is not None and len(importers) > 1 else None
+    keys = ["unit", "hs6", "year"]
 
-    # imports by supplier
+    # imports by supplier: canonical rows are unique per (year, exporter, importer, hs6) within
+    # one revision, so only a bloc (several importers) needs summing per supplier
     imp = f if importers is None else f.filter(f.importer.isin(list(importers)))
     if bloc:
         imp = imp.filter(~imp.exporter.isin(bloc))
-    unit_imp = ibis.literal(bloc_label(importers)) if importers is not None else imp.importer
-    imp = imp.mutate(unit=unit_imp)
-    keys = ["unit", "hs6", "year"]
-    sup = imp.group_by([*keys, "exporter"]).aggregate(v=imp.value_usd.sum())
+        imp = imp.mutate(unit=ibis.literal(bloc_label(bloc)))
+        sup = imp.group_by([*keys, "exporter"]).aggregate(v=imp.value_usd.sum())
+    else:
+        sup = imp.select(unit=imp.importer, hs6=imp.hs6, year=imp.year, exporter=imp.exporter,
+                         v=imp.value_usd)
+    # the largest supplier, ties to the first ISO3 code: min over (-value, exporter)
+    top = ibis.struct({"nv": -sup.v, "e": sup.exporter}).min()
     stats = sup.group_by(keys).aggregate(
         imports_usd=sup.v.sum(),
         _sq=(sup.v * sup.v).sum(),
         rival_usd=ibis.ifelse(sup.exporter == rival, sup.v, 0.0).sum(),
-        _top_v=sup.v.max(),
+        _top=top,
     )
     stats = stats.filter(stats.imports_usd > 0)
-    tops = sup.join(stats.select(*keys, "_top_v"), keys)
-    tops = tops.filter(tops.v == tops._top_v).group_by(keys).aggregate(top_supplier=tops.exporter.min())
+    stats = stats.mutate(top_supplier=stats._top["e"], _top_v=-stats._top["nv"]).drop("_top")
 
-    # the importer's own exports to countries outside the bloc
-    ex = f if importers is None else f.filter(f.exporter.isin(list(importers)))
+    # exporter totals per product: the world-export summary and the importer's own exports
+    x = f.group_by(["exporter", "hs6", "year"]).aggregate(_x=f.value_usd.sum())
+    if world is None:
+        w = x.group_by(["hs6", "year"]).aggregate(world_exports=x._x.sum(), world_sumsq=(x._x * x._x).sum())
+    else:
+        w = world.filter(world.year.isin(read_years))
     if bloc:
-        ex = ex.filter(~ex.importer.isin(bloc))
-    unit_ex = ibis.literal(bloc_label(importers)) if importers is not None else ex.exporter
-    ex = ex.mutate(unit=unit_ex)
-    own = ex.group_by(keys).aggregate(_exports=ex.value_usd.sum())
+        ex = f.filter(f.exporter.isin(bloc) & ~f.importer.isin(bloc))
+        own = ex.group_by(["hs6", "year"]).aggregate(_exports=ex.value_usd.sum()).mutate(
+            unit=ibis.literal(bloc_label(bloc)))
+    elif importers is not None and world is not None:
+        ex = f.filter(f.exporter.isin(list(importers)))
+        own = ex.group_by(["exporter", "hs6", "year"]).aggregate(_exports=ex.value_usd.sum())
+        own = own.rename(unit="exporter")
+    else:
+        own = x if importers is None else x.filter(x.exporter.isin(list(importers)))
+        own = own.rename(unit="exporter", _exports="_x")
 
-    # world exports of each product
-    w = world if world is not None else world_export_summary(f)
-    w = w.filter(w.year.isin(read_years))
-
-    j = stats.join(tops, keys)
-    j = j.left_join(own, [j.unit == own.unit, j.hs6 == own.hs6, j.year == own.year]).select(
-        *[j[c] for c in j.columns], own._exports
+    j = stats.left_join(own, [stats.unit == own.unit, stats.hs6 == own.hs6, stats.year == own.year]).select(
+        *[stats[c] for c in stats.columns], own._exports
     )
     j = j.left_join(w, [j.hs6 == w.hs6, j.year == w.year]).select(
         *[j[c] for c in j.columns], w.world_exports, w.world_sumsq
