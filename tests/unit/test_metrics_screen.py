@@ -160,3 +160,26 @@ def test_same_screen_on_duckdb_and_spark(hand_wh: Warehouse, spark_available: No
         b = b.sort_values(key).reset_index(drop=True)
         assert len(a) == len(b) > 0
         pd.testing.assert_frame_equal(a, b, check_dtype=False, check_exact=False, rtol=1e-12)
+
+
+def test_world_summary_cache_matches_inline(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from kakehashi.metrics.derived import DERIVED_DIR, sweep
+    from kakehashi.metrics.screen import screen_expr
+
+    wh = Warehouse(tmp_path_factory.mktemp("cache") / "wh")
+    wh.ingest("trade_flows", pd.DataFrame(_rows(2022, MAGNET_2022) + _rows(2023, MAGNET_DEP)), source=SRC)
+    cached = wh.execute(dependency_screen(wh, "JPN", "CHN")).sort_values(["hs6", "year"])
+    files = list((wh.path / DERIVED_DIR / str(wh.snapshot_id)).glob("world_exports_HS22.parquet"))
+    assert len(files) == 1
+    inline = wh.execute(screen_expr(wh.table("trade_flows"), ["JPN"], "CHN", years=[2022, 2023],
+                                    available_years=[2022, 2023])).sort_values(["hs6", "year"])
+    pd.testing.assert_frame_equal(cached.reset_index(drop=True), inline.reset_index(drop=True))
+    # a new ingest makes a new snapshot: its summary is computed afresh, old folders are swept
+    old = wh.snapshot_id
+    wh.ingest("trade_flows", pd.DataFrame(_rows(2021, MAGNET_DEP)), source=SRC)
+    for _ in range(3):
+        wh.ingest("trade_flows", pd.DataFrame(_rows(2021, MAGNET_DEP)), source=SRC)
+    wh.execute(dependency_screen(wh, "JPN", "CHN"))
+    assert (wh.path / DERIVED_DIR / str(wh.snapshot_id)).is_dir()
+    assert not (wh.path / DERIVED_DIR / str(old)).exists()
+    assert sweep(wh) == []

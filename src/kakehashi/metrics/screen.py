@@ -524,17 +524,27 @@ def dependency_screen(
     >>> wh.execute(t.order_by(ibis.desc("severity")).limit(5))                          # doctest: +SKIP
     """
     req = resolve_request(wh, importer, rival, years=years, products=products, revision=revision)
+    return request_expr(wh, req, thresholds)
+
+
+def request_expr(wh: Warehouse, req: ScreenRequest,
+                 thresholds: Thresholds = DEFAULT_THRESHOLDS) -> ibis.Table:
+    """The screen expression of a resolved request.
+
+    For one importer or a bloc, the world-export summary comes from the
+    snapshot's cache (:func:`kakehashi.metrics.derived.world_exports`), so the
+    query reads only the importer's rows; for every importer at once it is
+    computed in the same query.
+    """
     flows = wh.table("trade_flows")
     flows = flows.filter(flows.hs_revision == req.revision)
-    return screen_expr(
-        flows,
-        req.importers,
-        req.rival,
-        years=req.years,
-        available_years=req.available_years,
-        products=req.products,
-        thresholds=thresholds,
-    )
+    world = None
+    if req.importers is not None:
+        from kakehashi.metrics.derived import world_exports
+
+        world = world_exports(wh, req.revision)
+    return screen_expr(flows, req.importers, req.rival, years=req.years, available_years=req.available_years,
+                       products=req.products, thresholds=thresholds, world=world)
 
 
 def screen_frame(
@@ -556,11 +566,7 @@ def screen_frame(
     the data's revision), empty when the code is in none.
     """
     req = resolve_request(wh, importer, rival, years=years, products=products, revision=revision)
-    flows = wh.table("trade_flows")
-    flows = flows.filter(flows.hs_revision == req.revision)
-    expr = screen_expr(flows, req.importers, req.rival, years=req.years,
-                       available_years=req.available_years, products=req.products, thresholds=thresholds)
-    df = wh.execute(expr)
+    df = wh.execute(request_expr(wh, req, thresholds))
     return annotate_products(df, wh, req.revision).sort_values(
         ["severity", "importer", "hs6", "year"], ascending=[False, True, True, True], kind="stable"
     ).reset_index(drop=True)
