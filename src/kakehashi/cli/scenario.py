@@ -123,6 +123,26 @@ def scenario_from_measure(
         console_err.print(f"wrote {out}")
 
 
+@scenario_app.command("example")
+def scenario_example(
+    name: Annotated[str | None, typer.Argument(help="Example name; omit to list them.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the file here.")] = None,
+) -> None:
+    """List the shipped example scenarios, or print / write one."""
+    from kakehashi.scenarios.spec import example_names, example_text
+
+    if name is None:
+        for n in example_names():
+            typer.echo(n)
+        return
+    text = example_text(name)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console_err.print(f"wrote {out}")
+
+
 @measures_app.command("list")
 def measures_list(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Reading date, YYYY-MM-DD (default today).")
