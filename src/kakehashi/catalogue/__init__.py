@@ -1,8 +1,308 @@
 """Curated, cited package data: strategic goods, chain links, USGS commodities.
 
-CONTRACT (the data files are being curated by the metrics work):
+Files in ``catalogue/data/`` (UTF-8 CSV, one header line):
 
-``data/strategic_goods.csv``  workstream, hs6 (HS 2022), name, stage, flag, source
-``data/chain_links.csv``      input_hs6, output_hs6, input_share, note, source
-``data/usgs_commodities.csv`` usgs_code, commodity, name, stage, hs6 (space-separated), source
+``strategic_goods.csv``
+    workstream, hs6 (HS 2022), name, stage (raw | processed | component |
+    end-product), flag (``E`` established: the HS text names the good or an
+    official measure uses the code; ``A`` approximate: a basket code that also
+    holds other goods), source (keys listed in ``sources.csv``).
+``chain_links.csv``
+    input_hs6, output_hs6 (both HS 2022 catalogue codes), input_share (share of
+    the input in the output's value, empty where no source gives one), note,
+    source.
+``usgs_hs.csv``
+    commodity (USGS commodity key, as in ``usgs_commodities.csv``), hs6,
+    stage, flag, note, source: the HS 2022 codes under which a mineral
+    commodity is traded, for import reliance.
+``sources.csv``
+    key, description: what each source key of the other files refers to.
+``usgs_commodities.csv``
+    (curated with the USGS parser) usgs_code, commodity, name, ...
+
+Every code is checked against the HS 2022 nomenclature in the tests; a code no
+source supports is left out rather than guessed.
 """
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+from collections import deque
+from importlib import resources
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from kakehashi.errors import InputError, unknown_value_error
+from kakehashi.schemas import HS_REVISIONS
+
+if TYPE_CHECKING:
+    from kakehashi.warehouse import Warehouse
+
+CATALOGUE_REVISION = "HS22"
+"""HS revision of every code in the catalogue."""
+
+WORKSTREAMS: tuple[str, ...] = (
+    "critical-minerals",
+    "semiconductors",
+    "ict",
+    "clean-energy",
+    "medicines",
+    "ai-data-centres",
+)
+"""The six workstreams of the Japan-India economic-security dialogue, in display order."""
+
+STAGES: tuple[str, ...] = ("raw", "processed", "component", "end-product")
+"""Supply-chain stages, upstream first."""
+
+_HS6 = re.compile(r"^[0-9]{6}$")
+
+
+def _read(name: str) -> pd.DataFrame:
+    with resources.files(__package__).joinpath("data", name).open("r", encoding="utf-8") as fh:
+        return pd.read_csv(fh, dtype=str, keep_default_na=False)
+
+
+@functools.cache
+def _strategic_goods() -> pd.DataFrame:
+    return _read("strategic_goods.csv")
+
+
+def strategic_goods() -> pd.DataFrame:
+    """Return the strategic-goods catalogue.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``workstream, hs6, name, stage, flag, source``; one row per
+        (workstream, hs6). A code may sit in several workstreams (polysilicon
+        280461 is in critical-minerals, semiconductors and clean-energy).
+
+    Examples
+    --------
+    >>> goods = strategic_goods()
+    >>> goods.loc[goods.hs6 == "850511", "stage"].iloc[0]
+    'component'
+    """
+    return _strategic_goods().copy()
+
+
+def workstreams() -> list[str]:
+    """Return the workstream keys, e.g. ``['critical-minerals', 'semiconductors', ...]``."""
+    return list(WORKSTREAMS)
+
+
+@functools.cache
+def _chain_links() -> pd.DataFrame:
+    df = _read("chain_links.csv")
+    df["input_share"] = pd.to_numeric(df["input_share"].replace("", None)).astype("Float64")
+    return df
+
+
+def chain_links() -> pd.DataFrame:
+    """Return the supply-chain links ``input_hs6 → output_hs6`` between catalogue codes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``input_hs6, output_hs6, input_share, note, source``;
+        ``input_share`` (nullable float, fraction of the output's value) is
+        missing where no source in the catalogue gives it, and the note says so.
+    """
+    return _chain_links().copy()
+
+
+def usgs_hs() -> pd.DataFrame:
+    """Return the USGS commodity → HS 2022 six-digit map.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``commodity, hs6, stage, flag, note, source``. Flag ``A``
+        marks basket codes shared with other goods (811292 holds gallium,
+        germanium, indium, niobium and vanadium), so import reliance computed
+        from them is an upper bound.
+    """
+    return _read("usgs_hs.csv")
+
+
+def sources() -> pd.DataFrame:
+    """Return the source keys used by the catalogue files and what they refer to."""
+    return _read("sources.csv")
+
+
+def product_names() -> dict[str, str]:
+    """Return ``{hs6: short name}`` for every catalogue code (first name wins)."""
+    goods = _strategic_goods().drop_duplicates("hs6")
+    return dict(zip(goods["hs6"], goods["name"], strict=True))
+
+
+def workstreams_of() -> dict[str, str]:
+    """Return ``{hs6: 'ws1, ws2'}``: the workstreams each catalogue code belongs to."""
+    goods = _strategic_goods()
+    return {str(k): ", ".join(v) for k, v in goods.groupby("hs6", sort=True)["workstream"]}
+
+
+def _catalogue_codes(selector: str | list[str] | None) -> list[str]:
+    goods = _strategic_goods()
+    if selector is None:
+        return sorted(set(goods["hs6"]))
+    if isinstance(selector, str):
+        text = selector.strip()
+        if text in WORKSTREAMS:
+            return sorted(set(goods.loc[goods["workstream"] == text, "hs6"]))
+        if "," in text or _HS6.match(text):
+            return _check_codes([p for p in text.split(",") if p.strip()])
+        raise unknown_value_error("workstream", text, WORKSTREAMS)
+    return _check_codes(list(selector))
+
+
+def _check_codes(codes: list[str]) -> list[str]:
+    out = []
+    for code in codes:
+        c = str(code).strip()
+        if not _HS6.match(c):
+            raise InputError(f"not a six-digit HS code: {c!r}", value=c,
+                             hint="write HS codes with six digits, e.g. 850511 or 280530")
+        out.append(c)
+    return sorted(set(out))
+
+
+def select_products(
+    selector: str | list[str] | None,
+    *,
+    revision: str = CATALOGUE_REVISION,
+    wh: Warehouse | None = None,
+    selector_revision: str = CATALOGUE_REVISION,
+) -> list[str]:
+    """Resolve a product selector to six-digit codes of HS ``revision``.
+
+    Parameters
+    ----------
+    selector
+        A workstream key (``"clean-energy"``), a list of six-digit codes (or a
+        comma-separated string of them), or ``None`` for every catalogue code.
+    revision
+        HS revision of the data the codes will select (``HS92`` ... ``HS22``).
+    wh
+        Warehouse whose ``hs_concordance`` table converts codes when
+        ``revision`` differs from ``selector_revision``. Conversion chains
+        through intermediate revisions (HS22 → HS17 → HS12 ...) when the table
+        only holds adjacent pairs, following the concordance in either
+        direction. Every target code linked to a selected code is kept, so a
+        split code selects all its parts (an ``n:n`` link can select more than
+        the good itself; check ``relationship`` in the concordance).
+    selector_revision
+        HS revision of explicit codes in ``selector`` (catalogue workstreams
+        are always HS 2022).
+
+    Returns
+    -------
+    list of str
+        Sorted, distinct codes in ``revision``.
+
+    Raises
+    ------
+    InputError
+        Unknown workstream (with close matches), malformed code, unknown
+        revision, or a conversion the warehouse's concordance cannot make.
+
+    Examples
+    --------
+    >>> select_products("clean-energy")[:3]
+    ['280461', '284290', '285390']
+    """
+    for rev in (revision, selector_revision):
+        if rev not in HS_REVISIONS:
+            raise unknown_value_error("HS revision", rev, HS_REVISIONS)
+    is_catalogue = selector is None or (isinstance(selector, str) and selector.strip() in WORKSTREAMS)
+    from_rev = CATALOGUE_REVISION if is_catalogue else selector_revision
+    codes = _catalogue_codes(selector)
+    if revision == from_rev:
+        return codes
+    if wh is None:
+        raise InputError(
+            f"cannot convert {from_rev} codes to {revision} without a warehouse",
+            hint="pass wh= a warehouse with the hs_concordance table loaded",
+        )
+    return convert_codes(codes, from_rev, revision, wh)
+
+
+def convert_codes(codes: list[str], from_revision: str, to_revision: str, wh: Warehouse) -> list[str]:
+    """Map codes between HS revisions through the warehouse's ``hs_concordance``.
+
+    The concordance may hold any set of revision pairs, in either direction;
+    the shortest chain of pairs from ``from_revision`` to ``to_revision`` is
+    followed. A code with no link in a step is dropped (it did not exist in
+    that revision).
+    """
+    if from_revision == to_revision:
+        return sorted(set(codes))
+    if "hs_concordance" not in wh.tables():
+        raise InputError(
+            f"cannot convert {from_revision} codes to {to_revision}: the warehouse has no "
+            "hs_concordance table",
+            hint="load the HS concordance first, e.g. 'kakehashi ingest hs ...'",
+        )
+    conc = wh.table("hs_concordance")
+    pairs_df = wh.execute(conc.select("from_revision", "to_revision").distinct())
+    pairs = list(zip(pairs_df["from_revision"], pairs_df["to_revision"], strict=True))
+    path = _revision_path(pairs, from_revision, to_revision)
+    if path is None:
+        raise InputError(
+            f"the warehouse's hs_concordance has no chain from {from_revision} to {to_revision}",
+            hint=f"load a concordance covering {from_revision} and {to_revision}",
+        )
+    current = sorted(set(codes))
+    for a, b in itertools.pairwise(path):
+        if not current:
+            break
+        fwd = conc.filter((conc.from_revision == a) & (conc.to_revision == b) & conc.from_hs6.isin(current))
+        bwd = conc.filter((conc.from_revision == b) & (conc.to_revision == a) & conc.to_hs6.isin(current))
+        found: set[str] = set()
+        if (a, b) in pairs:
+            found |= set(wh.execute(fwd.select("to_hs6"))["to_hs6"])
+        if (b, a) in pairs:
+            found |= set(wh.execute(bwd.select("from_hs6"))["from_hs6"])
+        current = sorted(found)
+    return current
+
+
+def _revision_path(pairs: list[tuple[str, str]], start: str, goal: str) -> list[str] | None:
+    """Shortest chain of revisions linked by ``pairs`` (undirected), or ``None``."""
+    graph: dict[str, set[str]] = {}
+    for a, b in pairs:
+        graph.setdefault(a, set()).add(b)
+        graph.setdefault(b, set()).add(a)
+    prev: dict[str, str | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        if node == goal:
+            out = [node]
+            while prev[out[-1]] is not None:
+                out.append(prev[out[-1]])  # type: ignore[arg-type]
+            return out[::-1]
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in prev:
+                prev[nxt] = node
+                queue.append(nxt)
+    return None
+
+
+__all__ = [
+    "CATALOGUE_REVISION",
+    "STAGES",
+    "WORKSTREAMS",
+    "chain_links",
+    "convert_codes",
+    "product_names",
+    "select_products",
+    "sources",
+    "strategic_goods",
+    "usgs_hs",
+    "workstreams",
+    "workstreams_of",
+]

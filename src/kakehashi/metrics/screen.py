@@ -1,0 +1,579 @@
+"""The dependency screen: where is an importer (or a bloc) exposed to a rival?
+
+Method
+------
+For an importer ``m`` (or a bloc ``M`` treated as one importer, trade between
+its members excluded), each HS six-digit product ``k`` and year ``t``:
+
+* ``imports_usd``      :math:`V_{mkt} = \\sum_s v_{s \\to m,k,t}` over suppliers ``s`` outside ``M``
+* ``import_hhi``       :math:`\\sum_s (v_{s\\to m}/V_{mkt})^2`
+* ``top_supplier``, ``top_share``  the largest supplier (ties: first ISO3 code) and its share
+* ``rival_usd``, ``rival_share``    imports from the rival and their share of ``imports_usd``
+* ``world_export_hhi`` :math:`\\sum_e (X_{ekt}/X_{kt})^2` over every exporter's world exports
+* ``exports_usd``      the importer's (bloc's) own exports of ``k`` to countries outside ``M``
+* ``import_export_ratio`` :math:`V_{mkt} / E_{mkt}`; null when ``exports_usd`` is 0 (an infinite ratio)
+* ``dependent``        ``import_hhi > 0.4`` and ``world_export_hhi > 0.4`` and
+  ``imports_usd > 1 × exports_usd`` (thresholds are the :class:`Thresholds` parameters)
+* ``persistent``       dependent in at least 2 of the last 3 years available in the data
+  up to and including ``t`` (years before the requested ones are read for this)
+* ``severity``         :math:`100 \\cdot s_{rival} \\cdot HHI_{imports} \\cdot HHI_{world\\ exports}`
+
+The dependency criteria are those of the European Commission's screen of
+strategic dependencies (Commission Staff Working Document SWD(2021) 352,
+"Strategic dependencies and capacities", 2021) as generalised to every
+country by CEPII's GeoDep database (Lefebvre K. and Wibaux P., "Import
+dependencies: where does the EU stand?", CEPII Policy Brief No 47, 2024),
+with the same default thresholds 0.4 / 0.4 / 1 and the same persistence rule
+(all three criteria in at least two years of a three-year window). GeoDep
+writes 9999 for the ratio when exports are zero; kakehashi leaves it null and
+still counts the product as a net importer.
+
+Severity is kakehashi's ranking index, on 0–100: the product of the rival's
+share of the importer's supply (direct exposure), the import HHI (how few
+other current suppliers there are) and the world-export HHI (how few
+suppliers the world has to switch to). It is 100 only when the rival is the
+importer's sole supplier and the world's sole exporter, and 0 when nothing is
+bought from the rival. It is unitless and ignores the value at stake, so read
+it together with ``rival_usd``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import ibis
+import pandas as pd
+
+from kakehashi.errors import InputError, unknown_value_error
+from kakehashi.schemas import HS_REVISIONS
+from kakehashi.warehouse import Warehouse
+
+SCREEN_COLUMNS: tuple[str, ...] = (
+    "importer",
+    "hs6",
+    "year",
+    "imports_usd",
+    "import_hhi",
+    "top_supplier",
+    "top_share",
+    "rival_usd",
+    "rival_share",
+    "world_export_hhi",
+    "exports_usd",
+    "import_export_ratio",
+    "dependent",
+    "persistent",
+    "severity",
+)
+"""Columns of :func:`dependency_screen`, in order."""
+
+SCREEN_UNITS: dict[str, str] = {
+    "imports_usd": "USD",
+    "import_hhi": "0-1",
+    "top_share": "fraction",
+    "rival_usd": "USD",
+    "rival_share": "fraction",
+    "world_export_hhi": "0-1",
+    "exports_usd": "USD",
+    "import_export_ratio": "ratio",
+    "severity": "0-100",
+}
+"""Unit of each numeric screen column."""
+
+PERSISTENCE_WINDOW = 3
+"""Persistence looks at this many most recent available years ..."""
+PERSISTENCE_MIN = 2
+"""... and needs the product to be dependent in at least this many of them."""
+
+_ISO3 = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Thresholds of the dependency flag (all strict: a value must exceed them).
+
+    Parameters
+    ----------
+    import_hhi
+        Import concentration above which supply is concentrated (EU 2021, CEPII: 0.4).
+    world_export_hhi
+        World-export concentration above which alternatives are few (EU 2021, CEPII: 0.4).
+    import_export_ratio
+        Imports must exceed this multiple of the importer's own exports (1: net importer).
+    """
+
+    import_hhi: float = 0.4
+    world_export_hhi: float = 0.4
+    import_export_ratio: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("import_hhi", "world_export_hhi", "import_export_ratio"):
+            v = getattr(self, name)
+            if not v >= 0:
+                raise InputError(f"threshold {name} must be >= 0, got {v!r}", value=v)
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+"""The EU 2021 / CEPII GeoDep thresholds: 0.4, 0.4, 1."""
+
+
+# --------------------------------------------------------------------- helpers
+def bloc_label(importers: Sequence[str]) -> str:
+    """Name of an importer bloc: members joined by ``+`` (``JPN+IND``)."""
+    return "+".join(importers)
+
+
+def normalise_importers(importer: str | Sequence[str] | None) -> list[str] | None:
+    """Turn ``"JPN"``, ``"JPN+IND"``, ``"JPN,IND"`` or ``["JPN", "IND"]`` into a list (``None`` = all)."""
+    if importer is None:
+        return None
+    items = re.split(r"[+,]", importer) if isinstance(importer, str) else list(importer)
+    out: list[str] = []
+    for it in items:
+        code = str(it).strip().upper()
+        if code and code not in out:
+            out.append(code)
+    if not out:
+        raise InputError("no importer given", hint="name an ISO3 code, e.g. JPN, or a bloc JPN+IND")
+    return out
+
+
+def year_index(available: Sequence[int]) -> dict[int, int]:
+    """Rank of each available year (0 = earliest): persistence counts available years, not calendar ones."""
+    return {int(y): i for i, y in enumerate(sorted({int(y) for y in available}))}
+
+
+def persistence_years(requested: Sequence[int], available: Sequence[int]) -> list[int]:
+    """Requested years plus the available years persistence needs before them."""
+    avail = sorted({int(y) for y in available})
+    first = min(requested)
+    before = [y for y in avail if y < first][-(PERSISTENCE_WINDOW - 1):]
+    return sorted(set(before) | {int(y) for y in requested})
+
+
+# ----------------------------------------------------------------- expression
+def screen_expr(
+    flows: ibis.Table,
+    importers: Sequence[str] | None,
+    rival: str,
+    *,
+    years: Sequence[int],
+    available_years: Sequence[int],
+    products: Sequence[str] | None = None,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    world: ibis.Table | None = None,
+) -> ibis.Table:
+    """Build the dependency-screen expression on a ``trade_flows`` table of one HS revision.
+
+    Parameters
+    ----------
+    flows
+        Canonical ``trade_flows`` rows, all in one HS revision.
+    importers
+        One ISO3 code, several (a bloc: intra-bloc trade excluded), or ``None``
+        for every importer, each on its own.
+    rival
+        ISO3 code of the rival supplier.
+    years
+        Years to report.
+    available_years
+        Years present in the data; persistence reads up to two of them before ``years``.
+    products
+        HS6 codes to screen, or ``None`` for all.
+    thresholds
+        Dependency thresholds.
+    world
+        Optional precomputed world-export summary ``hs6, year, world_exports,
+        world_sumsq`` (see :func:`world_export_summary`).
+
+    Returns
+    -------
+    ibis.Table
+        Columns :data:`SCREEN_COLUMNS`, one row per importer, product and
+        requested year with positive imports.
+    """
+    idx = year_index(available_years)
+    read_years = persistence_years(years, available_years)
+    f = flows.filter(flows.year.isin(read_years))
+    if products is not None:
+        f = f.filter(f.hs6.isin(list(products)))
+    bloc = list(importers) if importers is not None and len(importers) > 1 else None
+
+    # imports by supplier
+    imp = f if importers is None else f.filter(f.importer.isin(list(importers)))
+    if bloc:
+        imp = imp.filter(~imp.exporter.isin(bloc))
+    unit_imp = ibis.literal(bloc_label(importers)) if importers is not None else imp.importer
+    imp = imp.mutate(unit=unit_imp)
+    keys = ["unit", "hs6", "year"]
+    sup = imp.group_by([*keys, "exporter"]).aggregate(v=imp.value_usd.sum())
+    stats = sup.group_by(keys).aggregate(
+        imports_usd=sup.v.sum(),
+        _sq=(sup.v * sup.v).sum(),
+        rival_usd=ibis.ifelse(sup.exporter == rival, sup.v, 0.0).sum(),
+        _top_v=sup.v.max(),
+    )
+    stats = stats.filter(stats.imports_usd > 0)
+    tops = sup.join(stats.select(*keys, "_top_v"), keys)
+    tops = tops.filter(tops.v == tops._top_v).group_by(keys).aggregate(top_supplier=tops.exporter.min())
+
+    # the importer's own exports to countries outside the bloc
+    ex = f if importers is None else f.filter(f.exporter.isin(list(importers)))
+    if bloc:
+        ex = ex.filter(~ex.importer.isin(bloc))
+    unit_ex = ibis.literal(bloc_label(importers)) if importers is not None else ex.exporter
+    ex = ex.mutate(unit=unit_ex)
+    own = ex.group_by(keys).aggregate(_exports=ex.value_usd.sum())
+
+    # world exports of each product
+    w = world if world is not None else world_export_summary(f)
+    w = w.filter(w.year.isin(read_years))
+
+    j = stats.join(tops, keys)
+    j = j.left_join(own, [j.unit == own.unit, j.hs6 == own.hs6, j.year == own.year]).select(
+        *[j[c] for c in j.columns], own._exports
+    )
+    j = j.left_join(w, [j.hs6 == w.hs6, j.year == w.year]).select(
+        *[j[c] for c in j.columns], w.world_exports, w.world_sumsq
+    )
+    exports = j._exports.fill_null(0.0)
+    import_hhi = j._sq / (j.imports_usd * j.imports_usd)
+    wx_hhi = ibis.ifelse(j.world_exports > 0, j.world_sumsq / (j.world_exports * j.world_exports),
+                         ibis.null("float64"))
+    j = j.mutate(
+        import_hhi=import_hhi,
+        top_share=j._top_v / j.imports_usd,
+        rival_share=j.rival_usd / j.imports_usd,
+        world_export_hhi=wx_hhi,
+        exports_usd=exports,
+        import_export_ratio=ibis.ifelse(exports > 0, j.imports_usd / exports, ibis.null("float64")),
+        _yidx=j.year.cast("int64").substitute(idx),
+    )
+    dep = (
+        (j.import_hhi > thresholds.import_hhi)
+        & (j.world_export_hhi.fill_null(0.0) > thresholds.world_export_hhi)
+        & (j.imports_usd > thresholds.import_export_ratio * j.exports_usd)
+    )
+    severity = 100.0 * j.rival_share * j.import_hhi * j.world_export_hhi.fill_null(0.0)
+    j = j.mutate(dependent=dep, severity=severity)
+
+    # persistence: dependent in >= 2 of the last 3 available years (this one and the two before)
+    d = j.select("unit", "hs6", "_yidx", _dep=j.dependent.cast("int32"))
+    for lag in range(1, PERSISTENCE_WINDOW):
+        dl = d.mutate(_yidx=d._yidx + lag).rename(**{f"_dep{lag}": "_dep"})
+        j = j.left_join(dl, [j.unit == dl.unit, j.hs6 == dl.hs6, j._yidx == dl._yidx]).select(
+            *[j[c] for c in j.columns], dl[f"_dep{lag}"]
+        )
+    total = j.dependent.cast("int32")
+    for lag in range(1, PERSISTENCE_WINDOW):
+        total = total + j[f"_dep{lag}"].fill_null(0)
+    j = j.mutate(persistent=total >= PERSISTENCE_MIN)
+    j = j.filter(j.year.isin(list(years)))
+    return j.select(
+        importer=j.unit,
+        hs6=j.hs6,
+        year=j.year,
+        imports_usd=j.imports_usd,
+        import_hhi=j.import_hhi,
+        top_supplier=j.top_supplier,
+        top_share=j.top_share,
+        rival_usd=j.rival_usd,
+        rival_share=j.rival_share,
+        world_export_hhi=j.world_export_hhi,
+        exports_usd=j.exports_usd,
+        import_export_ratio=j.import_export_ratio,
+        dependent=j.dependent,
+        persistent=j.persistent,
+        severity=j.severity,
+    )
+
+
+def world_export_summary(flows: ibis.Table) -> ibis.Table:
+    """Per product and year: world exports and the sum of squared exporter totals.
+
+    .. math:: X_{kt} = \\sum_e X_{ekt}, \\qquad Q_{kt} = \\sum_e X_{ekt}^2,
+              \\qquad HHI^{world}_{kt} = Q_{kt} / X_{kt}^2
+
+    Small (products × years rows) and reusable across importers, so a caller
+    may materialise it once per warehouse snapshot.
+    """
+    wx = flows.group_by(["hs6", "year", "exporter"]).aggregate(_x=flows.value_usd.sum())
+    return wx.group_by(["hs6", "year"]).aggregate(
+        world_exports=wx._x.sum(), world_sumsq=(wx._x * wx._x).sum()
+    )
+
+
+# ------------------------------------------------------------ warehouse level
+@dataclass(frozen=True)
+class TradeCoverage:
+    """What the warehouse's trade_flows hold: revisions and their years."""
+
+    years_by_revision: dict[str, list[int]]
+
+    def choose(self, revision: str | None, years: Sequence[int] | None) -> tuple[str, list[int]]:
+        """Pick the HS revision to use and validate the requested years against it.
+
+        Without ``revision``, the newest revision that holds every requested
+        year (or, without years, the one holding the most recent year) is used.
+        """
+        if not self.years_by_revision:
+            raise InputError("the warehouse holds no trade flows",
+                             hint="ingest BACI or the sample first ('kakehashi ingest ...')")
+        if revision is not None:
+            if revision not in self.years_by_revision:
+                choices = list(self.years_by_revision)
+                if revision not in HS_REVISIONS:
+                    raise unknown_value_error("HS revision", revision, HS_REVISIONS)
+                raise InputError(f"no trade flows in {revision} in the warehouse",
+                                 value=revision, hint=f"revisions present: {', '.join(choices)}")
+            cands = [revision]
+        else:
+            cands = sorted(self.years_by_revision, key=HS_REVISIONS.index, reverse=True)
+        if years is None:
+            best = max(cands, key=lambda r: (max(self.years_by_revision[r]), HS_REVISIONS.index(r)))
+            return best, list(self.years_by_revision[best])
+        for rev in cands:
+            have = set(self.years_by_revision[rev])
+            if set(years) <= have:
+                return rev, sorted(set(years))
+        have_all = sorted(set().union(*(self.years_by_revision[r] for r in cands)))
+        bad = [y for y in years if y not in have_all]
+        if bad:
+            raise InputError(
+                f"year {bad[0]} is outside the data",
+                value=bad[0],
+                hint=f"trade flows cover {_year_span(have_all)}",
+            )
+        raise InputError(f"no single HS revision covers years {_year_span(sorted(years))}",
+                         hint="pass --revision, or choose years within one revision")
+
+
+def _year_span(years: Sequence[int]) -> str:
+    ys = sorted(years)
+    if ys and ys == list(range(ys[0], ys[-1] + 1)) and len(ys) > 2:
+        return f"{ys[0]}-{ys[-1]}"
+    return ", ".join(str(y) for y in ys)
+
+
+def trade_coverage(wh: Warehouse) -> TradeCoverage:
+    """Read which HS revisions and years the warehouse's trade flows hold."""
+    t = wh.table("trade_flows")
+    df = wh.execute(t.select("hs_revision", "year").distinct())
+    out: dict[str, list[int]] = {}
+    for rev, grp in df.groupby("hs_revision"):
+        out[str(rev)] = sorted(int(y) for y in grp["year"])
+    return TradeCoverage(out)
+
+
+def known_countries(wh: Warehouse) -> list[str]:
+    """ISO3 codes the warehouse knows: its countries table, else the codes in trade_flows."""
+    if "countries" in wh.tables():
+        c = wh.table("countries")
+        return sorted(wh.execute(c.select("iso3"))["iso3"])
+    t = wh.table("trade_flows")
+    a = t.select(code=t.exporter).union(t.select(code=t.importer)).distinct()
+    return sorted(wh.execute(a)["code"])
+
+
+def iso3_validator() -> Callable[[str], str] | None:
+    """``kakehashi.sources.countries.validate_iso3`` when that module is installed, else ``None``."""
+    try:
+        mod = importlib.import_module("kakehashi.sources.countries")
+    except ImportError:
+        return None
+    fn = getattr(mod, "validate_iso3", None)
+    return fn if callable(fn) else None
+
+
+def validate_country(code: str, wh: Warehouse | None = None, *, known: Sequence[str] | None = None) -> str:
+    """Upper-case and check an ISO3 code; unknown codes raise :class:`InputError` with close matches.
+
+    Uses :func:`kakehashi.sources.countries.validate_iso3` when that module is
+    installed, otherwise the codes the warehouse knows.
+    """
+    text = str(code).strip().upper()
+    validate_iso3 = iso3_validator()
+    if validate_iso3 is not None:
+        return str(validate_iso3(text))
+    pool = list(known) if known is not None else (known_countries(wh) if wh is not None else [])
+    if not _ISO3.match(text) or (pool and text not in pool):
+        raise unknown_value_error("country", text, pool)
+    return text
+
+
+@dataclass(frozen=True)
+class ScreenRequest:
+    """A validated screen request (what :func:`dependency_screen` resolved)."""
+
+    importers: list[str] | None
+    rival: str
+    revision: str
+    years: list[int]
+    available_years: list[int]
+    products: list[str] | None
+
+
+def resolve_request(
+    wh: Warehouse,
+    importer: str | Sequence[str] | None,
+    rival: str,
+    *,
+    years: Sequence[int] | None = None,
+    products: str | Sequence[str] | None = None,
+    revision: str | None = None,
+    all_products: bool = True,
+) -> ScreenRequest:
+    """Validate countries, years and products against the warehouse.
+
+    ``products``: ``None`` (every HS6 when ``all_products``, else every
+    catalogue code), a workstream key, or a list of HS 2022 codes (converted to
+    the data's revision through the concordance).
+    """
+    from kakehashi.catalogue import select_products
+
+    importers = normalise_importers(importer)
+    known = known_countries(wh) if iso3_validator() is None else None
+    if importers is not None:
+        importers = [validate_country(c, wh, known=known) for c in importers]
+    rival_code = validate_country(rival, wh, known=known)
+    if importers is not None and rival_code in importers:
+        raise InputError(f"the rival {rival_code} is also an importer",
+                         value=rival_code, hint="the rival must be outside the importer bloc")
+    cov = trade_coverage(wh)
+    rev, yrs = cov.choose(revision, list(years) if years is not None else None)
+    codes: list[str] | None
+    if products is None and all_products:
+        codes = None
+    else:
+        codes = select_products(products if isinstance(products, str) or products is None else list(products),
+                                revision=rev, wh=wh)
+        if isinstance(products, list | tuple) and "products" in wh.tables():
+            _check_known_codes(wh, codes, rev)
+    return ScreenRequest(importers, rival_code, rev, yrs, cov.years_by_revision[rev], codes)
+
+
+def _check_known_codes(wh: Warehouse, codes: list[str], revision: str) -> None:
+    p = wh.table("products")
+    have = set(wh.execute(p.filter(p.hs_revision == revision).select("hs6"))["hs6"])
+    if not have:
+        return
+    for c in codes:
+        if c not in have:
+            raise unknown_value_error(f"{revision} product code", c, sorted(have))
+
+
+def dependency_screen(
+    wh: Warehouse,
+    importer: str | Sequence[str] | None,
+    rival: str,
+    *,
+    years: Sequence[int] | None = None,
+    products: str | Sequence[str] | None = None,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    revision: str | None = None,
+) -> ibis.Table:
+    """Dependency screen of an importer (or bloc) against a rival, as an Ibis expression.
+
+    See the module docstring for every column's formula and sources.
+
+    Parameters
+    ----------
+    wh
+        Warehouse with ``trade_flows`` (and ``hs_concordance`` for non-HS22 data
+        with a product selector).
+    importer
+        ISO3 code; a bloc as a list or ``"JPN+IND"`` (one importer, intra-bloc
+        trade excluded); ``None`` screens every importer separately.
+    rival
+        ISO3 code of the rival.
+    years
+        Years to report (default: every year of the chosen revision).
+    products
+        ``None`` (every HS6), a workstream key, or HS 2022 codes.
+    thresholds
+        Dependency thresholds (EU/CEPII defaults 0.4, 0.4, 1).
+    revision
+        HS revision of the trade data to use (default: chosen from the years).
+
+    Returns
+    -------
+    ibis.Table
+        Columns :data:`SCREEN_COLUMNS`.
+
+    Examples
+    --------
+    >>> t = dependency_screen(wh, ["JPN", "IND"], "CHN", products="critical-minerals")  # doctest: +SKIP
+    >>> wh.execute(t.order_by(ibis.desc("severity")).limit(5))                          # doctest: +SKIP
+    """
+    req = resolve_request(wh, importer, rival, years=years, products=products, revision=revision)
+    flows = wh.table("trade_flows")
+    flows = flows.filter(flows.hs_revision == req.revision)
+    return screen_expr(
+        flows,
+        req.importers,
+        req.rival,
+        years=req.years,
+        available_years=req.available_years,
+        products=req.products,
+        thresholds=thresholds,
+    )
+
+
+def screen_frame(
+    wh: Warehouse,
+    importer: str | Sequence[str] | None,
+    rival: str,
+    *,
+    years: Sequence[int] | None = None,
+    products: str | Sequence[str] | None = None,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    revision: str | None = None,
+) -> pd.DataFrame:
+    """Run :func:`dependency_screen` and add ``product_name`` and ``workstream``.
+
+    Rows are sorted by severity (highest first), then importer, product and year.
+    ``product_name`` comes from the warehouse's ``products`` table for the
+    data's revision when loaded, else from the catalogue (HS 2022 codes);
+    ``workstream`` lists the catalogue workstreams of the code (converted to
+    the data's revision), empty when the code is in none.
+    """
+    req = resolve_request(wh, importer, rival, years=years, products=products, revision=revision)
+    flows = wh.table("trade_flows")
+    flows = flows.filter(flows.hs_revision == req.revision)
+    expr = screen_expr(flows, req.importers, req.rival, years=req.years,
+                       available_years=req.available_years, products=req.products, thresholds=thresholds)
+    df = wh.execute(expr)
+    return annotate_products(df, wh, req.revision).sort_values(
+        ["severity", "importer", "hs6", "year"], ascending=[False, True, True, True], kind="stable"
+    ).reset_index(drop=True)
+
+
+def annotate_products(df: pd.DataFrame, wh: Warehouse | None, revision: str) -> pd.DataFrame:
+    """Add ``product_name`` and ``workstream`` columns for the ``hs6`` column of ``df``."""
+    from kakehashi.catalogue import CATALOGUE_REVISION, WORKSTREAMS, product_names, select_products
+
+    out = df.copy()
+    names: dict[str, str] = {}
+    if revision == CATALOGUE_REVISION:
+        names.update(product_names())
+    if wh is not None and "products" in wh.tables() and len(out):
+        p = wh.table("products")
+        codes = sorted(set(out["hs6"]))
+        sel = p.filter((p.hs_revision == revision) & p.hs6.isin(codes))
+        got = wh.execute(sel.select("hs6", "description"))
+        for code, desc in zip(got["hs6"], got["description"], strict=True):
+            names.setdefault(str(code), str(desc))
+    ws: dict[str, list[str]] = {}
+    for key in WORKSTREAMS:
+        try:
+            codes_ws = select_products(key, revision=revision, wh=wh)
+        except InputError:
+            continue
+        for c in codes_ws:
+            ws.setdefault(c, []).append(key)
+    out["product_name"] = out["hs6"].map(names).astype("object")
+    out["workstream"] = out["hs6"].map(lambda c: ", ".join(ws.get(c, [])))
+    return out

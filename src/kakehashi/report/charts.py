@@ -1,0 +1,228 @@
+"""Chart definitions shared by the dashboard (interactive, Vega-Lite in the browser)
+and the briefing packs (static SVG through ``vl-convert``, offline).
+
+Each function takes the tidy table that is printed next to the chart and
+returns an Altair chart; it computes nothing beyond ordering and labels.
+:func:`to_spec` gives the Vega-Lite JSON for the browser, :func:`to_svg` and
+:func:`to_png` render offline.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+VEGA_LITE_VERSION = "6.4"
+"""Vega-Lite version of the specs (what Altair 6 emits and the dashboard serves)."""
+
+FONT = "Noto Sans, Noto Sans CJK JP, Noto Sans Devanagari, sans-serif"
+PALETTE = ["#13294b", "#c8102e", "#3a7ca5", "#f2a541", "#5b8e7d", "#8c6bb1", "#9aa5b1", "#d36135",
+           "#2f4858", "#86bbd8", "#b5bfa1"]
+RIVAL_COLOUR = "#c8102e"
+PARTNER_COLOUR = "#1f7a4d"
+OTHER_COLOUR = "#c3cad4"
+
+Width = int | str
+
+
+def _config(chart: alt.TopLevelMixin) -> Any:
+    return chart.configure(font=FONT, background="white").configure_axis(
+        labelFontSize=11, titleFontSize=12, titleFontWeight="normal", gridColor="#e6e9ef",
+        domainColor="#9aa5b1", tickColor="#9aa5b1", labelColor="#1c2430", titleColor="#1c2430",
+    ).configure_legend(labelFontSize=11, titleFontSize=11, orient="right").configure_title(
+        fontSize=14, anchor="start", color="#13294b", fontWeight="bold", subtitleColor="#5b6678",
+        subtitleFontSize=11,
+    ).configure_view(stroke=None)
+
+
+def _title(title: str, subtitle: str) -> alt.TitleParams:
+    return alt.TitleParams(title, subtitle=subtitle) if subtitle else alt.TitleParams(title)
+
+
+def _colour_domain(names: list[str], highlight: dict[str, str]) -> alt.Scale:
+    colours = []
+    palette = [c for c in PALETTE if c not in highlight.values()]
+    i = 0
+    for n in names:
+        if n in highlight:
+            colours.append(highlight[n])
+        elif n == "other":
+            colours.append(OTHER_COLOUR)
+        else:
+            colours.append(palette[i % len(palette)])
+            i += 1
+    return alt.Scale(domain=names, range=colours)
+
+
+def supplier_shares(df: pd.DataFrame, *, title: str, subtitle: str = "", rival: str | None = None,
+                    partner: str | None = None, width: Width = 520, height: int = 240) -> Any:
+    """Stacked bars of supplier shares per year.
+
+    Parameters
+    ----------
+    df
+        Columns ``year``, ``supplier``, ``share`` (0-1) and ``value_usd``; small
+        suppliers may already be grouped as ``"other"``.
+    """
+    order = (df.groupby("supplier")["share"].sum().sort_values(ascending=False).index.tolist())
+    if "other" in order:
+        order = [s for s in order if s != "other"] + ["other"]
+    highlight = {k: v for k, v in ((rival, RIVAL_COLOUR), (partner, PARTNER_COLOUR)) if k}
+    rank = {s: i for i, s in enumerate(order)}
+    data = df.assign(year=df["year"].astype(str), rank=df["supplier"].map(rank))
+    chart = alt.Chart(data).mark_bar().encode(
+        x=alt.X("year:O", title=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("share:Q", title="share of imports", axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("supplier:N", title="supplier", scale=_colour_domain(order, highlight),
+                        sort=order),
+        order=alt.Order("rank:Q"),
+        tooltip=[alt.Tooltip("year:O"), alt.Tooltip("supplier:N"), alt.Tooltip("share:Q", format=".1%"),
+                 alt.Tooltip("value_usd:Q", format=",.0f", title="value (USD)")],
+    ).properties(width=width, height=height, title=_title(title, subtitle))
+    return _config(chart)
+
+
+def dependency_map(df: pd.DataFrame, *, title: str, subtitle: str = "", width: Width = 520,
+                   height: int = 320) -> Any:
+    """Scatter of severity against substitutability, one point per product.
+
+    Parameters
+    ----------
+    df
+        Columns ``hs6``, ``product``, ``severity``, ``substitutability`` (0-1,
+        the share of the rival's supply others could replace), ``dependent`` (bool)
+        and ``rival_share``.
+    """
+    data = df.assign(status=df["dependent"].map({True: "dependent", False: "not dependent"}))
+    chart = alt.Chart(data).mark_circle(opacity=0.85, stroke="white", strokeWidth=0.5).encode(
+        x=alt.X("substitutability:Q", title="substitutability (share of rival supply others could replace)",
+                axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("severity:Q", title="severity"),
+        size=alt.Size("rival_share:Q", title="rival share", legend=alt.Legend(format="%"),
+                      scale=alt.Scale(range=[30, 400])),
+        color=alt.Color("status:N", title=None,
+                        scale=alt.Scale(domain=["dependent", "not dependent"],
+                                        range=[RIVAL_COLOUR, "#3a7ca5"])),
+        tooltip=["hs6:N", "product:N", alt.Tooltip("severity:Q", format=".2f"),
+                 alt.Tooltip("substitutability:Q", format=".0%"), alt.Tooltip("rival_share:Q", format=".0%")],
+    ).properties(width=width, height=height, title=_title(title, subtitle))
+    return _config(chart)
+
+
+def scenario_bands(df: pd.DataFrame, *, title: str, subtitle: str = "", unit: str = "USD",
+                   width: Width = 520, row_height: int = 22) -> Any:
+    """Median with 5th-95th percentile band for each row of a scenario result.
+
+    Parameters
+    ----------
+    df
+        Columns ``label``, ``p5``, ``p50``, ``p95`` (one metric, one unit).
+    """
+    data = df.copy()
+    order = data.sort_values("p50", ascending=False)["label"].tolist()
+    fmt = ",.0f" if unit == "USD" else ".1%" if unit == "share" else ",.2f"
+    axis_fmt = "~s" if unit == "USD" else "%" if unit == "share" else ",.2f"
+    y = alt.Y("label:N", title=None, sort=order)
+    base = alt.Chart(data).encode(y=y)
+    band = base.mark_rule(strokeWidth=6, opacity=0.35, color="#3a7ca5").encode(
+        x=alt.X("p5:Q", title=f"{unit}, 5th–95th percentile and median", axis=alt.Axis(format=axis_fmt)),
+        x2="p95:Q")
+    median = base.mark_tick(color="#13294b", thickness=2, size=16).encode(
+        x="p50:Q",
+        tooltip=["label:N", alt.Tooltip("p5:Q", format=fmt), alt.Tooltip("p50:Q", format=fmt),
+                 alt.Tooltip("p95:Q", format=fmt)])
+    height = max(60, row_height * len(order))
+    chart = (band + median).properties(width=width, height=height,
+                                       title=_title(title, subtitle))
+    return _config(chart)
+
+
+def frontier(df: pd.DataFrame, *, title: str, subtitle: str = "", x: str = "risk", y: str = "cost",
+             x_title: str = "supply risk", y_title: str = "cost", width: Width = 520,
+             height: int = 260) -> Any:
+    """Risk–cost frontier: one point per solved portfolio, joined in order of ``x``."""
+    chart = alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=50, filled=True), color="#13294b").encode(
+        x=alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(zero=False)),
+        y=alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(zero=False)),
+        order=alt.Order(f"{x}:Q"),
+        tooltip=[alt.Tooltip(f"{x}:Q", format=".3f"), alt.Tooltip(f"{y}:Q", format=",.3f")],
+    ).properties(width=width, height=height, title=_title(title, subtitle))
+    return _config(chart)
+
+
+def production_shares(df: pd.DataFrame, *, title: str, subtitle: str = "", rival: str | None = None,
+                      partner: str | None = None, width: Width = 520, row_height: int = 20) -> Any:
+    """Horizontal bars of each country's share of world production.
+
+    Parameters
+    ----------
+    df
+        Columns ``country``, ``share`` (0-1) and ``quantity``.
+    """
+    order = df.sort_values("share", ascending=False)["country"].tolist()
+    highlight = {k: v for k, v in ((rival, RIVAL_COLOUR), (partner, PARTNER_COLOUR)) if k}
+    data = df.assign(role=df["country"].map(lambda c: "rival" if c == rival else
+                                            "partner" if c == partner else "other"))
+    chart = alt.Chart(data).mark_bar().encode(
+        y=alt.Y("country:N", title=None, sort=order),
+        x=alt.X("share:Q", title="share of world production", axis=alt.Axis(format="%")),
+        color=alt.Color("role:N", legend=None, scale=alt.Scale(
+            domain=["rival", "partner", "other"],
+            range=[highlight.get(rival or "", RIVAL_COLOUR), PARTNER_COLOUR, "#3a7ca5"])),
+        tooltip=["country:N", alt.Tooltip("share:Q", format=".1%"),
+                 alt.Tooltip("quantity:Q", format=",.0f")],
+    ).properties(width=width, height=max(60, row_height * len(order)),
+                 title=_title(title, subtitle))
+    return _config(chart)
+
+
+def to_spec(chart: Any) -> dict[str, Any]:
+    """The chart's Vega-Lite specification (JSON-ready dict) for the browser."""
+    spec: dict[str, Any] = chart.to_dict()
+    return spec
+
+
+def to_svg(chart: Any) -> str:
+    """Render the chart to SVG text offline (``vl-convert``; no browser, no network)."""
+    import vl_convert as vlc
+
+    svg: str = vlc.vegalite_to_svg(to_spec(chart), vl_version=VEGA_LITE_VERSION)
+    return svg
+
+
+def to_png(chart: Any, *, scale: float = 2.0) -> bytes:
+    """Render the chart to PNG bytes offline."""
+    import vl_convert as vlc
+
+    png: bytes = vlc.vegalite_to_png(to_spec(chart), vl_version=VEGA_LITE_VERSION, scale=scale)
+    return png
+
+
+def web_width(chart_fn: Any, df: pd.DataFrame, **kw: Any) -> dict[str, Any]:
+    """A chart spec that fills its container's width in the dashboard."""
+    return to_spec(chart_fn(df, width="container", **kw))
+
+
+def severity_bars(df: pd.DataFrame, *, title: str, subtitle: str = "", width: Width = 520,
+                  row_height: int = 20) -> Any:
+    """Horizontal bars of the screen's severity for the top products.
+
+    Parameters
+    ----------
+    df
+        Columns ``label`` (product), ``severity`` (0-100), ``dependent`` (bool), ``rival_share``.
+    """
+    order = df.sort_values("severity", ascending=False)["label"].tolist()
+    data = df.assign(status=df["dependent"].map({True: "dependent", False: "not dependent"}))
+    chart = alt.Chart(data).mark_bar().encode(
+        y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=320)),
+        x=alt.X("severity:Q", title="severity (0-100)"),
+        color=alt.Color("status:N", title=None, scale=alt.Scale(
+            domain=["dependent", "not dependent"], range=[RIVAL_COLOUR, "#9aa5b1"])),
+        tooltip=["label:N", alt.Tooltip("severity:Q", format=".1f"),
+                 alt.Tooltip("rival_share:Q", format=".0%", title="rival share")],
+    ).properties(width=width, height=max(60, row_height * len(order)), title=_title(title, subtitle))
+    return _config(chart)

@@ -1,0 +1,69 @@
+"""The content of a briefing pack, independent of its format (HTML or PDF)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass
+class KeyFigure:
+    """One headline number on the summary page."""
+
+    label: str
+    value: str
+    note: str = ""
+    alert: bool = False
+
+
+@dataclass
+class Figure:
+    """A chart and the table behind it.
+
+    ``chart`` is an Altair chart (rendered to SVG for the pack) or ``None``
+    when the data are missing, in which case ``empty`` says why.
+    """
+
+    key: str
+    title: str
+    caption: str
+    table: pd.DataFrame
+    chart: Any = None
+    empty: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
+    """Display names of the table's columns (and which columns to show, in order)."""
+
+
+@dataclass
+class Appendix:
+    """Method and sources: what a reader needs to check every figure."""
+
+    method: list[tuple[str, str]]
+    thresholds: pd.DataFrame
+    vintages: pd.DataFrame
+    sources: pd.DataFrame
+    licences: pd.DataFrame
+    hs_revision: str
+
+
+@dataclass
+class Briefing:
+    """Everything a briefing pack shows."""
+
+    title: str
+    subtitle: str
+    importer: str
+    rival: str
+    partner: str | None
+    workstream: str
+    year: int
+    synthetic: bool
+    snapshot: str
+    key_figures: list[KeyFigure]
+    summary: list[str]
+    figures: list[Figure]
+    appendix: Appendix
+    names: dict[str, str] = field(default_factory=dict)
+    """Country labels as printed (English and the country's own script)."""

@@ -1,0 +1,760 @@
+"""CEPII BACI: bilateral trade at HS six digits, reconciled mirror flows.
+
+Format (as published by CEPII, https://www.cepii.fr/CEPII/en/bdd_modele/bdd_modele_item.asp?id=37):
+a release is a zip ``BACI_<REV>_V<release>.zip`` holding one CSV per year,
+``BACI_<REV>_Y<year>_V<release>.csv``, plus ``country_codes_V<release>.csv``
+and ``product_codes_<REV>_V<release>.csv``. Each yearly CSV has the columns
+
+====  ========================================================================
+t     year
+i     exporter, numeric code (see the release's country_codes file)
+j     importer, numeric code
+k     product, HS six-digit code (leading zero dropped: ``10121`` is 010121)
+v     value, **thousand** US dollars (FOB-reconciled)
+q     quantity, metric tonnes; quoted and space-padded, ``NA`` when unknown
+====  ========================================================================
+
+Mapping to the canonical ``trade_flows`` table: ``year = t``,
+``exporter``/``importer`` = ISO3 of ``i``/``j`` (490 "Other Asia, nes" →
+TWN; see :mod:`kakehashi.sources.areas`), ``hs6`` = ``k`` zero-padded to six
+digits, ``value_usd = 1000 * v``, ``quantity_t = q`` (``NA`` → null),
+``hs_revision`` and the release from the file name, ``source = "CEPII BACI
+<REV> V<release>"``. Flows with a non-country partner (e.g. 697 "Europe
+EFTA, nes") are kept out of ``trade_flows`` and counted in
+:class:`BaciYear` ``.aggregate_rows``.
+
+Speed: the CSV is read by DuckDB with typed columns (one parallel pass), and
+the checks run as vectorised SQL. Only when a check fails is the file read
+again, single-threaded with line numbers, to name the first offending line.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from kakehashi.errors import InputError
+from kakehashi.schemas import HS_REVISIONS, conform, schema
+from kakehashi.sources.areas import AreaResolution, resolve_area_codes
+from kakehashi.sources.download import fetch
+from kakehashi.sources.staging import write_products, write_trade_year
+
+BACI_BASE_URL = "https://www.cepii.fr/DATA_DOWNLOAD/baci/data"
+"""Folder of CEPII's BACI release zips; a release is ``{BACI_BASE_URL}/BACI_<REV>_V<release>.zip``."""
+
+BACI_COLUMNS: tuple[str, ...] = ("t", "i", "j", "k", "v", "q")
+"""Columns of a BACI yearly CSV, in order."""
+
+_YEAR_FILE = re.compile(r"^BACI_(HS\d{2})_Y(\d{4})_V(\d{6}[a-z]?)(?:[_\-.].*)?\.csv$", re.IGNORECASE)
+_COUNTRY_FILE = re.compile(r"^country_codes_V(\d{6}[a-z]?)\.csv$", re.IGNORECASE)
+_PRODUCT_FILE = re.compile(r"^product_codes_(HS\d{2})_V(\d{6}[a-z]?)\.csv$", re.IGNORECASE)
+_RELEASE = re.compile(r"^V?(\d{6}[a-z]?)$", re.IGNORECASE)
+_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_CONVERT = re.compile(r'converting column "(\w+)"\. Could not convert string "(.*?)"')
+
+CountryCodes = str | Path | pd.DataFrame | Mapping[int, str | None] | None
+"""A country-code table: a BACI ``country_codes_V*.csv`` path, its parsed frame, or ``{code: iso3}``."""
+
+
+# ------------------------------------------------------------------ names
+def parse_baci_filename(name: str) -> tuple[str, int, str] | None:
+    """Return ``(hs_revision, year, release)`` from a BACI yearly file name, or ``None``.
+
+    Examples
+    --------
+    >>> parse_baci_filename("BACI_HS92_Y2021_V202301.csv")
+    ('HS92', 2021, '202301')
+    >>> parse_baci_filename("BACI_HS92_Y2021_V202301_ZAF-AFG-exporters.csv")
+    ('HS92', 2021, '202301')
+    """
+    m = _YEAR_FILE.match(Path(name).name)
+    if m is None:
+        return None
+    return m.group(1).upper(), int(m.group(2)), m.group(3).lower()
+
+
+def baci_url(revision: str, release: str, *, base_url: str = BACI_BASE_URL) -> str:
+    """URL of a BACI release zip on CEPII's server.
+
+    Parameters
+    ----------
+    revision
+        HS revision, ``HS92``, ``HS96``, ... ``HS22`` (BACI publishes HS92, HS96,
+        HS02, HS07, HS12, HS17 and HS22 versions).
+    release
+        Release name, e.g. ``V202501`` or ``202401b``.
+
+    Examples
+    --------
+    >>> baci_url("HS17", "V202501")
+    'https://www.cepii.fr/DATA_DOWNLOAD/baci/data/BACI_HS17_V202501.zip'
+    """
+    rev = revision.strip().upper()
+    if rev not in HS_REVISIONS:
+        from kakehashi.errors import unknown_value_error
+
+        raise unknown_value_error("HS revision", revision, HS_REVISIONS)
+    m = _RELEASE.match(release.strip())
+    if m is None:
+        raise InputError(f"cannot read BACI release {release!r}",
+                         hint="write it as on CEPII's site, e.g. V202501 or V202401b")
+    return f"{base_url.rstrip('/')}/BACI_{rev}_V{m.group(1).lower()}.zip"
+
+
+def download_baci(revision: str, release: str, dest: str | Path | None = None, *,
+                  sha256: str | None = None, progress: bool = True,
+                  base_url: str = BACI_BASE_URL, timeout: float = 60.0) -> Path:
+    """Download a BACI release zip (resumable, cached).
+
+    Parameters
+    ----------
+    revision, release
+        See :func:`baci_url`.
+    dest
+        Folder to download into (created if needed), or a file name ending in
+        ``.zip``; default: the download cache.
+
+    See :func:`~kakehashi.sources.download.fetch` for resuming, checksums and
+    the cache. A release is about 1-2 GB (HS92, all years).
+    """
+    url = baci_url(revision, release, base_url=base_url)
+    if dest is not None and Path(dest).suffix.lower() != ".zip":
+        Path(dest).mkdir(parents=True, exist_ok=True)
+    return fetch(url, dest, sha256=sha256, progress=progress, timeout=timeout)
+
+
+def source_label(revision: str, release: str) -> str:
+    """Source label of BACI rows, e.g. ``'CEPII BACI HS92 V202301'``."""
+    return f"CEPII BACI {revision} V{release}"
+
+
+# ------------------------------------------------------------- code tables
+def _read_text_csv(data: bytes, origin: str) -> pd.DataFrame:
+    for enc in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        try:
+            return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise InputError(f"cannot read CSV: {exc}", file=origin) from None
+    raise InputError("cannot decode the file as text", file=origin)  # pragma: no cover - latin-1 decodes all
+
+
+def read_baci_country_codes(source: str | Path | bytes, *, origin: str | None = None) -> pd.DataFrame:
+    """Read a BACI ``country_codes_V*.csv``: columns ``code``, ``iso3`` (None for "N/A"), ``name``.
+
+    Both layouts are accepted: ``country_code, country_name_abbreviation,
+    country_name_full, iso_2digit_alpha, iso_3digit_alpha`` (releases up to
+    2023) and ``country_code, country_name, country_iso2, country_iso3``
+    (2024 on). Files are Latin-1 in older releases, UTF-8 in newer ones.
+    """
+    where = origin or (str(source) if not isinstance(source, bytes) else "country codes")
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    df = _read_text_csv(data, where)
+    cols = {c.strip().lower(): c for c in df.columns}
+    iso_col = next((cols[c] for c in ("iso_3digit_alpha", "country_iso3") if c in cols), None)
+    name_col = next((cols[c] for c in ("country_name_abbreviation", "country_name", "country_name_full")
+                     if c in cols), None)
+    if "country_code" not in cols or iso_col is None or name_col is None:
+        raise InputError(
+            f"not a BACI country-code table (columns: {', '.join(df.columns)})", file=where, line=1,
+            hint="expected country_code and iso_3digit_alpha (or country_iso3) columns",
+        )
+    codes = df[cols["country_code"]].str.strip()
+    bad = ~codes.str.fullmatch(r"\d+")
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        raise InputError(f"country code {codes.iloc[row]!r} is not a number", file=where,
+                         line=row + 2, value=codes.iloc[row])
+    iso = df[iso_col].str.strip().str.upper()
+    return pd.DataFrame({
+        "code": codes.astype("int64"),
+        "iso3": iso.where(iso.str.fullmatch(r"[A-Z]{3}"), None),
+        "name": df[name_col].str.strip(),
+    })
+
+
+def code_table(country_codes: CountryCodes) -> dict[int, str | None] | None:
+    """Normalise a country-code table argument to ``{code: iso3 or None}`` (``None`` stays ``None``)."""
+    if country_codes is None:
+        return None
+    if isinstance(country_codes, pd.DataFrame):
+        df = country_codes
+    elif isinstance(country_codes, Mapping):
+        return {int(k): v for k, v in country_codes.items()}
+    else:
+        df = read_baci_country_codes(country_codes)
+    return {int(c): (None if i is None or i != i else str(i))
+            for c, i in zip(df["code"], df["iso3"], strict=True)}
+
+
+# --------------------------------------------------------------- sections
+_SECTIONS: tuple[tuple[int, int, str], ...] = (
+    (1, 5, "I"), (6, 14, "II"), (15, 15, "III"), (16, 24, "IV"), (25, 27, "V"), (28, 38, "VI"),
+    (39, 40, "VII"), (41, 43, "VIII"), (44, 46, "IX"), (47, 49, "X"), (50, 63, "XI"), (64, 67, "XII"),
+    (68, 70, "XIII"), (71, 71, "XIV"), (72, 83, "XV"), (84, 85, "XVI"), (86, 89, "XVII"),
+    (90, 92, "XVIII"), (93, 93, "XIX"), (94, 96, "XX"), (97, 97, "XXI"),
+)
+"""HS sections by chapter range (WCO Harmonized System nomenclature; unchanged since HS 1992)."""
+
+
+def hs_section(hs6: str) -> str | None:
+    """HS section (Roman numeral) of a code, from its chapter; ``None`` for chapters 77, 98, 99.
+
+    Examples
+    --------
+    >>> hs_section("850511"), hs_section("010121"), hs_section("999999")
+    ('XVI', 'I', None)
+    """
+    chapter = int(hs6[:2])
+    for lo, hi, sec in _SECTIONS:
+        if lo <= chapter <= hi:
+            return sec
+    return None
+
+
+def parse_baci_products(path: str | Path, *, hs_revision: str | None = None) -> pd.DataFrame:
+    """Parse a BACI ``product_codes_<REV>_V*.csv`` (or the one inside a release zip) into ``products``.
+
+    Codes lose their leading zero in BACI (``10121``) and are zero-padded;
+    ``hs4`` is the first four digits and ``section`` comes from the chapter.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The canonical ``products`` table (hs6, hs_revision, description, hs4, section).
+    """
+    path = Path(path)
+    if zipfile.is_zipfile(path):
+        with _open_zip(path) as zf:
+            names = [n for n in zf.namelist() if _PRODUCT_FILE.match(Path(n).name)]
+            if not names:
+                raise InputError("no product_codes_<REV>_V*.csv in the zip", file=path,
+                                 hint="pass the product codes CSV itself")
+            member = names[0]
+            data = _read_member(zf, member, path)
+            origin = f"{path}!{member}"
+            name = Path(member).name
+    else:
+        data, origin, name = path.read_bytes(), str(path), path.name
+    m = _PRODUCT_FILE.match(name)
+    rev = (hs_revision or (m.group(1) if m else "")).upper()
+    if rev not in HS_REVISIONS:
+        raise InputError("cannot tell the HS revision of this product table", file=origin,
+                         hint="name it like product_codes_HS92_V202301.csv or pass hs_revision")
+    df = _read_text_csv(data, origin)
+    cols = {c.strip().lower(): c for c in df.columns}
+    if "code" not in cols or "description" not in cols:
+        raise InputError(f"missing column(s) code/description (columns: {', '.join(df.columns)})",
+                         file=origin, line=1, hint="a BACI product table has columns code, description")
+    code = df[cols["code"]].str.strip()
+    bad = ~code.str.fullmatch(r"\d{5,6}")
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        raise InputError(f"product code {code.iloc[row]!r} is not a six-digit HS code", file=origin,
+                         line=row + 2, value=code.iloc[row], hint="HS codes have six digits")
+    hs6 = code.str.zfill(6)
+    out = pd.DataFrame({
+        "hs6": hs6,
+        "hs_revision": rev,
+        "description": df[cols["description"]].str.strip(),
+        "hs4": hs6.str[:4],
+        "section": [hs_section(c) for c in hs6],
+        "_line": range(2, len(df) + 2),
+    })
+    return conform(out, "products", origin=origin).to_pandas()
+
+
+# ------------------------------------------------------------------- zips
+@contextmanager
+def _open_zip(path: Path) -> Iterator[zipfile.ZipFile]:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            yield zf
+    except zipfile.BadZipFile as exc:
+        raise InputError(f"not a complete zip archive ({exc})", file=path,
+                         hint="the download is probably truncated: run 'kakehashi download baci' "
+                         "again (it resumes) or re-download the file") from None
+
+
+def _read_member(zf: zipfile.ZipFile, member: str, path: Path) -> bytes:
+    try:
+        return zf.read(member)
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise InputError(f"member {member} of the zip is damaged ({exc})", file=path,
+                         hint="the download is probably truncated: download the release again") from None
+
+
+def _extract_member(zf: zipfile.ZipFile, member: str, path: Path, folder: Path) -> Path:
+    target = folder / Path(member).name
+    try:
+        with zf.open(member) as src, open(target, "wb") as dst:
+            while block := src.read(1 << 22):
+                dst.write(block)
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise InputError(f"member {member} of the zip is damaged ({exc})", file=path,
+                         hint="the download is probably truncated: download the release again") from None
+    return target
+
+
+# ----------------------------------------------------------- the year files
+@dataclass
+class BaciYear:
+    """One parsed BACI yearly file.
+
+    Attributes
+    ----------
+    flows
+        Canonical, checked ``trade_flows`` rows (Arrow).
+    origin
+        The file (``zip!member`` for a zip member).
+    hs_revision, year, release
+        From the file name (or the arguments).
+    aggregate_rows
+        Rows left out because a partner is a non-country area (code → rows).
+    """
+
+    flows: pa.Table
+    origin: str
+    hs_revision: str
+    year: int
+    release: str
+    aggregate_rows: dict[int, int]
+
+    @property
+    def source(self) -> str:
+        """Source label of the rows."""
+        return source_label(self.hs_revision, self.release)
+
+
+def _sql_str(value: str | Path) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _read_header(csv_path: Path, origin: str) -> list[str]:
+    with open(csv_path, "rb") as fh:
+        first = fh.readline(4096)
+    text = first.decode("utf-8-sig", errors="replace").strip()
+    if not text:
+        raise InputError("the file is empty", file=origin, line=1,
+                         hint="a BACI CSV starts with the header t,i,j,k,v,q")
+    names = [c.strip().strip('"').strip().lower() for c in text.split(",")]
+    missing = [c for c in BACI_COLUMNS if c not in names]
+    extra = [c for c in names if c not in BACI_COLUMNS]
+    if missing or extra or len(names) != len(BACI_COLUMNS):
+        what = []
+        if missing:
+            what.append(f"missing column(s) {', '.join(missing)}")
+        if extra:
+            what.append(f"unexpected column(s) {', '.join(extra)}")
+        if not what:
+            what.append("repeated column names")
+        raise InputError(f"{'; '.join(what)} in header {text!r}", file=origin, line=1,
+                         hint="a BACI CSV has exactly the columns t,i,j,k,v,q")
+    return names
+
+
+def _reader(csv_path: Path, names: Sequence[str], *, typed: bool, parallel: bool = True) -> str:
+    types = {"t": "INTEGER", "i": "INTEGER", "j": "INTEGER", "k": "VARCHAR", "v": "DOUBLE", "q": "VARCHAR"}
+    cols = ", ".join(f"'{n}': '{types[n] if typed else 'VARCHAR'}'" for n in names)
+    return (f"read_csv({_sql_str(csv_path)}, header = true, auto_detect = false, delim = ',', "
+            f"quote = '\"', escape = '\"', strict_mode = true, "
+            f"parallel = {'true' if parallel else 'false'}, columns = {{{cols}}})")
+
+
+def _csv_error(exc: duckdb.Error, origin: str) -> InputError:
+    """Turn DuckDB's CSV error (which names the line) into an InputError."""
+    text = str(exc)
+    m = _LINE.search(text)
+    line = int(m.group(1)) if m else None
+    conv = _CONVERT.search(text)
+    if conv:
+        col, value = conv.group(1), conv.group(2)
+        return InputError(f"{value!r} in column {col} is not a number", file=origin, line=line,
+                          value=value, hint="BACI values are plain numbers; check the file is not damaged")
+    if "Expected Number of Columns" in text:
+        found = re.search(r"Found: (\d+)", text)
+        return InputError(f"row has {found.group(1) if found else 'a wrong number of'} fields, expected 6",
+                          file=origin, line=line, hint="each BACI row has t,i,j,k,v,q; the file may be "
+                          "truncated or damaged")
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return InputError(f"cannot read the CSV: {first}", file=origin, line=line,
+                      hint="check that this is a BACI yearly CSV")
+
+
+class _Checker:
+    """Vectorised checks of a loaded BACI year, with line numbers on failure."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, csv_path: Path, names: Sequence[str],
+                 origin: str) -> None:
+        self.con = con
+        self.csv_path = csv_path
+        self.names = names
+        self.origin = origin
+
+    def first_line(self, condition: str) -> tuple[int, dict[str, Any]]:
+        """Line number and raw values of the first row meeting ``condition`` (over VARCHAR columns)."""
+        con = duckdb.connect(config={"threads": 1})
+        try:
+            row = con.execute(
+                f"SELECT * FROM (SELECT row_number() OVER () + 1 AS _line, * FROM "
+                f"{_reader(self.csv_path, self.names, typed=False, parallel=False)}) "
+                f"WHERE {condition} ORDER BY _line LIMIT 1"
+            ).fetchone()
+        finally:
+            con.close()
+        if row is None:  # pragma: no cover - only called after the fast check found a row
+            return 0, {}
+        return int(row[0]), dict(zip(["_line", *self.names], row, strict=True))
+
+
+_Q_NUM = "TRY_CAST(nullif(nullif(trim(q), 'NA'), '') AS DOUBLE)"
+
+
+def _load_year(con: duckdb.DuckDBPyConnection, csv_path: Path, origin: str, revision: str, year: int,
+               release: str, table: Mapping[int, str | None] | None) -> BaciYear:
+    names = _read_header(csv_path, origin)
+    check = _Checker(con, csv_path, names, origin)
+    try:
+        con.execute("DROP TABLE IF EXISTS b")
+        con.execute(
+            "CREATE TEMP TABLE b AS SELECT t, i, j, k, v, "
+            "q_num AS q, (q_num IS NULL AND q_txt IS NOT NULL AND q_txt NOT IN ('NA', '')) AS q_bad "
+            f"FROM (SELECT *, trim(q) AS q_txt, {_Q_NUM} AS q_num "
+            f"FROM {_reader(csv_path, names, typed=True)})"
+        )
+    except duckdb.Error as exc:
+        raise _csv_error(exc, origin) from None
+    stats = con.execute(
+        "SELECT count(*), "
+        "count(*) FILTER (t IS NULL OR i IS NULL OR j IS NULL OR k IS NULL OR v IS NULL), "
+        f"count(*) FILTER (t <> {year}), "
+        "count(*) FILTER (NOT regexp_full_match(k, '[0-9]{5,6}')), "
+        "count(*) FILTER (q_bad), "
+        "count(*) FILTER (NOT isfinite(v) OR NOT isfinite(q)), "
+        "count(*) FILTER (v < 0 OR q < 0) FROM b"
+    ).fetchone()
+    assert stats is not None
+    _n, nulls, wrong_year, bad_k, bad_q, not_finite, negative = (int(x) for x in stats)
+    if nulls:
+        line, raw = check.first_line("t IS NULL OR i IS NULL OR j IS NULL OR k IS NULL OR v IS NULL "
+                                     "OR trim(t) = '' OR trim(i) = '' OR trim(j) = '' OR trim(k) = '' "
+                                     "OR trim(v) = ''")
+        col = next((c for c in ("t", "i", "j", "k", "v")
+                    if raw.get(c) is None or not str(raw[c]).strip()), "?")
+        raise InputError(f"empty value in column {col}", file=origin, line=line,
+                         hint="t, i, j, k and v are required in every BACI row")
+    if wrong_year:
+        line, raw = check.first_line(f"TRY_CAST(t AS INTEGER) IS DISTINCT FROM {year}")
+        raise InputError(f"year {raw['t']!r} in column t differs from the file's year {year}",
+                         file=origin, line=line, value=raw["t"],
+                         hint="a BACI yearly file holds one year; check the file name (…_Y<year>_…)")
+    if bad_k:
+        line, raw = check.first_line("NOT regexp_full_match(k, '[0-9]{5,6}')")
+        raise InputError(f"product code {raw['k']!r} in column k is not a six-digit HS code",
+                         file=origin, line=line, value=raw["k"],
+                         hint="BACI codes have six digits (five when the leading zero was dropped)")
+    if bad_q:
+        line, raw = check.first_line(
+            f"{_Q_NUM} IS NULL AND trim(q) NOT IN ('NA', '')")
+        raise InputError(f"{str(raw['q']).strip()!r} in column q is not a number", file=origin, line=line,
+                         value=raw["q"], hint="q is a quantity in tonnes, or NA when unknown")
+    if not_finite:
+        line, raw = check.first_line(
+            f"NOT isfinite(TRY_CAST(v AS DOUBLE)) OR NOT isfinite({_Q_NUM})")
+        raise InputError("value is not a finite number", file=origin, line=line,
+                         value=(raw["v"], raw["q"]), hint="v and q must be finite numbers")
+    if negative:
+        line, raw = check.first_line(f"TRY_CAST(v AS DOUBLE) < 0 OR {_Q_NUM} < 0")
+        col = "v" if float(raw["v"]) < 0 else "q"
+        raise InputError(f"negative value {str(raw[col]).strip()} in column {col}", file=origin, line=line,
+                         value=raw[col], hint="trade values and quantities must be >= 0")
+    resolution = _resolve_codes(con, table, check)
+    return _finish(con, resolution, check, revision, year, release)
+
+
+def _resolve_codes(con: duckdb.DuckDBPyConnection, table: Mapping[int, str | None] | None,
+                   check: _Checker) -> AreaResolution:
+    found = con.execute("SELECT DISTINCT i FROM b UNION SELECT DISTINCT j FROM b").fetchall()
+    codes = [int(r[0]) for r in found]
+    res = resolve_area_codes(codes, table)
+    if res.unknown:
+        listed = ", ".join(str(c) for c in res.unknown[:20]) + (" ..." if len(res.unknown) > 20 else "")
+        first = res.unknown[0]
+        line, _ = check.first_line(f"TRY_CAST(i AS INTEGER) = {first} OR TRY_CAST(j AS INTEGER) = {first}")
+        hint = ("pass the release's country_codes_V*.csv (--country-codes)" if table is None else
+                "use the country_codes file of the same BACI release")
+        raise InputError(f"unknown country code(s) {listed} (first at this line)", file=check.origin,
+                         line=line, value=res.unknown, hint=hint)
+    return res
+
+
+def _finish(con: duckdb.DuckDBPyConnection, res: AreaResolution, check: _Checker, revision: str,
+            year: int, release: str) -> BaciYear:
+    rows = [(c, iso, False) for c, iso in res.iso3.items()] + [(c, None, True) for c in res.aggregates]
+    con.execute("DROP TABLE IF EXISTS m")
+    con.execute("CREATE TEMP TABLE m (code INTEGER, iso3 VARCHAR, aggregate BOOLEAN)")
+    if rows:
+        con.executemany("INSERT INTO m VALUES (?, ?, ?)", rows)
+    aggregate_rows: dict[int, int] = {}
+    if res.aggregates:
+        for code, cnt in con.execute(
+            "SELECT m.code, count(*) FROM b JOIN m ON m.code = b.i OR m.code = b.j "
+            "WHERE m.aggregate GROUP BY m.code"
+        ).fetchall():
+            aggregate_rows[int(code)] = int(cnt)
+    # Duplicate keys: on the numeric codes when the mapping is one-to-one, else on ISO3.
+    injective = len(set(res.iso3.values())) == len(res.iso3)
+    if injective:
+        dup_sql = ("SELECT i, j, k FROM b GROUP BY i, j, k HAVING count(*) > 1 LIMIT 1")
+    else:
+        dup_sql = ("SELECT min(b.i), min(b.j), b.k FROM b JOIN m e ON b.i = e.code "
+                   "JOIN m r ON b.j = r.code WHERE NOT e.aggregate AND NOT r.aggregate "
+                   "GROUP BY e.iso3, r.iso3, b.k HAVING count(*) > 1 LIMIT 1")
+    dup = con.execute(dup_sql).fetchone()
+    if dup is not None:
+        _raise_duplicate(dup, res, check)
+    source = source_label(revision, release)
+    flows = con.sql(
+        f"SELECT CAST(b.t AS INTEGER) AS year, e.iso3 AS exporter, r.iso3 AS importer, "
+        f"lpad(b.k, 6, '0') AS hs6, round(b.v * 1000, 6) AS value_usd, b.q AS quantity_t, "
+        f"{_sql_str(revision)} AS hs_revision, {_sql_str(source)} AS source "
+        "FROM b JOIN m e ON b.i = e.code JOIN m r ON b.j = r.code "
+        "WHERE NOT e.aggregate AND NOT r.aggregate"
+    ).to_arrow_table()
+    con.execute("DROP TABLE b")
+    flows = flows.cast(schema("trade_flows").arrow_schema())
+    return BaciYear(flows=flows, origin=check.origin, hs_revision=revision, year=year, release=release,
+                    aggregate_rows=aggregate_rows)
+
+
+def _raise_duplicate(dup: tuple[Any, ...], res: AreaResolution, check: _Checker) -> None:
+    i, j, k = int(dup[0]), int(dup[1]), str(dup[2]).zfill(6)
+    exporter, importer = res.iso3.get(i, str(i)), res.iso3.get(j, str(j))
+    same_e = sorted(c for c, iso in res.iso3.items() if iso == exporter)
+    same_i = sorted(c for c, iso in res.iso3.items() if iso == importer)
+    con = duckdb.connect(config={"threads": 1})
+    try:
+        lines = [int(r[0]) for r in con.execute(
+            f"SELECT _line FROM (SELECT row_number() OVER () + 1 AS _line, * FROM "
+            f"{_reader(check.csv_path, check.names, typed=False, parallel=False)}) "
+            f"WHERE TRY_CAST(i AS INTEGER) IN ({', '.join(map(str, same_e))}) "
+            f"AND TRY_CAST(j AS INTEGER) IN ({', '.join(map(str, same_i))}) "
+            f"AND lpad(trim(k), 6, '0') = '{k}' ORDER BY _line LIMIT 2"
+        ).fetchall()]
+    finally:
+        con.close()
+    codes = "" if len(same_e) == 1 and len(same_i) == 1 else f" (codes i in {same_e}, j in {same_i})"
+    first = f", first at line {lines[0]}" if lines else ""
+    raise InputError(
+        f"duplicate flow {exporter} → {importer}, product {k}{codes}{first}",
+        file=check.origin, line=lines[1] if len(lines) > 1 else None, value=(exporter, importer, k),
+        hint="each exporter-importer-product appears once in a BACI year: the file repeats a row, or "
+        "two country codes of the code table map to one ISO3 code",
+    )
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+# ------------------------------------------------------------ public parse
+def _check_revision(revision: str, origin: str) -> str:
+    rev = revision.upper()
+    if rev not in HS_REVISIONS:
+        raise InputError(f"unknown HS revision {revision!r}", file=origin,
+                         hint=f"use one of {', '.join(HS_REVISIONS)}")
+    return rev
+
+
+def iter_baci(path: str | Path, *, country_codes: CountryCodes = None, hs_revision: str | None = None,
+              year: int | None = None) -> Iterator[BaciYear]:
+    """Parse a BACI CSV or release zip one year at a time (memory: one year).
+
+    Parameters
+    ----------
+    path
+        A yearly CSV (``BACI_HS92_Y2021_V202301.csv``) or a release zip.
+    country_codes
+        Country-code table; default: the zip's ``country_codes_V*.csv``, else
+        the built-in resolution of :mod:`kakehashi.sources.areas`.
+    hs_revision, year
+        Needed only when a CSV's name does not follow BACI's pattern.
+
+    Yields
+    ------
+    BaciYear
+        One per yearly file, in the order of years.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", file=path, hint="check the path")
+    table = code_table(country_codes)
+    con = _connect()
+    try:
+        if zipfile.is_zipfile(path) or path.suffix.lower() == ".zip":
+            yield from _iter_zip(con, path, table)
+            return
+        parsed = parse_baci_filename(path.name)
+        rev = hs_revision or (parsed[0] if parsed else None)
+        yr = year or (parsed[1] if parsed else None)
+        release = parsed[2] if parsed else "unknown"
+        if rev is None or yr is None:
+            raise InputError(
+                "cannot tell the HS revision and year from the file name", file=path,
+                hint="keep BACI's name (BACI_HS92_Y2021_V202301.csv) or pass hs_revision and year",
+            )
+        yield _load_year(con, path, str(path), _check_revision(rev, str(path)), int(yr), release, table)
+    finally:
+        con.close()
+
+
+def _iter_zip(con: duckdb.DuckDBPyConnection, path: Path,
+              table: Mapping[int, str | None] | None) -> Iterator[BaciYear]:
+    with _open_zip(path) as zf:
+        members = sorted(
+            (parse_baci_filename(n), n) for n in zf.namelist() if parse_baci_filename(n) is not None
+        )
+        if not members:
+            raise InputError("no BACI yearly CSV (BACI_<REV>_Y<year>_V<release>.csv) in the zip", file=path,
+                             hint="pass a BACI release zip or one of its yearly CSV files")
+        if table is None:
+            code_files = [n for n in zf.namelist() if _COUNTRY_FILE.match(Path(n).name)]
+            if code_files:
+                table = code_table(read_baci_country_codes(_read_member(zf, code_files[0], path),
+                                                            origin=f"{path}!{code_files[0]}"))
+        with tempfile.TemporaryDirectory(prefix="kakehashi-baci-") as tmp:
+            for meta, member in members:
+                assert meta is not None
+                rev, yr, release = meta
+                csv_path = _extract_member(zf, member, path, Path(tmp))
+                try:
+                    yield _load_year(con, csv_path, f"{path}!{member}", rev, yr, release, table)
+                finally:
+                    csv_path.unlink(missing_ok=True)
+
+
+def parse_baci(path: str | Path, *, country_codes: CountryCodes = None, hs_revision: str | None = None,
+               year: int | None = None) -> pa.Table:
+    """Parse a BACI yearly CSV or release zip into canonical ``trade_flows``.
+
+    ``value_usd = 1000 * v`` (BACI values are in thousand USD); ``quantity_t =
+    q`` (tonnes; ``NA`` → null); 490 → TWN; flows with a non-country partner
+    are left out (see :class:`BaciYear`). For a whole release prefer
+    :func:`ingest_baci`, which holds one year in memory at a time.
+
+    Raises
+    ------
+    InputError
+        Naming the file, line and value: truncated zip, wrong or missing
+        columns, non-numeric or negative values, unknown country codes, HS
+        code not six digits, duplicate flows, a year that differs from the
+        file name's.
+
+    Examples
+    --------
+    >>> flows = parse_baci("BACI_HS92_Y2021_V202301.csv",
+    ...                    country_codes="country_codes_V202301.csv")  # doctest: +SKIP
+    """
+    years = iter_baci(path, country_codes=country_codes, hs_revision=hs_revision, year=year)
+    parts = [y.flows for y in years]
+    return pa.concat_tables(parts) if parts else schema("trade_flows").arrow_schema().empty_table()
+
+
+# ------------------------------------------------------------------ ingest
+@dataclass
+class BaciIngest:
+    """What :func:`load_baci` wrote.
+
+    Attributes
+    ----------
+    rows
+        Trade-flow rows parsed and written (not counting other sources' rows kept).
+    years
+        Years written.
+    files
+        Yearly files parsed (``zip!member`` for zip members).
+    products
+        Rows of the ``products`` table written (0 without product codes).
+    aggregate_rows
+        Rows left out because a partner is a non-country area.
+    """
+
+    rows: int = 0
+    years: list[int] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    products: int = 0
+    aggregate_rows: int = 0
+
+
+def _zip_products(path: Path) -> pd.DataFrame | None:
+    if not zipfile.is_zipfile(path):
+        return None
+    with _open_zip(path) as zf:
+        if not any(_PRODUCT_FILE.match(Path(n).name) for n in zf.namelist()):
+            return None
+    return parse_baci_products(path)
+
+
+def load_baci(wh: Any, paths: Sequence[str | Path] | str | Path, *,
+              country_codes: CountryCodes = None) -> BaciIngest:
+    """Parse BACI files and write them to the warehouse in one transaction.
+
+    Each year replaces the rows of the same BACI revision for that year and
+    keeps other sources' rows (other revisions, Comtrade) whose key does not
+    collide. A release zip's product codes are written to ``products``
+    (replacing that revision's products, keeping other revisions').
+    Nothing is committed unless every file parses.
+
+    Returns
+    -------
+    BaciIngest
+        Rows, years, files, products and left-out aggregate rows.
+    """
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    out = BaciIngest()
+    with wh.transaction() as tx:
+        for p in paths:
+            for parsed in iter_baci(p, country_codes=country_codes):
+                out.rows += write_trade_year(
+                    tx, parsed.flows, parsed.year, source=parsed.source,
+                    source_prefix=f"CEPII BACI {parsed.hs_revision} ", origin=parsed.origin)
+                out.years.append(parsed.year)
+                out.files.append(parsed.origin)
+                out.aggregate_rows += sum(parsed.aggregate_rows.values())
+            prod = _zip_products(Path(p))
+            if prod is not None:
+                revs = ", ".join(sorted(set(prod["hs_revision"])))
+                out.products += write_products(tx, prod, source=f"CEPII BACI product codes {revs}",
+                                               origin=str(p))
+    out.years = sorted(set(out.years))
+    return out
+
+
+def ingest_baci(wh: Any, paths: Sequence[str | Path] | str | Path, *,
+                country_codes: CountryCodes = None) -> int:
+    """Parse BACI files and write them to ``wh`` in ONE transaction; return the trade rows written.
+
+    See :func:`load_baci` for the merge rules and what else is written.
+
+    Examples
+    --------
+    >>> ingest_baci(Warehouse("wh"), ["BACI_HS17_V202501.zip"])  # doctest: +SKIP
+    """
+    return load_baci(wh, paths, country_codes=country_codes).rows

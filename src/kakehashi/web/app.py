@@ -1,0 +1,171 @@
+"""FastAPI application factory: ``create_app(warehouse_path)``.
+
+The application opens the warehouse read-only, serves the dashboard's HTML
+pages (Jinja2 templates) and their JSON twins under ``/api`` (documented in
+the OpenAPI schema at ``/openapi.json`` and ``/api-docs``), and the Vega
+JavaScript from the package itself. Every user error is answered 422 with a
+message and a hint; a body over ``max_body`` bytes is answered 413.
+
+Examples
+--------
+>>> from kakehashi.web import create_app                      # doctest: +SKIP
+>>> app = create_app("kakehashi-warehouse", max_draws=2000)   # doctest: +SKIP
+>>> import uvicorn; uvicorn.run(app, host="127.0.0.1")        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pydantic
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kakehashi import __version__
+from kakehashi.errors import KakehashiError
+from kakehashi.web import api, pages
+from kakehashi.web.render import templates
+from kakehashi.web.security import BodyLimit, SecurityHeaders
+from kakehashi.web.service import Service
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+DEFAULT_MAX_DRAWS = 2000
+"""Monte-Carlo draws allowed per scenario request unless the server is started with another cap."""
+DEFAULT_MAX_BODY = 64 * 1024
+"""Largest request body accepted, in bytes (a scenario spec is a few hundred bytes)."""
+
+API_DESCRIPTION = """\
+JSON API of the kakehashi dashboard. Every HTML page of the dashboard has a twin here.
+
+* Countries are ISO 3166-1 alpha-3 codes in upper case (`JPN`, `IND`, `CHN`).
+* Products are HS six-digit codes (`850511`), in the HS revision of the warehouse.
+* Values are in US dollars; shares are fractions between 0 and 1.
+* Errors: `422` with `{"detail": message, "hint": what to do, "error": kind}`;
+  `413` when the request body is too large.
+* Results computed from the bundled **synthetic sample** say so (`synthetic: true`).
+"""
+
+
+def create_app(
+    warehouse_path: str | Path | None = None,
+    *,
+    max_draws: int = DEFAULT_MAX_DRAWS,
+    max_body: int = DEFAULT_MAX_BODY,
+    cors_origins: Sequence[str] = (),
+    engine: str | None = None,
+    cache_size: int = 256,
+) -> FastAPI:
+    """Build the dashboard and API over the warehouse at ``warehouse_path``.
+
+    Parameters
+    ----------
+    warehouse_path
+        Warehouse directory (``None``: ``$KAKEHASHI_WAREHOUSE`` or the default). Opened read-only.
+    max_draws
+        Largest number of Monte-Carlo draws one scenario request may ask for.
+    max_body
+        Largest request body, in bytes; larger bodies are answered 413.
+    cors_origins
+        Origins allowed to call the API from a browser. Empty (the default): CORS is off.
+    engine
+        Query engine (``duckdb`` by default).
+    cache_size
+        Library results kept in memory (per arguments and warehouse snapshot).
+
+    Raises
+    ------
+    InputError
+        If there is no warehouse at ``warehouse_path``.
+    """
+    service = Service.open(warehouse_path, max_draws=max_draws, engine=engine, cache_size=cache_size)
+    app = FastAPI(
+        title="kakehashi",
+        version=__version__,
+        description=API_DESCRIPTION,
+        docs_url=None,  # Swagger UI and ReDoc load from a CDN; /api-docs renders the schema locally
+        redoc_url=None,
+        openapi_tags=[
+            {"name": "meta", "description": "Health and what the warehouse holds."},
+            {"name": "analysis", "description": "Dependency screen, products, minerals."},
+            {"name": "scenarios", "description": "Export-restriction and tariff scenarios."},
+            {"name": "diversification", "description": "Sourcing portfolios."},
+            {"name": "briefing", "description": "Briefing packs (HTML, PDF)."},
+        ],
+    )
+    app.state.service = service
+    app.state.max_body = max_body
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _install_error_handlers(app)
+    if cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins),
+                           allow_methods=["GET", "POST"], allow_headers=["content-type"])
+    app.add_middleware(BodyLimit, max_body=max_body)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
+
+
+def _error_response(request: Request, status: int, detail: str, hint: str | None, kind: str) -> Response:
+    if _wants_html(request):
+        service: Service = request.app.state.service
+        return templates.TemplateResponse(
+            request, "error.html",
+            {"status": status, "detail": detail, "hint": hint, "kind": kind,
+             "meta": service.meta, "synthetic": service.meta.synthetic},
+            status_code=status,
+        )
+    return JSONResponse({"detail": detail, "hint": hint, "error": kind}, status_code=status)
+
+
+def _validation_message(errors: Sequence[Any]) -> tuple[str, str | None]:
+    parts = []
+    hint = None
+    for err in errors:
+        loc = [str(x) for x in err.get("loc", ()) if x not in ("query", "path", "body")]
+        where = ".".join(loc) or "request"
+        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+        ctx = err.get("ctx") or {}
+        pattern = ctx.get("pattern")
+        if pattern == r"^[A-Z]{3}$":
+            hint = "countries are upper-case ISO 3166-1 alpha-3 codes, e.g. JPN, IND, CHN"
+        elif pattern == r"^\d{6}$":
+            hint = "products are six-digit HS codes, e.g. 850511"
+    return "; ".join(parts), hint
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(KakehashiError)
+    async def kakehashi_error(request: Request, exc: KakehashiError) -> Response:
+        return _error_response(request, 422, exc.message, exc.hint, type(exc).__name__)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        detail, hint = _validation_message(exc.errors())
+        return _error_response(request, 422, detail, hint, "ValidationError")
+
+    @app.exception_handler(pydantic.ValidationError)
+    async def pydantic_error(request: Request, exc: pydantic.ValidationError) -> Response:
+        detail, hint = _validation_message(exc.errors())
+        return _error_response(request, 422, detail, hint or "check the scenario's fields", "ValidationError")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = str(exc.detail)
+        hint = "see /api-docs for the API and / for the dashboard" if exc.status_code == 404 else None
+        return _error_response(request, exc.status_code, detail, hint, "HTTPError")
+
+
+__all__ = ["DEFAULT_MAX_BODY", "DEFAULT_MAX_DRAWS", "create_app"]

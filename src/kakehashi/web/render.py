@@ -1,0 +1,31 @@
+"""Jinja2 environment of the dashboard (number formats shared with the briefing packs)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from kakehashi.report.fmt import fmt_cell, fmt_num, fmt_share, fmt_usd, printed_table
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+
+
+def spec_json(spec: dict[str, Any]) -> Markup:
+    """A Vega-Lite spec as JSON safe inside ``<script type="application/json">``.
+
+    ``<``, ``>`` and ``&`` are written as JSON escapes, so no data value can close
+    the script element.
+    """
+    text = json.dumps(spec, separators=(",", ":"), allow_nan=False)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+templates.env.filters.update(usd=fmt_usd, share=fmt_share, num=fmt_num, cell=fmt_cell, spec_json=spec_json)
+templates.env.filters["to_frame"] = pd.DataFrame
+templates.env.globals.update(printed_table=printed_table)

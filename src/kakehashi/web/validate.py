@@ -1,0 +1,104 @@
+"""Validation of request parameters, raising :class:`~kakehashi.errors.InputError`.
+
+The API answers every :class:`~kakehashi.errors.KakehashiError` with 422, so a
+bad code, year or draw count gets a message that says what to send instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+
+from kakehashi.errors import InputError, close_matches, unknown_value_error
+
+ISO3_PATTERN = r"^[A-Z]{3}$"
+"""An ISO 3166-1 alpha-3 country code, upper case (JPN, IND, CHN)."""
+HS6_PATTERN = r"^\d{6}$"
+"""A six-digit HS code, zero-padded (850511)."""
+COMMODITY_PATTERN = r"^[a-z][a-z0-9-]{1,40}$"
+"""A commodity key as in the USGS catalogue (rare-earths, lithium)."""
+SLUG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,80}$"
+"""A workstream key or measure id."""
+
+_ISO3 = re.compile(ISO3_PATTERN)
+_HS6 = re.compile(HS6_PATTERN)
+_COMMODITY = re.compile(COMMODITY_PATTERN)
+
+
+def iso3(value: str, known: Collection[str], *, field: str = "country") -> str:
+    """Return ``value`` if it is an ISO3 code present in ``known``.
+
+    Raises
+    ------
+    InputError
+        Wrong shape (with an example) or unknown code (with close matches).
+    """
+    if not _ISO3.match(value):
+        raise InputError(f"{field} {value!r} is not an ISO3 code", value=value,
+                         hint="use an upper-case ISO 3166-1 alpha-3 code such as JPN, IND or CHN")
+    if known and value not in known:
+        raise _not_in_warehouse(field, value, known)
+    return value
+
+
+def iso3_list(values: Sequence[str], known: Collection[str], *, field: str = "country") -> list[str]:
+    """Validate several ISO3 codes; see :func:`iso3`."""
+    return [iso3(v, known, field=field) for v in values]
+
+
+def hs6(value: str, known: Collection[str]) -> str:
+    """Return ``value`` if it is a six-digit HS code present in ``known``."""
+    if not _HS6.match(value):
+        raise InputError(f"product {value!r} is not a six-digit HS code", value=value,
+                         hint="HS codes have six digits, zero-padded, e.g. 850511 or 280530")
+    if known and value not in known:
+        raise _not_in_warehouse("product", value, known)
+    return value
+
+
+def year(value: int | None, years: Sequence[int]) -> int:
+    """Return ``value`` (default: the latest year in ``years``) if the warehouse has it."""
+    if not years:
+        raise InputError("the warehouse has no trade data", hint="ingest trade flows first")
+    if value is None:
+        return max(years)
+    if value not in years:
+        raise InputError(f"no trade data for year {value}", value=value,
+                         hint=f"choose a year between {min(years)} and {max(years)}")
+    return value
+
+
+def draws(value: int, cap: int) -> int:
+    """Return ``value`` if ``1 <= value <= cap`` (Monte-Carlo draws per request)."""
+    if value < 1:
+        raise InputError(f"draws must be at least 1, got {value}", value=value,
+                         hint="ask for e.g. 500 Monte-Carlo draws")
+    if value > cap:
+        raise InputError(f"draws {value} exceeds this server's limit of {cap} per request",
+                         value=value, hint=f"ask for at most {cap} draws, or run the scenario from the "
+                         "command line ('kakehashi scenario run') for more")
+    return value
+
+
+def commodity(value: str, known: Collection[str]) -> str:
+    """Return ``value`` if it is a known commodity key."""
+    if not _COMMODITY.match(value):
+        raise InputError(f"commodity {value!r} is not a commodity key", value=value,
+                         hint="commodity keys are lower case with hyphens, e.g. rare-earths, lithium")
+    if known and value not in known:
+        raise unknown_value_error("commodity", value, sorted(known))
+    return value
+
+
+def choice(value: str, known: Collection[str], *, field: str) -> str:
+    """Return ``value`` if it is one of ``known``."""
+    if value not in known:
+        raise unknown_value_error(field, value, sorted(known))
+    return value
+
+
+def _not_in_warehouse(field: str, value: str, known: Collection[str]) -> InputError:
+    matches = close_matches(value, sorted(known))
+    hint = (f"did you mean: {', '.join(matches)}?" if matches
+            else f"this warehouse has {len(known)} {field} codes; see /api/meta")
+    return InputError(f"no data for {field} {value!r} in this warehouse", value=value, hint=hint)

@@ -1,0 +1,138 @@
+"""The dashboard in a real browser: Debian's headless Chromium driven by Playwright.
+
+A uvicorn server is started on 127.0.0.1 (free port, in a thread, bounded
+startup wait) over a small synthetic warehouse. Screenshots go to
+``test-artifacts/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _webdata import small_warehouse
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} "
+                       "(install Debian's 'chromium' package to run the browser tests)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import uvicorn
+
+    from kakehashi.web import create_app
+
+    wh = small_warehouse(tmp_path_factory.mktemp("browser") / "wh")
+    app = create_app(wh, max_draws=500)
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            srv.should_exit = True
+            pytest.fail("the test server did not start within 20 s")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    playwright = pytest.importorskip("playwright.sync_api", reason="Playwright not installed")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    errors: list[str] = []
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.console_errors = errors
+    yield pg
+    context.close()
+
+
+def _shot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def test_start_page(server: str, page: Any) -> None:
+    page.goto(server + "/")
+    assert page.locator("#synthetic-banner").inner_text().startswith("SYNTHETIC SAMPLE")
+    assert page.locator("select[name=importer]").input_value() == "JPN"
+    _shot(page, "01-start")
+    assert page.console_errors == []
+
+
+def test_api_docs_page(server: str, page: Any) -> None:
+    page.goto(server + "/api-docs")
+    assert page.locator("code", has_text="/api/health").count() >= 1
+    _shot(page, "09-api-docs")
+    assert page.console_errors == []
+
+
+def _charts_rendered(page: Any, count: int) -> None:
+    page.wait_for_function(
+        f"document.querySelectorAll('div.chart[data-rendered=true]').length >= {count}", timeout=20_000)
+    assert page.locator("div.chart[data-rendered=error]").count() == 0
+    assert page.locator("div.chart svg").count() >= count
+
+
+def test_overview_then_drill_into_product(server: str, page: Any) -> None:
+    pytest.importorskip("kakehashi.metrics.screen", reason="the dependency screen is not in this build yet")
+    page.goto(server + "/")
+    page.select_option("select[name=importer]", "JPN")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/importers/JPN?rival=CHN")
+    assert page.locator("#kf-dependent").inner_text() == "1"
+    _charts_rendered(page, 1)
+    _shot(page, "02-overview-JPN")
+    page.click("a.product-link >> text=280530")
+    page.wait_for_url("**/products/280530?importer=JPN&rival=CHN")
+    _charts_rendered(page, 3)
+    assert "Rare-earth metals" in page.locator("h1").inner_text()
+    _shot(page, "03-product-280530")
+    assert page.console_errors == []
+
+
+def test_mineral_page(server: str, page: Any) -> None:
+    pytest.importorskip("kakehashi.metrics.screen", reason="the catalogue is not in this build yet")
+    page.goto(server + "/minerals")
+    page.click("text=rare-earths")
+    page.wait_for_url("**/minerals/rare-earths")
+    _charts_rendered(page, 1)
+    _shot(page, "06-mineral-rare-earths")
+    assert page.console_errors == []

@@ -1,0 +1,160 @@
+"""Dependency screen: hand-calculated cases, bloc importers, persistence, DuckDB = Spark."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from kakehashi.errors import InputError
+from kakehashi.metrics.screen import SCREEN_COLUMNS, Thresholds, dependency_screen, screen_frame
+from kakehashi.warehouse import Warehouse
+
+SRC = "hand-made test data (synthetic)"
+
+
+def _rows(year: int, flows: dict[tuple[str, str, str], float]) -> list[dict[str, object]]:
+    return [
+        {"year": year, "exporter": e, "importer": i, "hs6": k, "value_usd": v, "quantity_t": None,
+         "hs_revision": "HS22", "source": SRC}
+        for (e, i, k), v in flows.items()
+    ]
+
+
+MAGNET_DEP = {  # 2021 and 2023: JPN depends on CHN for magnets
+    ("CHN", "JPN", "850511"): 80.0,
+    ("VNM", "JPN", "850511"): 20.0,
+    ("IND", "JPN", "850511"): 30.0,
+    ("CHN", "IND", "850511"): 50.0,
+    ("CHN", "USA", "850511"): 70.0,
+    ("JPN", "USA", "850511"): 10.0,
+    ("JPN", "IND", "850511"): 5.0,
+    ("CHN", "JPN", "280530"): 100.0,
+    ("JPN", "USA", "280530"): 500.0,
+}
+MAGNET_2022 = {  # 2022: import HHI 0.36, not dependent
+    ("CHN", "JPN", "850511"): 40.0,
+    ("VNM", "JPN", "850511"): 40.0,
+    ("IND", "JPN", "850511"): 20.0,
+    ("CHN", "USA", "850511"): 70.0,
+}
+
+
+@pytest.fixture(scope="module")
+def hand_wh(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    rows = _rows(2021, MAGNET_DEP) + _rows(2022, MAGNET_2022) + _rows(2023, MAGNET_DEP)
+    wh = Warehouse(tmp_path_factory.mktemp("screen") / "wh")
+    wh.ingest("trade_flows", pd.DataFrame(rows), source=SRC)
+    return wh
+
+
+def _row(df: pd.DataFrame, hs6: str, year: int) -> pd.Series:
+    sel = df[(df.hs6 == hs6) & (df.year == year)]
+    assert len(sel) == 1
+    return sel.iloc[0]
+
+
+def test_single_importer_hand_calculated(hand_wh: Warehouse) -> None:
+    df = hand_wh.execute(dependency_screen(hand_wh, "JPN", "CHN"))
+    assert tuple(df.columns) == SCREEN_COLUMNS
+    r = _row(df, "850511", 2023)
+    # imports: CHN 80 + IND 30 + VNM 20 = 130
+    assert r.imports_usd == pytest.approx(130.0)
+    # HHI = (80² + 30² + 20²) / 130² = 7700 / 16900
+    assert r.import_hhi == pytest.approx(7700 / 16900)
+    assert r.top_supplier == "CHN" and r.top_share == pytest.approx(80 / 130)
+    assert r.rival_usd == pytest.approx(80.0) and r.rival_share == pytest.approx(80 / 130)
+    # world exporters: CHN 80+50+70 = 200, IND 30, VNM 20, JPN 10+5 = 15; total 265
+    # world HHI = (200² + 30² + 20² + 15²) / 265² = 41525 / 70225
+    assert r.world_export_hhi == pytest.approx(41525 / 70225)
+    assert r.exports_usd == pytest.approx(15.0)
+    assert r.import_export_ratio == pytest.approx(130 / 15)
+    assert bool(r.dependent)
+    # dependent in 2021 and 2023, not 2022 (HHI (40²+40²+20²)/100² = 0.36) -> 2 of 3
+    assert bool(r.persistent)
+    assert r.severity == pytest.approx(100 * (80 / 130) * (7700 / 16900) * (41525 / 70225))
+    r22 = _row(df, "850511", 2022)
+    assert r22.import_hhi == pytest.approx(0.36) and not bool(r22.dependent)
+    # 2022: dependent 2021 only (1 of the 2 available years) -> not persistent
+    assert not bool(r22.persistent)
+    assert not bool(_row(df, "850511", 2021).persistent)  # only one year available
+    # rare-earth metals: imports 100 < exports 500 -> ratio 0.2, not dependent although concentrated
+    re_ = _row(df, "280530", 2023)
+    assert re_.import_hhi == pytest.approx(1.0)
+    assert re_.world_export_hhi == pytest.approx((100**2 + 500**2) / 600**2)
+    assert re_.import_export_ratio == pytest.approx(0.2)
+    assert not bool(re_.dependent)
+    # 280530 was not imported in 2022: no row
+    assert df[(df.hs6 == "280530") & (df.year == 2022)].empty
+
+
+def test_bloc_excludes_intra_bloc_trade(hand_wh: Warehouse) -> None:
+    df = hand_wh.execute(dependency_screen(hand_wh, ["JPN", "IND"], "CHN", years=[2023]))
+    r = _row(df, "850511", 2023)
+    assert r.importer == "JPN+IND"
+    # outside suppliers: CHN 80 (to JPN) + 50 (to IND) = 130, VNM 20; IND->JPN 30 is intra-bloc
+    assert r.imports_usd == pytest.approx(150.0)
+    assert r.import_hhi == pytest.approx((130**2 + 20**2) / 150**2)
+    assert r.rival_share == pytest.approx(130 / 150)
+    # exports outside the bloc: JPN->USA 10 (JPN->IND 5 is intra-bloc)
+    assert r.exports_usd == pytest.approx(10.0)
+    assert r.import_export_ratio == pytest.approx(15.0)
+    # persistence reads the two years before the requested one: dependent 2021, 2023
+    assert bool(r.dependent) and bool(r.persistent)
+    same = hand_wh.execute(dependency_screen(hand_wh, "JPN+IND", "CHN", years=[2023]))
+    pd.testing.assert_frame_equal(df.sort_values("hs6").reset_index(drop=True),
+                                  same.sort_values("hs6").reset_index(drop=True))
+
+
+def test_thresholds_are_parameters(hand_wh: Warehouse) -> None:
+    strict = Thresholds(import_hhi=0.5)
+    df = hand_wh.execute(dependency_screen(hand_wh, "JPN", "CHN", years=[2023], thresholds=strict))
+    assert not bool(_row(df, "850511", 2023).dependent)  # 0.4556 is not above 0.5
+    loose = Thresholds(import_export_ratio=0.1)
+    df = hand_wh.execute(dependency_screen(hand_wh, "JPN", "CHN", years=[2023], thresholds=loose))
+    assert bool(_row(df, "280530", 2023).dependent)  # 100 > 0.1 * 500
+    with pytest.raises(InputError):
+        Thresholds(import_hhi=-1)
+
+
+def test_products_and_all_importers(hand_wh: Warehouse) -> None:
+    df = hand_wh.execute(dependency_screen(hand_wh, "JPN", "CHN", products=["850511"]))
+    assert set(df.hs6) == {"850511"}
+    every = hand_wh.execute(dependency_screen(hand_wh, None, "CHN", years=[2023]))
+    assert set(every.importer) == {"JPN", "IND", "USA"}
+    usa = _row(every[every.importer == "USA"], "850511", 2023)
+    # USA buys 850511 from CHN 70 and JPN 10
+    assert usa.import_hhi == pytest.approx((70**2 + 10**2) / 80**2)
+
+
+def test_bad_input_names_the_value(hand_wh: Warehouse) -> None:
+    with pytest.raises(InputError, match="JPX") as exc:
+        dependency_screen(hand_wh, "JPX", "CHN")
+    assert "JPN" in str(exc.value)
+    with pytest.raises(InputError, match="2019"):
+        dependency_screen(hand_wh, "JPN", "CHN", years=[2019])
+    with pytest.raises(InputError, match="critical-mineral"):
+        dependency_screen(hand_wh, "JPN", "CHN", products="critical-mineral")
+    with pytest.raises(InputError, match="rival"):
+        dependency_screen(hand_wh, ["JPN", "CHN"], "CHN")
+
+
+def test_screen_frame_adds_names_and_sorts(hand_wh: Warehouse) -> None:
+    df = screen_frame(hand_wh, "JPN", "CHN", years=[2023])
+    assert list(df.columns) == [*SCREEN_COLUMNS, "product_name", "workstream"]
+    assert df.severity.is_monotonic_decreasing
+    r = _row(df, "850511", 2023)
+    assert "magnet" in r.product_name.lower()
+    assert r.workstream == "critical-minerals, clean-energy"  # in workstream order
+
+
+@pytest.mark.spark
+def test_same_screen_on_duckdb_and_spark(hand_wh: Warehouse, spark_available: None) -> None:
+    spark = Warehouse(hand_wh.path, engine="spark", read_only=True)
+    for importer in ("JPN", ["JPN", "IND"], None):
+        a = hand_wh.execute(dependency_screen(hand_wh, importer, "CHN"))
+        b = spark.execute(dependency_screen(spark, importer, "CHN"))
+        key = ["importer", "hs6", "year"]
+        a = a.sort_values(key).reset_index(drop=True)
+        b = b.sort_values(key).reset_index(drop=True)
+        assert len(a) == len(b) > 0
+        pd.testing.assert_frame_equal(a, b, check_dtype=False, check_exact=False, rtol=1e-12)

@@ -1,0 +1,279 @@
+"""Web API and pages, in process through httpx's ASGI transport."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from _webdata import SYNTH, small_warehouse
+
+from kakehashi import InputError
+from kakehashi.web import create_app
+
+
+@pytest.fixture(scope="module")
+def warehouse_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return small_warehouse(tmp_path_factory.mktemp("web") / "wh")
+
+
+@pytest.fixture(scope="module")
+def client(warehouse_dir: Path) -> Iterator[httpx.Client]:
+    app = create_app(warehouse_dir, max_draws=500, max_body=4096)
+    transport = httpx.ASGITransport(app=app)
+    loop = asyncio.new_event_loop()
+
+    class SyncClient:
+        """A small synchronous facade over httpx.AsyncClient on the ASGI transport."""
+
+        def __init__(self) -> None:
+            self._client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+        def request(self, method: str, url: str, **kw: object) -> httpx.Response:
+            return loop.run_until_complete(self._client.request(method, url, **kw))  # type: ignore[arg-type]
+
+        def get(self, url: str, **kw: object) -> httpx.Response:
+            return self.request("GET", url, **kw)
+
+        def post(self, url: str, **kw: object) -> httpx.Response:
+            return self.request("POST", url, **kw)
+
+    c = SyncClient()
+    yield c  # type: ignore[misc]
+    loop.run_until_complete(c._client.aclose())
+    loop.close()
+
+
+def test_create_app_refuses_missing_warehouse(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no warehouse at"):
+        create_app(tmp_path / "nowhere")
+
+
+def test_health(client: httpx.Client) -> None:
+    r = client.get("/api/health")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ok"
+    assert body["synthetic"] is True
+    assert set(body["tables"]) == {"trade_flows", "production"}
+    assert body["snapshot"]
+
+
+def test_meta_lists_what_the_warehouse_holds(client: httpx.Client) -> None:
+    body = client.get("/api/meta").json()
+    assert body["importers"] == ["IND", "JPN", "USA"]
+    assert body["countries"] == ["AUS", "CHN", "DEU", "IND", "JPN", "USA", "VNM"]
+    assert body["years"] == [2021, 2022, 2023]
+    assert body["products"] == 2
+    assert body["commodities"] == ["rare-earths"]
+    assert body["sources"] == [SYNTH]
+    assert body["max_draws"] == 500
+
+
+def test_security_headers_on_api_page_and_static(client: httpx.Client) -> None:
+    for url in ("/api/health", "/", "/static/style.css", "/api/nothing-here"):
+        r = client.get(url)
+        csp = r.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert "http" not in csp and "unsafe-eval" not in csp and "unsafe-inline" not in csp
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["referrer-policy"] == "no-referrer"
+        assert "access-control-allow-origin" not in r.headers
+
+
+def test_cors_is_off_by_default(client: httpx.Client) -> None:
+    r = client.get("/api/health", headers={"Origin": "https://evil.example"})
+    assert r.status_code == 200
+    assert "access-control-allow-origin" not in r.headers
+    r = client.request("OPTIONS", "/api/health", headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "GET"})
+    assert "access-control-allow-origin" not in r.headers
+
+
+def test_cors_when_configured(warehouse_dir: Path) -> None:
+    app = create_app(warehouse_dir, cors_origins=["http://127.0.0.1:9000"])
+
+    async def go() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            return await c.get("/api/health", headers={"Origin": "http://127.0.0.1:9000"})
+
+    r = asyncio.run(go())
+    assert r.headers["access-control-allow-origin"] == "http://127.0.0.1:9000"
+
+
+def test_vendored_vega_is_served_locally(client: httpx.Client) -> None:
+    for name in ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js", "vega-interpreter.js"):
+        r = client.get(f"/static/vendor/{name}")
+        assert r.status_code == 200, name
+        assert "javascript" in r.headers["content-type"]
+        assert len(r.content) > 5000
+    page = client.get("/").text
+    assert 'src="/static/vendor/vega.min.js"' in page
+    assert "cdn" not in page.lower() and "https://" not in page
+
+
+def test_openapi_documents_the_api(client: httpx.Client) -> None:
+    schema = client.get("/openapi.json").json()
+    assert schema["info"]["title"] == "kakehashi"
+    assert "/api/health" in schema["paths"]
+    assert client.get("/docs").status_code == 404  # Swagger UI would load from a CDN
+    page = client.get("/api-docs")
+    assert page.status_code == 200 and "/api/health" in page.text
+
+
+def test_unknown_route_is_json_404_for_api_and_html_for_pages(client: httpx.Client) -> None:
+    r = client.get("/api/nothing-here")
+    assert r.status_code == 404 and r.json()["error"] == "HTTPError"
+    r = client.get("/nothing-here", headers={"Accept": "text/html"})
+    assert r.status_code == 404 and "text/html" in r.headers["content-type"]
+
+
+def test_home_page_is_marked_synthetic(client: httpx.Client) -> None:
+    r = client.get("/")
+    assert r.status_code == 200
+    assert "SYNTHETIC SAMPLE" in r.text
+    assert '<option value="JPN" selected>' in r.text
+
+
+# ------------------------------------------------------------------ screen API
+def _needs(module: str) -> None:
+    pytest.importorskip(module, reason=f"{module} is not in this build yet")
+
+
+def test_screen_matches_hand_calculation(client: httpx.Client) -> None:
+    _needs("kakehashi.metrics.screen")
+    r = client.get("/api/screen", params={"importer": "JPN", "rival": "CHN", "year": 2021})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["importer"] == "JPN" and body["year"] == 2021 and body["synthetic"] is True
+    rows = {row["hs6"]: row for row in body["rows"]}
+    ree = rows["280530"]
+    # imports 80 (CHN) + 15 (VNM) + 5 (IND) = 100 m; world exports CHN 170, VNM 45, IND 5 of 220
+    assert ree["imports_usd"] == pytest.approx(100e6)
+    assert ree["rival_share"] == pytest.approx(0.8)
+    assert ree["import_hhi"] == pytest.approx(0.8**2 + 0.15**2 + 0.05**2)
+    world_hhi = (170**2 + 45**2 + 5**2) / 220**2
+    assert ree["world_export_hhi"] == pytest.approx(world_hhi)
+    assert ree["dependent"] is True
+    assert ree["severity"] == pytest.approx(100 * 0.8 * 0.665 * world_hhi)
+    magnets = rows["850511"]
+    assert magnets["world_export_hhi"] == pytest.approx((60**2 + 40**2 + 25**2) / 125**2)
+    assert magnets["dependent"] is False
+    assert body["dependent"] == 1 and body["total_rows"] == 2
+    assert [row["hs6"] for row in body["rows"]] == ["280530", "850511"]  # by severity
+
+
+def test_screen_default_year_filters_and_limit(client: httpx.Client) -> None:
+    _needs("kakehashi.metrics.screen")
+    body = client.get("/api/screen?importer=JPN&rival=CHN&dependent_only=true").json()
+    assert body["year"] == 2023 and [r["hs6"] for r in body["rows"]] == ["280530"]
+    body = client.get("/api/screen?importer=JPN&rival=CHN&limit=1").json()
+    assert len(body["rows"]) == 1 and body["total_rows"] == 2
+
+
+@pytest.mark.parametrize(("query", "fragment"), [
+    ("importer=jpn&rival=CHN", "ISO 3166-1 alpha-3"),
+    ("importer=JPNX&rival=CHN", "importer"),
+    ("importer=XXX&rival=CHN", "no data for importer 'XXX'"),
+    ("importer=JPN&rival=CHM", "did you mean: CHN"),
+    ("importer=JPN&rival=CHN&year=1999", "no trade data for year 1999"),
+    ("importer=JPN&rival=CHN&year=abc", "year"),
+    ("importer=JPN&rival=CHN&workstream=minerals", "workstream"),
+    ("importer=JPN&rival=CHN&limit=0", "limit"),
+    ("rival=CHN", "importer"),
+    ("importer=JPN&rival=CHN&workstream=%3Cscript%3E", "workstream"),
+])
+def test_screen_bad_input_is_422_with_message(client: httpx.Client, query: str, fragment: str) -> None:
+    _needs("kakehashi.metrics.screen")
+    r = client.get(f"/api/screen?{query}")
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert fragment in body["detail"] + (body["hint"] or ""), body
+    assert "<script>" not in r.text
+
+
+# ------------------------------------------------------- overview, product, minerals
+def test_overview_json_and_page(client: httpx.Client) -> None:
+    _needs("kakehashi.metrics.screen")
+    body = client.get("/api/importers/JPN?rival=CHN&year=2022").json()
+    assert body["products_screened"] == 2 and body["dependent"] == 1
+    # 2022 values are 1.1 × 2021: JPN imports 100 + 100 m in 2021
+    assert body["imports_usd"] == pytest.approx(220e6)
+    assert body["rival_usd"] == pytest.approx((80 + 60) * 1.1e6)
+    ws = {w["workstream"]: w for w in body["workstreams"]}
+    assert ws["critical-minerals"]["products"] == 2 and ws["critical-minerals"]["dependent"] == 1
+    assert [r["hs6"] for r in body["top_dependencies"]] == ["280530", "850511"]
+    page = client.get("/importers/JPN?rival=CHN&year=2022")
+    assert page.status_code == 200
+    assert 'href="/products/280530?importer=JPN&amp;rival=CHN"' in page.text
+    assert 'data-spec="severity-spec"' in page.text and "/api/importers/JPN" in page.text
+
+
+def test_go_redirects_to_overview(client: httpx.Client) -> None:
+    r = client.get("/go?importer=IND&rival=CHN")
+    assert r.status_code == 303 and r.headers["location"] == "/importers/IND?rival=CHN"
+
+
+def test_product_json_and_page(client: httpx.Client) -> None:
+    _needs("kakehashi.metrics.screen")
+    body = client.get("/api/products/280530?importer=JPN&rival=CHN&partner=IND").json()
+    assert body["name"].startswith("Rare-earth metals") and "critical-minerals" in body["workstreams"]
+    assert [r["year"] for r in body["screen"]] == [2021, 2022, 2023]
+    s2021 = {r["supplier"]: r["share"] for r in body["supplier_shares"] if r["year"] == 2021}
+    assert s2021 == pytest.approx({"CHN": 0.8, "VNM": 0.15, "IND": 0.05})
+    w2021 = {r["supplier"]: r["share"] for r in body["world_supply"] if r["year"] == 2021}
+    assert w2021 == pytest.approx({"CHN": 170 / 220, "VNM": 45 / 220, "IND": 5 / 220})
+    assert [m["commodity"] for m in body["minerals"]] == ["rare-earths"]
+    prod = {r["country"]: r["share"] for r in body["minerals"][0]["production"]}
+    assert prod["CHN"] == pytest.approx(240000 / (240000 + 43000 + 18000 + 2900))
+    # substitution in 2023 (values 1.2 × 2021): JPN buys 96 m from CHN; spare exports to third
+    # countries: VNM 36 m (to USA), IND none (it sells only to JPN)
+    sub = body["substitution"][0]
+    assert sub["year"] == 2023 and sub["rival_usd"] == pytest.approx(96e6)
+    assert sub["partner_cover"] == pytest.approx(0.0)
+    assert sub["world_cover"] == pytest.approx(36 / 96)
+    cands = {c["exporter"]: c for c in body["candidates"]}
+    assert cands["VNM"]["spare_usd"] == pytest.approx(36e6)
+    assert cands["VNM"]["to_importer_usd"] == pytest.approx(18e6)
+    page = client.get("/products/280530?importer=JPN&rival=CHN&partner=IND")
+    assert page.status_code == 200 and 'data-spec="suppliers-spec"' in page.text
+    assert 'id="substitution"' in page.text and 'id="candidates"' in page.text
+    assert 'data-spec="mineral-1-spec"' in page.text
+
+
+@pytest.mark.parametrize(("url", "fragment"), [
+    ("/api/products/28053?importer=JPN", "six-digit"),
+    ("/api/products/999999?importer=JPN", "no data for product '999999'"),
+    ("/api/products/280530?importer=JPN&partner=ind", "ISO 3166-1"),
+    ("/api/products/280530", "importer"),
+    ("/api/minerals/Rare_Earths", "commodity"),
+    ("/api/minerals/unobtainium", "unknown commodity 'unobtainium'"),
+    ("/api/importers/ZZZ", "no data for importer 'ZZZ'"),
+])
+def test_bad_paths_are_422(client: httpx.Client, url: str, fragment: str) -> None:
+    _needs("kakehashi.metrics.screen")
+    r = client.get(url)
+    assert r.status_code == 422, r.text
+    assert fragment in r.json()["detail"] + (r.json()["hint"] or "")
+
+
+def test_bad_page_request_renders_html_error(client: httpx.Client) -> None:
+    r = client.get("/importers/ZZZ", headers={"Accept": "text/html"})
+    assert r.status_code == 422 and "text/html" in r.headers["content-type"]
+    assert "no data for importer" in r.text and "SYNTHETIC SAMPLE" in r.text
+
+
+def test_minerals_json_and_pages(client: httpx.Client) -> None:
+    _needs("kakehashi.metrics.screen")
+    assert client.get("/api/minerals").json()["commodities"] == ["rare-earths"]
+    body = client.get("/api/minerals/rare-earths?rival=CHN").json()
+    assert "280530" in body["hs6"]
+    total = 240000 + 43000 + 18000 + 2900
+    assert {r["country"]: r["share"] for r in body["production"]} == pytest.approx(
+        {"CHN": 240000 / total, "USA": 43000 / total, "AUS": 18000 / total, "IND": 2900 / total})
+    assert client.get("/minerals").status_code == 200
+    page = client.get("/minerals/rare-earths")
+    assert page.status_code == 200 and 'data-spec="production-1-spec"' in page.text
