@@ -225,9 +225,8 @@ def _restriction_block(spec: ScenarioSpec, wh: Warehouse, base: Any, params: dic
     sel = flows.filter(flows.exporter.isin(exporters) & flows.hs6.isin(restricted))
     from_r = wh.execute(sel.group_by(["exporter", "hs6", "importer"]).aggregate(value=sel.value_usd.sum()))
     exports = pd.DataFrame(columns=["hs6", "exporter", "value"])
-    if downstream:
-        down = flows.filter(flows.hs6.isin(downstream))
-        exports = wh.execute(down.group_by(["hs6", "exporter"]).aggregate(value=down.value_usd.sum()))
+    if tiers and downstream:  # every chain product's exports: the base of output at risk
+        exports = wh.execute(flows.group_by(["hs6", "exporter"]).aggregate(value=flows.value_usd.sum()))
     countries = sorted(set(imports["importer"]) | set(from_r["importer"]) | set(exports["exporter"])
                        | set(exporters))
     ci = {c: k for k, c in enumerate(countries)}
