@@ -106,7 +106,7 @@ def baci_lines(chunk: FlowChunk, country_codes: np.ndarray, product_codes: np.nd
     arr = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4)
     data = arr.buffers()[2]
-    return data.to_pybytes()[offsets[0]:offsets[-1]]
+    return bytes(memoryview(data)[offsets[0]:offsets[-1]])
 
 
 def write_baci_year(world: SampleWorld, year: int, path: Path) -> int:
