@@ -34,3 +34,17 @@ def small_warehouse(path: Path) -> Path:
         tx.write("trade_flows", pd.DataFrame(rows), source=SYNTH)
         tx.write("production", prod, source=SYNTH)
     return path
+
+
+def tiny_sample_warehouse(path: Path) -> Path:
+    """The sample world's ``tiny`` size, written straight into a warehouse (SYNTHETIC)."""
+    from kakehashi.sample import generate
+
+    world = generate("tiny")
+    wh = Warehouse(path)
+    with wh.transaction() as tx:
+        for table in ("trade_flows", "production", "reserves", "world_totals", "governance"):
+            frame = getattr(world, table)
+            source = str(frame["source"].iloc[0]) if "source" in frame else "SYNTHETIC kakehashi sample"
+            tx.write(table, frame, source=source, mode="replace")
+    return path

@@ -71,7 +71,8 @@ def test_single_importer_hand_calculated(hand_wh: Warehouse) -> None:
     assert bool(r.dependent)
     # dependent in 2021 and 2023, not 2022 (HHI (40²+40²+20²)/100² = 0.36) -> 2 of 3
     assert bool(r.persistent)
-    assert r.severity == pytest.approx(100 * (80 / 130) * (7700 / 16900) * (41525 / 70225))
+    # severity = 100 x rival share x import HHI x world-export HHI x net-import share (1 - 15/130)
+    assert r.severity == pytest.approx(100 * (80 / 130) * (7700 / 16900) * (41525 / 70225) * (1 - 15 / 130))
     r22 = _row(df, "850511", 2022)
     assert r22.import_hhi == pytest.approx(0.36) and not bool(r22.dependent)
     # 2022: dependent 2021 only (1 of the 2 available years) -> not persistent
@@ -83,6 +84,7 @@ def test_single_importer_hand_calculated(hand_wh: Warehouse) -> None:
     assert re_.world_export_hhi == pytest.approx((100**2 + 500**2) / 600**2)
     assert re_.import_export_ratio == pytest.approx(0.2)
     assert not bool(re_.dependent)
+    assert re_.severity == 0.0  # net exporter: max(0, 1 - 500/100) = 0
     # 280530 was not imported in 2022: no row
     assert df[(df.hs6 == "280530") & (df.year == 2022)].empty
 
@@ -158,3 +160,26 @@ def test_same_screen_on_duckdb_and_spark(hand_wh: Warehouse, spark_available: No
         b = b.sort_values(key).reset_index(drop=True)
         assert len(a) == len(b) > 0
         pd.testing.assert_frame_equal(a, b, check_dtype=False, check_exact=False, rtol=1e-12)
+
+
+def test_world_summary_cache_matches_inline(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from kakehashi.metrics.derived import DERIVED_DIR, sweep
+    from kakehashi.metrics.screen import screen_expr
+
+    wh = Warehouse(tmp_path_factory.mktemp("cache") / "wh")
+    wh.ingest("trade_flows", pd.DataFrame(_rows(2022, MAGNET_2022) + _rows(2023, MAGNET_DEP)), source=SRC)
+    cached = wh.execute(dependency_screen(wh, "JPN", "CHN")).sort_values(["hs6", "year"])
+    files = list((wh.path / DERIVED_DIR / str(wh.snapshot_id)).glob("world_exports_HS22.parquet"))
+    assert len(files) == 1
+    inline = wh.execute(screen_expr(wh.table("trade_flows"), ["JPN"], "CHN", years=[2022, 2023],
+                                    available_years=[2022, 2023])).sort_values(["hs6", "year"])
+    pd.testing.assert_frame_equal(cached.reset_index(drop=True), inline.reset_index(drop=True))
+    # a new ingest makes a new snapshot: its summary is computed afresh, old folders are swept
+    old = wh.snapshot_id
+    wh.ingest("trade_flows", pd.DataFrame(_rows(2021, MAGNET_DEP)), source=SRC)
+    for _ in range(3):
+        wh.ingest("trade_flows", pd.DataFrame(_rows(2021, MAGNET_DEP)), source=SRC)
+    wh.execute(dependency_screen(wh, "JPN", "CHN"))
+    assert (wh.path / DERIVED_DIR / str(wh.snapshot_id)).is_dir()
+    assert not (wh.path / DERIVED_DIR / str(old)).exists()
+    assert sweep(wh) == []

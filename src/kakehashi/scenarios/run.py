@@ -134,6 +134,11 @@ def _product_names(wh: Warehouse, revision: str, codes: Sequence[str]) -> dict[s
     return names
 
 
+def _idx(values: pd.Series, index: dict[str, int]) -> np.ndarray:
+    """Positions of ``values`` in ``index`` as an integer array (empty-safe)."""
+    return np.fromiter((index[v] for v in values), dtype=np.int64, count=len(values))
+
+
 def _catalogue() -> Any:
     """The strategic-goods catalogue module (workstreams, commodities, chain links)."""
     return importlib.import_module("kakehashi.catalogue")
@@ -183,7 +188,7 @@ def _rows(values: np.ndarray, keys: dict[str, Any]) -> pd.DataFrame:
 # ------------------------------------------------------------------------ restrictions
 
 def _restriction_block(spec: ScenarioSpec, wh: Warehouse, base: Any, params: dict[str, np.ndarray],
-                       links: pd.DataFrame, known: Callable[[], set[str]], seen: set[str],
+                       links: pd.DataFrame | None, known: Callable[[], set[str]], seen: set[str],
                        notes: list[str]) -> list[pd.DataFrame]:
     measures = spec.restrictions()
     if not measures:
@@ -205,7 +210,8 @@ def _restriction_block(spec: ScenarioSpec, wh: Warehouse, base: Any, params: dic
     restricted = sorted(set().union(*codes.values()))
     # downstream products reachable along the chain links within `tiers` steps
     tiers = spec.parameters.tiers
-    lk = links[["input_hs6", "output_hs6", "input_share"]].copy()
+    lk = (links if links is not None else pd.DataFrame(columns=["input_hs6", "output_hs6", "input_share"]))
+    lk = lk[["input_hs6", "output_hs6", "input_share"]].copy()
     universe = list(restricted)
     frontier = set(restricted)
     for _ in range(tiers):
@@ -219,20 +225,19 @@ def _restriction_block(spec: ScenarioSpec, wh: Warehouse, base: Any, params: dic
     sel = flows.filter(flows.exporter.isin(exporters) & flows.hs6.isin(restricted))
     from_r = wh.execute(sel.group_by(["exporter", "hs6", "importer"]).aggregate(value=sel.value_usd.sum()))
     exports = pd.DataFrame(columns=["hs6", "exporter", "value"])
-    if downstream:
-        down = flows.filter(flows.hs6.isin(downstream))
-        exports = wh.execute(down.group_by(["hs6", "exporter"]).aggregate(value=down.value_usd.sum()))
+    if tiers and downstream:  # every chain product's exports: the base of output at risk
+        exports = wh.execute(flows.group_by(["hs6", "exporter"]).aggregate(value=flows.value_usd.sum()))
     countries = sorted(set(imports["importer"]) | set(from_r["importer"]) | set(exports["exporter"])
                        | set(exporters))
     ci = {c: k for k, c in enumerate(countries)}
     ui = {h: k for k, h in enumerate(universe)}
     n_p, n_u, n_c = len(restricted), len(universe), len(countries)
     big_m = np.zeros((n_u, n_c))
-    big_m[imports["hs6"].map(ui).to_numpy(), imports["importer"].map(ci).to_numpy()] = imports["value"]
+    big_m[_idx(imports["hs6"], ui), _idx(imports["importer"], ci)] = imports["value"]
     x = np.zeros((len(exporters), n_p, n_c))
     ri = {r: k for k, r in enumerate(exporters)}
-    x[from_r["exporter"].map(ri).to_numpy(), from_r["hs6"].map(ui).to_numpy(),
-      from_r["importer"].map(ci).to_numpy()] = from_r["value"]
+    x[_idx(from_r["exporter"], ri), _idx(from_r["hs6"], ui),
+      _idx(from_r["importer"], ci)] = from_r["value"]
     n = len(next(iter(params.values())))
     # coverage and period of every measure
     loss = np.zeros((n, n_p, n_c))
@@ -290,13 +295,13 @@ def _restriction_block(spec: ScenarioSpec, wh: Warehouse, base: Any, params: dic
             notes.append(f"{n_missing} of {len(lk)} chain links used have no published input share: "
                          f"default_input_share = {spec.parameters.default_input_share} "
                          f"{'(uncertain)' if 'default_input_share' in spec.uncertain else ''}".rstrip())
-        known_a, missing_a = rs.link_matrices(n_u, lk["input_hs6"].map(ui).to_numpy(dtype=np.int64),
-                                              lk["output_hs6"].map(ui).to_numpy(dtype=np.int64), shares)
+        known_a, missing_a = rs.link_matrices(n_u, _idx(lk["input_hs6"], ui),
+                                              _idx(lk["output_hs6"], ui), shares)
         s0 = np.zeros((n, n_u, n_c))
         s0[:, :n_p, :] = share
         ex = np.zeros((n_u, n_c))
         if len(exports):
-            ex[exports["hs6"].map(ui).to_numpy(), exports["exporter"].map(ci).to_numpy()] = exports["value"]
+            ex[_idx(exports["hs6"], ui), _idx(exports["exporter"], ci)] = exports["value"]
         horizon = float(period.max()) if period.size else 1.0
         for k, s in enumerate(rs.propagate(s0, known_a, missing_a, params["default_input_share"], tiers),
                               start=1):
@@ -375,7 +380,7 @@ def _tariff_block(spec: ScenarioSpec, m: Tariff, pos: int, wh: Warehouse, base: 
     pi = {h: k for k, h in enumerate(products)}
     si = {c: k for k, c in enumerate(suppliers)}
     mm = np.zeros((len(products), len(suppliers)))
-    mm[df["hs6"].map(pi).to_numpy(), df["exporter"].map(si).to_numpy()] = df["value"]
+    mm[_idx(df["hs6"], pi), _idx(df["exporter"], si)] = df["value"]
     # duties before: base rate + catalogued duties in force on the start date (stacking)
     t0 = np.full(mm.shape, m.base_rate)
     if m.stacks:
@@ -511,19 +516,27 @@ def run_scenario(spec: ScenarioSpec, wh: Warehouse, *, links: pd.DataFrame | Non
     cache: dict[str, set[str]] = {}
 
     def known_codes() -> set[str]:
+        """HS codes a scenario may name: the warehouse's nomenclature (``products``) when loaded,
+        else the codes traded in the base year plus those of the catalogues."""
         if "codes" not in cache:
+            found = set(wh.execute(base.select("hs6").distinct())["hs6"])
             if "products" in wh.tables():
                 p = wh.table("products")
-                found = set(wh.execute(p.filter(p.hs_revision == spec.hs_revision).select("hs6"))["hs6"])
-            else:
-                found = set()
-            found |= set(wh.execute(base.select("hs6").distinct())["hs6"])
+                found |= set(wh.execute(p.filter(p.hs_revision == spec.hs_revision).select("hs6"))["hs6"])
+            elif spec.hs_revision == "HS22":
+                for m in ms.load_measures():
+                    if m.products != "all":
+                        found |= {c for c in m.products if len(c) == 6}
+                try:
+                    found |= set(_catalogue().strategic_goods()["hs6"])
+                except AttributeError:  # catalogue data not installed
+                    pass
             cache["codes"] = found
         return cache["codes"]
 
     seen_df = wh.execute(base.select(c=base.exporter).union(base.select(c=base.importer)).distinct())
     seen = set(seen_df["c"])
-    if links is None:
+    if links is None and spec.restrictions() and spec.parameters.tiers > 0:
         links = _catalogue().chain_links()
     params, n = _parameters(spec)
     notes: list[str] = []
