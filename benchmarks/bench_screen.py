@@ -52,7 +52,6 @@ COLUMNS = [
 def build_warehouse(size: str, workdir: Path) -> Path:
     """Write the SYNTHETIC sample world's trade flows into a warehouse (skipped if already built)."""
     from kakehashi.sample import SOURCE_TRADE, generate
-
     from kakehashi.schemas import schema
     from kakehashi.warehouse import Warehouse
 
