@@ -50,13 +50,6 @@ def spark_available() -> None:
         pytest.skip("no Java runtime for PySpark (install openjdk-17-jre-headless)")
 
 
-def _sample_parsers_available() -> bool:
-    import importlib.util
-
-    return all(importlib.util.find_spec(f"kakehashi.sources.{m}") is not None
-               for m in ("baci", "countries", "usgs", "wgi"))
-
-
 @pytest.fixture(scope="session")
 def tiny_sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The SYNTHETIC tiny sample world written in the publishers' raw formats (session-wide)."""
@@ -70,18 +63,12 @@ def tiny_warehouse(tiny_sample_dir: Path, tmp_path_factory: pytest.TempPathFacto
     """A read-only warehouse holding the SYNTHETIC tiny sample world (HS22, 2021-2023, 12 countries).
 
     Built by parsing the raw files of ``tiny_sample_dir`` with the sources parsers
-    (``kakehashi.sample.ingest_sample``); while a parser is not installed yet, the generated
-    canonical tables are loaded directly (``ingest_world``), which the round-trip tests show
-    to be the same data.
+    (``kakehashi.sample.ingest_sample``), as a user's ``kakehashi ingest sample`` does.
     """
-    from kakehashi.sample import generate
-    from kakehashi.sample.ingest import ingest_sample, ingest_world
+    from kakehashi.sample import ingest_sample
 
     path = tmp_path_factory.mktemp("tiny-warehouse") / "wh"
     wh = Warehouse(path)
-    if _sample_parsers_available():
-        ingest_sample(wh, tiny_sample_dir)
-    else:
-        ingest_world(wh, generate("tiny"))
+    ingest_sample(wh, tiny_sample_dir)
     wh.close()
     return Warehouse(path, read_only=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -15,11 +14,10 @@ from kakehashi.cli import main
 from kakehashi.errors import InputError
 from kakehashi.sample import SOURCE_MINERALS, SOURCE_TRADE, generate
 from kakehashi.sample.ingest import ingest_sample, ingest_world, read_manifest
+from kakehashi.sources.baci import parse_baci, parse_baci_products
+from kakehashi.sources.usgs import parse_usgs_world_dir
+from kakehashi.sources.wgi import parse_wgi
 from kakehashi.warehouse import Warehouse
-
-PARSERS = all(importlib.util.find_spec(f"kakehashi.sources.{m}") is not None
-              for m in ("baci", "countries", "usgs", "wgi"))
-needs_parsers = pytest.mark.skipif(not PARSERS, reason="the BACI/USGS/WGI parsers are not installed yet")
 
 KEYS = {
     "trade_flows": ["year", "exporter", "importer", "hs6"],
@@ -67,12 +65,7 @@ def test_tiny_warehouse_holds_the_synthetic_sample(tiny_warehouse: Warehouse) ->
     assert tiny_warehouse.read_only
 
 
-@needs_parsers
 def test_round_trip_through_the_real_parsers(tiny_sample_dir: Path) -> None:
-    from kakehashi.sources.baci import parse_baci, parse_baci_products
-    from kakehashi.sources.usgs import parse_usgs_world_dir
-    from kakehashi.sources.wgi import parse_wgi
-
     world = generate("tiny")
     codes = tiny_sample_dir / "baci" / "country_codes_V202501.csv"
     for year in world.years:
@@ -112,7 +105,6 @@ def test_folder_must_be_a_synthetic_sample(tmp_path: Path, tiny_sample_dir: Path
         ingest_sample(Warehouse(tmp_path / "wh"), copy)
 
 
-@needs_parsers
 def test_a_broken_file_leaves_the_warehouse_unchanged(tmp_path: Path, tiny_sample_dir: Path) -> None:
     wh = Warehouse(tmp_path / "wh")
     ingest_sample(wh, tiny_sample_dir)
@@ -129,7 +121,6 @@ def test_a_broken_file_leaves_the_warehouse_unchanged(tmp_path: Path, tiny_sampl
     assert wh.snapshot_id == before
 
 
-@needs_parsers
 def test_ingest_sample_command(tmp_path: Path, tiny_sample_dir: Path,
                                capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ingest", "sample", str(tiny_sample_dir), "--warehouse", str(tmp_path / "wh")]) == 0

@@ -11,7 +11,6 @@ and real data never mix.
 from __future__ import annotations
 
 import json
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import pyarrow as pa
 from kakehashi.errors import InputError
 from kakehashi.sample.raw import BACI_DIR, MANIFEST, USGS_DIR, WGI_DIR, WGI_FILE
 from kakehashi.sample.world import SOURCE_GOVERNANCE, SOURCE_MINERALS, SOURCE_TRADE, SampleWorld
+from kakehashi.sources import baci, countries, usgs, wgi
 
 SOURCE_COUNTRIES = "kakehashi country table (ISO 3166), loaded with the SYNTHETIC sample world"
 """Ingest-log label of the countries table written with the sample (the table itself is real)."""
@@ -98,8 +98,6 @@ def ingest_sample(wh: Any, folder: str | Path) -> dict[str, int]:
     """
     folder = Path(folder)
     manifest = read_manifest(folder)
-    baci, countries, usgs, wgi = (import_module(f"kakehashi.sources.{m}")
-                                  for m in ("baci", "countries", "usgs", "wgi"))
     release = str(manifest["baci_release"])
     baci_files = sorted(name for name, meta in manifest["files"].items() if meta.get("kind") == "baci")
     for name in manifest["files"]:
@@ -136,8 +134,7 @@ def ingest_world(wh: Any, world: SampleWorld) -> dict[str, int]:
 
     The fast path for tests and notebooks: the tables are the ones :func:`ingest_sample` loads
     from the written files (the round-trip tests check that they agree, up to BACI's rounding
-    of values to three decimals of thousand USD). The countries table is written when the
-    country reference (:mod:`kakehashi.sources.countries`) is installed.
+    of values to three decimals of thousand USD), plus the countries table.
     """
     check_no_real_data(wh)
     counts: dict[str, int] = {}
@@ -152,11 +149,6 @@ def ingest_world(wh: Any, world: SampleWorld) -> dict[str, int]:
             counts[table] = tx.write(table, getattr(world, table), source=SOURCE_MINERALS, mode="replace")
         counts["governance"] = tx.write("governance", world.governance, source=SOURCE_GOVERNANCE,
                                         mode="replace")
-        try:
-            countries = import_module("kakehashi.sources.countries")
-        except ModuleNotFoundError:
-            pass
-        else:
-            counts["countries"] = tx.write("countries", countries.countries(), source=SOURCE_COUNTRIES,
-                                           mode="replace")
+        counts["countries"] = tx.write("countries", countries.countries(), source=SOURCE_COUNTRIES,
+                                       mode="replace")
     return counts
