@@ -52,7 +52,6 @@ COLUMNS = [
 def build_warehouse(size: str, workdir: Path) -> Path:
     """Write the SYNTHETIC sample world's trade flows into a warehouse (skipped if already built)."""
     from kakehashi.sample import SOURCE_TRADE, generate
-
     from kakehashi.schemas import schema
     from kakehashi.warehouse import Warehouse
 
@@ -195,6 +194,8 @@ def run_child(impl: str, wh_path: Path, repeats: int, save: Path | None = None) 
         cmd += ["--save", str(save)]
     res = subprocess.run(cmd, check=True, capture_output=True, text=True, env=os.environ.copy())
     result: dict[str, Any] = json.loads(res.stdout.strip().splitlines()[-1])
+    times = ", ".join(f"{t:.2f}" for t in result["times"])
+    print(f"  {impl}: {times} s; peak {result['peak_mb']:.0f} MB; {result['rows']:,} rows", flush=True)
     return result
 
 
