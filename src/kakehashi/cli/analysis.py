@@ -228,9 +228,18 @@ def complementarity(
                                revision=revision)
     empty = f"No trade of {exporter.upper()} or {importer.upper()} in the selected years."
     _say_empty(df, fmt, empty)
-    emit(df, fmt, out, title=f"Trade complementarity: {exporter.upper()} exports vs {importer.upper()} "
-         "imports", units={"tci": "0-100", "exporter_exports_usd": "USD", "importer_imports_usd": "USD"},
-         empty_message=empty)
+    title = f"Trade complementarity (WITS TCI): {exporter.upper()} exports vs {importer.upper()} imports"
+    units = {"tci": "0-100", "exporter_exports_usd": "USD", "importer_imports_usd": "USD"}
+    if fmt is Format.table:
+        df = pd.DataFrame({
+            "scope": df["scope"], "year": df["year"], "tci": df["tci"],
+            "exports": df["exporter_exports_usd"] / 1e6, "imports": df["importer_imports_usd"] / 1e6,
+            "products": df["n_products"],
+        })
+        units = {"tci": "0-100", "exports": f"{exporter.upper()}, USD m",
+                 "imports": f"{importer.upper()}, USD m"}
+        title += "\n0 = nothing the exporter sells is bought by the importer; 100 = identical baskets"
+    emit(df, fmt, out, title=title, units=units, empty_message=empty)
 
 
 @app.command()
@@ -257,16 +266,24 @@ def minerals(
                      stage=stage)
     empty = "No production data match the selection."
     _say_empty(df, fmt, empty)
-    view = df
+    view, units, title = df, dict(SUPPLY_RISK_UNITS), f"Mineral supply risk (rival {rival.upper()})"
     if fmt is Format.table:
-        cols = ["commodity", "stage", "year", "unit", "country_sum", "usgs_world_total", "sum_vs_world_total",
-                "hhi", "hhi_wgi", "top_producer", "top_share", "rival_share", "reserves_hhi",
-                "rival_reserves_share"]
+        view = pd.DataFrame({
+            "commodity": df["commodity"], "stage": df["stage"], "year": df["year"], "unit": df["unit"],
+            "country_sum": df["country_sum"], "vs_usgs": df["sum_vs_world_total"], "hhi": df["hhi"],
+            "hhi_wgi": df["hhi_wgi"], "top": df["top_producer"], "top_sh": df["top_share"],
+            "rival_sh": df["rival_share"], "res_hhi": df["reserves_hhi"],
+            "rival_res": df["rival_reserves_share"],
+        })
+        units = {}
+        title += ("\nvs_usgs: country sum / USGS world total; hhi, res_hhi: production and reserves HHI "
+                  "(0-1); hhi_wgi: governance-weighted HHI (0-10); shares 0-1")
         if importer:
-            cols += ["importer_imports_usd", "importer_rival_import_share", "import_reliance"]
-        view = df[cols]
-    emit(view, fmt, out, title=f"Mineral supply risk (rival {rival.upper()})", units=SUPPLY_RISK_UNITS,
-         empty_message=empty)
+            view["imp_rival"] = df["importer_rival_import_share"]
+            view["reliance"] = df["import_reliance"]
+            title += (f"\nimp_rival: share of {importer.upper()}'s imports from {rival.upper()}; "
+                      "reliance: net import reliance (tonnes, indicative)")
+    emit(view, fmt, out, title=title, units=units, empty_message=empty)
     if fmt is Format.table and not df.empty:
         ratio = df["sum_vs_world_total"].dropna()
         if len(ratio):
