@@ -194,6 +194,8 @@ def run_child(impl: str, wh_path: Path, repeats: int, save: Path | None = None) 
         cmd += ["--save", str(save)]
     res = subprocess.run(cmd, check=True, capture_output=True, text=True, env=os.environ.copy())
     result: dict[str, Any] = json.loads(res.stdout.strip().splitlines()[-1])
+    times = ", ".join(f"{t:.2f}" for t in result["times"])
+    print(f"  {impl}: {times} s; peak {result['peak_mb']:.0f} MB; {result['rows']:,} rows", flush=True)
     return result
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -183,3 +185,37 @@ def test_world_summary_cache_matches_inline(tmp_path_factory: pytest.TempPathFac
     assert (wh.path / DERIVED_DIR / str(wh.snapshot_id)).is_dir()
     assert not (wh.path / DERIVED_DIR / str(old)).exists()
     assert sweep(wh) == []
+
+
+def test_workstream_screen_on_hs17_data_through_the_concordance(tmp_path: Path) -> None:
+    # PV cells and modules (HS22 854142, 854143) were one code in HS17: 854140
+    conc = pd.DataFrame(
+        [("HS22", "854142", "HS17", "854140", "n:1", 1.0), ("HS22", "854143", "HS17", "854140", "n:1", 1.0)],
+        columns=["from_revision", "from_hs6", "to_revision", "to_hs6", "relationship", "weight"],
+    )
+    flows = pd.DataFrame([
+        {"year": 2019, "exporter": e, "importer": i, "hs6": k, "value_usd": v, "quantity_t": None,
+         "hs_revision": "HS17", "source": SRC}
+        for e, i, k, v in [("CHN", "IND", "854140", 90.0), ("VNM", "IND", "854140", 10.0),
+                           ("CHN", "USA", "854140", 50.0), ("CHN", "IND", "010121", 5.0)]
+    ])
+    wh = Warehouse(tmp_path / "wh")
+    with wh.transaction() as tx:
+        tx.write("hs_concordance", conc, source=SRC)
+        tx.write("trade_flows", flows, source=SRC)
+    df = screen_frame(wh, "IND", "CHN", products="clean-energy")
+    assert df.hs6.tolist() == ["854140"]  # 010121 (horses) is not in the workstream
+    r = df.iloc[0]
+    assert r.import_hhi == pytest.approx(0.9**2 + 0.1**2)
+    assert r.workstream == "clean-energy"
+    with pytest.raises(InputError, match="HS22"):
+        dependency_screen(wh, "IND", "CHN", revision="HS22")
+
+
+def test_screen_on_the_synthetic_tiny_sample(tiny_warehouse: Warehouse) -> None:
+    df = screen_frame(tiny_warehouse, ["JPN", "IND"], "CHN", products="critical-minerals")
+    assert len(df) > 0 and set(df.importer) == {"JPN+IND"}
+    assert df.severity.is_monotonic_decreasing
+    assert df.import_hhi.between(0, 1).all() and df.world_export_hhi.between(0, 1).all()
+    assert (df.rival_usd <= df.imports_usd + 1e-6).all()
+    assert set(df.workstream.str.split(", ").explode()) >= {"critical-minerals"}

@@ -66,6 +66,45 @@ def _short(df: pd.DataFrame, col: str = "product_name", width: int = 32) -> pd.D
     return out
 
 
+def _yes(v: object) -> str:
+    return "yes" if bool(v) else "no"
+
+
+def _screen_view(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Compact terminal view of the screen (files and JSON keep every column, in USD)."""
+    view = pd.DataFrame({
+        "hs6": df["hs6"],
+        "product": _short(df, width=24)["product_name"],
+        "year": df["year"],
+        "imports": df["imports_usd"] / 1e6,
+        "imp_hhi": df["import_hhi"],
+        "top": df["top_supplier"],
+        "rival_sh": df["rival_share"],
+        "wld_hhi": df["world_export_hhi"],
+        "imp/exp": df["import_export_ratio"],
+        "dep": df["dependent"].map(_yes),
+        "pers": df["persistent"].map(_yes),
+        "severity": df["severity"],
+    })
+    return view, {"imports": "USD m"}
+
+
+def _substitutes_view(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Compact terminal view of substitution capacity."""
+    view = pd.DataFrame({
+        "hs6": df["hs6"],
+        "product": _short(df, width=24)["product_name"],
+        "year": df["year"],
+        "from_rival": df["rival_usd"] / 1e6,
+        "partner": df["partner_cover"],
+        "coalition": df["coalition_cover"],
+        "world": df["world_cover"],
+        "top candidates (spare USD, RCA)": df["top_candidates"],
+    })
+    units = {"from_rival": "USD m", "partner": "cover", "coalition": "cover", "world": "cover"}
+    return view, units
+
+
 def _say_empty(df: pd.DataFrame, fmt: Format, message: str) -> None:
     if df.empty and fmt is not Format.table:
         console_err.print(message)
@@ -111,13 +150,14 @@ def screen(
     empty = (f"No {'dependent ' if dependent_only else ''}products{scope} found for {who} "
              f"against {rival.upper()} in the selected years.")
     _say_empty(df, fmt, empty)
+    units = dict(SCREEN_UNITS)
     if fmt is Format.table:
-        df = df[["importer", "hs6", "product_name", "year", "imports_usd", "import_hhi", "top_supplier",
-                 "top_share", "rival_usd", "rival_share", "world_export_hhi", "import_export_ratio",
-                 "dependent", "persistent", "severity"]]
-        df = _short(df)
-    emit(df, fmt, out, title=f"Dependency screen: {who} vs {rival.upper()}{scope}, sorted by severity",
-         units=SCREEN_UNITS, empty_message=empty)
+        df, units = _screen_view(df)
+    title = f"Dependency screen: {who} vs {rival.upper()}{scope}, sorted by severity"
+    if fmt is Format.table:
+        title += ("\nimp_hhi, wld_hhi: import and world-export HHI (0-1); rival_sh: rival's share (0-1); "
+                  "imp/exp: imports/exports (- = no exports); severity 0-100")
+    emit(df, fmt, out, title=title, units=units, empty_message=empty)
 
 
 @app.command()
@@ -155,13 +195,16 @@ def substitutes(
     what = "products bought from" if all_products else "dependent products supplied by"
     empty = f"No {what} {rival.upper()} for {importer.upper()} in the selected years; nothing to substitute."
     _say_empty(df, fmt, empty)
+    units = dict(SUBSTITUTION_UNITS)
     if fmt is Format.table:
-        df = df[["importer", "hs6", "product_name", "year", "rival_usd", "partner", "partner_spare_usd",
-                 "partner_cover", "coalition", "coalition_spare_usd", "coalition_cover", "world_spare_usd",
-                 "world_cover", "top_candidates"]]
-        df = _short(df)
-    emit(df, fmt, out, title=f"Substitution capacity for {importer.upper()}: replacing {rival.upper()} "
-         "(cover = spare exports / rival supply)", units=SUBSTITUTION_UNITS, empty_message=empty)
+        df, units = _substitutes_view(df)
+    who = f"partner {partner.upper()}" if partner else "no partner"
+    if coalition:
+        who += f", coalition {'+'.join(parse_codes(coalition))}"
+    title = f"Substitution capacity for {importer.upper()} replacing {rival.upper()} ({who})"
+    if fmt is Format.table:
+        title += "\ncover = spare exports to third countries / imports from the rival"
+    emit(df, fmt, out, title=title, units=units, empty_message=empty)
 
 
 @app.command()
@@ -185,9 +228,18 @@ def complementarity(
                                revision=revision)
     empty = f"No trade of {exporter.upper()} or {importer.upper()} in the selected years."
     _say_empty(df, fmt, empty)
-    emit(df, fmt, out, title=f"Trade complementarity: {exporter.upper()} exports vs {importer.upper()} "
-         "imports", units={"tci": "0-100", "exporter_exports_usd": "USD", "importer_imports_usd": "USD"},
-         empty_message=empty)
+    title = f"Trade complementarity (WITS TCI): {exporter.upper()} exports vs {importer.upper()} imports"
+    units = {"tci": "0-100", "exporter_exports_usd": "USD", "importer_imports_usd": "USD"}
+    if fmt is Format.table:
+        df = pd.DataFrame({
+            "scope": df["scope"], "year": df["year"], "tci": df["tci"],
+            "exports": df["exporter_exports_usd"] / 1e6, "imports": df["importer_imports_usd"] / 1e6,
+            "products": df["n_products"],
+        })
+        units = {"tci": "0-100", "exports": f"{exporter.upper()}, USD m",
+                 "imports": f"{importer.upper()}, USD m"}
+        title += "\n0 = nothing the exporter sells is bought by the importer; 100 = identical baskets"
+    emit(df, fmt, out, title=title, units=units, empty_message=empty)
 
 
 @app.command()
@@ -214,16 +266,24 @@ def minerals(
                      stage=stage)
     empty = "No production data match the selection."
     _say_empty(df, fmt, empty)
-    view = df
+    view, units, title = df, dict(SUPPLY_RISK_UNITS), f"Mineral supply risk (rival {rival.upper()})"
     if fmt is Format.table:
-        cols = ["commodity", "stage", "year", "unit", "country_sum", "usgs_world_total", "sum_vs_world_total",
-                "hhi", "hhi_wgi", "top_producer", "top_share", "rival_share", "reserves_hhi",
-                "rival_reserves_share"]
+        view = pd.DataFrame({
+            "commodity": df["commodity"], "stage": df["stage"], "year": df["year"], "unit": df["unit"],
+            "country_sum": df["country_sum"], "vs_usgs": df["sum_vs_world_total"], "hhi": df["hhi"],
+            "hhi_wgi": df["hhi_wgi"], "top": df["top_producer"], "top_sh": df["top_share"],
+            "rival_sh": df["rival_share"], "res_hhi": df["reserves_hhi"],
+            "rival_res": df["rival_reserves_share"],
+        })
+        units = {}
+        title += ("\nvs_usgs: country sum / USGS world total; hhi, res_hhi: production and reserves HHI "
+                  "(0-1); hhi_wgi: governance-weighted HHI (0-10); shares 0-1")
         if importer:
-            cols += ["importer_imports_usd", "importer_rival_import_share", "import_reliance"]
-        view = df[cols]
-    emit(view, fmt, out, title=f"Mineral supply risk (rival {rival.upper()})", units=SUPPLY_RISK_UNITS,
-         empty_message=empty)
+            view["imp_rival"] = df["importer_rival_import_share"]
+            view["reliance"] = df["import_reliance"]
+            title += (f"\nimp_rival: share of {importer.upper()}'s imports from {rival.upper()}; "
+                      "reliance: net import reliance (tonnes, indicative)")
+    emit(view, fmt, out, title=title, units=units, empty_message=empty)
     if fmt is Format.table and not df.empty:
         ratio = df["sum_vs_world_total"].dropna()
         if len(ratio):
