@@ -47,4 +47,9 @@ def tiny_sample_warehouse(path: Path) -> Path:
             frame = getattr(world, table)
             source = str(frame["source"].iloc[0]) if "source" in frame else "SYNTHETIC kakehashi sample"
             tx.write(table, frame, source=source, mode="replace")
+        tx.write("products", world.products, source=str(world.trade_flows["source"].iloc[0]), mode="replace")
+        c = world.countries
+        tx.write("countries", pd.DataFrame({"iso3": c["iso3"], "iso2": c["iso2"], "numeric": c["baci_code"],
+                                            "name": c["name"], "region": None}),
+                 source="SYNTHETIC sample country list", mode="replace")
     return path

@@ -119,6 +119,13 @@ def test_openapi_documents_the_api(client: httpx.Client) -> None:
     schema = client.get("/openapi.json").json()
     assert schema["info"]["title"] == "kakehashi"
     assert "/api/health" in schema["paths"]
+    for path, model in (("/api/screen", "ScreenOut"), ("/api/products/{hs6}", "ProductOut"),
+                        ("/api/minerals/{commodity}", "MineralOut"), ("/api/scenarios/run", "ScenarioOut")):
+        op = schema["paths"][path].get("get") or schema["paths"][path]["post"]
+        ref = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        assert ref.endswith("/" + model), (path, ref)
+    params = {p["name"]: p for p in schema["paths"]["/api/screen"]["get"]["parameters"]}
+    assert params["importer"]["schema"]["pattern"] == "^[A-Z]{3}$"
     assert client.get("/docs").status_code == 404  # Swagger UI would load from a CDN
     page = client.get("/api-docs")
     assert page.status_code == 200 and "/api/health" in page.text

@@ -171,7 +171,13 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
             columns={"year": "year", "supplier": "supplier", "value_usd": "value (USD)", "share": "share"}))
 
     # scenario
-    scenario_table, scenario_summary, scenario_note, scenario_spec = _scenario(wh, req, draws)
+    if len(screen_df) and float(screen_df["rival_usd"].sum()) > 0:
+        scenario_table, scenario_summary, scenario_note, scenario_spec = _scenario(wh, req, draws)
+    else:  # nothing bought from the rival: nothing to restrict
+        scenario_spec = briefing_scenario(req, draws)
+        scenario_table, scenario_summary = pd.DataFrame(), pd.DataFrame()
+        scenario_note = (f"No scenario: {req.importer} bought no {req.workstream} goods from {req.rival} "
+                         f"in {req.year}.")
     bands = pd.DataFrame()
     if len(scenario_table):
         bands = views.bands_table(scenario_table[scenario_table["importer"] == req.importer],

@@ -128,7 +128,7 @@ def scenario_bands(df: pd.DataFrame, *, title: str, subtitle: str = "", unit: st
     # d3's SI prefixes read G for billions; money reads bn and m
     label_expr = ("replace(replace(replace(datum.label, 'G', ' bn'), 'M', ' m'), 'k', ' k')"
                   if unit == "USD" else "datum.label")
-    y = alt.Y("label:N", title=None, sort=order)
+    y = alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=300))
     base = alt.Chart(data).encode(y=y)
     band = base.mark_rule(strokeWidth=6, opacity=0.35, color="#3a7ca5").encode(
         x=alt.X("p5:Q", title=f"{unit}, 5th–95th percentile and median",

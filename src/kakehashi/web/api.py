@@ -13,10 +13,12 @@ import datetime as dt
 import functools
 import json
 import pathlib
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from kakehashi import __version__, catalogue
@@ -28,7 +30,7 @@ from kakehashi.web.service import Service
 router = APIRouter(prefix="/api")
 
 
-def get_service(request: Request) -> Service:
+async def get_service(request: Request) -> Service:
     """The application's :class:`~kakehashi.web.service.Service`."""
     service: Service = request.app.state.service
     return service
@@ -43,6 +45,21 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
         return []
     out: list[dict[str, Any]] = json.loads(df.to_json(orient="records", date_format="iso"))
     return out
+
+
+async def cached_json(service: Service, key: tuple[Any, ...], build: Callable[[], BaseModel]) -> Response:
+    """The JSON of ``build()``, serialised once per request parameters and warehouse snapshot.
+
+    Presentation-level cache of library results: a repeated request is answered
+    on the event loop from the cache (it was validated the first time); a new
+    one is validated and built in the thread pool (DuckDB work must not block
+    the loop). The OpenAPI schema still documents the endpoint's response model.
+    """
+    full = ("json", *key)
+    body = service.peek(full)
+    if body is None:
+        body = await run_in_threadpool(service.call, full, lambda: build().model_dump_json().encode())
+    return Response(body, media_type="application/json")
 
 
 class Health(BaseModel):
@@ -157,26 +174,31 @@ def screen_frame(service: Service, importer: str, rival: str, year: int,
 
 
 @router.get("/screen", response_model=ScreenOut, tags=["analysis"], summary="Dependency screen")
-def screen(service: ServiceDep, importer: Importer, rival: Rival, year: Year = None,
+async def screen(service: ServiceDep, importer: Importer, rival: Rival, year: Year = None,
            workstream: Workstream = None,
            dependent_only: Annotated[bool, Query(description="Only products flagged dependent.")] = False,
            limit: Annotated[int, Query(ge=1, le=10000, description="Rows returned, by severity.")] = 200,
-           ) -> ScreenOut:
+           ) -> Response:
     """Screen every product the importer buys (or one workstream's) for dependence on the rival.
 
     A product is *dependent* when import HHI > 0.4, world-export HHI > 0.4 and
     imports exceed the importer's exports (EU 2021 / CEPII GeoDep); rows are sorted by severity.
     """
-    meta = service.meta
-    imp = validate.iso3(importer, meta.countries, field="importer")
-    riv = validate.iso3(rival, meta.countries, field="rival")
-    yr = validate.year(year, meta.years)
-    ws = checked_workstream(workstream)
-    df = screen_frame(service, imp, riv, yr, ws)
-    shown = df[df["dependent"]] if dependent_only else df
-    return ScreenOut(importer=imp, rival=riv, year=yr, workstream=ws, synthetic=meta.synthetic,
-                     total_rows=len(df), dependent=int(df["dependent"].sum()) if len(df) else 0,
-                     rows=[ScreenRow(**r) for r in records(shown.head(limit))])
+
+    def build() -> ScreenOut:
+        meta = service.meta
+        imp = validate.iso3(importer, meta.countries, field="importer")
+        riv = validate.iso3(rival, meta.countries, field="rival")
+        yr = validate.year(year, meta.years)
+        ws = checked_workstream(workstream)
+        df = screen_frame(service, imp, riv, yr, ws)
+        shown = df[df["dependent"]] if dependent_only else df
+        return ScreenOut(importer=imp, rival=riv, year=yr, workstream=ws, synthetic=meta.synthetic,
+                         total_rows=len(df), dependent=int(df["dependent"].sum()) if len(df) else 0,
+                         rows=[ScreenRow(**r) for r in records(shown.head(limit))])
+
+    key = ("screen", importer, rival, year, workstream, dependent_only, limit)
+    return await cached_json(service, key, build)
 
 
 # --------------------------------------------------------------------- overview
@@ -233,11 +255,12 @@ def overview_data(service: Service, importer: str, rival: str, year: int | None)
 
 @router.get("/importers/{importer}", response_model=OverviewOut, tags=["analysis"],
             summary="Overview of one importer")
-def overview(service: ServiceDep,
+async def overview(service: ServiceDep,
              importer: Annotated[str, Path(pattern=validate.ISO3_PATTERN, description="Importer, ISO3.")],
-             rival: Rival = "CHN", year: Year = None) -> OverviewOut:
+             rival: Rival = "CHN", year: Year = None) -> Response:
     """Workstreams and top dependencies of an importer on a rival (JSON twin of `/importers/{importer}`)."""
-    return overview_data(service, importer, rival, year)
+    return await cached_json(service, ("overview", importer, rival, year),
+                       lambda: overview_data(service, importer, rival, year))
 
 
 # ---------------------------------------------------------------------- product
@@ -324,12 +347,13 @@ def product_data(service: Service, hs6: str, importer: str, rival: str, partner:
 
 
 @router.get("/products/{hs6}", response_model=ProductOut, tags=["analysis"], summary="One product")
-def product(service: ServiceDep,
+async def product(service: ServiceDep,
             hs6: Annotated[str, Path(pattern=validate.HS6_PATTERN, description="HS six-digit code.")],
-            importer: Importer, rival: Rival = "CHN", partner: Partner = None) -> ProductOut:
+            importer: Importer, rival: Rival = "CHN", partner: Partner = None) -> Response:
     """Supplier shares over the years, world supply, the screen, candidate substitutes and (for mineral
     codes) world production shares (JSON twin of `/products/{hs6}`)."""
-    return product_data(service, hs6, importer, rival, partner)
+    return await cached_json(service, ("product", hs6, importer, rival, partner),
+                       lambda: product_data(service, hs6, importer, rival, partner))
 
 
 # --------------------------------------------------------------------- minerals
@@ -376,12 +400,13 @@ def mineral_data(service: Service, commodity: str, rival: str, importer: str | N
 
 @router.get("/minerals/{commodity}", response_model=MineralOut, tags=["analysis"],
             summary="One mineral commodity")
-def mineral(service: ServiceDep,
+async def mineral(service: ServiceDep,
             commodity: Annotated[str, Path(pattern=validate.COMMODITY_PATTERN,
                                            description="Commodity key, e.g. rare-earths.")],
-            rival: Rival = "CHN", importer: Partner = None) -> MineralOut:
+            rival: Rival = "CHN", importer: Partner = None) -> Response:
     """World production shares and supply risk of a commodity (JSON twin of `/minerals/{commodity}`)."""
-    return mineral_data(service, commodity, rival, importer)
+    return await cached_json(service, ("mineral", commodity, rival, importer),
+                       lambda: mineral_data(service, commodity, rival, importer))
 
 
 # -------------------------------------------------------------------- scenarios
@@ -478,9 +503,16 @@ def run_scenario_data(service: Service, req: ScenarioRequest) -> tuple[ScenarioO
         draws=int(spec.draws),
         seed=int(spec.seed), synthetic=meta.synthetic, importer=imp,
         metrics=sorted(set(table["metric"])) if len(table) else [], total_rows=len(table),
-        rows=records(shown), summary=records(views.scenario_summary(result)), spec=spec_json,
+        rows=records(shown), summary=records(_importer_rows(views.scenario_summary(result), imp)),
+        spec=spec_json,
     )
     return out, shown
+
+
+def _importer_rows(df: pd.DataFrame, importer: str | None) -> pd.DataFrame:
+    if importer is None or df.empty or "importer" not in df:
+        return df
+    return df[df["importer"] == importer]
 
 
 @router.post("/scenarios/run", response_model=ScenarioOut, tags=["scenarios"], summary="Run a scenario")

@@ -229,7 +229,7 @@ def scenario_run_page(
     metric = views.default_metric(shown)
     spec = None
     if metric is not None:
-        bands = views.bands_table(shown, metric)
+        bands = views.bands_table(shown, metric, with_importer=out.importer is None)
         spec = chart(charts.scenario_bands, bands, unit=views.metric_unit(metric),
                      title=f"{out.scenario}: {metric}" + (f", {out.importer}" if out.importer else ""),
                      subtitle=f"median and 5th–95th percentile over {out.draws} draws")

@@ -94,6 +94,16 @@ class Service:
                     self._cache.popitem(last=False)
             return result
 
+    def peek(self, key: Hashable) -> Any:
+        """The cached result under ``key`` for the current snapshot, or ``None``."""
+        full = (self.wh.snapshot_id, key)
+        with self._lock:
+            if full in self._cache:
+                self._cache.move_to_end(full)
+                self.hits += 1
+                return self._cache[full]
+        return None
+
     @property
     def meta(self) -> Meta:
         """What the warehouse holds (recomputed when the snapshot changes)."""
