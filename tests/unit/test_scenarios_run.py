@@ -163,3 +163,11 @@ def test_unknown_codes_and_years_name_the_field(wh: Warehouse) -> None:
         run_scenario(parse_spec(BAN.replace("base_year: 2023", "base_year: 2022")), wh, links=LINKS)
     with pytest.raises(InputError, match=r"measures\[0\]\.targets: .*'XXX'"):
         run_scenario(parse_spec(BAN.replace("[JPN, IND]", "[JPN, XXX]")), wh, links=LINKS)
+
+
+def test_restricted_product_downstream_of_another_uses_its_exports(wh: Warehouse) -> None:
+    # 850511 is both restricted (tier 0) and downstream of 284690 (tier 1): its output at risk
+    # must still use JPN's exports of 850511 (200): 0.5 * 0.48 * 200 = 48
+    spec = parse_spec(BAN.replace('["284690"]', '["284690", "850511"]'))
+    res = run_scenario(spec, wh, links=LINKS)
+    assert _get(res.table, "JPN", "850511", "output_at_risk_usd", 1).p50 == pytest.approx(48.0)
