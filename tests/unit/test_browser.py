@@ -123,6 +123,11 @@ def test_overview_then_drill_into_product(server: str, page: Any) -> None:
     first.click()
     page.wait_for_url(f"**/products/{code}?importer=JPN&rival=CHN")
     _charts_rendered(page, 2)
+    # hovering a bar shows its tooltip (styled by the app's own stylesheet under the CSP)
+    bar = page.locator("#suppliers svg path[aria-roledescription='bar']").first
+    bar.hover()
+    page.wait_for_selector("#vg-tooltip-element.visible", timeout=5_000)
+    assert "share" in page.locator("#vg-tooltip-element").inner_text()
     assert page.locator("h1").inner_text().startswith(code)
     _shot(page, f"03-product-{code}")
     assert page.console_errors == []
