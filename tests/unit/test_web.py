@@ -487,3 +487,37 @@ def test_malformed_scenario_bodies_never_give_500(client: httpx.Client) -> None:
         assert r.status_code in (200, 413, 422), (body, r.status_code, r.text[:300])
 
     check()
+
+
+def test_cache_is_served_while_the_warehouse_is_busy(warehouse_dir: Path) -> None:
+    import threading
+
+    from kakehashi.web.service import Service
+
+    service = Service.open(warehouse_dir, max_draws=10)
+    assert service.call(("k",), lambda: 41) == 41
+    assert service.meta.years == (2021, 2022, 2023)
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> int:
+        started.set()
+        release.wait(10)
+        return 1
+
+    worker = threading.Thread(target=service.call, args=(("slow",), slow))
+    worker.start()
+    assert started.wait(10)
+    try:
+        # the warehouse lock is held by the slow call; cached results and meta answer at once
+        import time
+
+        start = time.monotonic()
+        assert service.call(("k",), lambda: 0) == 41
+        assert service.peek(("k",)) == 41
+        assert service.meta.years == (2021, 2022, 2023)
+        assert time.monotonic() - start < 1.0
+        assert not release.is_set() and worker.is_alive()
+    finally:
+        release.set()
+        worker.join(10)
+    assert service.peek(("slow",)) == 1
