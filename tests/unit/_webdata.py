@@ -1,5 +1,6 @@
-"""A small synthetic warehouse for the web and report tests (until the sample world's
-``tiny_warehouse`` fixture is available)."""
+"""A small hand-made SYNTHETIC warehouse for the web and report tests: few enough flows
+that every expected number is computed by hand in the tests (the sample world's
+``tiny_warehouse`` fixture serves the realistic, browser and pack tests)."""
 
 from __future__ import annotations
 
@@ -35,21 +36,3 @@ def small_warehouse(path: Path) -> Path:
         tx.write("production", prod, source=SYNTH)
     return path
 
-
-def tiny_sample_warehouse(path: Path) -> Path:
-    """The sample world's ``tiny`` size, written straight into a warehouse (SYNTHETIC)."""
-    from kakehashi.sample import generate
-
-    world = generate("tiny")
-    wh = Warehouse(path)
-    with wh.transaction() as tx:
-        for table in ("trade_flows", "production", "reserves", "world_totals", "governance"):
-            frame = getattr(world, table)
-            source = str(frame["source"].iloc[0]) if "source" in frame else "SYNTHETIC kakehashi sample"
-            tx.write(table, frame, source=source, mode="replace")
-        tx.write("products", world.products, source=str(world.trade_flows["source"].iloc[0]), mode="replace")
-        c = world.countries
-        tx.write("countries", pd.DataFrame({"iso3": c["iso3"], "iso2": c["iso2"], "numeric": c["baci_code"],
-                                            "name": c["name"], "region": None}),
-                 source="SYNTHETIC sample country list", mode="replace")
-    return path

@@ -1,7 +1,7 @@
 """The dashboard in a real browser: Debian's headless Chromium driven by Playwright.
 
 A uvicorn server is started on 127.0.0.1 (free port, in a thread, bounded
-startup wait) over a small synthetic warehouse. Screenshots go to
+startup wait) over the SYNTHETIC tiny sample (the ``tiny_warehouse`` fixture). Screenshots go to
 ``test-artifacts/`` (git-ignored).
 """
 
@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _webdata import tiny_sample_warehouse
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -37,14 +36,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(tiny_warehouse: Any) -> Iterator[str]:
     import uvicorn
 
     from kakehashi.web import create_app
 
-    pytest.importorskip("kakehashi.sample", reason="the sample world is not in this build")
-    wh = tiny_sample_warehouse(tmp_path_factory.mktemp("browser") / "wh")
-    app = create_app(wh, max_draws=500)
+    app = create_app(tiny_warehouse.path, max_draws=500)
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     srv = uvicorn.Server(config)

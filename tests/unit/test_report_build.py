@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from _webdata import small_warehouse, tiny_sample_warehouse
+from _webdata import small_warehouse
 
 from kakehashi import InputError, Warehouse
 from kakehashi.cli import main
@@ -16,8 +16,8 @@ from kakehashi.report.build import briefing_scenario, build_briefing, collect_br
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    return Warehouse(tiny_sample_warehouse(tmp_path_factory.mktemp("tiny") / "wh"), read_only=True)
+def tiny(tiny_warehouse: Warehouse) -> Warehouse:
+    return tiny_warehouse
 
 
 @pytest.fixture(scope="module")

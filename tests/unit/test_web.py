@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -436,3 +437,53 @@ def test_diversify_json_and_page(client: httpx.Client) -> None:
     page = client.get("/diversify?importer=JPN&partner=IND&coalition=VNM")
     assert page.status_code == 200 and 'data-spec="cover-spec"' in page.text
     assert client.get("/api/diversify?importer=JPN&coalition=VNM;DEU").status_code == 422
+
+
+# ------------------------------------------------------------------- robustness
+ENDPOINTS = ["/api/screen", "/api/importers/{v}", "/api/products/{v}", "/api/minerals/{v}", "/api/measures",
+             "/api/diversify", "/importers/{v}", "/products/{v}", "/minerals/{v}", "/scenarios", "/go",
+             "/diversify", "/briefing"]
+PARAMS = ["importer", "rival", "partner", "year", "workstream", "limit", "coalition", "as_of", "format",
+          "dependent_only"]
+
+
+def test_malformed_requests_never_give_500(client: httpx.Client) -> None:
+    _needs("kakehashi.scenarios.run")
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    values = st.one_of(st.sampled_from(["JPN", "CHN", "IND", "2021", "-1", "", "critical-minerals", "280530",
+                                        "rare-earths", "99999999999999999999", "JPN,CHN", "NaN", "pdf"]),
+                       st.text(max_size=12))
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.sampled_from(ENDPOINTS), values, st.dictionaries(st.sampled_from(PARAMS), values, max_size=4))
+    def check(endpoint: str, path_value: str, params: dict[str, str]) -> None:
+        url = endpoint.replace("{v}", quote(path_value, safe="") or "x")
+        r = client.get(url, params=params)
+        assert r.status_code in (200, 303, 404, 422), (url, params, r.status_code, r.text[:300])
+
+    check()
+
+
+def test_malformed_scenario_bodies_never_give_500(client: httpx.Client) -> None:
+    _needs("kakehashi.scenarios.run")
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    scalars = (st.none() | st.booleans() | st.integers(-10**6, 10**6)
+               | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=10))
+    json_values = st.recursive(
+        scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                             max_size=3),
+        max_leaves=10)
+    keys = st.sampled_from(["measure_id", "scenario", "draws", "severity", "theta", "importer", "base_year",
+                            "limit", "name", "measures"])
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.dictionaries(keys, json_values, max_size=4))
+    def check(body: dict[str, object]) -> None:
+        r = client.post("/api/scenarios/run", json=body)
+        assert r.status_code in (200, 413, 422), (body, r.status_code, r.text[:300])
+
+    check()

@@ -242,9 +242,9 @@ def _top_table(req: BriefingRequest, screen_df: pd.DataFrame, sub_df: pd.DataFra
     cover_cols = [c for c in ("partner_cover", "coalition_cover", "world_cover") if c in sub_df]
     if len(sub_df):
         top = top.merge(sub_df[["hs6", *cover_cols]], on="hs6", how="left")
-    top = top.assign(product=[_label("", n, 44) for n in top["product_name"]],
-                     flag=top["dependent"].map({True: "dependent", False: ""}).where(~top["persistent"],
-                                                                                      "persistent"))
+    flags = [", ".join(f for f, on in (("dependent", d), ("persistent", p)) if on)
+             for d, p in zip(top["dependent"], top["persistent"], strict=True)]
+    top = top.assign(product=[_label("", n, 44) for n in top["product_name"]], flag=flags)
     columns = {"hs6": "HS6", "product": "product", "rival_usd": f"from {req.rival} (USD)",
                "rival_share": f"{req.rival} share", "severity": "severity", "flag": "flag"}
     if req.partner and "partner_cover" in top:
@@ -305,7 +305,7 @@ def _summary(req: BriefingRequest, screen_df: pd.DataFrame, dependent: pd.DataFr
     ]
     lines: list[str] = []
     if len(dependent):
-        top = ", ".join(_label(str(h), n, 30) for h, n in
+        top = "; ".join(_label(str(h), n, 44) for h, n in
                         zip(dependent["hs6"].head(3), dependent["product_name"].head(3), strict=True))
         lines.append(f"{labels[req.importer]} is dependent on {req.rival} for {len(dependent)} of "
                      f"{len(screen_df)} {req.workstream} products imported in {req.year}; the most severe: "
@@ -334,7 +334,7 @@ def _summary(req: BriefingRequest, screen_df: pd.DataFrame, dependent: pd.DataFr
         mine = mine[(mine["importer"] == req.importer) & (mine["metric"] == "net_shortfall_usd")]
     if len(mine):
         r = mine.iloc[0]
-        label = _label(str(r["hs6"]), r.get("product_name"), 30)
+        label = _label(str(r["hs6"]), r.get("product_name"), 44)
         kf.append(KeyFigure("Largest scenario shortfall", fmt_usd(r["p50"]),
                             f"{label}; median, 90% band {fmt_usd(r['p5'])}–{fmt_usd(r['p95'])} USD",
                             alert=True))

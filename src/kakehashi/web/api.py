@@ -336,7 +336,7 @@ def product_data(service: Service, hs6: str, importer: str, rival: str, partner:
     ]
     return ProductOut(
         hs6=code, importer=imp, rival=riv, partner=par, synthetic=meta.synthetic,
-        name=info.name, workstreams=info.workstreams, stage=info.stage,
+        name=info.name or _screen_name(screen_all), workstreams=info.workstreams, stage=info.stage,
         screen=[ScreenRow(**r) for r in records(screen_all)],
         supplier_shares=[ShareRow(**r) for r in records(suppliers)],
         world_supply=[ShareRow(**r) for r in records(world)],
@@ -344,6 +344,13 @@ def product_data(service: Service, hs6: str, importer: str, rival: str, partner:
         candidates=records(cands),
         minerals=minerals,
     )
+
+
+def _screen_name(df: pd.DataFrame) -> str | None:
+    """The product name the screen found (warehouse nomenclature) for codes outside the catalogue."""
+    if df.empty or "product_name" not in df or df["product_name"].isna().all():
+        return None
+    return str(df["product_name"].dropna().iloc[-1])
 
 
 @router.get("/products/{hs6}", response_model=ProductOut, tags=["analysis"], summary="One product")
