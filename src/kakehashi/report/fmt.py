@@ -49,6 +49,8 @@ def fmt_cell(value: object) -> str:
     if value is None:
         return "-"
     if isinstance(value, float | int) and not isinstance(value, bool):
+        if isinstance(value, float) and not math.isnan(value) and value.is_integer():
+            return f"{value:,.0f}"
         return fmt_num(value, 3) if isinstance(value, float) else f"{value}"
     try:
         if pd.isna(value):  # type: ignore[call-overload]
