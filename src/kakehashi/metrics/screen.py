@@ -168,7 +168,7 @@ def screen_expr(
     available_years: Sequence[int],
     products: Sequence[str] | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
-    world: ibis.Table | None = None,
+    totals: ibis.Table | None = None,
 ) -> ibis.Table:
     """Build the dependency-screen expression on a ``trade_flows`` table of one HS revision.
 
@@ -190,9 +190,11 @@ def screen_expr(
         HS6 codes to screen, or ``None`` for all.
     thresholds
         Dependency thresholds.
-    world
-        Optional precomputed world-export summary ``hs6, year, world_exports,
-        world_sumsq`` (see :func:`world_export_summary`).
+    totals
+        Optional precomputed exporter totals ``exporter, hs6, year,
+        exports_usd`` (every exporter's exports of every product and year, as
+        :func:`kakehashi.metrics.derived.export_totals` caches them); without
+        it they are computed from ``flows`` in the same query.
 
     Returns
     -------
@@ -230,19 +232,18 @@ def screen_expr(
     stats = stats.mutate(top_supplier=stats._top["e"], _top_v=-stats._top["nv"]).drop("_top")
 
     # exporter totals per product: the world-export summary and the importer's own exports
-    x = f.group_by(["exporter", "hs6", "year"]).aggregate(_x=f.value_usd.sum())
-    if world is None:
-        w = x.group_by(["hs6", "year"]).aggregate(world_exports=x._x.sum(), world_sumsq=(x._x * x._x).sum())
+    if totals is None:
+        x = f.group_by(["exporter", "hs6", "year"]).aggregate(_x=f.value_usd.sum())
     else:
-        w = world.filter(world.year.isin(read_years))
+        x = totals.filter(totals.year.isin(read_years))
+        if products is not None:
+            x = x.filter(x.hs6.isin(list(products)))
+        x = x.select("exporter", "hs6", "year", _x=x.exports_usd)
+    w = x.group_by(["hs6", "year"]).aggregate(world_exports=x._x.sum(), world_sumsq=(x._x * x._x).sum())
     if bloc:
         ex = f.filter(f.exporter.isin(bloc) & ~f.importer.isin(bloc))
         own = ex.group_by(["hs6", "year"]).aggregate(_exports=ex.value_usd.sum()).mutate(
             unit=ibis.literal(bloc_label(bloc)))
-    elif importers is not None and world is not None:
-        ex = f.filter(f.exporter.isin(list(importers)))
-        own = ex.group_by(["exporter", "hs6", "year"]).aggregate(_exports=ex.value_usd.sum())
-        own = own.rename(unit="exporter")
     else:
         own = x if importers is None else x.filter(x.exporter.isin(list(importers)))
         own = own.rename(unit="exporter", _exports="_x")
@@ -311,9 +312,6 @@ def world_export_summary(flows: ibis.Table) -> ibis.Table:
 
     .. math:: X_{kt} = \\sum_e X_{ekt}, \\qquad Q_{kt} = \\sum_e X_{ekt}^2,
               \\qquad HHI^{world}_{kt} = Q_{kt} / X_{kt}^2
-
-    Small (products × years rows) and reusable across importers, so a caller
-    may materialise it once per warehouse snapshot.
     """
     wx = flows.group_by(["hs6", "year", "exporter"]).aggregate(_x=flows.value_usd.sum())
     return wx.group_by(["hs6", "year"]).aggregate(
@@ -374,9 +372,10 @@ def _year_span(years: Sequence[int]) -> str:
 
 
 def trade_coverage(wh: Warehouse) -> TradeCoverage:
-    """Read which HS revisions and years the warehouse's trade flows hold."""
-    t = wh.table("trade_flows")
-    df = wh.execute(t.select("hs_revision", "year").distinct())
+    """Read which HS revisions and years the warehouse's trade flows hold (cached per snapshot)."""
+    from kakehashi.metrics.derived import trade_revision_years
+
+    df = trade_revision_years(wh)
     out: dict[str, list[int]] = {}
     for rev, grp in df.groupby("hs_revision"):
         out[str(rev)] = sorted(int(y) for y in grp["year"])
@@ -531,20 +530,19 @@ def request_expr(wh: Warehouse, req: ScreenRequest,
                  thresholds: Thresholds = DEFAULT_THRESHOLDS) -> ibis.Table:
     """The screen expression of a resolved request.
 
-    For one importer or a bloc, the world-export summary comes from the
-    snapshot's cache (:func:`kakehashi.metrics.derived.world_exports`), so the
-    query reads only the importer's rows; for every importer at once it is
-    computed in the same query.
+    For one importer or a bloc, world exports and the importer's own exports
+    come from the snapshot's cached exporter totals
+    (:func:`kakehashi.metrics.derived.export_totals`), so the query reads
+    only the importer's rows; for every importer at once they are computed in
+    the same query.
     """
+    from kakehashi.metrics.derived import export_totals
+
     flows = wh.table("trade_flows")
     flows = flows.filter(flows.hs_revision == req.revision)
-    world = None
-    if req.importers is not None:
-        from kakehashi.metrics.derived import world_exports
-
-        world = world_exports(wh, req.revision)
+    totals = export_totals(wh, req.revision) if req.importers is not None else None
     return screen_expr(flows, req.importers, req.rival, years=req.years, available_years=req.available_years,
-                       products=req.products, thresholds=thresholds, world=world)
+                       products=req.products, thresholds=thresholds, totals=totals)
 
 
 def screen_frame(
