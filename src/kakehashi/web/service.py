@@ -62,6 +62,7 @@ class Service:
         self._meta: Meta | None = None
         self.hits = 0
         self.misses = 0
+        self.briefings = BriefingCache(self)
 
     @classmethod
     def open(cls, path: str | Path | None, *, max_draws: int, engine: str | None = None,
@@ -92,6 +93,16 @@ class Service:
                 while len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
             return result
+
+    def peek(self, key: Hashable) -> Any:
+        """The cached result under ``key`` for the current snapshot, or ``None``."""
+        full = (self.wh.snapshot_id, key)
+        with self._lock:
+            if full in self._cache:
+                self._cache.move_to_end(full)
+                self.hits += 1
+                return self._cache[full]
+        return None
 
     @property
     def meta(self) -> Meta:
@@ -134,3 +145,34 @@ class Service:
             synthetic=provenance.is_synthetic(wh, labels),
             sources=tuple(sorted(set(labels["source"].astype(str)))),
         )
+
+
+class BriefingCache:
+    """Briefing packs built on their own warehouse connection, cached by parameters.
+
+    A pack takes seconds to build; building it on a separate read-only
+    connection keeps the API answering meanwhile. One pack is built at a time.
+    """
+
+    def __init__(self, service: Service, size: int = 16) -> None:
+        self.service = service
+        self.size = size
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[Hashable, tuple[str, bytes]] = OrderedDict()
+
+    def get(self, key: Hashable, build: Callable[[Warehouse], tuple[str, bytes]]) -> tuple[str, bytes]:
+        """Return (file name, bytes) of the pack for ``key``, building it with ``build(wh)`` if needed."""
+        full = (self.service.wh.snapshot_id, key)
+        with self._lock:
+            if full in self._cache:
+                self._cache.move_to_end(full)
+                return self._cache[full]
+            wh = Warehouse(self.service.wh.path, engine=self.service.wh.engine, read_only=True)
+            try:
+                item = build(wh)
+            finally:
+                wh.close()
+            self._cache[full] = item
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+            return item
