@@ -185,3 +185,17 @@ def test_user_elasticity_table_overrides_default(wh: Warehouse, tmp_path: Path) 
     table.write_text("hs6,elasticity\n850511,-1.2\n")
     with pytest.raises(InputError, match=r"eps\.csv:2: elasticity -1\.2 of 850511 must be positive"):
         run_scenario(spec, wh, links=LINKS)
+
+
+@pytest.mark.spark
+def test_same_results_on_spark(wh: Warehouse, spark_available: None) -> None:
+    text = BAN + "uncertain:\n  theta: {dist: uniform, low: 0.0, high: 0.5}\ndraws: 300\n"
+    duck = run_scenario(parse_spec(text), wh, links=LINKS).table
+    spark_wh = Warehouse(wh.path, engine="spark", read_only=True)
+    spark = run_scenario(parse_spec(text), spark_wh, links=LINKS).table
+    key = ["importer", "exporter", "hs6", "tier", "metric"]
+    a = duck.sort_values(key).reset_index(drop=True)
+    b = spark.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
+    tar = run_scenario(parse_spec(TARIFF), spark_wh, links=LINKS).table
+    assert _get(tar, "USA", "850511", "tariff_before").p50 == pytest.approx(0.30)
