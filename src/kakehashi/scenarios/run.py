@@ -461,20 +461,20 @@ def _tariff_block(spec: ScenarioSpec, m: Tariff, pos: int, wh: Warehouse, base: 
     if m.stacks:
         assert m.start is not None
         own = (m.source_measure,) if m.source_measure else ()
-        stacked = ms.tariffs_in_force(m.start, m.importer, exclude_ids=own)
-        for cm, st in stacked:
+        used = []
+        for cm, st in ms.tariffs_in_force(m.start, m.importer, exclude_ids=own):
             pmask = np.array([cm.covers_product(h) for h in products])
-            if not pmask.any():
-                continue
             add = np.zeros(len(suppliers))
             for c, k in si.items():
                 if cm.covers_exporter(c):
                     rate, all_in = st.rate_for(c)
                     add[k] = max(0.0, rate - m.base_rate) if all_in else rate
-            t0 += pmask[:, None] * add[None, :]
-        if stacked:
-            notes.append(f"measure {m.id}: duties in force on {m.start} stacked under it: "
-                         + ", ".join(f"{cm.id} ({st.rate:.0%})" for cm, st in stacked if st.rate is not None))
+            contribution = pmask[:, None] * add[None, :] * (mm > 0)
+            if contribution.any():
+                t0 += pmask[:, None] * add[None, :]
+                used.append(f"{cm.id} ({st.rate:.0%})")
+        if used:
+            notes.append(f"measure {m.id}: duties in force on {m.start} stacked under it: {', '.join(used)}")
     taxed_mask = np.array([m.exporters == "all" or c in m.exporters for c in suppliers])
     add_new = max(0.0, m.rate - m.base_rate) if m.all_in else m.rate
     t1 = t0 + taxed_mask[None, :] * add_new
