@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from kakehashi.warehouse import Warehouse
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -46,3 +48,27 @@ def spark_available() -> None:
     pytest.importorskip("pyspark", reason="PySpark not installed (pip install 'kakehashi[spark]')")
     if not _java_available():
         pytest.skip("no Java runtime for PySpark (install openjdk-17-jre-headless)")
+
+
+@pytest.fixture(scope="session")
+def tiny_sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The SYNTHETIC tiny sample world written in the publishers' raw formats (session-wide)."""
+    from kakehashi.sample import write_sample
+
+    return write_sample("tiny", tmp_path_factory.mktemp("tiny-sample") / "sample")
+
+
+@pytest.fixture(scope="session")
+def tiny_warehouse(tiny_sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """A read-only warehouse holding the SYNTHETIC tiny sample world (HS22, 2021-2023, 12 countries).
+
+    Built by parsing the raw files of ``tiny_sample_dir`` with the sources parsers
+    (``kakehashi.sample.ingest_sample``), as a user's ``kakehashi ingest sample`` does.
+    """
+    from kakehashi.sample import ingest_sample
+
+    path = tmp_path_factory.mktemp("tiny-warehouse") / "wh"
+    wh = Warehouse(path)
+    ingest_sample(wh, tiny_sample_dir)
+    wh.close()
+    return Warehouse(path, read_only=True)

@@ -1,5 +1,6 @@
-"""A small synthetic warehouse for the web and report tests (until the sample world's
-``tiny_warehouse`` fixture is available)."""
+"""A small hand-made SYNTHETIC warehouse for the web and report tests: few enough flows
+that every expected number is computed by hand in the tests (the sample world's
+``tiny_warehouse`` fixture serves the realistic, browser and pack tests)."""
 
 from __future__ import annotations
 
@@ -34,3 +35,4 @@ def small_warehouse(path: Path) -> Path:
         tx.write("trade_flows", pd.DataFrame(rows), source=SYNTH)
         tx.write("production", prod, source=SYNTH)
     return path
+

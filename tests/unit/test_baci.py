@@ -141,6 +141,7 @@ BROKEN = [
     ("duplicates", 6, r"duplicate flow CHN → TWN, product 850511, first at line 5"),
     ("hs-not-six", 4, r"product code '8505' in column k is not a six-digit HS code"),
     ("extra-field", 4, r"row has 7 fields, expected 6"),
+    ("empty-v", 4, r"missing value '' in column v"),
 ]
 
 
@@ -294,3 +295,19 @@ def test_area_code_resolution_order() -> None:
     assert res.unknown == [123456]
     # the publisher's table wins over the built-in customs-area list
     assert resolve_area_codes([381], {381: "SMR"}).iso3 == {381: "SMR"}
+
+
+@pytest.mark.spark
+def test_ingested_baci_reads_the_same_on_spark(tmp_path: Path, spark_available: None) -> None:
+    wh = Warehouse(tmp_path / "wh")
+    ingest_baci(wh, [GOOD, BACI / "BACI_HS92_Y2022_V202301.csv"], country_codes=CODES)
+    frames = []
+    for engine in ("duckdb", "spark"):
+        w = Warehouse(tmp_path / "wh", engine=engine, read_only=True)
+        t = w.table("trade_flows")
+        frames.append(w.execute(t.group_by(["year", "importer"]).aggregate(v=t.value_usd.sum())
+                                .order_by(["year", "importer"])))
+    pd.testing.assert_frame_equal(frames[0], frames[1], check_dtype=False)
+    assert frames[0]["v"].sum() == pytest.approx(
+        1000 * (sum((1.5, 12.25, 1234.567, 100, 50.001, 2500, 0.001, 3, 0.5, 42.42)) +
+                (2.5 + 12.25 + 1234.567 + 100 + 50.001)))

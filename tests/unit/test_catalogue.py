@@ -83,10 +83,18 @@ def test_chain_links_reference_catalogue_codes() -> None:
 def test_usgs_map_covers_key_minerals() -> None:
     m = usgs_hs()
     for key in ["rare-earths", "gallium", "germanium", "graphite", "lithium", "cobalt", "nickel",
-                "antimony", "tungsten", "molybdenum", "bismuth", "copper", "silicon", "pgm"]:
+                "antimony", "tungsten", "molybdenum", "bismuth", "copper", "silicon",
+                "platinum-group-metals"]:
         assert key in set(m["commodity"]), key
     assert set(m.loc[m["commodity"] == "rare-earths", "hs6"]) >= {"280530", "284690", "284610"}
     assert not m.duplicated(["commodity", "hs6"]).any()
+
+
+def test_usgs_map_keys_match_the_usgs_commodity_list() -> None:
+    from kakehashi.sources.usgs import commodities
+
+    keys = set(commodities()["commodity"])
+    assert set(usgs_hs()["commodity"]) <= keys
 
 
 def test_select_products_workstream_list_and_errors() -> None:

@@ -281,3 +281,8 @@ def test_all_real_comtrade_extracts_load(shared_data: Path, tmp_path: Path) -> N
     wh = Warehouse(tmp_path / "wh")
     result = load_comtrade(wh, files, country_codes=codes)
     assert result.rows > 0 and total_rows == 720
+    # Without a code table the numeric codes resolve through ISO 3166 (sources.countries): same rows.
+    plain = parse_comtrade(folder / "lithium_trade_data.csv")
+    with_table = parse_comtrade(folder / "lithium_trade_data.csv", country_codes=codes)
+    pd.testing.assert_frame_equal(plain.trade_flows, with_table.trade_flows)
+    assert set(plain.trade_flows.importer) | set(plain.trade_flows.exporter) == {"AUS", "CHN", "USA"}

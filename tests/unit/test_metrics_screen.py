@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -71,7 +73,8 @@ def test_single_importer_hand_calculated(hand_wh: Warehouse) -> None:
     assert bool(r.dependent)
     # dependent in 2021 and 2023, not 2022 (HHI (40²+40²+20²)/100² = 0.36) -> 2 of 3
     assert bool(r.persistent)
-    assert r.severity == pytest.approx(100 * (80 / 130) * (7700 / 16900) * (41525 / 70225))
+    # severity = 100 x rival share x import HHI x world-export HHI x net-import share (1 - 15/130)
+    assert r.severity == pytest.approx(100 * (80 / 130) * (7700 / 16900) * (41525 / 70225) * (1 - 15 / 130))
     r22 = _row(df, "850511", 2022)
     assert r22.import_hhi == pytest.approx(0.36) and not bool(r22.dependent)
     # 2022: dependent 2021 only (1 of the 2 available years) -> not persistent
@@ -83,6 +86,7 @@ def test_single_importer_hand_calculated(hand_wh: Warehouse) -> None:
     assert re_.world_export_hhi == pytest.approx((100**2 + 500**2) / 600**2)
     assert re_.import_export_ratio == pytest.approx(0.2)
     assert not bool(re_.dependent)
+    assert re_.severity == 0.0  # net exporter: max(0, 1 - 500/100) = 0
     # 280530 was not imported in 2022: no row
     assert df[(df.hs6 == "280530") & (df.year == 2022)].empty
 
@@ -158,3 +162,60 @@ def test_same_screen_on_duckdb_and_spark(hand_wh: Warehouse, spark_available: No
         b = b.sort_values(key).reset_index(drop=True)
         assert len(a) == len(b) > 0
         pd.testing.assert_frame_equal(a, b, check_dtype=False, check_exact=False, rtol=1e-12)
+
+
+def test_world_summary_cache_matches_inline(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from kakehashi.metrics.derived import DERIVED_DIR, sweep
+    from kakehashi.metrics.screen import screen_expr
+
+    wh = Warehouse(tmp_path_factory.mktemp("cache") / "wh")
+    wh.ingest("trade_flows", pd.DataFrame(_rows(2022, MAGNET_2022) + _rows(2023, MAGNET_DEP)), source=SRC)
+    cached = wh.execute(dependency_screen(wh, "JPN", "CHN")).sort_values(["hs6", "year"])
+    files = list((wh.path / DERIVED_DIR / str(wh.snapshot_id)).glob("export_totals_HS22.parquet"))
+    assert len(files) == 1
+    inline = wh.execute(screen_expr(wh.table("trade_flows"), ["JPN"], "CHN", years=[2022, 2023],
+                                    available_years=[2022, 2023])).sort_values(["hs6", "year"])
+    pd.testing.assert_frame_equal(cached.reset_index(drop=True), inline.reset_index(drop=True))
+    # a new ingest makes a new snapshot: its summary is computed afresh, old folders are swept
+    old = wh.snapshot_id
+    wh.ingest("trade_flows", pd.DataFrame(_rows(2021, MAGNET_DEP)), source=SRC)
+    for _ in range(3):
+        wh.ingest("trade_flows", pd.DataFrame(_rows(2021, MAGNET_DEP)), source=SRC)
+    wh.execute(dependency_screen(wh, "JPN", "CHN"))
+    assert (wh.path / DERIVED_DIR / str(wh.snapshot_id)).is_dir()
+    assert not (wh.path / DERIVED_DIR / str(old)).exists()
+    assert sweep(wh) == []
+
+
+def test_workstream_screen_on_hs17_data_through_the_concordance(tmp_path: Path) -> None:
+    # PV cells and modules (HS22 854142, 854143) were one code in HS17: 854140
+    conc = pd.DataFrame(
+        [("HS22", "854142", "HS17", "854140", "n:1", 1.0), ("HS22", "854143", "HS17", "854140", "n:1", 1.0)],
+        columns=["from_revision", "from_hs6", "to_revision", "to_hs6", "relationship", "weight"],
+    )
+    flows = pd.DataFrame([
+        {"year": 2019, "exporter": e, "importer": i, "hs6": k, "value_usd": v, "quantity_t": None,
+         "hs_revision": "HS17", "source": SRC}
+        for e, i, k, v in [("CHN", "IND", "854140", 90.0), ("VNM", "IND", "854140", 10.0),
+                           ("CHN", "USA", "854140", 50.0), ("CHN", "IND", "010121", 5.0)]
+    ])
+    wh = Warehouse(tmp_path / "wh")
+    with wh.transaction() as tx:
+        tx.write("hs_concordance", conc, source=SRC)
+        tx.write("trade_flows", flows, source=SRC)
+    df = screen_frame(wh, "IND", "CHN", products="clean-energy")
+    assert df.hs6.tolist() == ["854140"]  # 010121 (horses) is not in the workstream
+    r = df.iloc[0]
+    assert r.import_hhi == pytest.approx(0.9**2 + 0.1**2)
+    assert r.workstream == "clean-energy"
+    with pytest.raises(InputError, match="HS22"):
+        dependency_screen(wh, "IND", "CHN", revision="HS22")
+
+
+def test_screen_on_the_synthetic_tiny_sample(tiny_warehouse: Warehouse) -> None:
+    df = screen_frame(tiny_warehouse, ["JPN", "IND"], "CHN", products="critical-minerals")
+    assert len(df) > 0 and set(df.importer) == {"JPN+IND"}
+    assert df.severity.is_monotonic_decreasing
+    assert df.import_hhi.between(0, 1).all() and df.world_export_hhi.between(0, 1).all()
+    assert (df.rival_usd <= df.imports_usd + 1e-6).all()
+    assert set(df.workstream.str.split(", ").explode()) >= {"critical-minerals"}

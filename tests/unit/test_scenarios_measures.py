@@ -67,6 +67,7 @@ def test_october_2025_package_suspended_as_of_2026_01_01() -> None:
     # after the suspension lapses (no later information): in force again, flagged after the cut-off
     late = _status("CN-2025-57-RARE-EARTHS", "2026-11-21")
     assert late.status == "in_force" and late.after_cutoff and "unless extended" in late.note
+    assert late.since == dt.date(2026, 11, 10)
     assert _status("CN-2025-70-SUSPENSION", "2026-11-21").status == "expired"
 
 

@@ -163,3 +163,39 @@ def test_unknown_codes_and_years_name_the_field(wh: Warehouse) -> None:
         run_scenario(parse_spec(BAN.replace("base_year: 2023", "base_year: 2022")), wh, links=LINKS)
     with pytest.raises(InputError, match=r"measures\[0\]\.targets: .*'XXX'"):
         run_scenario(parse_spec(BAN.replace("[JPN, IND]", "[JPN, XXX]")), wh, links=LINKS)
+
+
+def test_restricted_product_downstream_of_another_uses_its_exports(wh: Warehouse) -> None:
+    # 850511 is both restricted (tier 0) and downstream of 284690 (tier 1): its output at risk
+    # must still use JPN's exports of 850511 (200): 0.5 * 0.48 * 200 = 48
+    spec = parse_spec(BAN.replace('["284690"]', '["284690", "850511"]'))
+    res = run_scenario(spec, wh, links=LINKS)
+    assert _get(res.table, "JPN", "850511", "output_at_risk_usd", 1).p50 == pytest.approx(48.0)
+
+
+def test_user_elasticity_table_overrides_default(wh: Warehouse, tmp_path: Path) -> None:
+    table = tmp_path / "eps.csv"
+    table.write_text("hs6,elasticity,importer\n850511,3.0,\n850511,2.0,USA\n")
+    spec = parse_spec(TARIFF.replace("parameters: {",
+                                     f"parameters: {{import_demand_elasticities: '{table}', "))
+    res = run_scenario(spec, wh, links=LINKS)
+    # USA-specific 2.0 wins over the generic 3.0: TC = -100 * 2.0 * 0.20 / (1.30 * (1 + 2.0/99))
+    tc = -100 * 2.0 * 0.20 / (1.30 * (1 + 2.0 / 99))
+    assert _get(res.table, "USA", "850511", "trade_creation_usd").p50 == pytest.approx(tc)
+    table.write_text("hs6,elasticity\n850511,-1.2\n")
+    with pytest.raises(InputError, match=r"eps\.csv:2: elasticity -1\.2 of 850511 must be positive"):
+        run_scenario(spec, wh, links=LINKS)
+
+
+@pytest.mark.spark
+def test_same_results_on_spark(wh: Warehouse, spark_available: None) -> None:
+    text = BAN + "uncertain:\n  theta: {dist: uniform, low: 0.0, high: 0.5}\ndraws: 300\n"
+    duck = run_scenario(parse_spec(text), wh, links=LINKS).table
+    spark_wh = Warehouse(wh.path, engine="spark", read_only=True)
+    spark = run_scenario(parse_spec(text), spark_wh, links=LINKS).table
+    key = ["importer", "exporter", "hs6", "tier", "metric"]
+    a = duck.sort_values(key).reset_index(drop=True)
+    b = spark.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
+    tar = run_scenario(parse_spec(TARIFF), spark_wh, links=LINKS).table
+    assert _get(tar, "USA", "850511", "tariff_before").p50 == pytest.approx(0.30)

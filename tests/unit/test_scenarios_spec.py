@@ -136,3 +136,17 @@ def test_not_a_mapping_and_bad_yaml() -> None:
         parse_spec("name: a\n  bad: [\n", origin="x.yaml")
     with pytest.raises(InputError, match="not found"):
         load_spec("/nonexistent/scenario.yaml")
+
+
+def test_shipped_examples_validate(tmp_path: Path) -> None:
+    from kakehashi.scenarios.spec import example_names, example_text
+
+    names = example_names()
+    assert {"china-rare-earth-ban", "us-tariff-india-stacked", "ga-ge-squeeze-japan-india"} <= set(names)
+    for name in names:
+        f = tmp_path / f"{name}.yaml"
+        f.write_text(example_text(name))
+        spec = load_spec(f)
+        assert spec.name == name and spec.uncertain and spec.draws == 1000
+    with pytest.raises(InputError, match="did you mean: china-rare-earth-ban"):
+        example_text("china-rare-earth-bans")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -119,6 +120,13 @@ def test_openapi_documents_the_api(client: httpx.Client) -> None:
     schema = client.get("/openapi.json").json()
     assert schema["info"]["title"] == "kakehashi"
     assert "/api/health" in schema["paths"]
+    for path, model in (("/api/screen", "ScreenOut"), ("/api/products/{hs6}", "ProductOut"),
+                        ("/api/minerals/{commodity}", "MineralOut"), ("/api/scenarios/run", "ScenarioOut")):
+        op = schema["paths"][path].get("get") or schema["paths"][path]["post"]
+        ref = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        assert ref.endswith("/" + model), (path, ref)
+    params = {p["name"]: p for p in schema["paths"]["/api/screen"]["get"]["parameters"]}
+    assert params["importer"]["schema"]["pattern"] == "^[A-Z]{3}$"
     assert client.get("/docs").status_code == 404  # Swagger UI would load from a CDN
     page = client.get("/api-docs")
     assert page.status_code == 200 and "/api/health" in page.text
@@ -277,3 +285,239 @@ def test_minerals_json_and_pages(client: httpx.Client) -> None:
     assert client.get("/minerals").status_code == 200
     page = client.get("/minerals/rare-earths")
     assert page.status_code == 200 and 'data-spec="production-1-spec"' in page.text
+
+
+# --------------------------------------------------------------------- scenarios
+def test_body_over_the_cap_is_413(client: httpx.Client) -> None:
+    big = '{"measure_id": "' + "A" * 5000 + '"}'
+    r = client.post("/api/scenarios/run", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    assert "larger than the limit of 4096 bytes" in r.json()["detail"]
+    assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_chunked_body_over_the_cap_is_413(client: httpx.Client) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(10):
+            yield b"x" * 1000
+
+    r = client.post("/api/scenarios/run", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+
+
+@pytest.mark.parametrize(("body", "fragment"), [
+    ('{"measure_id": "X", "draws": 501}', "exceeds this server's limit of 500"),
+    ('{"measure_id": "X", "draws": 0}', "draws must be at least 1"),
+    ('{"measure_id": "X", "bogus": 1}', "bogus"),
+    ('{"measure_id": "X", "severity": 1.5}', "severity"),
+    ('{"measure_id": "X", "importer": "jp"}', "importer"),
+    ('{"measure_id": "X"', "JSON"),
+    ('[1, 2]', "request"),
+    ('{"measure_id": "<script>"}', "measure_id"),
+])
+def test_bad_scenario_requests_are_422(client: httpx.Client, body: str, fragment: str) -> None:
+    r = client.post("/api/scenarios/run", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert fragment.lower() in (r.json()["detail"] + (r.json()["hint"] or "")).lower()
+
+
+def test_measures_json_and_scenarios_page(client: httpx.Client) -> None:
+    _needs("kakehashi.scenarios.measures")
+    body = client.get("/api/measures?country=JPN&as_of=2025-06-01").json()
+    assert body["as_of"] == "2025-06-01" and body["country"] == "JPN"
+    ids = {m["id"] for m in body["measures"]}
+    assert any(i.startswith("CN-") for i in ids), ids
+    assert client.get("/api/measures?as_of=2025-13-01").status_code == 422
+    page = client.get("/scenarios?importer=JPN")
+    assert page.status_code == 200
+    assert 'id="scenario-form"' in page.text and 'id="measures"' in page.text
+
+
+REE_BAN = {"name": "ree-ban", "base_year": 2023, "measures": [
+    {"type": "export_restriction", "exporter": "CHN", "products": ["280530"], "targets": ["JPN"],
+     "severity": 1.0}]}
+
+
+def test_scenario_run_matches_hand_calculation(client: httpx.Client) -> None:
+    _needs("kakehashi.scenarios.run")
+    r = client.post("/api/scenarios/run", json={"scenario": REE_BAN, "draws": 50, "importer": "JPN"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["scenario"] == "ree-ban" and body["draws"] == 50 and body["synthetic"] is True
+    rows = {(x["hs6"], x["tier"], x["metric"]): x for x in body["rows"]}
+    # 2023: JPN buys 96 m from CHN; the pool is θ = 0.2 of VNM's 36 m to third countries
+    assert rows[("280530", 0, "direct_loss_usd")]["p50"] == pytest.approx(96e6)
+    assert rows[("280530", 0, "reallocated_usd")]["p50"] == pytest.approx(0.2 * 36e6)
+    assert rows[("280530", 0, "net_shortfall_usd")]["p50"] == pytest.approx(96e6 - 7.2e6)
+    assert rows[("280530", 0, "net_shortfall_share")]["p50"] == pytest.approx(88.8 / 120)
+    assert all(x["importer"] == "JPN" for x in body["rows"])
+    assert "net_shortfall_usd" in body["metrics"] and body["summary"]
+
+
+def test_scenario_overrides_and_cache(client: httpx.Client) -> None:
+    _needs("kakehashi.scenarios.run")
+    half = client.post("/api/scenarios/run", json={"scenario": REE_BAN, "severity": 0.5, "theta": 0.0,
+                                                   "importer": "JPN"}).json()
+    rows = {(x["hs6"], x["metric"]): x["p50"] for x in half["rows"] if x["tier"] == 0}
+    assert rows[("280530", "direct_loss_usd")] == pytest.approx(48e6)
+    assert rows[("280530", "reallocated_usd")] == pytest.approx(0.0)
+    again = client.post("/api/scenarios/run", json={"scenario": REE_BAN, "severity": 0.5, "theta": 0.0,
+                                                    "importer": "JPN"}).json()
+    assert again == half
+
+
+@pytest.mark.parametrize(("body", "fragment"), [
+    ({"scenario": {**REE_BAN, "draws": 5000}}, "exceeds this server's limit of 500"),
+    ({"scenario": {**REE_BAN, "base_year": 2019}}, "2019"),
+    ({"scenario": {**REE_BAN, "measures": [{"type": "embargo"}]}}, "embargo"),
+    ({"measure_id": "NO-SUCH-MEASURE"}, "NO-SUCH-MEASURE"),
+    ({"measure_id": "CN-2025-18-RARE-EARTHS", "scenario": REE_BAN}, "not both"),
+    ({}, "either"),
+])
+def test_scenario_spec_errors_are_422(client: httpx.Client, body: dict[str, object], fragment: str) -> None:
+    _needs("kakehashi.scenarios.run")
+    r = client.post("/api/scenarios/run", json=body)
+    assert r.status_code == 422, r.text
+    assert fragment in r.json()["detail"] + (r.json()["hint"] or "")
+
+
+def test_scenario_form_page_shows_bands(client: httpx.Client) -> None:
+    _needs("kakehashi.scenarios.run")
+    import yaml
+
+    r = client.post("/scenarios/run", data={"importer": "JPN", "scenario_yaml": yaml.safe_dump(REE_BAN),
+                                            "draws": "40", "theta": "0.2"})
+    assert r.status_code == 200, r.text
+    assert 'id="scenario-result"' in r.text and 'data-spec="bands-spec"' in r.text
+    assert "88.8 m" in r.text  # the net shortfall, formatted
+    bad = client.post("/scenarios/run", data={"measure_id": "CN-2025-18-RARE-EARTHS", "severity": "lots"},
+                      headers={"Accept": "text/html"})
+    assert bad.status_code == 422 and "severity &#39;lots&#39; is not a number" in bad.text
+
+
+# ---------------------------------------------------------------------- briefing
+def test_briefing_download_html(client: httpx.Client) -> None:
+    _needs("kakehashi.scenarios.run")
+    url = "/api/briefing?importer=JPN&rival=CHN&partner=IND&workstream=critical-minerals&format=html"
+    r = client.get(url)
+    assert r.status_code == 200, r.text[:500]
+    assert r.headers["content-disposition"] == \
+        'attachment; filename="briefing-JPN-CHN-IND-critical-minerals.html"'
+    assert r.headers["content-security-policy"].startswith("default-src 'none'")
+    assert "SYNTHETIC SAMPLE" in r.text and "<script" not in r.text
+    assert client.get(url).content == r.content  # cached: the same pack again
+    page = client.get("/briefing?importer=JPN")
+    assert page.status_code == 200 and 'id="briefing-form"' in page.text
+
+
+@pytest.mark.parametrize(("query", "fragment"), [
+    ("importer=JPN&workstream=minerals", "unknown workstream 'minerals'"),
+    ("importer=JPN&workstream=critical-minerals&format=docx", "format"),
+    ("importer=JPN&rival=JPN&workstream=critical-minerals", "rival JPN is also"),
+    ("workstream=critical-minerals", "importer"),
+])
+def test_briefing_bad_requests_are_422(client: httpx.Client, query: str, fragment: str) -> None:
+    _needs("kakehashi.scenarios.run")
+    r = client.get(f"/api/briefing?{query}")
+    assert r.status_code == 422, r.text[:300]
+    assert fragment in r.json()["detail"] + (r.json()["hint"] or "")
+
+
+# --------------------------------------------------------------- diversification
+def test_diversify_json_and_page(client: httpx.Client) -> None:
+    _needs("kakehashi.metrics.substitution")
+    body = client.get("/api/diversify?importer=JPN&rival=CHN&partner=IND&coalition=VNM,DEU"
+                      "&workstream=critical-minerals").json()
+    assert body["coalition"] == ["VNM", "DEU"] and body["year"] == 2023
+    rows = {r["hs6"]: r for r in body["substitution"]}
+    assert list(rows) == ["280530"]  # the only dependent product
+    # coalition IND+VNM+DEU: VNM's 36 m to the USA; rival supply 96 m
+    assert rows["280530"]["coalition_cover"] == pytest.approx(36 / 96)
+    assert body["note"]
+    page = client.get("/diversify?importer=JPN&partner=IND&coalition=VNM")
+    assert page.status_code == 200 and 'data-spec="cover-spec"' in page.text
+    assert client.get("/api/diversify?importer=JPN&coalition=VNM;DEU").status_code == 422
+
+
+# ------------------------------------------------------------------- robustness
+ENDPOINTS = ["/api/screen", "/api/importers/{v}", "/api/products/{v}", "/api/minerals/{v}", "/api/measures",
+             "/api/diversify", "/importers/{v}", "/products/{v}", "/minerals/{v}", "/scenarios", "/go",
+             "/diversify", "/briefing"]
+PARAMS = ["importer", "rival", "partner", "year", "workstream", "limit", "coalition", "as_of", "format",
+          "dependent_only"]
+
+
+def test_malformed_requests_never_give_500(client: httpx.Client) -> None:
+    _needs("kakehashi.scenarios.run")
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    values = st.one_of(st.sampled_from(["JPN", "CHN", "IND", "2021", "-1", "", "critical-minerals", "280530",
+                                        "rare-earths", "99999999999999999999", "JPN,CHN", "NaN", "pdf"]),
+                       st.text(max_size=12))
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.sampled_from(ENDPOINTS), values, st.dictionaries(st.sampled_from(PARAMS), values, max_size=4))
+    def check(endpoint: str, path_value: str, params: dict[str, str]) -> None:
+        url = endpoint.replace("{v}", quote(path_value, safe="") or "x")
+        r = client.get(url, params=params)
+        assert r.status_code in (200, 303, 404, 422), (url, params, r.status_code, r.text[:300])
+
+    check()
+
+
+def test_malformed_scenario_bodies_never_give_500(client: httpx.Client) -> None:
+    _needs("kakehashi.scenarios.run")
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    scalars = (st.none() | st.booleans() | st.integers(-10**6, 10**6)
+               | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=10))
+    json_values = st.recursive(
+        scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                             max_size=3),
+        max_leaves=10)
+    keys = st.sampled_from(["measure_id", "scenario", "draws", "severity", "theta", "importer", "base_year",
+                            "limit", "name", "measures"])
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.dictionaries(keys, json_values, max_size=4))
+    def check(body: dict[str, object]) -> None:
+        r = client.post("/api/scenarios/run", json=body)
+        assert r.status_code in (200, 413, 422), (body, r.status_code, r.text[:300])
+
+    check()
+
+
+def test_cache_is_served_while_the_warehouse_is_busy(warehouse_dir: Path) -> None:
+    import threading
+
+    from kakehashi.web.service import Service
+
+    service = Service.open(warehouse_dir, max_draws=10)
+    assert service.call(("k",), lambda: 41) == 41
+    assert service.meta.years == (2021, 2022, 2023)
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> int:
+        started.set()
+        release.wait(10)
+        return 1
+
+    worker = threading.Thread(target=service.call, args=(("slow",), slow))
+    worker.start()
+    assert started.wait(10)
+    try:
+        # the warehouse lock is held by the slow call; cached results and meta answer at once
+        import time
+
+        start = time.monotonic()
+        assert service.call(("k",), lambda: 0) == 41
+        assert service.peek(("k",)) == 41
+        assert service.meta.years == (2021, 2022, 2023)
+        assert time.monotonic() - start < 1.0
+        assert not release.is_set() and worker.is_alive()
+    finally:
+        release.set()
+        worker.join(10)
+    assert service.peek(("slow",)) == 1

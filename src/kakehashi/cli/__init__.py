@@ -35,29 +35,27 @@ def _load_commands() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the exit status (0 ok, 2 user error)."""
+    """Run the CLI; return the exit status (0 ok, 2 user or usage error).
+
+    Click's standalone mode reports its own usage errors (unknown command or
+    option, bad choice) as a usage line plus one error line with status 2;
+    kakehashi's own errors are caught here and printed the same way.
+    """
     _load_commands()
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="kakehashi", standalone_mode=True)
     except KakehashiError as exc:
         console_err.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
         if exc.hint:
             console_err.print(f"[yellow]hint:[/] {exc.hint}", highlight=False, soft_wrap=True)
         return 2
-    except SystemExit as exc:  # typer raises this for --help and on exit()
-        return int(exc.code or 0) if isinstance(exc.code, int | None) else 1
+    except SystemExit as exc:  # click exits on --help, usage errors and normal completion
+        if exc.code is None:
+            return 0
+        return exc.code if isinstance(exc.code, int) else 1
     except KeyboardInterrupt:
         console_err.print("interrupted; the warehouse is unchanged")
         return 130
-    except Exception as exc:  # click usage errors come here with standalone_mode=False
-        import click
-
-        if isinstance(exc, click.exceptions.Abort):
-            return 1
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return 2
-        raise
     return 0
 
 

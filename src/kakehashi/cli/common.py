@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -23,8 +24,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-console = Console()
-console_err = Console(stderr=True)
+# Pipes and CI logs get a wide console so tables are not folded into unreadable columns.
+console = Console(width=None if sys.stdout.isatty() else 160)
+console_err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
 class Format(StrEnum):

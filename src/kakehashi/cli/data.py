@@ -44,4 +44,5 @@ def ingest_sample_command(
     wh = Warehouse(warehouse)
     counts = ingest_sample(wh, folder)
     emit(pd.DataFrame({"table": list(counts), "rows": list(counts.values())}), Format.table, None,
-         title=f"SYNTHETIC sample loaded into {wh.path}")
+         title="SYNTHETIC sample loaded")
+    console_err.print(f"warehouse: {wh.path} (every row's source says SYNTHETIC)")

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from kakehashi.cli.common import EngineOpt, WarehouseOpt, app, console_err
+from kakehashi.cli.common import (
+    EngineOpt,
+    WarehouseOpt,
+    app,
+    console,
+    console_err,
+    open_warehouse,
+    parse_codes,
+)
 from kakehashi.errors import InputError
 
 
@@ -37,3 +46,46 @@ def serve(
                           "the API has no authentication", highlight=False)
     console_err.print(f"kakehashi dashboard on http://{host}:{port}/  (Ctrl-C to stop)", highlight=False)
     uvicorn.run(web_app, host=host, port=port, log_level="warning", server_header=False)
+
+
+@app.command()
+def report(
+    importer: Annotated[str, typer.Option(help="Importer, ISO3 (e.g. JPN).")],
+    rival: Annotated[str, typer.Option(help="Rival supplier, ISO3.")] = "CHN",
+    partner: Annotated[str | None, typer.Option(help="Partner country, ISO3 (e.g. IND).")] = None,
+    coalition: Annotated[str | None, typer.Option(
+        help="Further partner countries, comma-separated (e.g. AUS,USA).")] = None,
+    workstream: Annotated[str | None, typer.Option(
+        help="Workstream, e.g. critical-minerals (see the catalogue).")] = None,
+    all_workstreams: Annotated[bool, typer.Option(
+        "--all-workstreams", help="Write one pack per workstream.")] = False,
+    fmt: Annotated[str, typer.Option("--format", "-f",
+                                     help="html (one self-contained file) or pdf.")] = "html",
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="File to write (a directory with --all-workstreams).")] = None,
+    year: Annotated[int | None, typer.Option(help="Trade year (default: the latest).")] = None,
+    draws: Annotated[int, typer.Option(help="Monte-Carlo draws of the pack's scenario.", min=1,
+                                       max=100_000)] = 500,
+    warehouse: WarehouseOpt = None,
+    engine: EngineOpt = None,
+) -> None:
+    """Write a briefing pack (HTML or PDF) for an importer, rival, partner and workstream."""
+    from kakehashi.catalogue import workstreams
+    from kakehashi.report.build import build_briefing
+
+    if all_workstreams == (workstream is not None):
+        raise InputError("give --workstream NAME or --all-workstreams",
+                         hint=f"workstreams: {', '.join(workstreams())}")
+    wh = open_warehouse(warehouse, engine)
+    keys = workstreams() if all_workstreams else [str(workstream)]
+    if all_workstreams and out is not None and out.suffix:
+        raise InputError(f"--out {out} looks like a file; --all-workstreams writes one file per workstream",
+                         hint="pass a directory, e.g. --out packs/")
+    target: Path | None = out
+    if all_workstreams:
+        target = out or Path(".")
+        target.mkdir(parents=True, exist_ok=True)
+    for key in keys:
+        path = build_briefing(wh, importer.upper(), rival.upper(), partner.upper() if partner else None, key,
+                              fmt, target, coalition=tuple(parse_codes(coalition)), year=year, draws=draws)
+        console.print(str(path), highlight=False, soft_wrap=True)

@@ -168,9 +168,9 @@ def complementarity_frame(
         first, then workstream order) and year.
     """
     from kakehashi.catalogue import WORKSTREAMS, select_products
-    from kakehashi.metrics.screen import known_countries, trade_coverage, validate_country
+    from kakehashi.metrics.screen import iso3_validator, known_countries, trade_coverage, validate_country
 
-    known = known_countries(wh)
+    known = known_countries(wh) if iso3_validator() is None else None
     exp = validate_country(exporter, wh, known=known)
     imp = validate_country(importer, wh, known=known)
     if exp == imp:

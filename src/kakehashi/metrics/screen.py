@@ -16,7 +16,8 @@ its members excluded), each HS six-digit product ``k`` and year ``t``:
   ``imports_usd > 1 × exports_usd`` (thresholds are the :class:`Thresholds` parameters)
 * ``persistent``       dependent in at least 2 of the last 3 years available in the data
   up to and including ``t`` (years before the requested ones are read for this)
-* ``severity``         :math:`100 \\cdot s_{rival} \\cdot HHI_{imports} \\cdot HHI_{world\\ exports}`
+* ``severity``         :math:`100 \\cdot s_{rival} \\cdot HHI_{imports} \\cdot HHI_{world\\ exports}
+  \\cdot \\max(0, 1 - E_{mkt}/V_{mkt})`
 
 The dependency criteria are those of the European Commission's screen of
 strategic dependencies (Commission Staff Working Document SWD(2021) 352,
@@ -28,13 +29,16 @@ with the same default thresholds 0.4 / 0.4 / 1 and the same persistence rule
 writes 9999 for the ratio when exports are zero; kakehashi leaves it null and
 still counts the product as a net importer.
 
-Severity is kakehashi's ranking index, on 0–100: the product of the rival's
-share of the importer's supply (direct exposure), the import HHI (how few
-other current suppliers there are) and the world-export HHI (how few
-suppliers the world has to switch to). It is 100 only when the rival is the
-importer's sole supplier and the world's sole exporter, and 0 when nothing is
-bought from the rival. It is unitless and ignores the value at stake, so read
-it together with ``rival_usd``.
+Severity is kakehashi's ranking index, on 0–100: the product of four
+fractions, the rival's share of the importer's supply (direct exposure), the
+import HHI (how few other current suppliers there are), the world-export HHI
+(how few suppliers the world has to switch to), and the net-import share
+:math:`\\max(0, 1 - E/V)` (how little of the need the importer's own
+production, proxied by its exports, could cover). It is 100 only when the
+rival is the importer's sole supplier and the world's sole exporter and the
+importer exports none of the product; it is 0 when nothing is bought from the
+rival or the importer is a net exporter. It is unitless and ignores the value
+at stake, so read it together with ``rival_usd``.
 """
 
 from __future__ import annotations
@@ -164,14 +168,15 @@ def screen_expr(
     available_years: Sequence[int],
     products: Sequence[str] | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
-    world: ibis.Table | None = None,
+    totals: ibis.Table | None = None,
 ) -> ibis.Table:
     """Build the dependency-screen expression on a ``trade_flows`` table of one HS revision.
 
     Parameters
     ----------
     flows
-        Canonical ``trade_flows`` rows, all in one HS revision.
+        Canonical ``trade_flows`` rows, all in one HS revision, hence at most
+        one row per (year, exporter, importer, hs6), the table's key.
     importers
         One ISO3 code, several (a bloc: intra-bloc trade excluded), or ``None``
         for every importer, each on its own.
@@ -185,9 +190,11 @@ def screen_expr(
         HS6 codes to screen, or ``None`` for all.
     thresholds
         Dependency thresholds.
-    world
-        Optional precomputed world-export summary ``hs6, year, world_exports,
-        world_sumsq`` (see :func:`world_export_summary`).
+    totals
+        Optional precomputed exporter totals ``exporter, hs6, year,
+        exports_usd`` (every exporter's exports of every product and year, as
+        :func:`kakehashi.metrics.derived.export_totals` caches them); without
+        it they are computed from ``flows`` in the same query.
 
     Returns
     -------
@@ -201,40 +208,48 @@ def screen_expr(
     if products is not None:
         f = f.filter(f.hs6.isin(list(products)))
     bloc = list(importers) if importers is not None and len(importers) > 1 else None
+    keys = ["unit", "hs6", "year"]
 
-    # imports by supplier
+    # imports by supplier: canonical rows are unique per (year, exporter, importer, hs6) within
+    # one revision, so only a bloc (several importers) needs summing per supplier
     imp = f if importers is None else f.filter(f.importer.isin(list(importers)))
     if bloc:
         imp = imp.filter(~imp.exporter.isin(bloc))
-    unit_imp = ibis.literal(bloc_label(importers)) if importers is not None else imp.importer
-    imp = imp.mutate(unit=unit_imp)
-    keys = ["unit", "hs6", "year"]
-    sup = imp.group_by([*keys, "exporter"]).aggregate(v=imp.value_usd.sum())
+        imp = imp.mutate(unit=ibis.literal(bloc_label(bloc)))
+        sup = imp.group_by([*keys, "exporter"]).aggregate(v=imp.value_usd.sum())
+    else:
+        sup = imp.select(unit=imp.importer, hs6=imp.hs6, year=imp.year, exporter=imp.exporter,
+                         v=imp.value_usd)
+    # the largest supplier, ties to the first ISO3 code: min over (-value, exporter)
+    top = ibis.struct({"nv": -sup.v, "e": sup.exporter}).min()
     stats = sup.group_by(keys).aggregate(
         imports_usd=sup.v.sum(),
         _sq=(sup.v * sup.v).sum(),
         rival_usd=ibis.ifelse(sup.exporter == rival, sup.v, 0.0).sum(),
-        _top_v=sup.v.max(),
+        _top=top,
     )
     stats = stats.filter(stats.imports_usd > 0)
-    tops = sup.join(stats.select(*keys, "_top_v"), keys)
-    tops = tops.filter(tops.v == tops._top_v).group_by(keys).aggregate(top_supplier=tops.exporter.min())
+    stats = stats.mutate(top_supplier=stats._top["e"], _top_v=-stats._top["nv"]).drop("_top")
 
-    # the importer's own exports to countries outside the bloc
-    ex = f if importers is None else f.filter(f.exporter.isin(list(importers)))
+    # exporter totals per product: the world-export summary and the importer's own exports
+    if totals is None:
+        x = f.group_by(["exporter", "hs6", "year"]).aggregate(_x=f.value_usd.sum())
+    else:
+        x = totals.filter(totals.year.isin(read_years))
+        if products is not None:
+            x = x.filter(x.hs6.isin(list(products)))
+        x = x.select("exporter", "hs6", "year", _x=x.exports_usd)
+    w = x.group_by(["hs6", "year"]).aggregate(world_exports=x._x.sum(), world_sumsq=(x._x * x._x).sum())
     if bloc:
-        ex = ex.filter(~ex.importer.isin(bloc))
-    unit_ex = ibis.literal(bloc_label(importers)) if importers is not None else ex.exporter
-    ex = ex.mutate(unit=unit_ex)
-    own = ex.group_by(keys).aggregate(_exports=ex.value_usd.sum())
+        ex = f.filter(f.exporter.isin(bloc) & ~f.importer.isin(bloc))
+        own = ex.group_by(["hs6", "year"]).aggregate(_exports=ex.value_usd.sum()).mutate(
+            unit=ibis.literal(bloc_label(bloc)))
+    else:
+        own = x if importers is None else x.filter(x.exporter.isin(list(importers)))
+        own = own.rename(unit="exporter", _exports="_x")
 
-    # world exports of each product
-    w = world if world is not None else world_export_summary(f)
-    w = w.filter(w.year.isin(read_years))
-
-    j = stats.join(tops, keys)
-    j = j.left_join(own, [j.unit == own.unit, j.hs6 == own.hs6, j.year == own.year]).select(
-        *[j[c] for c in j.columns], own._exports
+    j = stats.left_join(own, [stats.unit == own.unit, stats.hs6 == own.hs6, stats.year == own.year]).select(
+        *[stats[c] for c in stats.columns], own._exports
     )
     j = j.left_join(w, [j.hs6 == w.hs6, j.year == w.year]).select(
         *[j[c] for c in j.columns], w.world_exports, w.world_sumsq
@@ -257,7 +272,8 @@ def screen_expr(
         & (j.world_export_hhi.fill_null(0.0) > thresholds.world_export_hhi)
         & (j.imports_usd > thresholds.import_export_ratio * j.exports_usd)
     )
-    severity = 100.0 * j.rival_share * j.import_hhi * j.world_export_hhi.fill_null(0.0)
+    net_import_share = ibis.greatest(ibis.literal(0.0), 1.0 - j.exports_usd / j.imports_usd)
+    severity = 100.0 * j.rival_share * j.import_hhi * j.world_export_hhi.fill_null(0.0) * net_import_share
     j = j.mutate(dependent=dep, severity=severity)
 
     # persistence: dependent in >= 2 of the last 3 available years (this one and the two before)
@@ -296,9 +312,6 @@ def world_export_summary(flows: ibis.Table) -> ibis.Table:
 
     .. math:: X_{kt} = \\sum_e X_{ekt}, \\qquad Q_{kt} = \\sum_e X_{ekt}^2,
               \\qquad HHI^{world}_{kt} = Q_{kt} / X_{kt}^2
-
-    Small (products × years rows) and reusable across importers, so a caller
-    may materialise it once per warehouse snapshot.
     """
     wx = flows.group_by(["hs6", "year", "exporter"]).aggregate(_x=flows.value_usd.sum())
     return wx.group_by(["hs6", "year"]).aggregate(
@@ -359,9 +372,10 @@ def _year_span(years: Sequence[int]) -> str:
 
 
 def trade_coverage(wh: Warehouse) -> TradeCoverage:
-    """Read which HS revisions and years the warehouse's trade flows hold."""
-    t = wh.table("trade_flows")
-    df = wh.execute(t.select("hs_revision", "year").distinct())
+    """Read which HS revisions and years the warehouse's trade flows hold (cached per snapshot)."""
+    from kakehashi.metrics.derived import trade_revision_years
+
+    df = trade_revision_years(wh)
     out: dict[str, list[int]] = {}
     for rev, grp in df.groupby("hs_revision"):
         out[str(rev)] = sorted(int(y) for y in grp["year"])
@@ -509,17 +523,26 @@ def dependency_screen(
     >>> wh.execute(t.order_by(ibis.desc("severity")).limit(5))                          # doctest: +SKIP
     """
     req = resolve_request(wh, importer, rival, years=years, products=products, revision=revision)
+    return request_expr(wh, req, thresholds)
+
+
+def request_expr(wh: Warehouse, req: ScreenRequest,
+                 thresholds: Thresholds = DEFAULT_THRESHOLDS) -> ibis.Table:
+    """The screen expression of a resolved request.
+
+    For one importer or a bloc, world exports and the importer's own exports
+    come from the snapshot's cached exporter totals
+    (:func:`kakehashi.metrics.derived.export_totals`), so the query reads
+    only the importer's rows; for every importer at once they are computed in
+    the same query.
+    """
+    from kakehashi.metrics.derived import export_totals
+
     flows = wh.table("trade_flows")
     flows = flows.filter(flows.hs_revision == req.revision)
-    return screen_expr(
-        flows,
-        req.importers,
-        req.rival,
-        years=req.years,
-        available_years=req.available_years,
-        products=req.products,
-        thresholds=thresholds,
-    )
+    totals = export_totals(wh, req.revision) if req.importers is not None else None
+    return screen_expr(flows, req.importers, req.rival, years=req.years, available_years=req.available_years,
+                       products=req.products, thresholds=thresholds, totals=totals)
 
 
 def screen_frame(
@@ -541,11 +564,7 @@ def screen_frame(
     the data's revision), empty when the code is in none.
     """
     req = resolve_request(wh, importer, rival, years=years, products=products, revision=revision)
-    flows = wh.table("trade_flows")
-    flows = flows.filter(flows.hs_revision == req.revision)
-    expr = screen_expr(flows, req.importers, req.rival, years=req.years,
-                       available_years=req.available_years, products=req.products, thresholds=thresholds)
-    df = wh.execute(expr)
+    df = wh.execute(request_expr(wh, req, thresholds))
     return annotate_products(df, wh, req.revision).sort_values(
         ["severity", "importer", "hs6", "year"], ascending=[False, True, True, True], kind="stable"
     ).reset_index(drop=True)

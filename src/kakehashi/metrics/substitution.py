@@ -37,8 +37,8 @@ from kakehashi.metrics.screen import (
     Thresholds,
     annotate_products,
     bloc_label,
+    request_expr,
     resolve_request,
-    screen_expr,
     validate_country,
 )
 from kakehashi.warehouse import Warehouse
@@ -163,8 +163,7 @@ def substitution_capacity(
 
     flows = wh.table("trade_flows")
     flows = flows.filter(flows.hs_revision == req.revision)
-    scr = screen_expr(flows, members, req.rival, years=req.years, available_years=req.available_years,
-                      products=req.products, thresholds=thresholds)
+    scr = request_expr(wh, req, thresholds)
     scr = scr.filter(scr.rival_usd > 0)
     if only_dependent:
         scr = scr.filter(scr.dependent)

@@ -125,10 +125,14 @@ def scenario_bands(df: pd.DataFrame, *, title: str, subtitle: str = "", unit: st
     order = data.sort_values("p50", ascending=False)["label"].tolist()
     fmt = ",.0f" if unit == "USD" else ".1%" if unit == "share" else ",.2f"
     axis_fmt = "~s" if unit == "USD" else "%" if unit == "share" else ",.2f"
-    y = alt.Y("label:N", title=None, sort=order)
+    # d3's SI prefixes read G for billions; money reads bn and m
+    label_expr = ("replace(replace(replace(datum.label, 'G', ' bn'), 'M', ' m'), 'k', ' k')"
+                  if unit == "USD" else "datum.label")
+    y = alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=300))
     base = alt.Chart(data).encode(y=y)
     band = base.mark_rule(strokeWidth=6, opacity=0.35, color="#3a7ca5").encode(
-        x=alt.X("p5:Q", title=f"{unit}, 5th–95th percentile and median", axis=alt.Axis(format=axis_fmt)),
+        x=alt.X("p5:Q", title=f"{unit}, 5th–95th percentile and median",
+                axis=alt.Axis(format=axis_fmt, labelExpr=label_expr)),
         x2="p95:Q")
     median = base.mark_tick(color="#13294b", thickness=2, size=16).encode(
         x="p50:Q",
@@ -225,4 +229,37 @@ def severity_bars(df: pd.DataFrame, *, title: str, subtitle: str = "", width: Wi
         tooltip=["label:N", alt.Tooltip("severity:Q", format=".1f"),
                  alt.Tooltip("rival_share:Q", format=".0%", title="rival share")],
     ).properties(width=width, height=max(60, row_height * len(order)), title=_title(title, subtitle))
+    return _config(chart)
+
+
+COVER_CAP = 3.0
+"""Cover bars stop at this multiple of the rival's supply (the table gives the exact value)."""
+
+
+def cover_bars(df: pd.DataFrame, *, title: str, subtitle: str = "", width: Width = 520,
+               row_height: int = 14) -> Any:
+    """Grouped bars of spare exports as a multiple of the rival's supply, with a line at 1×.
+
+    Parameters
+    ----------
+    df
+        Columns ``label`` (product), ``group`` (partner, coalition, world) and ``cover``.
+    """
+    order = df.drop_duplicates("label")["label"].tolist()
+    groups = df.drop_duplicates("group")["group"].tolist()
+    data = df.assign(shown=df["cover"].clip(upper=COVER_CAP))
+    bars = alt.Chart(data).mark_bar().encode(
+        y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=260)),
+        yOffset=alt.YOffset("group:N", sort=groups),
+        x=alt.X("shown:Q", title=f"spare exports ÷ rival supply (bars stop at {COVER_CAP:g}×)",
+                scale=alt.Scale(domain=[0, COVER_CAP])),
+        color=alt.Color("group:N", title=None, sort=groups,
+                        scale=alt.Scale(domain=groups,
+                                        range=[PARTNER_COLOUR, "#f2a541", "#3a7ca5"][:len(groups)])),
+        tooltip=["label:N", "group:N", alt.Tooltip("cover:Q", format=".2f", title="cover (×)")],
+    )
+    one = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(color=RIVAL_COLOUR, strokeDash=[4, 3]) \
+        .encode(x="x:Q")
+    height = max(60, row_height * len(order) * max(1, len(groups)))
+    chart = (bars + one).properties(width=width, height=height, title=_title(title, subtitle))
     return _config(chart)

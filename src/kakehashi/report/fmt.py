@@ -49,6 +49,8 @@ def fmt_cell(value: object) -> str:
     if value is None:
         return "-"
     if isinstance(value, float | int) and not isinstance(value, bool):
+        if isinstance(value, float) and not math.isnan(value) and value.is_integer():
+            return f"{value:,.0f}"
         return fmt_num(value, 3) if isinstance(value, float) else f"{value}"
     try:
         if pd.isna(value):  # type: ignore[call-overload]
@@ -69,7 +71,8 @@ def _num(value: object) -> float | None:
 
 
 def column_kind(name: str) -> str:
-    """How a column is printed, from its name: ``usd``, ``share``, ``year``, ``flag`` or ``other``."""
+    """How a column is printed, from its name: ``usd``, ``share``, ``year``, ``num1``/``num2``
+    (decimals) or ``other``."""
     n = name.lower()
     if n.endswith("_usd") or n in ("value", "cost_usd"):
         return "usd"
@@ -77,6 +80,10 @@ def column_kind(name: str) -> str:
         return "share"
     if n == "year" or n.endswith("_year"):
         return "year"
+    if n == "severity":
+        return "num1"
+    if n.endswith("_cover") or n.endswith("hhi"):
+        return "num2"
     return "other"
 
 
@@ -86,6 +93,8 @@ def fmt_by_kind(value: object, kind: str) -> str:
         return fmt_usd(value)
     if kind == "share":
         return fmt_share(value)
+    if kind in ("num1", "num2"):
+        return fmt_num(value, int(kind[-1]))
     if kind == "year":
         v = _num(value)
         return "-" if v is None else str(int(v))
@@ -103,13 +112,17 @@ class PrintedTable:
 
 
 def printed_table(df: pd.DataFrame, columns: dict[str, str] | None = None, *,
-                  max_rows: int | None = None) -> PrintedTable:
-    """Format ``df`` for printing; ``columns`` maps column → header (and selects/orders columns)."""
+                  max_rows: int | None = None, kinds: dict[str, str] | None = None) -> PrintedTable:
+    """Format ``df`` for printing.
+
+    ``columns`` maps column → header (and selects and orders the columns);
+    ``kinds`` overrides :func:`column_kind` for some columns (``usd``, ``share``, ``year``).
+    """
     columns = columns or {c: c for c in df.columns}
     cols = [c for c in columns if c in df.columns]
-    kinds = [column_kind(c) for c in cols]
+    kinds_list = [(kinds or {}).get(c) or column_kind(c) for c in cols]
     numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in cols]
     body = df if max_rows is None else df.head(max_rows)
-    rows = [[fmt_by_kind(v, k) for v, k in zip(rec, kinds, strict=True)]
+    rows = [[fmt_by_kind(v, k) for v, k in zip(rec, kinds_list, strict=True)]
             for rec in body[cols].itertuples(index=False, name=None)]
     return PrintedTable([columns[c] for c in cols], rows, numeric, len(df))

@@ -34,6 +34,8 @@ class Figure:
     empty: str = ""
     columns: dict[str, str] = field(default_factory=dict)
     """Display names of the table's columns (and which columns to show, in order)."""
+    kinds: dict[str, str] = field(default_factory=dict)
+    """How some columns print (``usd``, ``share``), when their names do not say."""
 
 
 @dataclass
@@ -67,3 +69,6 @@ class Briefing:
     appendix: Appendix
     names: dict[str, str] = field(default_factory=dict)
     """Country labels as printed (English and the country's own script)."""
+    top_table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Top dependencies with the partner's, coalition's and world's cover (summary page)."""
+    top_columns: dict[str, str] = field(default_factory=dict)

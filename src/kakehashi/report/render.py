@@ -69,7 +69,8 @@ def svg_data_uri(svg: str) -> str:
 def _render_figure(f: Figure) -> _RenderedFigure:
     image = svg_data_uri(charts.to_svg(f.chart)) if f.chart is not None else None
     empty = f.empty or ("" if image else "no data for this chart")
-    return _RenderedFigure(f.key, f.title, f.caption, image, empty, printed_table(f.table, f.columns or None))
+    return _RenderedFigure(f.key, f.title, f.caption, image, empty,
+                           printed_table(f.table, f.columns or None, kinds=f.kinds))
 
 
 def render_html(b: Briefing, *, summary_key: str | None = "dependency-map") -> str:
@@ -92,6 +93,7 @@ def render_html(b: Briefing, *, summary_key: str | None = "dependency-map") -> s
         "vintages": printed_table(app.vintages),
         "sources": printed_table(app.sources),
         "licences": printed_table(app.licences),
+        "top": printed_table(b.top_table, b.top_columns or None),
     }
     return env.get_template("briefing.html").render(
         b=b, css=css, page_css=page_css(b), figures=[f for f in figures if f is not summary_figure],

@@ -11,6 +11,7 @@ countries.
 
 from __future__ import annotations
 
+from kakehashi.sample.ingest import ingest_sample, ingest_world
 from kakehashi.sample.raw import write_sample
 from kakehashi.sample.world import (
     SOURCE_GOVERNANCE,
@@ -33,6 +34,8 @@ __all__ = [
     "TradeModel",
     "expected_rows",
     "generate",
+    "ingest_sample",
+    "ingest_world",
     "product_codes",
     "write_sample",
 ]

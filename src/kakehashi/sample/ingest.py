@@ -11,7 +11,6 @@ and real data never mix.
 from __future__ import annotations
 
 import json
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,8 @@ import pyarrow as pa
 
 from kakehashi.errors import InputError
 from kakehashi.sample.raw import BACI_DIR, MANIFEST, USGS_DIR, WGI_DIR, WGI_FILE
-from kakehashi.sample.world import SOURCE_GOVERNANCE, SOURCE_MINERALS, SOURCE_TRADE
+from kakehashi.sample.world import SOURCE_GOVERNANCE, SOURCE_MINERALS, SOURCE_TRADE, SampleWorld
+from kakehashi.sources import baci, countries, usgs, wgi
 
 SOURCE_COUNTRIES = "kakehashi country table (ISO 3166), loaded with the SYNTHETIC sample world"
 """Ingest-log label of the countries table written with the sample (the table itself is real)."""
@@ -96,8 +96,6 @@ def ingest_sample(wh: Any, folder: str | Path) -> dict[str, int]:
     >>> ingest_sample(Warehouse(tmp_path / "wh"), folder)["governance"]   # doctest: +SKIP
     216
     """
-    baci, countries, usgs, wgi = (import_module(f"kakehashi.sources.{m}")
-                                  for m in ("baci", "countries", "usgs", "wgi"))
     folder = Path(folder)
     manifest = read_manifest(folder)
     release = str(manifest["baci_release"])
@@ -126,6 +124,31 @@ def ingest_sample(wh: Any, folder: str | Path) -> dict[str, int]:
         wgi_file = folder / WGI_DIR / WGI_FILE
         counts["governance"] = tx.write("governance", wgi.parse_wgi(wgi_file), source=SOURCE_GOVERNANCE,
                                         origin=str(wgi_file), mode="replace")
+        counts["countries"] = tx.write("countries", countries.countries(), source=SOURCE_COUNTRIES,
+                                       mode="replace")
+    return counts
+
+
+def ingest_world(wh: Any, world: SampleWorld) -> dict[str, int]:
+    """Load a generated world's canonical tables directly (no raw files, no parsers), in ONE transaction.
+
+    The fast path for tests and notebooks: the tables are the ones :func:`ingest_sample` loads
+    from the written files (the round-trip tests check that they agree, up to BACI's rounding
+    of values to three decimals of thousand USD), plus the countries table.
+    """
+    check_no_real_data(wh)
+    counts: dict[str, int] = {}
+    with wh.transaction() as tx:
+        counts["trade_flows"] = 0
+        for k, year in enumerate(world.years):
+            flows = world.trade_flows_year(year)
+            counts["trade_flows"] += tx.write("trade_flows", flows, source=SOURCE_TRADE,
+                                              mode="replace" if k == 0 else "merge_years")
+        counts["products"] = tx.write("products", world.products, source=SOURCE_TRADE, mode="replace")
+        for table in ("production", "reserves", "world_totals"):
+            counts[table] = tx.write(table, getattr(world, table), source=SOURCE_MINERALS, mode="replace")
+        counts["governance"] = tx.write("governance", world.governance, source=SOURCE_GOVERNANCE,
+                                        mode="replace")
         counts["countries"] = tx.write("countries", countries.countries(), source=SOURCE_COUNTRIES,
                                        mode="replace")
     return counts

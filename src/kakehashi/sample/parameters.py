@@ -197,38 +197,6 @@ SIZES: dict[str, SizeParams] = {
 DEFAULT_SEED = 20261121
 DEFAULT_YEARS: tuple[int, ...] = (2021, 2022, 2023)
 
-STRATEGIC_HS6: tuple[str, ...] = (
-    # Critical minerals and rare earths
-    "280530", "284610", "284690", "850511", "850519", "253090", "261220", "720299",
-    "811292", "811299", "282560", "282590", "285000", "285390",
-    "250410", "250490", "380110", "380190",
-    "261710", "811010", "811020", "811090", "282580", "283090",
-    "261100", "284180", "810110", "810194", "810199", "284990",
-    "261310", "261390", "810210", "810294", "720270", "810610", "810690", "280450",
-    "282520", "283691", "260500", "810520", "282200", "260400", "750110", "750210", "260200",
-    "280461", "280469", "260300", "740311", "711011", "711021", "711031", "711041",
-    # Semiconductors, equipment, materials
-    "854231", "854232", "854233", "854239", "854290",
-    "854110", "854121", "854129", "854130", "854149", "854151", "854159", "854190",
-    "848610", "848620", "848630", "848640", "848690", "903082", "903141",
-    "381800", "281111", "280429", "370790", "382499", "853224",
-    # ICT, optical fibre, submarine cable
-    "900110", "854470", "854460", "854420", "851762", "851761", "851771", "851779", "851713",
-    "700220", "890590",
-    # Clean energy
-    "850760", "850790", "850650", "284290", "854142", "854143", "850440",
-    "850231", "850300", "850164", "854330",
-    # Medicines, APIs, antibiotics
-    "294110", "294120", "294130", "294140", "294150", "294190",
-    "300310", "300320", "300410", "300420", "300490", "292429", "291639", "300190",
-    # AI / data centres
-    "847150", "847170", "847180", "847330", "841582",
-)
-"""HS 2022 codes of the strategic-goods map (used until the curated catalogue is available).
-
-Source: the project's policy-facts compilation, section 5 (strategic goods → HS 2022 map).
-"""
-
 _RARE_EARTHS = ("280530", "284610", "284690")
 _GRAPHITE = ("250410", "250490", "380110", "380190")
 _GA_GE = ("811292", "811299", "282560", "285000")
@@ -386,7 +354,9 @@ class MineralParams:
     ``producers`` maps ISO3 to a production level (in ``unit``) around which each year's
     synthetic value is drawn; ``other`` is the level of "Other countries" (and of every listed
     producer absent from a small world). ``reserves`` are levels of economic reserves.
-    ``type_text`` and ``column_unit`` follow the USGS MCS world CSVs (column ``Prod_<unit>_<year>``).
+    ``type_text`` and ``column_unit`` follow the USGS MCS world CSVs (column ``Prod_<unit>_<year>``);
+    ``stage`` and ``basis`` follow the USGS commodity table of the sources package (stage from
+    the Type text, else the commodity's default; basis such as ``REO`` or ``Li content``).
     """
 
     usgs_code: str
@@ -398,6 +368,17 @@ class MineralParams:
     other: float
     reserves: dict[str, float] | None = None
     reserves_other: float | None = None
+    basis: str = ""
+
+    @property
+    def factor(self) -> float:
+        """Factor from the file's unit (``column_unit``) to metric tons."""
+        return {"t": 1.0, "kg": 1e-3, "kt": 1e3}[self.column_unit]
+
+    @property
+    def unit(self) -> str:
+        """Canonical unit: metric tons plus the basis of the quantity (e.g. ``t REO``)."""
+        return f"t {self.basis}" if self.basis else "t"
 
 
 MINERALS: tuple[MineralParams, ...] = (
@@ -408,8 +389,8 @@ MINERALS: tuple[MineralParams, ...] = (
                   1500,
                   {"CHN": 44_000_000, "VNM": 22_000_000, "BRA": 21_000_000, "RUS": 10_000_000,
                    "IND": 6_900_000, "AUS": 5_700_000, "USA": 1_800_000},
-                  8_000_000),
-    MineralParams("galli", "gallium", "primary", "Primary production", "kg",
+                  8_000_000, "REO"),
+    MineralParams("galli", "gallium", "refinery", "Primary production", "kg",
                   {"CHN": 600000, "RUS": 5000, "JPN": 3000, "KOR": 2000}, 1000),
     MineralParams("germa", "germanium", "refinery", "Primary and secondary refinery production", "kg",
                   {"CHN": 95000, "RUS": 5000, "CAN": 9000, "USA": 3000, "BEL": 4000, "JPN": 1000}, 2000),
@@ -426,43 +407,43 @@ MINERALS: tuple[MineralParams, ...] = (
                   2000,
                   {"CHL": 9_300_000, "AUS": 6_200_000, "ARG": 3_600_000, "CHN": 3_000_000,
                    "USA": 1_100_000, "CAN": 930_000, "BRA": 390_000},
-                  2_000_000),
+                  2_000_000, "Li content"),
     MineralParams("cobal", "cobalt", "mine", "Mine production, metric tons of contained cobalt", "t",
                   {"COD": 170000, "IDN": 17000, "RUS": 8800, "AUS": 4600, "PHL": 3800, "CHN": 2200,
                    "CAN": 2100, "USA": 500},
                   12000,
                   {"COD": 6_000_000, "AUS": 1_700_000, "IDN": 500_000, "CUB": 500_000, "PHL": 260_000,
                    "RUS": 250_000, "CAN": 230_000, "CHN": 140_000, "USA": 69_000},
-                  600_000),
+                  600_000, "Co content"),
     MineralParams("nicke", "nickel", "mine", "Mine production - nickel, metric tons contained", "t",
                   {"IDN": 1_800_000, "PHL": 400000, "RUS": 200000, "CAN": 180000, "AUS": 160000,
                    "CHN": 110000, "BRA": 89000, "USA": 17000},
                   500000,
                   {"IDN": 55_000_000, "AUS": 24_000_000, "BRA": 16_000_000, "RUS": 8_300_000,
                    "PHL": 4_800_000, "CAN": 2_200_000, "CHN": 2_100_000, "USA": 340_000},
-                  20_000_000),
+                  20_000_000, "Ni content"),
     MineralParams("antim", "antimony", "mine", "Mine production, contained antimony", "t",
                   {"CHN": 40000, "RUS": 5500, "BOL": 3000, "AUS": 2300, "TUR": 2000, "MMR": 2000},
                   26000,
                   {"CHN": 350_000, "RUS": 350_000, "BOL": 310_000, "AUS": 140_000, "TUR": 100_000,
                    "USA": 60_000},
-                  500_000),
+                  500_000, "Sb content"),
     MineralParams("tungs", "tungsten", "mine", "Mine production, tungsten content", "t",
                   {"CHN": 63000, "VNM": 3500, "RUS": 2200, "BOL": 1600, "AUT": 910, "AUS": 800,
                    "ESP": 500},
                   5000,
                   {"CHN": 1_800_000, "AUS": 570_000, "RUS": 400_000, "VNM": 100_000, "ESP": 56_000},
-                  1_400_000),
+                  1_400_000, "W content"),
     MineralParams("coppe", "copper", "mine", "Mine production, recoverable copper content", "kt",
                   {"CHL": 5000, "PER": 2600, "COD": 2500, "CHN": 1700, "USA": 1100, "RUS": 910,
                    "IDN": 840, "AUS": 810, "ZMB": 760, "MEX": 750, "KAZ": 600, "CAN": 480, "POL": 400},
                   3100,
                   {"CHL": 190_000, "PER": 120_000, "AUS": 100_000, "RUS": 80_000, "COD": 80_000,
                    "MEX": 53_000, "USA": 50_000, "CHN": 41_000},
-                  280_000),
+                  280_000, "Cu content"),
     MineralParams("coppe", "copper", "refinery", "Refinery production, copper", "kt",
                   {"CHN": 12000, "CHL": 2100, "COD": 1900, "JPN": 1500, "RUS": 1000, "USA": 890,
                    "KOR": 650, "DEU": 600, "POL": 590, "IND": 510},
-                  3000),
+                  3000, basis="Cu content"),
 )
 """USGS-style production series of the synthetic world (levels are rough orders of magnitude)."""

@@ -106,7 +106,7 @@ def baci_lines(chunk: FlowChunk, country_codes: np.ndarray, product_codes: np.nd
     arr = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4)
     data = arr.buffers()[2]
-    return data.to_pybytes()[offsets[0]:offsets[-1]]
+    return bytes(memoryview(data)[offsets[0]:offsets[-1]])
 
 
 def write_baci_year(world: SampleWorld, year: int, path: Path) -> int:
@@ -195,17 +195,17 @@ def usgs_text(series: Sequence[MineralSeries], edition: int) -> str:
             prod = [_usgs_number(v, thousands=thousands and t == 0) for t, v in enumerate(vals)]
             if capacity:
                 extra = [_usgs_number(_round_capacity(vals[-1])), ""]
-            elif m.reserves is None:
-                extra = ["", ""] if m.stage == "refinery" else ["NA", ""]
+            elif m.reserves is None or country not in s.reserves:
+                extra = ["", ""]  # an empty cell: no reserves figure
             else:
-                extra = [_usgs_number(s.reserves.get(country)), ""]
+                extra = [_usgs_number(s.reserves[country]), ""]
             lines.append(_usgs_row([src, _csv_cell(_usgs_name(country)), typ, *prod,
                                     "SYNTHETIC", *extra]))
-        other_extra = (["", ""] if capacity or (m.reserves is None and m.stage == "refinery")
+        other_extra = (["", ""] if capacity or m.reserves is None
                        else [_usgs_number(s.reserves_other), ""])
         lines.append(_usgs_row([src, "Other countries", typ, *(_usgs_number(v) for v in s.other),
                                 "SYNTHETIC", *other_extra]))
-        world_extra = (["", ""] if capacity or (m.reserves is None and m.stage == "refinery")
+        world_extra = (["", ""] if capacity or m.reserves is None
                        else [_usgs_number(s.reserves_world), ""])
         lines.append(_usgs_row([src, "World total (rounded)", typ, *(_usgs_number(v) for v in s.world),
                                 "SYNTHETIC", *world_extra]))
@@ -235,7 +235,7 @@ def wgi_text(world: SampleWorld) -> str:
 # ------------------------------------------------------------------------------------ README
 def readme_text(world: SampleWorld, release: str) -> str:
     """The README that travels with every synthetic sample folder."""
-    tilts = "\n".join(f"  - {t.country}: {t.note} (about {t.share:.0%} of world exports of "
+    tilts = "\n".join(f"  - {t.country}: {t.note} (target share of world exports {t.share:.0%}: "
                       f"{', '.join(t.hs6)})"
                       for t in P.EXPORT_SPECIALISATIONS if t.country in world.model.iso3)
     return f"""SYNTHETIC DATA - NOT REAL TRADE, PRODUCTION OR GOVERNANCE STATISTICS
@@ -253,7 +253,8 @@ codes and HS codes are real; the values are not. Every row loaded from here carr
 label containing "SYNTHETIC". Use it for tests, demonstrations and benchmarks only, never for
 conclusions about real countries.
 
-Deliberate structure (so that analyses have something to find):
+Deliberate structure (so that analyses have something to find; the realised shares vary
+around the targets with the random draws, and only countries of this world are listed):
 {tilts}
 
 Regenerate with:  kakehashi sample --size {world.size} --seed {world.seed} \\

@@ -9,12 +9,18 @@ For exporter *i*, importer *j* (≠ *i*), HS 2022 product *p* and year *t* the l
 
 with M the economic mass (about GDP), d the great-circle distance between capitals (km),
 s_p the product's world trade size, A_ip the exporter's comparative advantage and D_jp the
-importer's demand (both lognormal, plus the documented tilts of
-:data:`~kakehashi.sample.parameters.EXPORT_SPECIALISATIONS`), and ε, η, δ independent
+importer's demand (both lognormal; D with the tilts of
+:data:`~kakehashi.sample.parameters.IMPORT_SPECIALISATIONS`), and ε, η, δ independent
 standard normal draws: ε is persistent across years, η redrawn each year, δ an (exporter,
-product) drift per year. This is the structural gravity equation in its simplest log-linear form
-(Tinbergen 1962; Head and Mayer 2014, *Handbook of International Economics* 4, ch. 3) with
-α = 1, β = 0.9, γ = 1.
+product) drift per year. The deliberate structure of the world
+(:data:`~kakehashi.sample.parameters.EXPORT_SPECIALISATIONS`: China in rare earths, magnets,
+gallium, graphite, batteries and solar; Japan and Korea in chip equipment and materials; Taiwan
+in chips; India in medicines; Australia, Chile and Congo in ores...) is imposed by setting A_ip of
+a specialised exporter so that its share of world exports of p, apart from the yearly noise,
+equals a target share (see :func:`_apply_export_shares`).
+
+This is the structural gravity equation in its simplest log-linear form (Tinbergen 1962; Head
+and Mayer 2014, *Handbook of International Economics* 4, ch. 3) with α = 1, β = 0.9, γ = 1.
 
 A flow is reported when V_ijpt exceeds a threshold τ. τ is chosen so that the expected share of
 reported cells equals the size's ``density``: with σ² = σ_pair² + σ_year² + σ_drift² and μ the
@@ -46,6 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
+from kakehashi.catalogue import strategic_goods
 from kakehashi.errors import InputError, unknown_value_error
 from kakehashi.sample import parameters as P
 
@@ -125,18 +132,10 @@ def hs22_codes() -> tuple[str, ...]:
 def strategic_codes() -> tuple[str, ...]:
     """HS 2022 codes of the strategic-goods catalogue (sorted, unique, valid in HS 2022).
 
-    Uses :func:`kakehashi.catalogue.strategic_goods` when the curated catalogue is installed,
-    else the module list :data:`~kakehashi.sample.parameters.STRATEGIC_HS6`.
+    From :func:`kakehashi.catalogue.strategic_goods` (every workstream).
     """
-    codes: Sequence[str] = P.STRATEGIC_HS6
-    try:
-        from kakehashi.catalogue import strategic_goods  # type: ignore[attr-defined]
-    except ImportError:
-        pass
-    else:
-        codes = [str(c) for c in strategic_goods()["hs6"]]
     valid = set(hs22_codes())
-    return tuple(sorted({c for c in codes if c in valid}))
+    return tuple(sorted({str(c) for c in strategic_goods()["hs6"] if str(c) in valid}))
 
 
 def product_codes(size: str) -> tuple[str, ...]:
@@ -486,18 +485,26 @@ def mineral_series(iso3: Sequence[str], years: Sequence[int], seed: int) -> list
 
 
 def _mineral_frames(series: Sequence[MineralSeries]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Canonical production, reserves and world_totals of the series, in metric tons.
+
+    As the USGS parser files them: country rows in ``production``/``reserves``; the
+    "World total" rows in ``world_totals`` (stage ``reserves`` for reserves) and the
+    "Other countries" rows there too, with the stage suffixed ``:other-countries``.
+    """
     prod_rows, res_rows, world_rows = [], [], []
     for s in series:
-        m = s.params
+        m, f = s.params, s.params.factor
         for t, year in enumerate(s.years):
             for country, vals in s.production.items():
-                prod_rows.append((year, country, m.commodity, m.stage, vals[t], m.column_unit))
-            world_rows.append((year, m.commodity, m.stage, s.world[t], m.column_unit))
-        if s.reserves_world is not None:
+                prod_rows.append((year, country, m.commodity, m.stage, vals[t] * f, m.unit))
+            world_rows.append((year, m.commodity, m.stage, s.world[t] * f, m.unit))
+            world_rows.append((year, m.commodity, f"{m.stage}:other-countries", s.other[t] * f, m.unit))
+        if s.reserves_world is not None and s.reserves_other is not None:
             ryear = s.years[-1]
             for country, val in s.reserves.items():
-                res_rows.append((ryear, country, m.commodity, val, m.column_unit))
-            world_rows.append((ryear, m.commodity, "reserves", s.reserves_world, m.column_unit))
+                res_rows.append((ryear, country, m.commodity, val * f, m.unit))
+            world_rows.append((ryear, m.commodity, "reserves", s.reserves_world * f, m.unit))
+            world_rows.append((ryear, m.commodity, "reserves:other-countries", s.reserves_other * f, m.unit))
     production = pd.DataFrame(prod_rows,
                               columns=["year", "country", "commodity", "stage", "quantity", "unit"])
     production["source"] = SOURCE_MINERALS
@@ -625,10 +632,6 @@ class SampleWorld:
 
 
 def _product_names() -> dict[str, str]:
-    try:
-        from kakehashi.catalogue import strategic_goods  # type: ignore[attr-defined]
-    except ImportError:
-        return {}
     goods = strategic_goods()
     return {str(h): str(n) for h, n in zip(goods["hs6"], goods["name"], strict=True)}
 

@@ -283,8 +283,10 @@ def status_as_of(measure: Measure, date: dt.date | str) -> StatusAsOf | None:
     status: str = last.status
     note = last.note
     until = last.until
+    since = last.date
     if status == "suspended" and until is not None and d >= until:
         status = "in_force"
+        since = until
         note = (f"suspension ended {until.isoformat()} (unless extended: the catalogue has no information "
                 f"after {cutoff.isoformat()})")
         until = None
@@ -294,7 +296,7 @@ def status_as_of(measure: Measure, date: dt.date | str) -> StatusAsOf | None:
     r = rated[-1] if rated else None
     return StatusAsOf(
         status=status,
-        since=last.date,
+        since=since,
         until=until,
         rate=r.rate if r else None,
         all_in=r.all_in if r else False,

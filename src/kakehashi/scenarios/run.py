@@ -21,7 +21,7 @@ year.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,17 +92,76 @@ def _field_error(fieldname: str, exc: KakehashiError) -> InputError:
     return InputError(f"{fieldname}: {msg}", value=getattr(exc, "value", None), hint=hint)
 
 
-def _validate_country(code: str, fieldname: str, seen: set[str]) -> None:
-    try:
-        from kakehashi.sources.countries import validate_iso3
-    except ImportError:  # the country table is not installed: check against the data
-        if code not in seen:
-            raise _field_error(fieldname, unknown_value_error("country", code, sorted(seen))) from None
-        return
-    try:
-        validate_iso3(code)
-    except KakehashiError as exc:
-        raise _field_error(fieldname, exc) from None
+class _Lookup:
+    """Checks of countries and HS codes named by a scenario, querying the warehouse lazily."""
+
+    def __init__(self, wh: Warehouse, base: Any, revision: str) -> None:
+        self.wh, self.base, self.revision = wh, base, revision
+        self._seen: set[str] | None = None
+        self.present_codes: set[str] = set()
+        self.present_countries: set[str] = set()
+
+    def saw(self, frame: pd.DataFrame) -> None:
+        """Record the codes and countries of a frame pulled from the base year (known to exist)."""
+        if "hs6" in frame:
+            self.present_codes |= set(frame["hs6"])
+        for col in ("exporter", "importer"):
+            if col in frame:
+                self.present_countries |= set(frame[col])
+
+    def country(self, code: str, fieldname: str) -> None:
+        """Unknown ISO3 code → InputError naming the field, with close matches."""
+        if code in self.present_countries:
+            return
+        try:
+            from kakehashi.sources.countries import validate_iso3
+        except ImportError:  # the country table is not installed: check against the data
+            if self._seen is None:
+                b = self.base
+                df = self.wh.execute(b.select(c=b.exporter).union(b.select(c=b.importer)).distinct())
+                self._seen = set(df["c"])
+            if code not in self._seen:
+                err = unknown_value_error("country", code, sorted(self._seen))
+                raise _field_error(fieldname, err) from None
+            return
+        try:
+            validate_iso3(code)
+        except KakehashiError as exc:
+            raise _field_error(fieldname, exc) from None
+
+    def hs_codes(self, codes: Sequence[str], fieldname: str) -> None:
+        """Codes that are neither traded in the base year nor in the nomenclature → InputError.
+
+        Known codes: the warehouse's HS nomenclature (``products``) when loaded, else the codes
+        traded in the base year plus those of the catalogues (HS 2022 only).
+        """
+        b = self.base
+        missing = [c for c in codes if c not in self.present_codes]
+        if missing:
+            found = set(self.wh.execute(b.filter(b.hs6.isin(missing)).select("hs6").distinct())["hs6"])
+            missing = [c for c in missing if c not in found]
+        if not missing:
+            return
+        universe = self._nomenclature()
+        for code in missing:
+            if code not in universe:
+                universe |= set(self.wh.execute(b.select("hs6").distinct())["hs6"])
+                raise _field_error(fieldname, unknown_value_error("HS code", code, sorted(universe)))
+
+    def _nomenclature(self) -> set[str]:
+        if "products" in self.wh.tables():
+            p = self.wh.table("products")
+            return set(self.wh.execute(p.filter(p.hs_revision == self.revision).select("hs6"))["hs6"])
+        out: set[str] = set()
+        if self.revision == "HS22":
+            for m in ms.load_measures():
+                if m.products != "all":
+                    out |= {c for c in m.products if len(c) == 6}
+            try:
+                out |= set(_catalogue().strategic_goods()["hs6"])
+            except AttributeError:  # catalogue data not installed
+                pass
+        return out
 
 
 def _country_names(codes: Sequence[str]) -> dict[str, str]:
@@ -134,6 +193,11 @@ def _product_names(wh: Warehouse, revision: str, codes: Sequence[str]) -> dict[s
     return names
 
 
+def _idx(values: pd.Series, index: dict[str, int]) -> np.ndarray:
+    """Positions of ``values`` in ``index`` as an integer array (empty-safe)."""
+    return np.fromiter((index[v] for v in values), dtype=np.int64, count=len(values))
+
+
 def _catalogue() -> Any:
     """The strategic-goods catalogue module (workstreams, commodities, chain links)."""
     return importlib.import_module("kakehashi.catalogue")
@@ -145,16 +209,21 @@ def _prefix_predicate(col: Any, prefixes: Sequence[str]) -> Any:
 
 
 def _resolve_products(ps: ProductSpec, fieldname: str, wh: Warehouse, revision: str,
-                      known: Callable[[], set[str]]) -> list[str] | None:
-    """HS6 codes of a product selection (None: every code, filtered in the query)."""
+                      lookup: _Lookup, deferred: list[tuple[Sequence[str], str]] | None = None
+                      ) -> list[str] | None:
+    """HS6 codes of a product selection (None: every code, filtered in the query).
+
+    Explicit codes are checked with ``lookup`` now, or appended to ``deferred`` to be checked
+    after the main query (which tells which codes are traded without another scan).
+    """
     if ps.kind in ("all", "hs_prefix"):
         return None
     try:
         if ps.kind == "hs6":
-            universe = known()
-            for code in ps.values:
-                if code not in universe:
-                    raise unknown_value_error("HS code", code, sorted(universe))
+            if deferred is None:
+                lookup.hs_codes(ps.values, fieldname)
+            else:
+                deferred.append((ps.values, fieldname))
             codes = list(ps.values)
         elif ps.kind == "workstream":
             codes = _catalogue().select_products(ps.values[0], revision=revision, wh=wh)
@@ -183,21 +252,17 @@ def _rows(values: np.ndarray, keys: dict[str, Any]) -> pd.DataFrame:
 # ------------------------------------------------------------------------ restrictions
 
 def _restriction_block(spec: ScenarioSpec, wh: Warehouse, base: Any, params: dict[str, np.ndarray],
-                       links: pd.DataFrame, known: Callable[[], set[str]], seen: set[str],
-                       notes: list[str]) -> list[pd.DataFrame]:
+                       links: pd.DataFrame | None, lookup: _Lookup, notes: list[str]) -> list[pd.DataFrame]:
     measures = spec.restrictions()
     if not measures:
         return []
     rev = spec.hs_revision
     index = {m.id: i for i, m in enumerate(spec.measures)}
     codes: dict[str | None, list[str]] = {}
+    deferred: list[tuple[Sequence[str], str]] = []
     for m in measures:
         i = index[m.id]
-        _validate_country(m.exporter, f"measures[{i}].exporter", seen)
-        if m.targets.mode != "all":
-            for c in m.targets.countries:
-                _validate_country(c, f"measures[{i}].targets", seen)
-        found = _resolve_products(m.products, f"measures[{i}].products", wh, rev, known)
+        found = _resolve_products(m.products, f"measures[{i}].products", wh, rev, lookup, deferred)
         if found is None:
             raise InputError(f"measures[{i}].products: an export restriction needs HS6 codes, a workstream "
                              "or a commodity, not 'all'", hint="list the restricted products")
@@ -205,7 +270,8 @@ def _restriction_block(spec: ScenarioSpec, wh: Warehouse, base: Any, params: dic
     restricted = sorted(set().union(*codes.values()))
     # downstream products reachable along the chain links within `tiers` steps
     tiers = spec.parameters.tiers
-    lk = links[["input_hs6", "output_hs6", "input_share"]].copy()
+    lk = (links if links is not None else pd.DataFrame(columns=["input_hs6", "output_hs6", "input_share"]))
+    lk = lk[["input_hs6", "output_hs6", "input_share"]].copy()
     universe = list(restricted)
     frontier = set(restricted)
     for _ in range(tiers):
@@ -214,25 +280,33 @@ def _restriction_block(spec: ScenarioSpec, wh: Warehouse, base: Any, params: dic
         frontier = nxt
     downstream = universe[len(restricted):]
     exporters = sorted({m.exporter for m in measures})
-    flows = base.filter(base.hs6.isin(universe))
-    imports = wh.execute(flows.group_by(["hs6", "importer"]).aggregate(value=flows.value_usd.sum()))
-    sel = flows.filter(flows.exporter.isin(exporters) & flows.hs6.isin(restricted))
-    from_r = wh.execute(sel.group_by(["exporter", "hs6", "importer"]).aggregate(value=sel.value_usd.sum()))
+    flows = base.filter(base.hs6.isin(universe))  # one scan, filtered and aggregated in the engine
+    pairs = wh.execute(flows.group_by(["hs6", "exporter", "importer"]).aggregate(value=flows.value_usd.sum()))
+    lookup.saw(pairs)
+    for values, fieldname in deferred:
+        lookup.hs_codes(values, fieldname)
+    for m in measures:
+        i = index[m.id]
+        lookup.country(m.exporter, f"measures[{i}].exporter")
+        if m.targets.mode != "all":
+            for c in m.targets.countries:
+                lookup.country(c, f"measures[{i}].targets")
+    imports = pairs.groupby(["hs6", "importer"])["value"].sum().reset_index()
+    from_r = pairs[pairs["exporter"].isin(exporters) & pairs["hs6"].isin(restricted)]
     exports = pd.DataFrame(columns=["hs6", "exporter", "value"])
-    if downstream:
-        down = flows.filter(flows.hs6.isin(downstream))
-        exports = wh.execute(down.group_by(["hs6", "exporter"]).aggregate(value=down.value_usd.sum()))
+    if tiers and downstream:  # every chain product's exports: the base of output at risk
+        exports = pairs.groupby(["hs6", "exporter"])["value"].sum().reset_index()
     countries = sorted(set(imports["importer"]) | set(from_r["importer"]) | set(exports["exporter"])
                        | set(exporters))
     ci = {c: k for k, c in enumerate(countries)}
     ui = {h: k for k, h in enumerate(universe)}
     n_p, n_u, n_c = len(restricted), len(universe), len(countries)
     big_m = np.zeros((n_u, n_c))
-    big_m[imports["hs6"].map(ui).to_numpy(), imports["importer"].map(ci).to_numpy()] = imports["value"]
+    big_m[_idx(imports["hs6"], ui), _idx(imports["importer"], ci)] = imports["value"]
     x = np.zeros((len(exporters), n_p, n_c))
     ri = {r: k for k, r in enumerate(exporters)}
-    x[from_r["exporter"].map(ri).to_numpy(), from_r["hs6"].map(ui).to_numpy(),
-      from_r["importer"].map(ci).to_numpy()] = from_r["value"]
+    x[_idx(from_r["exporter"], ri), _idx(from_r["hs6"], ui),
+      _idx(from_r["importer"], ci)] = from_r["value"]
     n = len(next(iter(params.values())))
     # coverage and period of every measure
     loss = np.zeros((n, n_p, n_c))
@@ -290,13 +364,13 @@ def _restriction_block(spec: ScenarioSpec, wh: Warehouse, base: Any, params: dic
             notes.append(f"{n_missing} of {len(lk)} chain links used have no published input share: "
                          f"default_input_share = {spec.parameters.default_input_share} "
                          f"{'(uncertain)' if 'default_input_share' in spec.uncertain else ''}".rstrip())
-        known_a, missing_a = rs.link_matrices(n_u, lk["input_hs6"].map(ui).to_numpy(dtype=np.int64),
-                                              lk["output_hs6"].map(ui).to_numpy(dtype=np.int64), shares)
+        known_a, missing_a = rs.link_matrices(n_u, _idx(lk["input_hs6"], ui),
+                                              _idx(lk["output_hs6"], ui), shares)
         s0 = np.zeros((n, n_u, n_c))
         s0[:, :n_p, :] = share
         ex = np.zeros((n_u, n_c))
         if len(exports):
-            ex[exports["hs6"].map(ui).to_numpy(), exports["exporter"].map(ci).to_numpy()] = exports["value"]
+            ex[_idx(exports["hs6"], ui), _idx(exports["exporter"], ci)] = exports["value"]
         horizon = float(period.max()) if period.size else 1.0
         for k, s in enumerate(rs.propagate(s0, known_a, missing_a, params["default_input_share"], tiers),
                               start=1):
@@ -347,14 +421,11 @@ def _elasticity_table(spec: ScenarioSpec, importer: str) -> dict[str, float]:
 
 
 def _tariff_block(spec: ScenarioSpec, m: Tariff, pos: int, wh: Warehouse, base: Any,
-                  params: dict[str, np.ndarray], known: Callable[[], set[str]], seen: set[str],
+                  params: dict[str, np.ndarray], lookup: _Lookup,
                   notes: list[str], max_cells: int) -> list[pd.DataFrame]:
     rev = spec.hs_revision
-    _validate_country(m.importer, f"measures[{pos}].importer", seen)
-    if m.exporters != "all":
-        for c in m.exporters:
-            _validate_country(c, f"measures[{pos}].exporters", seen)
-    codes = _resolve_products(m.products, f"measures[{pos}].products", wh, rev, known)
+    deferred: list[tuple[Sequence[str], str]] = []
+    codes = _resolve_products(m.products, f"measures[{pos}].products", wh, rev, lookup, deferred)
     flows = base.filter(base.importer == m.importer)
     if codes is not None:
         flows = flows.filter(flows.hs6.isin(codes))
@@ -366,6 +437,15 @@ def _tariff_block(spec: ScenarioSpec, m: Tariff, pos: int, wh: Warehouse, base: 
         taxed = flows.filter(flows.exporter.isin(list(m.exporters))).select("hs6").distinct()
         flows = flows.filter(flows.hs6.isin(taxed.hs6))
     df = wh.execute(flows.group_by(["hs6", "exporter"]).aggregate(value=flows.value_usd.sum()))
+    lookup.saw(df)
+    if len(df):
+        lookup.present_countries.add(m.importer)
+    for values, fieldname in deferred:
+        lookup.hs_codes(values, fieldname)
+    lookup.country(m.importer, f"measures[{pos}].importer")
+    if m.exporters != "all":
+        for c in m.exporters:
+            lookup.country(c, f"measures[{pos}].exporters")
     if df.empty:
         notes.append(f"measure {m.id}: {m.importer} imported none of the selected products from the taxed "
                      f"exporters in {spec.base_year}")
@@ -375,26 +455,26 @@ def _tariff_block(spec: ScenarioSpec, m: Tariff, pos: int, wh: Warehouse, base: 
     pi = {h: k for k, h in enumerate(products)}
     si = {c: k for k, c in enumerate(suppliers)}
     mm = np.zeros((len(products), len(suppliers)))
-    mm[df["hs6"].map(pi).to_numpy(), df["exporter"].map(si).to_numpy()] = df["value"]
+    mm[_idx(df["hs6"], pi), _idx(df["exporter"], si)] = df["value"]
     # duties before: base rate + catalogued duties in force on the start date (stacking)
     t0 = np.full(mm.shape, m.base_rate)
     if m.stacks:
         assert m.start is not None
         own = (m.source_measure,) if m.source_measure else ()
-        stacked = ms.tariffs_in_force(m.start, m.importer, exclude_ids=own)
-        for cm, st in stacked:
+        used = []
+        for cm, st in ms.tariffs_in_force(m.start, m.importer, exclude_ids=own):
             pmask = np.array([cm.covers_product(h) for h in products])
-            if not pmask.any():
-                continue
             add = np.zeros(len(suppliers))
             for c, k in si.items():
                 if cm.covers_exporter(c):
                     rate, all_in = st.rate_for(c)
                     add[k] = max(0.0, rate - m.base_rate) if all_in else rate
-            t0 += pmask[:, None] * add[None, :]
-        if stacked:
-            notes.append(f"measure {m.id}: duties in force on {m.start} stacked under it: "
-                         + ", ".join(f"{cm.id} ({st.rate:.0%})" for cm, st in stacked if st.rate is not None))
+            contribution = pmask[:, None] * add[None, :] * (mm > 0)
+            if contribution.any():
+                t0 += pmask[:, None] * add[None, :]
+                used.append(f"{cm.id} ({st.rate:.0%})")
+        if used:
+            notes.append(f"measure {m.id}: duties in force on {m.start} stacked under it: {', '.join(used)}")
     taxed_mask = np.array([m.exporters == "all" or c in m.exporters for c in suppliers])
     add_new = max(0.0, m.rate - m.base_rate) if m.all_in else m.rate
     t1 = t0 + taxed_mask[None, :] * add_new
@@ -502,38 +582,24 @@ def run_scenario(spec: ScenarioSpec, wh: Warehouse, *, links: pd.DataFrame | Non
     """
     t = wh.table("trade_flows")
     base = t.filter((t.year == spec.base_year) & (t.hs_revision == spec.hs_revision))
-    avail = wh.execute(t.group_by(["year", "hs_revision"]).aggregate(n=t.year.count()))
-    if not ((avail["year"] == spec.base_year) & (avail["hs_revision"] == spec.hs_revision)).any():
+    if wh.execute(base.select("year").limit(1)).empty:
+        avail = wh.execute(t.group_by(["year", "hs_revision"]).aggregate(n=t.year.count()))
         have = ", ".join(f"{y} {r}" for y, r in sorted(zip(avail["year"], avail["hs_revision"], strict=True)))
         raise InputError(f"base_year: no trade flows for {spec.base_year} in {spec.hs_revision} in the "
                          f"warehouse", value=spec.base_year,
                          hint=f"available: {have or 'none'}; set base_year (and hs_revision) accordingly")
-    cache: dict[str, set[str]] = {}
-
-    def known_codes() -> set[str]:
-        if "codes" not in cache:
-            if "products" in wh.tables():
-                p = wh.table("products")
-                found = set(wh.execute(p.filter(p.hs_revision == spec.hs_revision).select("hs6"))["hs6"])
-            else:
-                found = set()
-            found |= set(wh.execute(base.select("hs6").distinct())["hs6"])
-            cache["codes"] = found
-        return cache["codes"]
-
-    seen_df = wh.execute(base.select(c=base.exporter).union(base.select(c=base.importer)).distinct())
-    seen = set(seen_df["c"])
-    if links is None:
+    lookup = _Lookup(wh, base, spec.hs_revision)
+    if links is None and spec.restrictions() and spec.parameters.tiers > 0:
         links = _catalogue().chain_links()
     params, n = _parameters(spec)
     notes: list[str] = []
     if n == 1:
         notes.append("no uncertain parameter: one evaluation, p5 = p50 = p95")
     parts: list[pd.DataFrame] = []
-    parts += _restriction_block(spec, wh, base, params, links, known_codes, seen, notes)
+    parts += _restriction_block(spec, wh, base, params, links, lookup, notes)
     for pos, m in enumerate(spec.measures):
         if isinstance(m, Tariff):
-            parts += _tariff_block(spec, m, pos, wh, base, params, known_codes, seen, notes, max_cells)
+            parts += _tariff_block(spec, m, pos, wh, base, params, lookup, notes, max_cells)
     parts = [p for p in parts if len(p)]
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=KEY_COLUMNS[1:])
     table.insert(0, "scenario", spec.name)

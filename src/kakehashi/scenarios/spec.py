@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -474,6 +475,23 @@ class ScenarioSpec(_Model):
         if not data["uncertain"]:
             del data["uncertain"]
         return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def example_names() -> list[str]:
+    """Names of the scenario files shipped with the package (``catalogue/data/scenarios``)."""
+    folder = resources.files("kakehashi.catalogue").joinpath("data", "scenarios")
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def example_text(name: str) -> str:
+    """The YAML text of a shipped example; unknown name → InputError with close matches."""
+    names = example_names()
+    if name not in names:
+        from kakehashi.errors import unknown_value_error
+
+        raise unknown_value_error("example scenario", name, names)
+    folder = resources.files("kakehashi.catalogue").joinpath("data", "scenarios")
+    return folder.joinpath(f"{name}.yaml").read_text(encoding="utf-8")
 
 
 class _Dumper(yaml.SafeDumper):

@@ -16,9 +16,9 @@ partners by numeric codes that are *almost* ISO 3166-1 numeric:
 :func:`resolve_area_codes` maps a set of codes to ISO3 using, in order, the
 rule 490 → TWN, the publisher's own code table (e.g. BACI's
 ``country_codes_V*.csv``), the list of non-country areas below (kept apart,
-never turned into a country), :data:`CUSTOMS_AREA_CODES`, and finally the
-ISO 3166-1 numeric table of :mod:`kakehashi.sources.countries` when it is
-installed. Whatever is left is reported, never guessed.
+never turned into a country), :data:`CUSTOMS_AREA_CODES`, and finally ISO
+3166-1 numeric through :func:`kakehashi.sources.countries.numeric_to_iso3`.
+Whatever is left is reported, never guessed.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from kakehashi.errors import KakehashiError
+from kakehashi.sources.countries import numeric_to_iso3
 
 TAIWAN_CODE = 490
 """Comtrade/BACI code of "Other Asia, nes", which is Taiwan; mapped to TWN."""
@@ -52,17 +53,17 @@ NON_COUNTRY_AREAS: dict[int, str] = {
     837: "Bunkers",
     838: "Free Zones",
     839: "Special Categories",
-    849: "US Misc. Pacific Isds",
     879: "Western Asia, nes",
     899: "Areas, nes",
 }
 """Codes that are not countries: the World and UN Comtrade's "nes" and special areas.
 
 Source: UN Comtrade reference list of partner areas (``partnerAreas.json``),
-entries flagged as groups or "nes"; 697 and 849 also appear in BACI's
-country tables with ISO3 "N/A". Rows with these partners are kept apart from
-country rows (BACI: dropped from ``trade_flows`` and counted; Comtrade:
-returned in the ``world`` frame).
+entries flagged as groups or "nes"; 697 also appears in BACI's country
+tables with ISO3 "N/A". (849 "US Misc. Pacific Isds", also "N/A" there, is
+the ISO territory UMI, as in :func:`kakehashi.sources.countries.numeric_to_iso3`.)
+Rows with these partners are kept apart from country rows (BACI: dropped
+from ``trade_flows`` and counted; Comtrade: returned in the ``world`` frame).
 """
 
 CUSTOMS_AREA_CODES: dict[int, str] = {
@@ -82,6 +83,7 @@ CUSTOMS_AREA_CODES: dict[int, str] = {
     757: "CHE",   # Switzerland incl. Liechtenstein
     840: "USA",   # ISO United States
     842: "USA",   # USA incl. Puerto Rico and US Virgin Islands
+    849: "UMI",   # US Misc. Pacific Islands (ISO 581 United States Minor Outlying Islands)
 }
 """Codes where trade statistics and ISO 3166-1 numeric differ, both spellings.
 
@@ -109,17 +111,6 @@ class AreaResolution:
     iso3: dict[int, str] = field(default_factory=dict)
     aggregates: dict[int, str] = field(default_factory=dict)
     unknown: list[int] = field(default_factory=list)
-
-
-def _iso_numeric_lookup() -> Mapping[int, str] | None:
-    """ISO 3166-1 numeric → ISO3 from the countries module, if it is installed."""
-    try:
-        from kakehashi.sources import countries  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return None
-    table = countries.countries()
-    return {int(n): str(c) for n, c in zip(table["numeric"], table["iso3"], strict=True)
-            if n is not None and c is not None and c == c}
 
 
 def clean_iso3(value: object) -> str | None:
@@ -153,8 +144,6 @@ def resolve_area_codes(codes: Iterable[int], table: Mapping[int, str | None] | N
     ({842: 'USA', 490: 'TWN'}, [0, 697], [999999])
     """
     out = AreaResolution()
-    iso_numeric: Mapping[int, str] | None = None
-    loaded = False
     for code in sorted(set(int(c) for c in codes)):
         from_table = clean_iso3(table.get(code)) if table is not None else None
         if code == TAIWAN_CODE:
@@ -166,13 +155,10 @@ def resolve_area_codes(codes: Iterable[int], table: Mapping[int, str | None] | N
         elif code in CUSTOMS_AREA_CODES:
             out.iso3[code] = CUSTOMS_AREA_CODES[code]
         else:
-            if not loaded:
-                try:
-                    iso_numeric = _iso_numeric_lookup()
-                except KakehashiError:
-                    iso_numeric = None
-                loaded = True
-            found = clean_iso3(iso_numeric.get(code)) if iso_numeric else None
+            try:
+                found = clean_iso3(numeric_to_iso3(code))
+            except KakehashiError:
+                found = None
             if found is not None:
                 out.iso3[code] = found
             else:

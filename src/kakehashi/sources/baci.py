@@ -23,9 +23,12 @@ digits, ``value_usd = 1000 * v``, ``quantity_t = q`` (``NA`` → null),
 EFTA, nes") are kept out of ``trade_flows`` and counted in
 :class:`BaciYear` ``.aggregate_rows``.
 
-Speed: the CSV is read by DuckDB with typed columns (one parallel pass), and
-the checks run as vectorised SQL. Only when a check fails is the file read
-again, single-threaded with line numbers, to name the first offending line.
+Speed: the CSV is read by Arrow's multithreaded reader with typed columns
+(its number parsing is strict), the checks run vectorised in NumPy/Arrow,
+country codes map through a lookup array into dictionary-encoded ISO3
+columns, and the duplicate check is O(n) on BACI's sorted files. Only when
+a check fails is the file read again (DuckDB, single-threaded, with row
+numbers) to name the first offending line.
 """
 
 from __future__ import annotations
@@ -41,8 +44,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from kakehashi.errors import InputError
 from kakehashi.schemas import HS_REVISIONS, conform, schema
@@ -318,7 +324,8 @@ class BaciYear:
     Attributes
     ----------
     flows
-        Canonical, checked ``trade_flows`` rows (Arrow).
+        Canonical, checked ``trade_flows`` rows (Arrow); the string columns are
+        dictionary-encoded (:func:`plain_strings` decodes them).
     origin
         The file (``zip!member`` for a zip member).
     hs_revision, year, release
@@ -422,75 +429,126 @@ class _Checker:
 
 
 _Q_NUM = "TRY_CAST(nullif(nullif(trim(q), 'NA'), '') AS DOUBLE)"
+_INT = "'^[0-9]+$'"
+_MAX_CODE = 1 << 16
+_ARROW_TYPES = {"t": pa.int32(), "i": pa.int32(), "j": pa.int32(), "k": pa.int32(), "v": pa.float64(),
+                "q": pa.float64()}
+_NULLS = ["", *(" " * n + "NA" for n in range(32))]
+"""Unknown quantity: empty, or ``NA`` left-padded with spaces as BACI writes it (``"           NA"``)."""
+
+
+def _scan(csv_path: Path, check: _Checker) -> pa.Table:
+    """Read the CSV with Arrow's multithreaded reader into typed columns.
+
+    Arrow's number parsing is strict (no ``12345.6`` or ``0x10`` in an integer
+    column) and skips the padding of ``q``, but its errors carry no line
+    number, so a failure is located by :meth:`_Checker.first_line`.
+    """
+    convert = pacsv.ConvertOptions(column_types=_ARROW_TYPES, null_values=_NULLS,
+                                   include_columns=list(BACI_COLUMNS))
+    try:
+        return pacsv.read_csv(
+            csv_path,
+            read_options=pacsv.ReadOptions(block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=",", quote_char='"', double_quote=True),
+            convert_options=convert,
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise _locate_unreadable(check, str(exc)) from None
+
+
+def _locate_unreadable(check: _Checker, arrow_message: str) -> InputError:
+    """Find the first line Arrow could not read (structure via DuckDB's strict reader, then values)."""
+    con = duckdb.connect(config={"threads": 1})
+    try:
+        reader = _reader(check.csv_path, check.names, typed=False, parallel=False)
+        con.execute(f"SELECT count(*) FROM {reader}")
+    except duckdb.Error as exc:
+        return _csv_error(exc, check.origin)
+    finally:
+        con.close()
+    conditions = [(c, f"coalesce(NOT regexp_full_match(trim({c}), {_INT}), false)")
+                  for c in ("t", "i", "j", "k")]
+    conditions.append(("v", "(v IS NOT NULL AND TRY_CAST(v AS DOUBLE) IS NULL)"))
+    conditions.append(("q", f"({_Q_NUM} IS NULL AND trim(q) NOT IN ('NA', ''))"))
+    line, row = check.first_line(" OR ".join(cond for _, cond in conditions))
+    for col, _ in conditions:
+        value = row.get(col)
+        if value is None or (col == "q" and str(value).strip() in ("NA", "")):
+            continue
+        ok = str(value).strip().isdigit() if col in ("t", "i", "j", "k") else _is_float(str(value))
+        if not ok:
+            hint = {"v": "v is a value in thousand USD", "q": "q is a quantity in tonnes, or NA when unknown"}
+            return InputError(f"{str(value).strip()!r} in column {col} is not a number", file=check.origin,
+                              line=line, value=value, hint=hint.get(col, f"column {col} holds whole numbers"))
+    return InputError(f"cannot read the CSV: {arrow_message.splitlines()[0]}", file=check.origin,
+                      hint="check that this is a BACI yearly CSV")
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _load_year(con: duckdb.DuckDBPyConnection, csv_path: Path, origin: str, revision: str, year: int,
                release: str, table: Mapping[int, str | None] | None) -> BaciYear:
     names = _read_header(csv_path, origin)
     check = _Checker(con, csv_path, names, origin)
-    try:
-        con.execute("DROP TABLE IF EXISTS b")
-        con.execute(
-            "CREATE TEMP TABLE b AS SELECT t, i, j, k, v, "
-            "q_num AS q, (q_num IS NULL AND q_txt IS NOT NULL AND q_txt NOT IN ('NA', '')) AS q_bad "
-            f"FROM (SELECT *, trim(q) AS q_txt, {_Q_NUM} AS q_num "
-            f"FROM {_reader(csv_path, names, typed=True)})"
-        )
-    except duckdb.Error as exc:
-        raise _csv_error(exc, origin) from None
-    stats = con.execute(
-        "SELECT count(*), "
-        "count(*) FILTER (t IS NULL OR i IS NULL OR j IS NULL OR k IS NULL OR v IS NULL), "
-        f"count(*) FILTER (t <> {year}), "
-        "count(*) FILTER (NOT regexp_full_match(k, '[0-9]{5,6}')), "
-        "count(*) FILTER (q_bad), "
-        "count(*) FILTER (NOT isfinite(v) OR NOT isfinite(q)), "
-        "count(*) FILTER (v < 0 OR q < 0) FROM b"
-    ).fetchone()
-    assert stats is not None
-    _n, nulls, wrong_year, bad_k, bad_q, not_finite, negative = (int(x) for x in stats)
-    if nulls:
-        line, raw = check.first_line("t IS NULL OR i IS NULL OR j IS NULL OR k IS NULL OR v IS NULL "
-                                     "OR trim(t) = '' OR trim(i) = '' OR trim(j) = '' OR trim(k) = '' "
-                                     "OR trim(v) = ''")
-        col = next((c for c in ("t", "i", "j", "k", "v")
-                    if raw.get(c) is None or not str(raw[c]).strip()), "?")
-        raise InputError(f"empty value in column {col}", file=origin, line=line,
-                         hint="t, i, j, k and v are required in every BACI row")
-    if wrong_year:
-        line, raw = check.first_line(f"TRY_CAST(t AS INTEGER) IS DISTINCT FROM {year}")
-        raise InputError(f"year {raw['t']!r} in column t differs from the file's year {year}",
-                         file=origin, line=line, value=raw["t"],
+    raw = _scan(csv_path, check)
+    _check_values(raw, check, year)
+    codes_i, codes_j = raw.column("i").to_numpy(), raw.column("j").to_numpy()
+    res = _resolve_codes(codes_i, codes_j, table, check)
+    return _finish(raw, codes_i, codes_j, res, check, revision, year, release)
+
+
+def _check_values(raw: pa.Table, check: _Checker, year: int) -> None:
+    """Vectorised checks; on failure, find the line and raise a precise InputError."""
+    origin = check.origin
+    for col in ("t", "i", "j", "k", "v"):
+        if raw.column(col).null_count:
+            line, row = check.first_line(f"{col} IS NULL OR trim({col}) IN ('', 'NA')")
+            found = str(row.get(col) or "").strip()
+            raise InputError(f"missing value {found!r} in column {col}", file=origin, line=line,
+                             hint="t, i, j, k and v are required in every BACI row")
+    if pc.any(pc.not_equal(raw.column("t"), year)).as_py():
+        line, row = check.first_line(f"TRY_CAST(t AS INTEGER) IS DISTINCT FROM {year}")
+        raise InputError(f"year {row['t']!r} in column t differs from the file's year {year}",
+                         file=origin, line=line, value=row["t"],
                          hint="a BACI yearly file holds one year; check the file name (…_Y<year>_…)")
-    if bad_k:
-        line, raw = check.first_line("NOT regexp_full_match(k, '[0-9]{5,6}')")
-        raise InputError(f"product code {raw['k']!r} in column k is not a six-digit HS code",
-                         file=origin, line=line, value=raw["k"],
+    k = raw.column("k").to_numpy()
+    if len(k) and (int(k.min()) < 10_000 or int(k.max()) > 999_999):
+        line, row = check.first_line("TRY_CAST(k AS INTEGER) NOT BETWEEN 10000 AND 999999")
+        raise InputError(f"product code {row['k']!r} in column k is not a six-digit HS code",
+                         file=origin, line=line, value=row["k"],
                          hint="BACI codes have six digits (five when the leading zero was dropped)")
-    if bad_q:
-        line, raw = check.first_line(
-            f"{_Q_NUM} IS NULL AND trim(q) NOT IN ('NA', '')")
-        raise InputError(f"{str(raw['q']).strip()!r} in column q is not a number", file=origin, line=line,
-                         value=raw["q"], hint="q is a quantity in tonnes, or NA when unknown")
-    if not_finite:
-        line, raw = check.first_line(
-            f"NOT isfinite(TRY_CAST(v AS DOUBLE)) OR NOT isfinite({_Q_NUM})")
+    v = raw.column("v").to_numpy()
+    q = raw.column("q").to_numpy(zero_copy_only=False)  # nulls become NaN
+    q_known = q[~np.isnan(q)]
+    if not np.isfinite(v).all() or np.isinf(q_known).any():
+        line, row = check.first_line(f"NOT isfinite(TRY_CAST(v AS DOUBLE)) OR NOT isfinite({_Q_NUM})")
         raise InputError("value is not a finite number", file=origin, line=line,
-                         value=(raw["v"], raw["q"]), hint="v and q must be finite numbers")
-    if negative:
-        line, raw = check.first_line(f"TRY_CAST(v AS DOUBLE) < 0 OR {_Q_NUM} < 0")
-        col = "v" if float(raw["v"]) < 0 else "q"
-        raise InputError(f"negative value {str(raw[col]).strip()} in column {col}", file=origin, line=line,
-                         value=raw[col], hint="trade values and quantities must be >= 0")
-    resolution = _resolve_codes(con, table, check)
-    return _finish(con, resolution, check, revision, year, release)
+                         value=(row["v"], row["q"]), hint="v and q must be finite numbers")
+    if (v < 0).any() or (q_known < 0).any():
+        line, row = check.first_line(f"TRY_CAST(v AS DOUBLE) < 0 OR {_Q_NUM} < 0")
+        col = "v" if float(row["v"]) < 0 else "q"
+        raise InputError(f"negative value {str(row[col]).strip()} in column {col}", file=origin, line=line,
+                         value=row[col], hint="trade values and quantities must be >= 0")
 
 
-def _resolve_codes(con: duckdb.DuckDBPyConnection, table: Mapping[int, str | None] | None,
+def _resolve_codes(codes_i: np.ndarray, codes_j: np.ndarray, table: Mapping[int, str | None] | None,
                    check: _Checker) -> AreaResolution:
-    found = con.execute("SELECT DISTINCT i FROM b UNION SELECT DISTINCT j FROM b").fetchall()
-    codes = [int(r[0]) for r in found]
-    res = resolve_area_codes(codes, table)
+    lo = min(int(codes_i.min()), int(codes_j.min())) if len(codes_i) else 0
+    hi = max(int(codes_i.max()), int(codes_j.max())) if len(codes_i) else 0
+    if lo < 0 or hi >= _MAX_CODE:
+        bad = lo if lo < 0 else hi
+        line, _ = check.first_line(f"TRY_CAST(i AS INTEGER) = {bad} OR TRY_CAST(j AS INTEGER) = {bad}")
+        raise InputError(f"country code {bad} is out of range", file=check.origin, line=line, value=bad,
+                         hint="BACI country codes are small positive numbers")
+    seen = np.nonzero(np.bincount(codes_i, minlength=hi + 1) + np.bincount(codes_j, minlength=hi + 1))[0]
+    res = resolve_area_codes((int(c) for c in seen), table)
     if res.unknown:
         listed = ", ".join(str(c) for c in res.unknown[:20]) + (" ..." if len(res.unknown) > 20 else "")
         first = res.unknown[0]
@@ -502,48 +560,63 @@ def _resolve_codes(con: duckdb.DuckDBPyConnection, table: Mapping[int, str | Non
     return res
 
 
-def _finish(con: duckdb.DuckDBPyConnection, res: AreaResolution, check: _Checker, revision: str,
-            year: int, release: str) -> BaciYear:
-    rows = [(c, iso, False) for c, iso in res.iso3.items()] + [(c, None, True) for c in res.aggregates]
-    con.execute("DROP TABLE IF EXISTS m")
-    con.execute("CREATE TEMP TABLE m (code INTEGER, iso3 VARCHAR, aggregate BOOLEAN)")
-    if rows:
-        con.executemany("INSERT INTO m VALUES (?, ?, ?)", rows)
+def _constant(value: str, n: int) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value]))
+
+
+def _finish(raw: pa.Table, codes_i: np.ndarray, codes_j: np.ndarray, res: AreaResolution,
+            check: _Checker, revision: str, year: int, release: str) -> BaciYear:
+    """Map codes to ISO3 (dictionary-encoded), drop non-country partners, check duplicate flows."""
+    # ISO3 codes numbered in the order of their numeric codes, so that a file sorted by (i, j, k)
+    # gives increasing keys below.
+    isos = list(dict.fromkeys(iso for _, iso in sorted(res.iso3.items())))
+    iso_index = {iso: n for n, iso in enumerate(isos)}
+    size = max([*res.iso3, *res.aggregates, 0]) + 1
+    lut = np.full(size, -1, dtype=np.int32)  # -1: non-country area
+    for code, iso in res.iso3.items():
+        lut[code] = iso_index[iso]
+    ex, im = lut[codes_i], lut[codes_j]
+    country = (ex >= 0) & (im >= 0)
     aggregate_rows: dict[int, int] = {}
-    if res.aggregates:
-        for code, cnt in con.execute(
-            "SELECT m.code, count(*) FROM b JOIN m ON m.code = b.i OR m.code = b.j "
-            "WHERE m.aggregate GROUP BY m.code"
-        ).fetchall():
-            aggregate_rows[int(code)] = int(cnt)
-    # Duplicate keys: on the numeric codes when the mapping is one-to-one, else on ISO3.
-    injective = len(set(res.iso3.values())) == len(res.iso3)
-    if injective:
-        dup_sql = ("SELECT i, j, k FROM b GROUP BY i, j, k HAVING count(*) > 1 LIMIT 1")
-    else:
-        dup_sql = ("SELECT min(b.i), min(b.j), b.k FROM b JOIN m e ON b.i = e.code "
-                   "JOIN m r ON b.j = r.code WHERE NOT e.aggregate AND NOT r.aggregate "
-                   "GROUP BY e.iso3, r.iso3, b.k HAVING count(*) > 1 LIMIT 1")
-    dup = con.execute(dup_sql).fetchone()
-    if dup is not None:
-        _raise_duplicate(dup, res, check)
-    source = source_label(revision, release)
-    flows = con.sql(
-        f"SELECT CAST(b.t AS INTEGER) AS year, e.iso3 AS exporter, r.iso3 AS importer, "
-        f"lpad(b.k, 6, '0') AS hs6, round(b.v * 1000, 6) AS value_usd, b.q AS quantity_t, "
-        f"{_sql_str(revision)} AS hs_revision, {_sql_str(source)} AS source "
-        "FROM b JOIN m e ON b.i = e.code JOIN m r ON b.j = r.code "
-        "WHERE NOT e.aggregate AND NOT r.aggregate"
-    ).to_arrow_table()
-    con.execute("DROP TABLE b")
-    flows = flows.cast(schema("trade_flows").arrow_schema())
+    if not country.all():
+        for code in res.aggregates:
+            n = int(((codes_i == code) | (codes_j == code)).sum())
+            if n:
+                aggregate_rows[code] = n
+    k = raw.column("k").to_numpy()
+    if not country.all():
+        ex, im, k = ex[country], im[country], k[country]
+    key = (ex.astype(np.int64) * len(isos) + im) * 1_000_000 + k
+    if len(key) > 1 and not (key[1:] > key[:-1]).all():  # BACI files are sorted: the usual case is O(n)
+        order = np.argsort(key, kind="stable")
+        same = key[order][1:] == key[order][:-1]
+        if same.any():
+            at = int(order[1:][same][0])
+            _raise_duplicate((isos[ex[at]], isos[im[at]], f"{int(k[at]):06d}"), res, check)
+    n = len(key)
+    mask = pa.array(country)
+    k_dict = pc.dictionary_encode(pa.array(k))
+    hs6_values = pa.array([f"{int(c):06d}" for c in k_dict.dictionary.to_pylist()], pa.string())
+    v = raw.column("v").to_numpy()
+    q = raw.column("q")
+    if not country.all():
+        v, q = v[country], q.filter(mask)
+    flows = pa.table({
+        "year": pa.array(np.full(n, year, dtype=np.int32)),
+        "exporter": pa.DictionaryArray.from_arrays(pa.array(ex), pa.array(isos, pa.string())),
+        "importer": pa.DictionaryArray.from_arrays(pa.array(im), pa.array(isos, pa.string())),
+        "hs6": pa.DictionaryArray.from_arrays(k_dict.indices, hs6_values),
+        "value_usd": pa.array(np.round(v * 1000.0, 6)),
+        "quantity_t": q,
+        "hs_revision": _constant(revision, n),
+        "source": _constant(source_label(revision, release), n),
+    })
     return BaciYear(flows=flows, origin=check.origin, hs_revision=revision, year=year, release=release,
                     aggregate_rows=aggregate_rows)
 
 
-def _raise_duplicate(dup: tuple[Any, ...], res: AreaResolution, check: _Checker) -> None:
-    i, j, k = int(dup[0]), int(dup[1]), str(dup[2]).zfill(6)
-    exporter, importer = res.iso3.get(i, str(i)), res.iso3.get(j, str(j))
+def _raise_duplicate(flow: tuple[str, str, str], res: AreaResolution, check: _Checker) -> None:
+    exporter, importer, k = flow
     same_e = sorted(c for c, iso in res.iso3.items() if iso == exporter)
     same_i = sorted(c for c, iso in res.iso3.items() if iso == importer)
     con = duckdb.connect(config={"threads": 1})
@@ -567,10 +640,14 @@ def _raise_duplicate(dup: tuple[Any, ...], res: AreaResolution, check: _Checker)
     )
 
 
+def plain_strings(flows: pa.Table) -> pa.Table:
+    """Decode dictionary-encoded columns into the canonical schema's plain types."""
+    return flows.cast(schema("trade_flows").arrow_schema())
+
+
 def _connect() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    con.execute("SET preserve_insertion_order = false")
-    return con
+    # Insertion order is kept: BACI files are sorted, which makes the duplicate check O(n).
+    return duckdb.connect()
 
 
 # ------------------------------------------------------------ public parse
@@ -672,7 +749,7 @@ def parse_baci(path: str | Path, *, country_codes: CountryCodes = None, hs_revis
     ...                    country_codes="country_codes_V202301.csv")  # doctest: +SKIP
     """
     years = iter_baci(path, country_codes=country_codes, hs_revision=hs_revision, year=year)
-    parts = [y.flows for y in years]
+    parts = [plain_strings(y.flows) for y in years]
     return pa.concat_tables(parts) if parts else schema("trade_flows").arrow_schema().empty_table()
 
 

@@ -9,23 +9,28 @@ functions.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
+import pathlib
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
 
-from kakehashi import __version__
+from kakehashi import __version__, catalogue
 from kakehashi.report import views
+from kakehashi.warehouse import Warehouse
 from kakehashi.web import validate
 from kakehashi.web.service import Service
 
 router = APIRouter(prefix="/api")
 
 
-def get_service(request: Request) -> Service:
+async def get_service(request: Request) -> Service:
     """The application's :class:`~kakehashi.web.service.Service`."""
     service: Service = request.app.state.service
     return service
@@ -40,6 +45,21 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
         return []
     out: list[dict[str, Any]] = json.loads(df.to_json(orient="records", date_format="iso"))
     return out
+
+
+async def cached_json(service: Service, key: tuple[Any, ...], build: Callable[[], BaseModel]) -> Response:
+    """The JSON of ``build()``, serialised once per request parameters and warehouse snapshot.
+
+    Presentation-level cache of library results: a repeated request is answered
+    on the event loop from the cache (it was validated the first time); a new
+    one is validated and built in the thread pool (DuckDB work must not block
+    the loop). The OpenAPI schema still documents the endpoint's response model.
+    """
+    full = ("json", *key)
+    body = service.peek(full)
+    if body is None:
+        body = await run_in_threadpool(service.call, full, lambda: build().model_dump_json().encode())
+    return Response(body, media_type="application/json")
 
 
 class Health(BaseModel):
@@ -106,7 +126,7 @@ def checked_workstream(workstream: str | None) -> str | None:
     """Validate an optional workstream key against the catalogue."""
     if workstream is None:
         return None
-    return validate.choice(workstream, views.lib("catalogue", "workstreams")(), field="workstream")
+    return validate.choice(workstream, catalogue.workstreams(), field="workstream")
 
 
 # ----------------------------------------------------------------------- screen
@@ -154,26 +174,31 @@ def screen_frame(service: Service, importer: str, rival: str, year: int,
 
 
 @router.get("/screen", response_model=ScreenOut, tags=["analysis"], summary="Dependency screen")
-def screen(service: ServiceDep, importer: Importer, rival: Rival, year: Year = None,
+async def screen(service: ServiceDep, importer: Importer, rival: Rival, year: Year = None,
            workstream: Workstream = None,
            dependent_only: Annotated[bool, Query(description="Only products flagged dependent.")] = False,
            limit: Annotated[int, Query(ge=1, le=10000, description="Rows returned, by severity.")] = 200,
-           ) -> ScreenOut:
+           ) -> Response:
     """Screen every product the importer buys (or one workstream's) for dependence on the rival.
 
     A product is *dependent* when import HHI > 0.4, world-export HHI > 0.4 and
     imports exceed the importer's exports (EU 2021 / CEPII GeoDep); rows are sorted by severity.
     """
-    meta = service.meta
-    imp = validate.iso3(importer, meta.countries, field="importer")
-    riv = validate.iso3(rival, meta.countries, field="rival")
-    yr = validate.year(year, meta.years)
-    ws = checked_workstream(workstream)
-    df = screen_frame(service, imp, riv, yr, ws)
-    shown = df[df["dependent"]] if dependent_only else df
-    return ScreenOut(importer=imp, rival=riv, year=yr, workstream=ws, synthetic=meta.synthetic,
-                     total_rows=len(df), dependent=int(df["dependent"].sum()) if len(df) else 0,
-                     rows=[ScreenRow(**r) for r in records(shown.head(limit))])
+
+    def build() -> ScreenOut:
+        meta = service.meta
+        imp = validate.iso3(importer, meta.countries, field="importer")
+        riv = validate.iso3(rival, meta.countries, field="rival")
+        yr = validate.year(year, meta.years)
+        ws = checked_workstream(workstream)
+        df = screen_frame(service, imp, riv, yr, ws)
+        shown = df[df["dependent"]] if dependent_only else df
+        return ScreenOut(importer=imp, rival=riv, year=yr, workstream=ws, synthetic=meta.synthetic,
+                         total_rows=len(df), dependent=int(df["dependent"].sum()) if len(df) else 0,
+                         rows=[ScreenRow(**r) for r in records(shown.head(limit))])
+
+    key = ("screen", importer, rival, year, workstream, dependent_only, limit)
+    return await cached_json(service, key, build)
 
 
 # --------------------------------------------------------------------- overview
@@ -230,11 +255,12 @@ def overview_data(service: Service, importer: str, rival: str, year: int | None)
 
 @router.get("/importers/{importer}", response_model=OverviewOut, tags=["analysis"],
             summary="Overview of one importer")
-def overview(service: ServiceDep,
+async def overview(service: ServiceDep,
              importer: Annotated[str, Path(pattern=validate.ISO3_PATTERN, description="Importer, ISO3.")],
-             rival: Rival = "CHN", year: Year = None) -> OverviewOut:
+             rival: Rival = "CHN", year: Year = None) -> Response:
     """Workstreams and top dependencies of an importer on a rival (JSON twin of `/importers/{importer}`)."""
-    return overview_data(service, importer, rival, year)
+    return await cached_json(service, ("overview", importer, rival, year),
+                       lambda: overview_data(service, importer, rival, year))
 
 
 # ---------------------------------------------------------------------- product
@@ -310,7 +336,7 @@ def product_data(service: Service, hs6: str, importer: str, rival: str, partner:
     ]
     return ProductOut(
         hs6=code, importer=imp, rival=riv, partner=par, synthetic=meta.synthetic,
-        name=info.name, workstreams=info.workstreams, stage=info.stage,
+        name=info.name or _screen_name(screen_all), workstreams=info.workstreams, stage=info.stage,
         screen=[ScreenRow(**r) for r in records(screen_all)],
         supplier_shares=[ShareRow(**r) for r in records(suppliers)],
         world_supply=[ShareRow(**r) for r in records(world)],
@@ -320,13 +346,21 @@ def product_data(service: Service, hs6: str, importer: str, rival: str, partner:
     )
 
 
+def _screen_name(df: pd.DataFrame) -> str | None:
+    """The product name the screen found (warehouse nomenclature) for codes outside the catalogue."""
+    if df.empty or "product_name" not in df or df["product_name"].isna().all():
+        return None
+    return str(df["product_name"].dropna().iloc[-1])
+
+
 @router.get("/products/{hs6}", response_model=ProductOut, tags=["analysis"], summary="One product")
-def product(service: ServiceDep,
+async def product(service: ServiceDep,
             hs6: Annotated[str, Path(pattern=validate.HS6_PATTERN, description="HS six-digit code.")],
-            importer: Importer, rival: Rival = "CHN", partner: Partner = None) -> ProductOut:
+            importer: Importer, rival: Rival = "CHN", partner: Partner = None) -> Response:
     """Supplier shares over the years, world supply, the screen, candidate substitutes and (for mineral
     codes) world production shares (JSON twin of `/products/{hs6}`)."""
-    return product_data(service, hs6, importer, rival, partner)
+    return await cached_json(service, ("product", hs6, importer, rival, partner),
+                       lambda: product_data(service, hs6, importer, rival, partner))
 
 
 # --------------------------------------------------------------------- minerals
@@ -373,9 +407,224 @@ def mineral_data(service: Service, commodity: str, rival: str, importer: str | N
 
 @router.get("/minerals/{commodity}", response_model=MineralOut, tags=["analysis"],
             summary="One mineral commodity")
-def mineral(service: ServiceDep,
+async def mineral(service: ServiceDep,
             commodity: Annotated[str, Path(pattern=validate.COMMODITY_PATTERN,
                                            description="Commodity key, e.g. rare-earths.")],
-            rival: Rival = "CHN", importer: Partner = None) -> MineralOut:
+            rival: Rival = "CHN", importer: Partner = None) -> Response:
     """World production shares and supply risk of a commodity (JSON twin of `/minerals/{commodity}`)."""
-    return mineral_data(service, commodity, rival, importer)
+    return await cached_json(service, ("mineral", commodity, rival, importer),
+                       lambda: mineral_data(service, commodity, rival, importer))
+
+
+# -------------------------------------------------------------------- scenarios
+class MeasuresOut(BaseModel):
+    """Catalogued measures (export controls, tariffs) as of a date."""
+
+    as_of: str | None
+    country: str | None
+    measures: list[dict[str, Any]]
+
+
+@router.get("/measures", response_model=MeasuresOut, tags=["scenarios"], summary="Catalogued measures")
+def measures(country: Annotated[str | None, Query(pattern=validate.ISO3_PATTERN,
+                                                  description="Only measures naming this country.")] = None,
+             as_of: Annotated[dt.date | None, Query(description="Reading date, YYYY-MM-DD (default today).")]
+             = None) -> MeasuresOut:
+    """Dated export controls and tariffs with their status on `as_of` (JSON twin of `/scenarios`)."""
+    day = as_of.isoformat() if as_of else None
+    return MeasuresOut(as_of=day, country=country, measures=records(views.measures(country, day)))
+
+
+class ScenarioRequest(BaseModel):
+    """A scenario to run: a catalogued measure or a full scenario, with optional overrides."""
+
+    measure_id: str | None = Field(None, pattern=validate.SLUG_PATTERN, max_length=80,
+                                   description="Id of a catalogued measure (see /api/measures).")
+    scenario: dict[str, Any] | None = Field(
+        None, description="A scenario as in a scenario YAML file (name, base_year, measures, ...).")
+    base_year: int | None = Field(None, ge=1988, le=2100, description="Base year of the trade flows "
+                                  "(default: the scenario's; for a catalogued measure the latest "
+                                  "year of data).")
+    draws: int | None = Field(None, description="Monte-Carlo draws; at most the server's cap "
+                              "(see /api/meta). "
+                              "Default: the scenario's, else 1000 or the cap if lower.")
+    severity: float | None = Field(None, ge=0.0, le=1.0,
+                                   description="Override φ of every export restriction (1 = ban).")
+    theta: float | None = Field(None, ge=0.0, le=1.0,
+                                description="Override θ, the redirectable share of spare exports.")
+    importer: str | None = Field(None, pattern=validate.ISO3_PATTERN,
+                                 description="Importer whose results to return (default: all).")
+    limit: int = Field(2000, ge=1, le=20000, description="Most rows returned, largest median first.")
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"measure_id": "CN-2025-18-RARE-EARTHS", "draws": 500, "importer": "JPN"},
+        {"scenario": {"name": "ree-ban", "base_year": 2023, "measures": [
+            {"type": "export_restriction", "exporter": "CHN", "products": {"workstream": "critical-minerals"},
+             "targets": ["JPN"], "severity": 1.0}]}, "draws": 200},
+    ]})
+
+
+class ScenarioOut(BaseModel):
+    """Results of a scenario with their 5th-95th percentile bands."""
+
+    scenario: str
+    description: str
+    base_year: int
+    draws: int
+    seed: int
+    synthetic: bool
+    importer: str | None
+    metrics: list[str] = Field(description="Metrics present in `rows`.")
+    total_rows: int
+    rows: list[dict[str, Any]] = Field(description="Tidy results: importer, exporter, hs6, tier, metric, "
+                                       "p5, p50, p95 (kakehashi.scenarios.run).")
+    summary: list[dict[str, Any]]
+    spec: dict[str, Any] = Field(description="The validated scenario that was run.")
+
+
+def run_scenario_data(service: Service, req: ScenarioRequest) -> tuple[ScenarioOut, pd.DataFrame]:
+    """Validate, build and run a scenario (cached per validated spec); the page and the API share it."""
+    meta = service.meta
+    if req.draws is not None:
+        validate.draws(req.draws, service.max_draws)
+    imp = validate.iso3(req.importer, meta.countries, field="importer") if req.importer else None
+    draws = req.draws
+    if draws is None and not (req.scenario and "draws" in req.scenario):
+        draws = min(views.DEFAULT_DRAWS, service.max_draws)  # unstated: the default, within the cap
+    base_year = req.base_year
+    if req.measure_id is not None and base_year is None and meta.years:
+        base_year = max(meta.years)  # the latest data, rather than the catalogue's year before the measure
+    spec = views.scenario_spec(measure_id=req.measure_id, scenario=req.scenario, base_year=base_year,
+                               draws=draws, severity=req.severity, theta=req.theta)
+    validate.draws(int(spec.draws), service.max_draws)
+    if meta.years:
+        validate.year(int(spec.base_year), meta.years)
+    spec_json = spec.model_dump(mode="json", exclude_none=True)
+    key = ("scenario", json.dumps(spec_json, sort_keys=True))
+    result = service.call(key, lambda: views.run_scenario(service.wh, spec))
+    table = views.scenario_table(result)
+    shown = table if imp is None else table[table["importer"] == imp]
+    shown = shown.sort_values("p50", ascending=False, kind="stable").head(req.limit)
+    out = ScenarioOut(
+        scenario=spec.name, description=spec.description, base_year=int(spec.base_year),
+        draws=int(spec.draws),
+        seed=int(spec.seed), synthetic=meta.synthetic, importer=imp,
+        metrics=sorted(set(table["metric"])) if len(table) else [], total_rows=len(table),
+        rows=records(shown), summary=records(_importer_rows(views.scenario_summary(result), imp)),
+        spec=spec_json,
+    )
+    return out, shown
+
+
+def _importer_rows(df: pd.DataFrame, importer: str | None) -> pd.DataFrame:
+    if importer is None or df.empty or "importer" not in df:
+        return df
+    return df[df["importer"] == importer]
+
+
+@router.post("/scenarios/run", response_model=ScenarioOut, tags=["scenarios"], summary="Run a scenario")
+def run_scenario(service: ServiceDep, req: ScenarioRequest) -> ScenarioOut:
+    """Run a catalogued measure or a scenario through the restriction and tariff models with Monte-Carlo
+    uncertainty; returns p5/p50/p95 per importer, product, chain tier and metric."""
+    out, _ = run_scenario_data(service, req)
+    return out
+
+
+# --------------------------------------------------------------------- briefing
+BRIEFING_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+"""The self-contained pack inlines its CSS and images and runs no script."""
+
+
+def briefing_file(service: Service, importer: str, rival: str, partner: str | None, workstream: str,
+                  fmt: str) -> tuple[str, bytes]:
+    """Validate and build (or fetch from the cache) one briefing pack."""
+    import tempfile
+
+    from kakehashi.report.build import SCENARIO_DRAWS, build_briefing
+
+    meta = service.meta
+    imp = validate.iso3(importer, meta.countries, field="importer")
+    riv = validate.iso3(rival, meta.countries, field="rival")
+    par = checked_country(service, partner, "partner")
+    ws = validate.choice(workstream, catalogue.workstreams(), field="workstream")
+    fmt = validate.choice(fmt, ("html", "pdf"), field="format")
+    draws = min(SCENARIO_DRAWS, service.max_draws)
+
+    def build(wh: Warehouse) -> tuple[str, bytes]:
+        with tempfile.TemporaryDirectory(prefix="kakehashi-briefing-") as folder:
+            path = build_briefing(wh, imp, riv, par, ws, fmt, pathlib.Path(folder), draws=draws)
+            return path.name, path.read_bytes()
+
+    return service.briefings.get(("briefing", imp, riv, par, ws, fmt), build)
+
+
+@router.get("/briefing", tags=["briefing"], summary="Download a briefing pack",
+            response_class=Response,
+            responses={200: {"content": {"text/html": {}, "application/pdf": {}},
+                             "description": "The pack, as an attachment."}})
+def briefing(service: ServiceDep, importer: Importer, workstream: Annotated[str, Query(
+                 pattern=validate.SLUG_PATTERN, description="Workstream key, e.g. critical-minerals.")],
+             rival: Rival = "CHN", partner: Partner = None,
+             format: Annotated[str, Query(pattern="^(html|pdf)$", description="html or pdf.")] = "html",
+             ) -> Response:
+    """A briefing pack for importer, rival, partner and workstream: one self-contained HTML file or a PDF."""
+    name, data = briefing_file(service, importer, rival, partner, workstream, format)
+    media = "application/pdf" if format == "pdf" else "text/html; charset=utf-8"
+    return Response(data, media_type=media, headers={
+        "content-disposition": f'attachment; filename="{name}"', "content-security-policy": BRIEFING_CSP})
+
+
+# --------------------------------------------------------------- diversification
+class DiversifyOut(BaseModel):
+    """Who could replace the rival across a workstream, and the optimiser's portfolio when available."""
+
+    importer: str
+    rival: str
+    partner: str | None
+    coalition: list[str]
+    workstream: str | None
+    year: int
+    synthetic: bool
+    substitution: list[dict[str, Any]] = Field(
+        description="Partner, coalition and world cover per product bought from the rival "
+        "(kakehashi.metrics.substitution.substitution_capacity).")
+    portfolio: list[dict[str, Any]] = Field(description="Proposed sourcing shares (kakehashi.optimize).")
+    frontier: list[dict[str, Any]] = Field(description="Risk–cost frontier (kakehashi.optimize).")
+    note: str
+
+
+Coalition = Annotated[str | None, Query(pattern=r"^[A-Z]{3}(,[A-Z]{3}){0,19}$",
+                                        description="Further partners, comma-separated ISO3 (e.g. AUS,USA).")]
+
+
+def diversify_data(service: Service, importer: str, rival: str, partner: str | None, coalition: str | None,
+                   workstream: str | None, year: int | None, dependent_only: bool) -> DiversifyOut:
+    """Validate and build the diversification view (shared by the page and its JSON twin)."""
+    meta = service.meta
+    imp = validate.iso3(importer, meta.countries, field="importer")
+    riv = validate.iso3(rival, meta.countries, field="rival")
+    par = checked_country(service, partner, "partner")
+    coal = tuple(validate.iso3_list(coalition.split(","), meta.countries, field="coalition")
+                 if coalition else ())
+    ws = checked_workstream(workstream)
+    yr = validate.year(year, meta.years)
+    wh = service.wh
+    sub = service.call(("substitution-ws", imp, riv, par, coal, ws, yr, dependent_only),
+                       lambda: views.substitution(wh, imp, riv, ws, partner=par, coalition=coal, year=yr,
+                                                  only_dependent=dependent_only))
+    portfolio, front, note = service.call(("portfolio", imp, riv, par, ws),
+                                          lambda: views.portfolio(wh, imp, riv, par, ws))
+    return DiversifyOut(importer=imp, rival=riv, partner=par, coalition=list(coal), workstream=ws, year=yr,
+                        synthetic=meta.synthetic, substitution=records(sub), portfolio=records(portfolio),
+                        frontier=records(front), note=note)
+
+
+@router.get("/diversify", response_model=DiversifyOut, tags=["diversification"],
+            summary="Substitution and sourcing portfolio")
+def diversify(service: ServiceDep, importer: Importer, rival: Rival = "CHN", partner: Partner = None,
+              coalition: Coalition = None, workstream: Workstream = None, year: Year = None,
+              dependent_only: Annotated[bool, Query(description="Only products flagged dependent.")] = True,
+              ) -> DiversifyOut:
+    """How far the partner, a coalition and the world could replace the rival, product by product, and the
+    optimiser's diversified portfolio (JSON twin of `/diversify`)."""
+    return diversify_data(service, importer, rival, partner, coalition, workstream, year, dependent_only)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from kakehashi.report import charts
+from kakehashi import catalogue
+from kakehashi.errors import InputError
+from kakehashi.report import charts, views
 from kakehashi.web import api, validate
 from kakehashi.web.api import ServiceDep
 from kakehashi.web.render import templates
@@ -150,3 +152,135 @@ def mineral_page(request: Request, service: ServiceDep,
         risk=pd.DataFrame(d.supply_risk),
         api=f"/api/minerals/{d.commodity}?rival={d.rival}"
             + (f"&importer={d.importer}" if d.importer else "")))
+
+
+def _measure_choices(importer: str | None) -> pd.DataFrame:
+    try:
+        df = views.measures(importer)
+    except (ImportError, AttributeError):
+        return pd.DataFrame()
+    return df[df["kind"].isin(["export_control", "tariff"])].reset_index(drop=True)
+
+
+def _scenario_context(service: Service, importer: str | None, **extra: Any) -> dict[str, Any]:
+    meta = service.meta
+    return context(service, nav="scenarios", importer=importer, measures=_measure_choices(importer),
+                   max_draws=service.max_draws, default_draws=min(500, service.max_draws),
+                   base_years=meta.years, **extra)
+
+
+@router.get("/scenarios", response_class=HTMLResponse)
+def scenarios_page(request: Request, service: ServiceDep, importer: api.Partner = None) -> HTMLResponse:
+    """Pick a catalogued measure or write a scenario, then run it."""
+    imp = api.checked_country(service, importer, "importer")
+    return templates.TemplateResponse(request, "scenarios.html", _scenario_context(
+        service, imp, api=f"/api/measures{'?country=' + imp if imp else ''}"))
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    return value if value not in (None, "") else None
+
+
+def _form_float(value: str | None, field: str) -> float | None:
+    text = _blank_to_none(value)
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError(f"{field} {text!r} is not a number", value=text,
+                         hint=f"write {field} as a fraction between 0 and 1, e.g. 0.5") from None
+
+
+def _form_int(value: str | None, field: str) -> int | None:
+    text = _blank_to_none(value)
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise InputError(f"{field} {text!r} is not a whole number", value=text) from None
+
+
+@router.post("/scenarios/run", response_class=HTMLResponse)
+def scenario_run_page(
+    request: Request, service: ServiceDep,
+    importer: Annotated[str | None, Form(pattern=validate.ISO3_PATTERN)] = None,
+    measure_id: Annotated[str | None, Form(max_length=80)] = None,
+    scenario_yaml: Annotated[str | None, Form(max_length=32_000)] = None,
+    severity: Annotated[str | None, Form(max_length=20)] = None,
+    theta: Annotated[str | None, Form(max_length=20)] = None,
+    draws: Annotated[str | None, Form(max_length=20)] = None,
+    base_year: Annotated[str | None, Form(max_length=20)] = None,
+) -> HTMLResponse:
+    """Run the scenario of the form and show its bands (HTML twin of POST /api/scenarios/run)."""
+    yaml_text = _blank_to_none(scenario_yaml.strip() if scenario_yaml else None)
+    mid = None if yaml_text else _blank_to_none(measure_id)
+    if mid is not None:
+        mid = validate.slug(mid, field="measure")
+    req = api.ScenarioRequest(
+        measure_id=mid, scenario=None, importer=_blank_to_none(importer),
+        draws=_form_int(draws, "draws"), base_year=_form_int(base_year, "base year"),
+        severity=_form_float(severity, "severity"), theta=_form_float(theta, "theta"), limit=2000,
+    )
+    if yaml_text is not None:
+        req = req.model_copy(update={"scenario": views.parse_scenario_text(yaml_text)})
+    out, shown = api.run_scenario_data(service, req)
+    metric = views.default_metric(shown)
+    spec = None
+    if metric is not None:
+        bands = views.bands_table(shown, metric, with_importer=out.importer is None)
+        spec = chart(charts.scenario_bands, bands, unit=views.metric_unit(metric),
+                     title=f"{out.scenario}: {metric}" + (f", {out.importer}" if out.importer else ""),
+                     subtitle=f"median and 5th–95th percentile over {out.draws} draws")
+    return templates.TemplateResponse(request, "scenarios.html", _scenario_context(
+        service, out.importer, result=out, result_rows=shown, bands_spec=spec, metric=metric,
+        form={"measure_id": mid, "scenario_yaml": yaml_text or "", "severity": severity or "",
+              "theta": theta or "", "draws": draws or "", "base_year": base_year or ""},
+        api="/api/scenarios/run"))
+
+
+@router.get("/briefing", response_class=HTMLResponse)
+def briefing_page(request: Request, service: ServiceDep, importer: api.Partner = None,
+                  rival: api.Rival = "CHN", partner: api.Partner = None,
+                  workstream: api.Workstream = None) -> HTMLResponse:
+    """Choose and download a briefing pack (the download is GET /api/briefing)."""
+    imp = api.checked_country(service, importer, "importer")
+    par = api.checked_country(service, partner, "partner")
+    riv = validate.iso3(rival, service.meta.countries, field="rival")
+    ws = api.checked_workstream(workstream)
+    return templates.TemplateResponse(request, "briefing.html", context(
+        service, nav="briefing", importer=imp, rival=riv, partner=par or ("IND" if imp == "JPN" else None),
+        workstream=ws or "critical-minerals", workstreams=catalogue.workstreams(),
+        api="/openapi.json"))
+
+
+@router.get("/diversify", response_class=HTMLResponse)
+def diversify_page(request: Request, service: ServiceDep, importer: api.Partner = None,
+                   rival: api.Rival = "CHN", partner: api.Partner = None, coalition: api.Coalition = None,
+                   workstream: api.Workstream = None, year: api.Year = None) -> HTMLResponse:
+    """Who could replace the rival across a workstream, and the optimiser's portfolio."""
+    meta = service.meta
+    imp = importer or ("JPN" if "JPN" in meta.importers else (meta.importers[0] if meta.importers else "JPN"))
+    par = partner if partner is not None or imp != "JPN" else ("IND" if "IND" in meta.countries else None)
+    d = api.diversify_data(service, imp, rival, par, coalition, workstream or "critical-minerals", year, True)
+    sub = pd.DataFrame(d.substitution)
+    spec = None
+    if not sub.empty:
+        top = sub.head(15)
+        labels = [f"{h} {str(n)[:34]}" if isinstance(n, str) else h
+                  for h, n in zip(top["hs6"], top["product_name"], strict=True)]
+        parts = []
+        for group, col in (("partner " + (d.partner or ""), "partner_cover"),
+                           ("coalition", "coalition_cover"), ("world", "world_cover")):
+            if col in top and top[col].notna().any() and (col != "coalition_cover" or d.coalition):
+                parts.append(pd.DataFrame({"label": labels, "group": group, "cover": top[col].to_numpy()}))
+        spec = chart(charts.cover_bars, pd.concat(parts, ignore_index=True),
+                     title=f"Could others replace {d.rival}? {d.importer}, {d.workstream}, {d.year}",
+                     subtitle="spare exports to third countries as a multiple of what the importer buys "
+                              "from the rival")
+    return templates.TemplateResponse(request, "diversify.html", context(
+        service, nav="diversify", d=d, importer=d.importer, sub=sub, cover_spec=spec,
+        workstreams=catalogue.workstreams(),
+        api=f"/api/diversify?importer={d.importer}&rival={d.rival}"
+            + (f"&partner={d.partner}" if d.partner else "") + f"&workstream={d.workstream}"))

@@ -10,6 +10,7 @@ import pandas as pd
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from kakehashi.report import views
 from kakehashi.report.fmt import fmt_cell, fmt_num, fmt_share, fmt_usd, printed_table
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -25,7 +26,18 @@ def spec_json(spec: dict[str, Any]) -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
+def fmt_metric(value: object, metric: str) -> str:
+    """Format a scenario value in its metric's unit (USD compactly, shares as percentages)."""
+    unit = views.metric_unit(metric)
+    if unit == "USD":
+        return fmt_usd(value)
+    if unit == "share":
+        return fmt_share(value)
+    return fmt_num(value, 3)
+
+
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 templates.env.filters.update(usd=fmt_usd, share=fmt_share, num=fmt_num, cell=fmt_cell, spec_json=spec_json)
 templates.env.filters["to_frame"] = pd.DataFrame
+templates.env.filters["metric"] = fmt_metric
 templates.env.globals.update(printed_table=printed_table)

@@ -21,6 +21,7 @@ from kakehashi.report import provenance
 from kakehashi.warehouse import Warehouse
 
 T = TypeVar("T")
+_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -57,11 +58,13 @@ class Service:
         self.max_draws = max_draws
         self.cache_size = cache_size
         self.report_dir = report_dir
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # warehouse (DuckDB) work, one request at a time
+        self._cache_lock = threading.Lock()  # the result cache, held briefly
         self._cache: OrderedDict[Hashable, Any] = OrderedDict()
         self._meta: Meta | None = None
         self.hits = 0
         self.misses = 0
+        self.briefings = BriefingCache(self)
 
     @classmethod
     def open(cls, path: str | Path | None, *, max_draws: int, engine: str | None = None,
@@ -76,28 +79,55 @@ class Service:
             )
         return cls(wh, max_draws=max_draws, cache_size=cache_size)
 
+    def _get(self, full: Hashable) -> Any:
+        with self._cache_lock:
+            if full in self._cache:
+                self._cache.move_to_end(full)
+                self.hits += 1
+                return self._cache[full]
+        return _MISSING
+
+    def _put(self, full: Hashable, result: Any) -> None:
+        with self._cache_lock:
+            self.misses += 1
+            self._cache[full] = result
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+
     def call(self, key: Hashable | None, fn: Callable[[], T]) -> T:
-        """Run ``fn`` under the warehouse lock; cache its result under ``key`` (if given)."""
+        """Run ``fn`` under the warehouse lock; cache its result under ``key`` (if given).
+
+        Cached results are read under a separate, short lock, so they are served
+        while another request holds the warehouse (e.g. a scenario running).
+        """
+        full = (self.wh.snapshot_id, key) if key is not None else None
+        if full is not None:
+            hit = self._get(full)
+            if hit is not _MISSING:
+                return hit
         with self._lock:
-            if key is not None:
-                full = (self.wh.snapshot_id, key)
-                if full in self._cache:
-                    self._cache.move_to_end(full)
-                    self.hits += 1
-                    return self._cache[full]
+            if full is not None:  # another thread may have computed it meanwhile
+                hit = self._get(full)
+                if hit is not _MISSING:
+                    return hit
             result = fn()
-            if key is not None:
-                self.misses += 1
-                self._cache[full] = result
-                while len(self._cache) > self.cache_size:
-                    self._cache.popitem(last=False)
-            return result
+        if full is not None:
+            self._put(full, result)
+        return result
+
+    def peek(self, key: Hashable) -> Any:
+        """The cached result under ``key`` for the current snapshot, or ``None``."""
+        hit = self._get((self.wh.snapshot_id, key))
+        return None if hit is _MISSING else hit
 
     @property
     def meta(self) -> Meta:
         """What the warehouse holds (recomputed when the snapshot changes)."""
+        sid = self.wh.snapshot_id or ""
+        current = self._meta
+        if current is not None and current.snapshot == sid:
+            return current
         with self._lock:
-            sid = self.wh.snapshot_id or ""
             if self._meta is None or self._meta.snapshot != sid:
                 self._meta = self._read_meta(sid)
             return self._meta
@@ -134,3 +164,34 @@ class Service:
             synthetic=provenance.is_synthetic(wh, labels),
             sources=tuple(sorted(set(labels["source"].astype(str)))),
         )
+
+
+class BriefingCache:
+    """Briefing packs built on their own warehouse connection, cached by parameters.
+
+    A pack takes seconds to build; building it on a separate read-only
+    connection keeps the API answering meanwhile. One pack is built at a time.
+    """
+
+    def __init__(self, service: Service, size: int = 16) -> None:
+        self.service = service
+        self.size = size
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[Hashable, tuple[str, bytes]] = OrderedDict()
+
+    def get(self, key: Hashable, build: Callable[[Warehouse], tuple[str, bytes]]) -> tuple[str, bytes]:
+        """Return (file name, bytes) of the pack for ``key``, building it with ``build(wh)`` if needed."""
+        full = (self.service.wh.snapshot_id, key)
+        with self._lock:
+            if full in self._cache:
+                self._cache.move_to_end(full)
+                return self._cache[full]
+            wh = Warehouse(self.service.wh.path, engine=self.service.wh.engine, read_only=True)
+            try:
+                item = build(wh)
+            finally:
+                wh.close()
+            self._cache[full] = item
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+            return item

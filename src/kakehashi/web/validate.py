@@ -23,6 +23,7 @@ SLUG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,80}$"
 _ISO3 = re.compile(ISO3_PATTERN)
 _HS6 = re.compile(HS6_PATTERN)
 _COMMODITY = re.compile(COMMODITY_PATTERN)
+_SLUG = re.compile(SLUG_PATTERN)
 
 
 def iso3(value: str, known: Collection[str], *, field: str = "country") -> str:
@@ -102,3 +103,11 @@ def _not_in_warehouse(field: str, value: str, known: Collection[str]) -> InputEr
     hint = (f"did you mean: {', '.join(matches)}?" if matches
             else f"this warehouse has {len(known)} {field} codes; see /api/meta")
     return InputError(f"no data for {field} {value!r} in this warehouse", value=value, hint=hint)
+
+
+def slug(value: str, *, field: str) -> str:
+    """Return ``value`` if it looks like a key or id (letters, digits, ``_ . : -``)."""
+    if not _SLUG.match(value):
+        raise InputError(f"{field} {value!r} is not a valid id", value=value,
+                         hint="ids use letters, digits and - _ . : only")
+    return value

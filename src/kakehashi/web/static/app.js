@@ -27,7 +27,7 @@
         ast: true,
         expr: vega.expressionInterpreter,
         defaultStyle: false,
-        tooltip: false
+        tooltip: { disableDefaultStyle: true }
       }).then(function () {
         el.setAttribute("data-rendered", "true");
       }).catch(function (err) {

@@ -1,0 +1,98 @@
+"""Briefing packs built from a warehouse: content, formats, CLI, errors."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from _webdata import small_warehouse
+
+from kakehashi import InputError, Warehouse
+from kakehashi.cli import main
+from kakehashi.report.build import briefing_scenario, build_briefing, collect_briefing, resolve
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_warehouse: Warehouse) -> Warehouse:
+    return tiny_warehouse
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    return Warehouse(small_warehouse(tmp_path_factory.mktemp("small") / "wh"), read_only=True)
+
+
+def test_collect_on_hand_checked_data(small: Warehouse) -> None:
+    b = collect_briefing(small, "JPN", "CHN", "IND", "critical-minerals", draws=20)
+    assert b.synthetic and b.year == 2023
+    kf = {k.label: k.value for k in b.key_figures}
+    # 2023: JPN imports 280530 (120 m, 96 from CHN) and 850511 (120 m, 72 from CHN); one is dependent
+    assert kf["Products screened"] == "2" and kf["Dependent"] == "1"
+    assert kf["Imports from CHN"] == "168.0 m"
+    assert kf["IND could replace"] == "0 of 1" and kf["World could replace"] == "0 of 1"
+    keys = [f.key for f in b.figures]
+    assert keys[:4] == ["dependency-map", "suppliers-280530", "suppliers-850511", "scenario"]
+    assert "minerals-rare-earths" in keys
+    scen = next(f for f in b.figures if f.key == "scenario")
+    row = scen.table.set_index("hs6").loc["280530"]
+    assert 0 < row["p5"] <= row["p50"] <= row["p95"] <= 96e6  # at most the whole CHN supply is lost
+    assert list(b.top_table["hs6"]) == ["280530", "850511"]
+    assert b.appendix.hs_revision == "HS22"
+    assert set(b.appendix.thresholds["value"].astype(str)) >= {"0.4", "1.0"}
+
+
+def test_briefing_scenario_is_a_valid_spec(small: Warehouse) -> None:
+    from kakehashi.scenarios.spec import parse_spec
+
+    spec = parse_spec(briefing_scenario(resolve(small, "JPN", "CHN", "IND", "critical-minerals")))
+    assert [m.exporter for m in spec.restrictions()] == ["CHN"]
+    assert spec.restrictions()[0].targets.countries == ("JPN", "IND")
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (("JPN", "CHN", "IND", "minerals"), "unknown workstream 'minerals'"),
+    (("JPN", "CHN", "CHN", "critical-minerals"), "rival CHN is also"),
+    (("XXX", "CHN", None, "critical-minerals"), "XXX"),
+])
+def test_bad_requests_raise_input_error(small: Warehouse, args: tuple[str, str, str | None, str],
+                                        fragment: str) -> None:
+    with pytest.raises(InputError, match=re.escape(fragment)):
+        build_briefing(small, *args, fmt="html")
+
+
+def test_html_pack_from_the_sample(tiny: Warehouse, tmp_path: Path) -> None:
+    path = build_briefing(tiny, "JPN", "CHN", "IND", "critical-minerals", "html", tmp_path)
+    assert path.name == "briefing-JPN-CHN-IND-critical-minerals.html"
+    html = path.read_text(encoding="utf-8")
+    assert "<script" not in html and "http://" not in html.replace("http://www.w3.org", "")
+    assert len(re.findall(r'<section class="page"', html)) == html.count("SYNTHETIC SAMPLE — not real data") \
+        - 1 + html.count("SYNTHETIC SAMPLE — figures")  # a mark on every page (+ the @page margin text)
+    assert html.count('src="data:image/svg+xml;base64,') >= 4
+    for title in ("Dependency map", "Scenario: export licensing by the rival", "Method and sources",
+                  "Data vintages", "Licences", "Top dependencies"):
+        assert title in html
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) not installed")
+def test_pdf_pack_via_cli(tiny: Warehouse, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "pack.pdf"
+    status = main(["report", "--warehouse", str(tiny.path), "--importer", "JPN", "--rival", "CHN",
+                   "--partner", "IND", "--workstream", "critical-minerals", "--format", "pdf",
+                   "--out", str(out)])
+    assert status == 0
+    assert str(out) in capsys.readouterr().out
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert "日本" in text and "भारत" in text
+    pages = text.count("\f")
+    assert text.count("SYNTHETIC SAMPLE — not real data") >= pages >= 3
+
+
+def test_cli_errors_exit_2(tiny: Warehouse, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["report", "--warehouse", str(tiny.path), "--importer", "JPN", "--rival", "CHN",
+                   "--workstream", "minerals"])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "unknown workstream 'minerals'" in err and "critical-minerals" in err
