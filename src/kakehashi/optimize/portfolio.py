@@ -483,7 +483,8 @@ def frontier(
     """Risk–cost frontier: the optimum for each λ, per product and for the whole set.
 
     Infeasible products (their feasibility does not depend on λ) are left out
-    of every point; the ``ALL`` rows sum the feasible products.
+    of every point, with their reasons in ``.attrs["infeasible"]`` (``{hs6:
+    reason}``); the ``ALL`` rows sum the feasible products.
 
     Returns
     -------
@@ -507,6 +508,7 @@ def frontier(
     batch = [dataclasses.replace(p, lam=x) for x in lam_list for p in problems]
     results = solve_many(batch, method)
     rows: list[dict[str, object]] = []
+    left_out = {res.problem.hs6: res.message() for res in results if isinstance(res, Infeasible)}
     for k, res in enumerate(results):
         if isinstance(res, Infeasible):
             continue
@@ -516,6 +518,7 @@ def frontier(
             rows.append({"lam": x, "importer": imp, "hs6": p.hs6, "imports_usd": float(p.imports_usd[i]),
                          "risk": float(res.risk_after[i]), "extra_cost_usd": float(res.extra_cost_usd[i])})
     df = pd.DataFrame(rows, columns=list(FRONTIER_COLUMNS))
+    df.attrs["infeasible"] = left_out
     if df.empty:
         return df
     df["_wr"] = df["risk"] * df["imports_usd"]
@@ -524,5 +527,7 @@ def frontier(
     agg["risk"] = agg["_wr"] / agg["imports_usd"]
     agg["hs6"] = "ALL"
     out = pd.concat([df.drop(columns="_wr"), agg[list(FRONTIER_COLUMNS)]], ignore_index=True)
-    out = out.sort_values(["importer", "hs6", "lam"], kind="stable").reset_index(drop=True)
-    return out[list(FRONTIER_COLUMNS)]
+    out = out.sort_values(["importer", "hs6", "lam"], kind="stable").reset_index(drop=True)[
+        list(FRONTIER_COLUMNS)]
+    out.attrs["infeasible"] = left_out
+    return out

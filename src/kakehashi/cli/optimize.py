@@ -1,0 +1,252 @@
+"""Optimisation commands: ``diversify``, ``frontier``, ``stockpile``.
+
+Presentation only: each command parses options, calls one library function of
+:mod:`kakehashi.optimize` and writes its table.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from kakehashi.cli.common import (
+    EngineOpt,
+    Format,
+    FormatOpt,
+    OutOpt,
+    WarehouseOpt,
+    app,
+    console_err,
+    emit,
+    open_warehouse,
+    parse_codes,
+)
+from kakehashi.errors import InputError
+
+ImporterOpt = Annotated[str, typer.Option("--importer", "-i", help="Importer ISO3 code (JPN), or a "
+                                          "coalition optimised jointly (JPN+IND).")]
+RivalOpt = Annotated[str, typer.Option("--rival", "-r", help="Rival supplier whose share is capped (ISO3).")]
+PartnerOpt = Annotated[str | None, typer.Option(
+    "--partner", "-p", help="Partner(s) for the partner minimum, comma-separated (e.g. IND).",
+    show_default=False)]
+JointOpt = Annotated[bool, typer.Option("--joint", help="Optimise the importer and the partner(s) "
+                                        "together, sharing spare capacity (coalition mode).")]
+WorkstreamOpt = Annotated[str | None, typer.Option(
+    "--workstream", help="Catalogue workstream: critical-minerals, semiconductors, ict, clean-energy, "
+    "medicines, ai-data-centres (default: every catalogue product).", show_default=False)]
+HsOpt = Annotated[str | None, typer.Option("--hs", help="HS 2022 six-digit codes, comma-separated.",
+                                           show_default=False)]
+ObjectiveOpt = Annotated[str, typer.Option("--objective", help="hhi (import HHI), governance "
+                                           "(WGI-weighted HHI) or shortfall (expected net shortfall "
+                                           "under a rival restriction).")]
+RivalCapOpt = Annotated[float | None, typer.Option("--max-rival-share", help="Cap on the rival's "
+                                                   "share, 0-1.", show_default=False)]
+PartnerMinOpt = Annotated[float | None, typer.Option("--min-partner-share", help="Least combined share "
+                                                     "of the partners, 0-1.", show_default=False)]
+MaxChangeOpt = Annotated[float | None, typer.Option("--max-change", help="Largest change of any share "
+                                                    "in one period, 0-1.", show_default=False)]
+YearOpt = Annotated[int | None, typer.Option("--year", "-y", help="Trade year (default: the latest).",
+                                             show_default=False)]
+RevisionOpt = Annotated[str | None, typer.Option("--revision", help="HS revision of the trade data "
+                                                 "(default: chosen from the year).", show_default=False)]
+
+
+def _products(workstream: str | None, hs: str | None) -> str | list[str] | None:
+    if workstream and hs:
+        raise InputError("give --workstream or --hs, not both",
+                         hint="--workstream selects a catalogue group; --hs lists codes")
+    return parse_codes(hs) if hs else workstream
+
+
+def _who(importer: str, partner: str | None, joint: bool) -> tuple[str | list[str], list[str] | None]:
+    members = parse_codes(importer.replace("+", ","))
+    partners = parse_codes(partner.replace("+", ",")) if partner else []
+    if joint:
+        if not partners:
+            raise InputError("--joint needs --partner", hint="e.g. --importer JPN --partner IND --joint")
+        members += [p for p in partners if p not in members]
+    return (members if len(members) > 1 else members[0]), (partners or None)
+
+
+def _lams(text: str) -> list[float]:
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise InputError(f"cannot read λ values {text!r}",
+                         hint="write comma-separated numbers, e.g. 0,0.1,1") from None
+
+
+def _notes(notes: list[str]) -> None:
+    for n in notes:
+        console_err.print(f"note: {n}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def diversify(
+    importer: ImporterOpt,
+    rival: RivalOpt,
+    partner: PartnerOpt = None,
+    joint: JointOpt = False,
+    workstream: WorkstreamOpt = None,
+    hs: HsOpt = None,
+    objective: ObjectiveOpt = "hhi",
+    max_rival_share: RivalCapOpt = None,
+    min_partner_share: PartnerMinOpt = None,
+    max_change: MaxChangeOpt = None,
+    lam: Annotated[float, typer.Option("--lam", help="λ: weight of the extra cost (fraction of the "
+                                       "import bill) against the risk; 0 ignores cost.")] = 0.0,
+    year: YearOpt = None,
+    revision: RevisionOpt = None,
+    skip_infeasible: Annotated[bool, typer.Option("--skip-infeasible", help="Report products whose "
+                                                  "constraints cannot hold instead of stopping.")] = False,
+    warehouse: WarehouseOpt = None,
+    engine: EngineOpt = None,
+    fmt: FormatOpt = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """Diversified sourcing: next-period supplier shares that minimise the risk objective plus
+    λ x extra cost, within each supplier's spare exports, a rival cap, a partner minimum and a
+    maximum change per period."""
+    from kakehashi.optimize.portfolio import UNITS
+    from kakehashi.optimize.portfolio import diversify as run
+    from kakehashi.optimize.solve import InfeasibleError
+
+    wh = open_warehouse(warehouse, engine)
+    who, partners = _who(importer, partner, joint)
+    try:
+        res = run(wh, who, rival, partner=partners, products=_products(workstream, hs),
+                  objective=objective,  # type: ignore[arg-type]  # validated by the library
+                  max_rival_share=max_rival_share, min_partner_share=min_partner_share,
+                  max_change=max_change, lam=lam, year=year, revision=revision,
+                  on_infeasible="skip" if skip_infeasible else "raise")
+    except InfeasibleError as exc:
+        exc.hint = ("relax --max-rival-share, --min-partner-share or --max-change"
+                    + (", or pass --skip-infeasible to report them" if len(exc.failures) > 0 else ""))
+        raise
+    label = who if isinstance(who, str) else "+".join(who)
+    empty = f"{label} imports none of the selected products in {res.year}; nothing to diversify."
+    _notes(res.notes)
+    if fmt is Format.table:
+        prod = res.products
+        view = pd.DataFrame({
+            "importer": prod["importer"], "hs6": prod["hs6"],
+            "product": prod["product_name"].map(
+                lambda v: v if not isinstance(v, str) or len(v) <= 24 else v[:23] + "…"),
+            "imports": prod["imports_usd"] / 1e6, "rival_before": prod["rival_share_before"],
+            "rival_after": prod["rival_share_after"], "risk_before": prod["risk_before"],
+            "risk_after": prod["risk_after"], "extra_cost": prod["extra_cost_usd"] / 1e6,
+            "status": prod["status"],
+        })
+        if view["importer"].nunique() == 1:
+            view = view.drop(columns="importer")
+        emit(view, fmt, None, title=f"Diversification, {label} vs {rival.upper()}, {res.year} "
+             f"(objective {res.objective}, λ = {lam:g})",
+             units={"imports": "USD m", "extra_cost": "USD m"}, empty_message=empty)
+        for note in prod.loc[prod["status"] == "infeasible", "note"]:
+            console_err.print(f"infeasible: {note}", highlight=False, soft_wrap=True)
+        if not res.table.empty:
+            shares = res.table.drop(columns=["risk_before", "risk_after", "extra_cost_usd"])
+            emit(shares, fmt, out, title="Proposed shares (capacity = current share + spare exports "
+                 "/ imports)", units=UNITS, empty_message=empty)
+        return
+    if res.table.empty:
+        console_err.print(empty)
+    emit(res.table, fmt, out, units=UNITS, empty_message=empty)
+
+
+@app.command()
+def frontier(
+    importer: ImporterOpt,
+    rival: RivalOpt,
+    partner: PartnerOpt = None,
+    joint: JointOpt = False,
+    workstream: WorkstreamOpt = None,
+    hs: HsOpt = None,
+    objective: ObjectiveOpt = "hhi",
+    max_rival_share: RivalCapOpt = None,
+    min_partner_share: PartnerMinOpt = None,
+    max_change: MaxChangeOpt = None,
+    lams: Annotated[str, typer.Option("--lams", help="λ values, comma-separated.")] =
+        "0,0.01,0.03,0.1,0.3,1,3,10",
+    year: YearOpt = None,
+    revision: RevisionOpt = None,
+    warehouse: WarehouseOpt = None,
+    engine: EngineOpt = None,
+    fmt: FormatOpt = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """Risk-cost frontier: the optimal risk and extra cost for each λ, per product and for the
+    whole set (hs6 = ALL: import-weighted risk, summed cost)."""
+    from kakehashi.optimize.portfolio import frontier as run
+
+    wh = open_warehouse(warehouse, engine)
+    who, partners = _who(importer, partner, joint)
+    df = run(wh, who, rival, lams=_lams(lams), partner=partners, products=_products(workstream, hs),
+             objective=objective,  # type: ignore[arg-type]  # validated by the library
+             max_rival_share=max_rival_share, min_partner_share=min_partner_share, max_change=max_change,
+             year=year, revision=revision)
+    left_out = df.attrs.get("infeasible", {})
+    if left_out:
+        console_err.print(f"note: {len(left_out)} products cannot meet the constraints and are left out: "
+                          f"{', '.join(sorted(left_out))}", highlight=False, soft_wrap=True)
+    if fmt is Format.table:
+        df = df[df["hs6"] == "ALL"].reset_index(drop=True) if (df["hs6"] == "ALL").any() else df
+    label = who if isinstance(who, str) else "+".join(who)
+    emit(df, fmt, out, title=f"Risk-cost frontier, {label} vs {rival.upper()} (whole set; "
+         "--format csv for every product)", units={"imports_usd": "USD", "extra_cost_usd": "USD"},
+         empty_message="no feasible product: nothing to trace")
+
+
+@app.command()
+def stockpile(
+    importer: Annotated[str, typer.Option("--importer", "-i", help="Importer ISO3 code.")],
+    hs6: Annotated[str, typer.Option("--hs6", help="HS 2022 six-digit product code.")],
+    months: Annotated[float, typer.Option("--months", help="Length of the disruption, months.")],
+    ramp: Annotated[float, typer.Option("--ramp", help="Months over which alternative supply ramps up "
+                                        "linearly.")],
+    rival: Annotated[str, typer.Option("--rival", "-r", help="Restricting exporter.")] = "CHN",
+    severity: Annotated[float, typer.Option("--severity", help="Share of the rival's exports withheld "
+                                            "(1 = ban).")] = 1.0,
+    theta: Annotated[float | None, typer.Option("--theta", help="Share of other suppliers' spare "
+                                                "exports redirected at full ramp (default: the "
+                                                "scenarios' 0.2).", show_default=False)] = None,
+    targets: Annotated[str, typer.Option("--targets", help="all: the rival restricts every importer; "
+                                         "importer: only this one.")] = "all",
+    holding_rate: Annotated[float, typer.Option("--holding-rate", help="Yearly holding cost as a "
+                                                "fraction of the stock's value.")] = 0.05,
+    year: YearOpt = None,
+    revision: RevisionOpt = None,
+    warehouse: WarehouseOpt = None,
+    engine: EngineOpt = None,
+    fmt: FormatOpt = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """Stockpile sizing: the stock (USD and months of imports) that covers the net shortfall of a
+    disruption while alternative supply ramps up, and its yearly holding cost."""
+    from kakehashi.optimize.stockpile import STOCKPILE_UNITS
+    from kakehashi.optimize.stockpile import stockpile as run
+    from kakehashi.scenarios.restriction import DEFAULT_THETA
+
+    wh = open_warehouse(warehouse, engine)
+    res = run(wh, importer, hs6, months=months, ramp=ramp, rival=rival, severity=severity,
+              theta=DEFAULT_THETA if theta is None else theta,
+              targets=targets,  # type: ignore[arg-type]  # validated by the library
+              holding_rate=holding_rate, year=year, revision=revision)
+    df = res.frame()
+    if fmt is Format.table:
+        row = df.iloc[0]
+        df = pd.DataFrame({"quantity": list(df.columns),
+                           "value": [_cell(row[c]) for c in df.columns],
+                           "unit": [STOCKPILE_UNITS.get(c, "") for c in df.columns]})
+        emit(df, fmt, out, title=f"Stockpile for {res.importer} {res.hs6}: {res.months:g}-month "
+             f"restriction by {res.rival}, {res.ramp_months:g}-month ramp-up")
+        return
+    emit(df, fmt, out, units=STOCKPILE_UNITS)
+
+
+def _cell(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+    return str(v)
