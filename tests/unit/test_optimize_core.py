@@ -291,6 +291,23 @@ def test_shortfall_tie_break_keeps_the_optimum_closest_to_current_shares() -> No
     assert wr == pytest.approx(0.15, abs=1e-7)
 
 
+def test_kkt_polish_recovers_the_optimum_from_a_slightly_infeasible_answer() -> None:
+    # HiGHS's QP solver sometimes stops at the right active set with Σw = 0.99996 and reports
+    # "Solve error" (seen on a sample-world product); the polish re-solves that active set exactly
+    from kakehashi.optimize.problem import build_model
+    from kakehashi.optimize.solve import kkt_polish
+
+    p = _problem([0.0, 0.65, 0.0, 0.0, 0.11, 0.0, 0.016, 0.0, 0.089, 0.135],
+                 spare=[1.6, 355.47, 12.29, 3.95, 33.77, 3.88, 0.0, 4.51, 53.69, 13.93], rival=1, rival_cap=0.5)
+    exact = solve(p, "waterfill").shares[0]
+    model = build_model(p)
+    x, y, z = kkt_polish(model, exact * 0.99996)  # type: ignore[misc]
+    np.testing.assert_allclose(x, exact, atol=1e-12)
+    assert y[0] == pytest.approx(2 * exact[1])  # ν = 2τ on the free shares
+    # a point on the wrong active set is not accepted
+    assert kkt_polish(model, np.full(10, 0.1)) is None
+
+
 def test_negative_lambda_and_bad_shapes_are_input_errors() -> None:
     with pytest.raises(InputError, match="λ must be zero or positive"):
         _problem([0.5, 0.5], spare=[1.0, 1.0], lam=-0.1)

@@ -229,8 +229,10 @@ def build_problems(
     if min_partner_share is not None and not data.partners and len(data.importers) == 1:
         raise InputError("a partner minimum needs a partner", hint="pass --partner, e.g. IND")
     imports = data.imports[data.imports["value_usd"] > 0]
-    spare = data.spare.groupby(["hs6", "exporter"])["spare_usd"].sum()
-    world_uv = data.world_unit_value.set_index(["hs6", "exporter"])["unit_value"]
+    spare_all = data.spare.groupby(["hs6", "exporter"])["spare_usd"].sum()
+    spare_by = _split_by_product(spare_all)
+    wuv_by = _split_by_product(data.world_unit_value.set_index(["hs6", "exporter"])["unit_value"])
+    mix_by = _mix_unit_values(imports)
     problems: list[PortfolioProblem] = []
     skipped: list[dict[str, object]] = []
     missing_risk: set[str] = set()
@@ -248,8 +250,7 @@ def build_problems(
             if m not in members:
                 skipped.append({"importer": m, "hs6": code, "status": "no imports",
                                 "note": f"{m} reports no imports of {code} in {data.year}"})
-        has_spare = code in spare.index.get_level_values(0)
-        sp = spare.xs(code, level="hs6") if has_spare else pd.Series(dtype=float)
+        sp = spare_by.get(code, pd.Series(dtype=float))
         sup_set = set(grp["exporter"]) | set(sp[sp > 0].index)
         if len(members) == 1:
             sup_set.discard(members[0])
@@ -264,9 +265,10 @@ def build_problems(
         uv[ii, ss] = grp["unit_value"].to_numpy(dtype=np.float64, na_value=np.nan)
         totals = value.sum(axis=1)
         current = value / totals[:, None]
-        wuv = np.array([float(world_uv.get((code, s), np.nan)) for s in suppliers])
+        wuv = wuv_by.get(code, pd.Series(dtype=float)).reindex(suppliers).to_numpy(dtype=np.float64,
+                                                                                  na_value=np.nan)
         uv = np.where(np.isnan(uv), wuv[None, :], uv)
-        mix_uv = _mix_unit_value(grp, members)
+        mix_uv = np.array([mix_by.get((m, code), np.nan) for m in members])
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = uv / mix_uv[:, None]
         if np.isnan(ratio).any():
@@ -285,7 +287,8 @@ def build_problems(
                                              other_disruption=other_disruption)
         problems.append(PortfolioProblem(
             hs6=code, importers=tuple(members), suppliers=tuple(suppliers), current=current,
-            imports_usd=totals, spare_usd=np.array([max(float(sp.get(s, 0.0)), 0.0) for s in suppliers]),
+            imports_usd=totals,
+            spare_usd=np.maximum(sp.reindex(suppliers).fillna(0.0).to_numpy(dtype=np.float64), 0.0),
             cost_ratio=ratio, risk_weight=risk, objective=objective, rival=rival_idx,
             rival_cap=max_rival_share if rival_idx is not None else None, partners=partners,
             min_partner_share=min_partner_share if partners.any() else None,
@@ -304,15 +307,34 @@ def build_problems(
     return problems, skipped
 
 
-def _mix_unit_value(grp: pd.DataFrame, members: list[str]) -> np.ndarray:
-    """Unit value (USD/t) of each importer's current mix, over the flows with quantities."""
-    out = np.full(len(members), np.nan)
-    for i, m in enumerate(members):
-        g = grp[(grp["importer"] == m) & grp["unit_value"].notna() & (grp["unit_value"] > 0)]
-        if len(g):
-            qty = (g["value_usd"] / g["unit_value"]).sum()
-            out[i] = g["value_usd"].sum() / qty if qty > 0 else np.nan
+def _split_by_product(series: pd.Series) -> dict[str, pd.Series]:
+    """``{hs6: values indexed by exporter}`` from a series indexed by (hs6, exporter), in one pass."""
+    series = series.sort_index()
+    codes = series.index.get_level_values(0).to_numpy()
+    exporters = series.index.get_level_values(1).to_numpy()
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    out: dict[str, pd.Series] = {}
+    if not len(codes):
+        return out
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ends = np.r_[starts[1:], len(codes)]
+    for a, b in zip(starts, ends, strict=True):
+        out[str(codes[a])] = pd.Series(values[a:b], index=exporters[a:b])
     return out
+
+
+def _mix_unit_values(imports: pd.DataFrame) -> dict[tuple[str, str], float]:
+    """Unit value (USD/t) of each importer's current mix per product, over the flows with quantities.
+
+    ``Σ value / Σ tonnes`` where tonnes = value / unit value of each flow with a quantity.
+    """
+    q = imports[imports["unit_value"].notna() & (imports["unit_value"] > 0)]
+    tonnes = q["value_usd"] / q["unit_value"]
+    agg = pd.DataFrame({"importer": q["importer"], "hs6": q["hs6"], "v": q["value_usd"], "t": tonnes})
+    agg = agg.groupby(["importer", "hs6"])[["v", "t"]].sum()
+    agg = agg[agg["t"] > 0]
+    return {(str(i), str(k)): float(v / t)
+            for (i, k), v, t in zip(agg.index, agg["v"], agg["t"], strict=True)}
 
 
 def diversify(
@@ -404,22 +426,26 @@ def diversify(
 
 
 def _table(solutions: Sequence[PortfolioSolution]) -> pd.DataFrame:
-    parts = []
+    cols: dict[str, list[np.ndarray]] = {c: [] for c in TABLE_COLUMNS}
     for sol in solutions:
         p = sol.problem
+        sup = np.array(p.suppliers, dtype=object)
         for i, imp in enumerate(p.importers):
-            keep = (p.current[i] >= MIN_ROW_SHARE) | (sol.shares[i] >= MIN_ROW_SHARE)
-            idx = np.flatnonzero(keep)
-            parts.append(pd.DataFrame({
-                "importer": imp, "hs6": p.hs6, "supplier": np.array(p.suppliers)[idx],
-                "current_share": p.current[i, idx], "proposed_share": sol.shares[i, idx],
-                "capacity_share": sol.bounds.capacity[i, idx], "risk_before": sol.risk_before[i],
-                "risk_after": sol.risk_after[i], "extra_cost_usd": sol.extra_cost_usd[i],
-            }))
-    if not parts:
+            idx = np.flatnonzero((p.current[i] >= MIN_ROW_SHARE) | (sol.shares[i] >= MIN_ROW_SHARE))
+            k = len(idx)
+            cols["importer"].append(np.full(k, imp, dtype=object))
+            cols["hs6"].append(np.full(k, p.hs6, dtype=object))
+            cols["supplier"].append(sup[idx])
+            cols["current_share"].append(p.current[i, idx])
+            cols["proposed_share"].append(sol.shares[i, idx])
+            cols["capacity_share"].append(sol.bounds.capacity[i, idx])
+            cols["risk_before"].append(np.full(k, sol.risk_before[i]))
+            cols["risk_after"].append(np.full(k, sol.risk_after[i]))
+            cols["extra_cost_usd"].append(np.full(k, sol.extra_cost_usd[i]))
+    if not solutions:
         return pd.DataFrame({c: pd.Series(dtype="float64" if c not in ("importer", "hs6", "supplier")
                                           else "object") for c in TABLE_COLUMNS})
-    out = pd.concat(parts, ignore_index=True)
+    out = pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()})
     out = out.sort_values(["importer", "hs6", "proposed_share", "supplier"],
                           ascending=[True, True, False, True], kind="stable")
     return out[list(TABLE_COLUMNS)].reset_index(drop=True)

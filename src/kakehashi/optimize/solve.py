@@ -182,14 +182,21 @@ def solve_highs(model: Model) -> PortfolioSolution | Infeasible:
     if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
         return Infeasible(p, explain_infeasible(p, model.bounds) or explain_shared_capacity(model)
                           or explain_iis(model))
-    if status != highspy.HighsModelStatus.kOptimal:
-        raise ScenarioError(f"{p.hs6}: the solver stopped without an optimum "
-                            f"({h.modelStatusToString(status)})",  # type: ignore[attr-defined]
-                            hint="this is unexpected for a convex problem; please report it")
     sol = h.getSolution()  # type: ignore[attr-defined]
     x = np.asarray(sol.col_value)
     ydual = np.asarray(sol.row_dual)
     zdual = np.asarray(sol.col_dual)
+    if status != highspy.HighsModelStatus.kOptimal:
+        # HiGHS's QP solver can stop at the right active set with a small primal error and report
+        # "Solve error"; re-solve the KKT system on that active set and accept it only if every
+        # optimality condition then holds.
+        usable = len(x) == len(model.col_lower) and bool(np.all(np.isfinite(x)))
+        polished = kkt_polish(model, x) if usable else None
+        if polished is None:
+            raise ScenarioError(f"{p.hs6}: the solver stopped without an optimum "
+                                f"({h.modelStatusToString(status)})",  # type: ignore[attr-defined]
+                                hint="this is unexpected for a convex problem; please report it")
+        x, ydual, zdual = polished
     m, n = p.m, p.n
     if p.objective == "shortfall" and p.tie_break:
         x = _closest_optimum(h, model, float(h.getInfo().objective_function_value))  # type: ignore[attr-defined]
@@ -198,6 +205,68 @@ def solve_highs(model: Model) -> PortfolioSolution | Infeasible:
         partner_dual = ydual[m:2 * m]
     return read_back(p, model.bounds, x[: m * n], "highs", sum_dual=ydual[:m],
                      partner_dual=partner_dual, share_dual=zdual[: m * n].reshape(m, n))
+
+
+def kkt_polish(model: Model, x: FloatArray, *, tol: float = 1e-7
+               ) -> tuple[FloatArray, FloatArray, FloatArray] | None:
+    """Exact solution on the active set of an approximate one, if it satisfies the KKT conditions.
+
+    With ``B`` the columns at a bound in ``x`` (within ``act = max(1e-6, 100·err)``,
+    ``err`` the largest bound or row violation of ``x``), ``F`` the others, and
+    ``R`` the rows at a bound (equalities included), solve (least squares, so a
+    non-unique optimum is fine)::
+
+        H_FF x_F - A_RF' y_R = -c_F - H_FB x_B
+        A_RF x_F             =  b_R - A_RB x_B
+
+    then check primal feasibility, ``z = Hx + c - A_R' y_R`` zero on ``F``,
+    ``z ≥ 0`` at lower and ``≤ 0`` at upper bounds, ``y ≥ 0`` on rows at their
+    lower and ``≤ 0`` at their upper bound (all within ``tol``). For a convex
+    problem these conditions prove optimality.
+
+    Returns
+    -------
+    ``(x, row duals, column duals)`` in HiGHS's sign convention, or ``None``
+    when the conditions fail.
+    """
+    amat = model.a_matrix.toarray()  # type: ignore[attr-defined]
+    lo, up = model.col_lower, model.col_upper
+    rl, ru = model.row_lower, model.row_upper
+    hd, c = model.hessian_diag, model.col_cost
+    ax = amat @ x
+    err = max(float(np.max(np.maximum(v, 0), initial=0)) for v in (lo - x, x - up, rl - ax, ax - ru))
+    act = max(1e-6, 100 * err)
+    at_lo = np.abs(x - lo) <= act
+    at_up = (np.abs(x - up) <= act) & ~at_lo
+    fixed = at_lo | at_up
+    xb = np.where(at_lo, lo, np.where(at_up, up, x))
+    r_lo = np.abs(ax - rl) <= act * np.maximum(1, np.abs(rl))
+    r_up = (np.abs(ax - ru) <= act * np.maximum(1, np.abs(ru))) & ~r_lo
+    rows = np.flatnonzero(r_lo | r_up)
+    target = np.where(r_lo, rl, ru)[rows]
+    free = np.flatnonzero(~fixed)
+    a_r = amat[rows]
+    nf, nr = len(free), len(rows)
+    kkt = np.zeros((nf + nr, nf + nr))
+    kkt[:nf, :nf] = np.diag(hd[free])
+    kkt[:nf, nf:] = -a_r[:, free].T
+    kkt[nf:, :nf] = a_r[:, free]
+    fx = np.flatnonzero(fixed)
+    rhs = np.concatenate([-c[free], target - a_r[:, fx] @ xb[fx]])  # H is diagonal: no H_FB term
+    sol = np.linalg.lstsq(kkt, rhs, rcond=None)[0]
+    xn = xb.copy()
+    xn[free] = sol[:nf]
+    y = np.zeros(len(rl))
+    y[rows] = sol[nf:]
+    z = hd * xn + c - amat.T @ y
+    axn = amat @ xn
+    ok = (np.all(xn >= lo - tol) and np.all(xn <= up + tol) and np.all(axn >= rl - tol)
+          and np.all(axn <= ru + tol) and np.all(np.abs(z[free]) <= tol)
+          and np.all(z[at_lo] >= -tol) and np.all(z[at_up] <= tol)
+          and np.all(y[rows[r_lo[rows]]] >= -tol) and np.all(y[rows[r_up[rows]]] <= tol))
+    if not ok:
+        return None
+    return np.clip(xn, lo, up), y, z
 
 
 def _closest_optimum(h: object, model: Model, best: float) -> FloatArray:
