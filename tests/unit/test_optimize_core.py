@@ -298,12 +298,16 @@ def test_kkt_polish_recovers_the_optimum_from_a_slightly_infeasible_answer() -> 
     from kakehashi.optimize.solve import kkt_polish
 
     p = _problem([0.0, 0.65, 0.0, 0.0, 0.11, 0.0, 0.016, 0.0, 0.089, 0.135],
-                 spare=[1.6, 355.47, 12.29, 3.95, 33.77, 3.88, 0.0, 4.51, 53.69, 13.93], rival=1, rival_cap=0.5)
+                 spare=[1.6, 355.47, 12.29, 3.95, 33.77, 3.88, 0.0, 4.51, 53.69, 13.93],
+                 rival=1, rival_cap=0.5)
     exact = solve(p, "waterfill").shares[0]
     model = build_model(p)
     x, y, z = kkt_polish(model, exact * 0.99996)  # type: ignore[misc]
     np.testing.assert_allclose(x, exact, atol=1e-12)
     assert y[0] == pytest.approx(2 * exact[1])  # ν = 2τ on the free shares
+    bounds = model.col_upper
+    assert np.all(np.abs(z[exact < bounds - 1e-9]) < 1e-9)  # no bound multiplier on free shares
+    assert np.all(z[exact >= bounds - 1e-9] <= 1e-12)  # at an upper bound: z ≤ 0
     # a point on the wrong active set is not accepted
     assert kkt_polish(model, np.full(10, 0.1)) is None
 
