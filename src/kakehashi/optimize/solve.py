@@ -211,10 +211,9 @@ def kkt_polish(model: Model, x: FloatArray, *, tol: float = 1e-7
                ) -> tuple[FloatArray, FloatArray, FloatArray] | None:
     """Exact solution on the active set of an approximate one, if it satisfies the KKT conditions.
 
-    With ``B`` the columns at a bound in ``x`` (within ``act = max(1e-6, 100·err)``,
-    ``err`` the largest bound or row violation of ``x``), ``F`` the others, and
-    ``R`` the rows at a bound (equalities included), solve (least squares, so a
-    non-unique optimum is fine)::
+    With ``B`` the columns within ``act`` of a bound in ``x``, ``F`` the others,
+    and ``R`` the equality rows and the inequality rows within ``act`` of a
+    bound, solve (least squares, so a non-unique optimum is fine)::
 
         H_FF x_F - A_RF' y_R = -c_F - H_FB x_B
         A_RF x_F             =  b_R - A_RB x_B
@@ -222,25 +221,35 @@ def kkt_polish(model: Model, x: FloatArray, *, tol: float = 1e-7
     then check primal feasibility, ``z = Hx + c - A_R' y_R`` zero on ``F``,
     ``z ≥ 0`` at lower and ``≤ 0`` at upper bounds, ``y ≥ 0`` on rows at their
     lower and ``≤ 0`` at their upper bound (all within ``tol``). For a convex
-    problem these conditions prove optimality.
+    problem these conditions prove optimality. ``act`` runs from 1e-9 to 1e-4
+    until the conditions hold.
 
     Returns
     -------
     ``(x, row duals, column duals)`` in HiGHS's sign convention, or ``None``
-    when the conditions fail.
+    when no tolerance gives an active set that satisfies the conditions.
     """
     amat = model.a_matrix.toarray()  # type: ignore[attr-defined]
+    for act in (1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4):
+        found = _kkt_on_active_set(model, amat, x, act, tol)
+        if found is not None:
+            return found
+    return None
+
+
+def _kkt_on_active_set(model: Model, amat: FloatArray, x: FloatArray, act: float, tol: float
+                       ) -> tuple[FloatArray, FloatArray, FloatArray] | None:
     lo, up = model.col_lower, model.col_upper
     rl, ru = model.row_lower, model.row_upper
     hd, c = model.hessian_diag, model.col_cost
     ax = amat @ x
-    err = max(float(np.max(np.maximum(v, 0), initial=0)) for v in (lo - x, x - up, rl - ax, ax - ru))
-    act = max(1e-6, 100 * err)
-    at_lo = np.abs(x - lo) <= act
-    at_up = (np.abs(x - up) <= act) & ~at_lo
-    fixed = at_lo | at_up
-    xb = np.where(at_lo, lo, np.where(at_up, up, x))
-    r_lo = np.abs(ax - rl) <= act * np.maximum(1, np.abs(rl))
+    pinned = up - lo <= act  # fixed columns: their multiplier may take either sign
+    at_lo = (np.abs(x - lo) <= act) & ~pinned
+    at_up = (np.abs(x - up) <= act) & ~at_lo & ~pinned
+    fixed = at_lo | at_up | pinned
+    xb = np.where(at_lo | pinned, lo, np.where(at_up, up, x))
+    equal = rl == ru
+    r_lo = equal | (np.abs(ax - rl) <= act * np.maximum(1, np.abs(rl)))
     r_up = (np.abs(ax - ru) <= act * np.maximum(1, np.abs(ru))) & ~r_lo
     rows = np.flatnonzero(r_lo | r_up)
     target = np.where(r_lo, rl, ru)[rows]
@@ -260,10 +269,12 @@ def kkt_polish(model: Model, x: FloatArray, *, tol: float = 1e-7
     y[rows] = sol[nf:]
     z = hd * xn + c - amat.T @ y
     axn = amat @ xn
+    lower_rows = rows[r_lo[rows] & ~equal[rows]]
+    upper_rows = rows[r_up[rows]]
     ok = (np.all(xn >= lo - tol) and np.all(xn <= up + tol) and np.all(axn >= rl - tol)
           and np.all(axn <= ru + tol) and np.all(np.abs(z[free]) <= tol)
           and np.all(z[at_lo] >= -tol) and np.all(z[at_up] <= tol)
-          and np.all(y[rows[r_lo[rows]]] >= -tol) and np.all(y[rows[r_up[rows]]] <= tol))
+          and np.all(y[lower_rows] >= -tol) and np.all(y[upper_rows] <= tol))
     if not ok:
         return None
     return np.clip(xn, lo, up), y, z
