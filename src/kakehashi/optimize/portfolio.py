@@ -162,6 +162,9 @@ def load_portfolio_data(
     codes = req.products
     flows = wh.table("trade_flows")
     f = flows.filter((flows.hs_revision == req.revision) & (flows.year == yr) & flows.hs6.isin(codes))
+    if wh.engine == "duckdb":  # scan the big table once; the three queries below read this small result
+        f = ibis.memtable(wh.connect().to_pyarrow(
+            f.select("year", "exporter", "importer", "hs6", "value_usd", "quantity_t")))
     qty_known = f.quantity_t.notnull() & (f.quantity_t > 0)
     vq = ibis.ifelse(qty_known, f.value_usd, 0.0)
     qq = ibis.ifelse(qty_known, f.quantity_t, 0.0)
