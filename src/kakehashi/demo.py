@@ -77,8 +77,10 @@ def run_demo(out: str | Path, *, size: str = "small", importer: str = "JPN", riv
         portfolio = pd.DataFrame()
         notes.append("optimiser not installed: portfolio step skipped")
     else:
-        portfolio = diversify(wh, importer, rival, partner=partner, products=workstream,
-                              max_rival_share=0.5, year=last_year).products
+        result = diversify(wh, importer, rival, partner=partner, products=workstream,
+                           max_rival_share=0.5, year=last_year, on_infeasible="skip")
+        portfolio = result.products
+        notes.extend(result.notes)
     briefing = build_briefing(wh, importer, rival, partner, workstream, "html",
                               out / f"briefing-{importer}-{rival}-{workstream}.html",
                               coalition=coalition, year=last_year)

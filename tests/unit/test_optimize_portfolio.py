@@ -181,7 +181,7 @@ def test_shortfall_objective_cuts_rival_exposure(wh: Warehouse) -> None:
 
 
 def test_bad_input(wh: Warehouse) -> None:
-    with pytest.raises(InputError, match=r"unknown .*'JPX'"):
+    with pytest.raises(InputError, match=r"unknown (ISO3 )?country( code)? 'JPX'"):
         diversify(wh, "JPX", "CHN", products=["850511"])
     with pytest.raises(InputError, match="λ must be zero or positive"):
         diversify(wh, "JPN", "CHN", products=["850511"], lam=-1)
