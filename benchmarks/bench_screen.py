@@ -112,7 +112,7 @@ def materialise(wh_path: Path) -> None:
 # ------------------------------------------------------------------------ implementations
 def kakehashi_full(wh_path: Path) -> pd.DataFrame:
     """The full screen with kakehashi: every importer on its own, every product, every year."""
-    from kakehashi.metrics.screen import screen_expr, trade_coverage
+    from kakehashi.metrics.screen import screen_expr, to_frame, trade_coverage
     from kakehashi.warehouse import Warehouse
 
     wh = Warehouse(wh_path, read_only=True)
@@ -120,7 +120,7 @@ def kakehashi_full(wh_path: Path) -> pd.DataFrame:
     flows = wh.table("trade_flows")
     flows = flows.filter(flows.hs_revision == rev)
     expr = screen_expr(flows, None, RIVAL, years=years, available_years=years)
-    df = wh.execute(expr)
+    df = to_frame(wh, expr)
     wh.close()
     return df
 
