@@ -136,7 +136,8 @@ def screen(
 ) -> None:
     """Dependency screen: per product and year, import concentration, the rival's share,
     world-export concentration, net-import ratio, the EU/CEPII dependency flag, persistence
-    and a severity score (100 x rival share x import HHI x world-export HHI)."""
+    and a severity score (100 x rival share x import HHI x world-export HHI
+    x max(0, 1 - exports/imports))."""
     from kakehashi.metrics.screen import SCREEN_UNITS, Thresholds, screen_frame
 
     wh = open_warehouse(warehouse, engine)

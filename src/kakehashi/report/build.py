@@ -366,7 +366,7 @@ def _appendix(wh: Warehouse, req: BriefingRequest, scenario_spec: dict[str, Any]
         ("Dependency screen", "For each HS6 product: import HHI = Σ supplier share², the rival's share, the "
          "world-export HHI and imports against the importer's own exports. Dependent when all three exceed "
          "the thresholds below (EU 2021 strategic-dependencies screen as generalised by CEPII GeoDep); "
-         "severity = 100 × rival share × import HHI × world-export HHI."),
+         "severity = 100 × rival share × import HHI × world-export HHI × max(0, 1 − exports/imports)."),
         ("Substitution capacity", "Spare exports: what each other supplier already ships to third "
          "countries; cover = spare exports ÷ imports from the rival (1× would replace it in full)."),
         ("Scenario", "Export restriction: direct loss φ × imports from the rival; other suppliers redirect "

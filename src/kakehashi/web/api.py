@@ -150,7 +150,7 @@ class ScreenRow(BaseModel):
     dependent: bool
     persistent: bool
     severity: float | None = Field(None, description="0-100: 100 × rival share × import HHI × "
-                                   "world-export HHI.")
+                                   "world-export HHI × max(0, 1 − exports/imports).")
 
 
 class ScreenOut(BaseModel):

@@ -88,7 +88,8 @@ def overview_page(request: Request, service: ServiceDep,
         top = top.assign(label=top["hs6"] + " " + top["product_name"].fillna("").str.slice(0, 40))
         spec = chart(charts.severity_bars, top,
                      title=f"Top dependencies of {data.importer} on {data.rival}, {data.year}",
-                     subtitle="severity = 100 × rival share × import HHI × world-export HHI")
+                     subtitle="severity = 100 × rival share × import HHI × world-export HHI"
+                              " × max(0, 1 − exports/imports)")
     return templates.TemplateResponse(request, "overview.html", context(
         service, nav="overview", d=data, importer=data.importer, severity_spec=spec,
         api=f"/api/importers/{data.importer}?rival={data.rival}&year={data.year}"))
