@@ -275,7 +275,8 @@ def main() -> None:
     print(f"{'pandas (same method)':<28}{mp:>10.2f}{len(p['times']):>6}{p['peak_mb']:>10.0f}")
     print(f"speed-up: {mp / mk:.1f}x (goal >= 10x); kakehashi peak {k['peak_mb'] / 1024:.2f} GB "
           "(goal < 6 GB); results identical (rtol 1e-9)")
-    print(f"single importer (JPN vs CHN, all products, 3 years): first call in a fresh process (with imports) "
+    print("single importer (JPN vs CHN, all products, 3 years): first call in a fresh process "
+          f"(with imports) "
           f"{single_cold['times'][0]:.2f} s, warm median {warm:.2f} s (goal < 1 s)")
 
 
