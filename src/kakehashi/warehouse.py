@@ -76,6 +76,24 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _next_stamp(snapshots: Path) -> str:
+    """Name of a new snapshot: UTC time to the microsecond and a random suffix.
+
+    Names sort in commit order, which pruning relies on: when the clock has not moved past the
+    newest existing snapshot (same microsecond, or a clock set back), the newest time plus one
+    microsecond is used instead.
+    """
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    existing = sorted(p.name for p in snapshots.iterdir()) if snapshots.is_dir() else []
+    if existing:
+        try:
+            newest = dt.datetime.strptime(existing[-1][:21], "%Y%m%dT%H%M%S%f")
+        except ValueError:  # a name from before microsecond stamps: compare whole seconds
+            newest = dt.datetime.strptime(existing[-1][:15], "%Y%m%dT%H%M%S") + dt.timedelta(seconds=1)
+        now = max(now, newest + dt.timedelta(microseconds=1))
+    return f"{now:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
+
+
 class Transaction:
     """Stage table writes; committed all together or not at all.
 
@@ -376,7 +394,7 @@ class Warehouse:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
             self._sweep_staging()
-            stamp = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+            stamp = _next_stamp(self.path / "snapshots")
             staging = self.path / "staging" / stamp
             staging.mkdir(parents=True)
             manifest = self._clone_into(staging)
@@ -468,6 +486,7 @@ class Warehouse:
             con.close()
 
     def _prune(self, keep: str) -> None:
+        # snapshot names sort in commit order (see _next_stamp), so the oldest come first
         snapshots = sorted((self.path / "snapshots").iterdir(), key=lambda p: p.name)
         old = [p for p in snapshots if p.name != keep][: max(0, len(snapshots) - KEEP_SNAPSHOTS)]
         for p in old:

@@ -114,3 +114,28 @@ def test_killed_ingest_leaves_previous_warehouse_intact(tmp_path: Path) -> None:
     again.ingest("trade_flows", _flows([2022]), source="next")
     assert sorted(again.execute(again.table("trade_flows"))["year"].unique()) == [2021, 2022]
     assert not any((tmp_path / "wh" / "staging").iterdir())
+
+
+def test_pruning_keeps_the_newest_snapshots_in_commit_order(tmp_path: Path) -> None:
+    from kakehashi.warehouse import KEEP_SNAPSHOTS
+
+    wh = Warehouse(tmp_path / "wh")
+    committed = []
+    for k in range(KEEP_SNAPSHOTS + 4):  # several commits within the same second
+        wh.ingest("trade_flows", _flows([2021], value=float(k + 1)), source=f"s{k}")
+        committed.append(wh.snapshot_id)
+    assert committed == sorted(committed) and len(set(committed)) == len(committed)
+    left = sorted(p.name for p in (wh.path / "snapshots").iterdir())
+    assert left == committed[-KEEP_SNAPSHOTS:]
+
+
+def test_snapshot_names_increase_past_older_stamps_and_a_clock_set_back(tmp_path: Path) -> None:
+    from kakehashi.warehouse import _next_stamp
+
+    snaps = tmp_path / "snapshots"
+    (snaps / "20990101T000000-aaaaaaaa").mkdir(parents=True)  # an older-format name, in the future
+    first = _next_stamp(snaps)
+    assert first > "20990101T000000-aaaaaaaa" and first.startswith("20990101T000001")
+    (snaps / first).mkdir()
+    second = _next_stamp(snaps)
+    assert first[:21] == "20990101T000001000001" and second[:21] == "20990101T000001000002"
