@@ -160,11 +160,12 @@ class Transaction:
                     if target.exists():
                         target.unlink()  # a hard link: the committed copy is untouched
                     part = tbl if len(years) == 1 else tbl.filter(pc.equal(tbl.column("year"), year))
-                    if order:
-                        part = part.take(_sort_indices(part, order))
-                    _write_parquet(part.cast(spec.arrow_schema()), target)  # cast decodes dictionaries
+                    rows = _sort_order(part, order) if order else None
+                    if rows is not None:
+                        part = part.take(rows)
+                    _write_parquet(_storage_table(part, spec.arrow_schema()), target)
             else:
-                _write_parquet(tbl.cast(spec.arrow_schema()), tdir / "all.parquet")
+                _write_parquet(_storage_table(tbl, spec.arrow_schema()), tdir / "all.parquet")
         except (pa.ArrowException, OSError) as exc:
             raise EngineError(f"could not write table {table}: {exc}") from exc
         record = IngestRecord(
@@ -190,32 +191,72 @@ def _write_parquet(tbl: pa.Table, path: Path) -> None:
     Arrow's writer (and its sort) is several times faster than a DuckDB
     ``COPY`` from a registered Arrow table (measured in
     ``benchmarks/bench_ingest.py``), and the files read the same on DuckDB
-    and Spark.
+    and Spark. Dictionary-encoded string columns are written as they are
+    (Parquet stores strings dictionary-encoded anyway) and the Arrow schema
+    is not stored, so every reader sees plain strings.
     """
-    pq.write_table(tbl, path, compression="zstd", row_group_size=PARQUET_ROW_GROUP)
+    pq.write_table(tbl, path, compression="zstd", row_group_size=PARQUET_ROW_GROUP, store_schema=False)
+
+
+def _storage_table(tbl: pa.Table, target: pa.Schema) -> pa.Table:
+    """``tbl`` in the column order and types of ``target``, keeping dictionary-encoded strings encoded.
+
+    Decoding a dictionary column of ten million rows into plain strings costs
+    more than writing it; Parquet's own dictionary pages hold the same data.
+    """
+    columns: list[pa.ChunkedArray] = []
+    fields: list[pa.Field] = []
+    for f in target:
+        col = tbl.column(f.name)
+        if pa.types.is_dictionary(col.type) and pa.types.is_string(f.type):
+            typ = pa.dictionary(col.type.index_type, f.type)
+            col = col if col.type == typ else col.cast(typ)
+        elif col.type != f.type:
+            col = col.cast(f.type)
+        columns.append(col)
+        fields.append(pa.field(f.name, col.type, nullable=f.nullable))
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields))
 
 
 def _dense_rank(col: pa.ChunkedArray) -> np.ndarray:
-    """Dense ascending rank (0, 1, ...) of each value; cheap for dictionary-encoded columns."""
+    """Dense ascending rank (0, 1, ...) of each value; cheap for dictionary-encoded columns.
+
+    For a dictionary-encoded column whose dictionary is sorted and unique, the
+    ranks are its indices (returned without copying, in their integer type).
+    """
     if pa.types.is_dictionary(col.type) and col.null_count == 0:
         unified = col.unify_dictionaries()
         dictionary = unified.chunk(0).dictionary if unified.num_chunks else pa.array([], pa.string())
         by_value = np.asarray(pc.rank(dictionary, sort_keys="ascending", tiebreaker="dense")) - 1
         indices = [np.asarray(c.indices) for c in unified.chunks]
-        return np.asarray(by_value[np.concatenate(indices)] if indices else [], dtype=np.int64)
+        if not indices:
+            return np.zeros(0, dtype=np.int64)
+        codes = indices[0] if len(indices) == 1 else np.concatenate(indices)
+        if bool((by_value == np.arange(len(by_value))).all()):  # a sorted dictionary: indices are ranks
+            return codes
+        return np.asarray(by_value[codes], dtype=np.int64)
     return np.asarray(pc.rank(col, sort_keys="ascending", tiebreaker="dense"), dtype=np.int64) - 1
 
 
 def _sort_indices(tbl: pa.Table, keys: Sequence[str]) -> pa.Array:
     """Row order sorting ``tbl`` by ``keys`` (ascending), as one integer sort on combined ranks."""
-    if tbl.num_rows == 0:
-        return pa.array([], pa.int64())
+    order = _sort_order(tbl, keys)
+    return pa.array(np.arange(tbl.num_rows, dtype=np.int64)) if order is None else order
+
+
+def _sort_order(tbl: pa.Table, keys: Sequence[str]) -> pa.Array | None:
+    """Like :func:`_sort_indices`, but ``None`` when ``tbl`` is already sorted (an O(n) check)."""
+    if tbl.num_rows < 2:
+        return None
     ranks = [_dense_rank(tbl.column(k)) for k in keys]
     sizes = [int(r.max()) + 1 for r in ranks]
     if float(np.prod([float(n) for n in sizes])) < 2.0**62:
         combined = np.zeros(tbl.num_rows, dtype=np.int64)
         for r, n in zip(ranks, sizes, strict=True):
-            combined = combined * n + r
+            combined *= n
+            combined += r
+        if bool((combined[1:] >= combined[:-1]).all()):
+            return None
         return pa.array(np.argsort(combined, kind="stable"))
     return pa.array(np.lexsort(ranks[::-1]))
 

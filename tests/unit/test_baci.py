@@ -75,6 +75,39 @@ def test_good_csv_maps_codes_values_and_quantities() -> None:
     assert flows.schema.field("year").type == "int32"
 
 
+def test_rows_come_in_warehouse_order_whatever_the_file_order(tmp_path: Path) -> None:
+    keys = ["importer", "exporter", "hs6"]
+    lines = GOOD.read_text().splitlines()
+    shuffled = tmp_path / GOOD.name
+    shuffled.write_text("\n".join([lines[0], *reversed(lines[1:])]) + "\n")
+    for path in (GOOD, shuffled):  # BACI's own order (by numeric codes), and reversed
+        df = parse_baci(path, country_codes=CODES).to_pandas()
+        assert df[keys].values.tolist() == sorted(df[keys].values.tolist())
+        assert _rows(parse_baci(path, country_codes=CODES)) == EXPECTED_2021
+
+
+def test_two_codes_for_one_country_duplicate_a_flow(tmp_path: Path) -> None:
+    # 842 and 840 both mean USA: the two rows below are one flow twice.
+    path = tmp_path / GOOD.name
+    path.write_text('"t","i","j","k","v","q"\n2021,840,392,280530,1,"        1.000"\n'
+                    '2021,842,392,280530,2,"        1.000"\n')
+    with pytest.raises(InputError, match=r"duplicate flow USA → JPN, product 280530 \(codes i in "
+                                         r"\[840, 842\], j in \[392\]\), first at line 2") as err:
+        parse_baci(path, country_codes={840: "USA", 842: "USA", 392: "JPN"})
+    assert err.value.line == 3
+
+
+@pytest.mark.parametrize(("v", "q"), [("inf", '"        1.000"'), ("nan", '"        1.000"'),
+                                      ("1", '"          inf"'), ("1", '"          nan"')])
+def test_non_finite_values_are_refused(tmp_path: Path, v: str, q: str) -> None:
+    path = tmp_path / GOOD.name
+    path.write_text('"t","i","j","k","v","q"\n2021,156,392,850511,1,"        1.000"\n'
+                    f'2021,4,392,90500,{v},{q}\n')
+    with pytest.raises(InputError, match="not a finite number") as err:
+        parse_baci(path, country_codes=CODES)
+    assert err.value.line == 3
+
+
 def test_non_country_partner_is_counted_apart() -> None:
     (year,) = list(iter_baci(GOOD, country_codes=CODES))
     assert year.aggregate_rows == {697: 1}

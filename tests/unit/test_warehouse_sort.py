@@ -50,3 +50,33 @@ def test_written_year_file_is_sorted(tmp_path: Path) -> None:
     df = pq.read_table(wh.files("trade_flows")[0]).to_pandas()
     keys = ["importer", "exporter", "hs6"]
     assert df[keys].values.tolist() == df.sort_values(keys)[keys].values.tolist()
+
+
+def test_dictionary_columns_are_written_as_plain_strings_with_statistics(tmp_path: Path) -> None:
+    wh = Warehouse(tmp_path)
+    tbl = _flows(2000, 4)
+    rows = _sort_indices(tbl, ["importer", "exporter", "hs6"])
+    keys = tbl.take(rows).select(["year", "exporter", "importer", "hs6", "hs_revision"]).to_pandas()
+    tbl = tbl.take(rows).filter(pa.array(~keys.duplicated().to_numpy()))
+    with wh.transaction() as tx:
+        tx.write("trade_flows", tbl, source="test", validated=True)
+    path = wh.files("trade_flows")[0]
+    read = pq.read_table(path)
+    assert read.schema.field("importer").type == pa.string()
+    assert read.schema.field("hs6").type == pa.string()
+    assert read.column("importer").to_pylist() == tbl.column("importer").cast(pa.string()).to_pylist()
+    column = read.schema.get_field_index("importer")
+    stats = pq.ParquetFile(path).metadata.row_group(0).column(column).statistics
+    assert stats is not None and stats.has_min_max
+    assert (stats.min, stats.max) == ("AUS", "USA")
+
+
+def test_sorted_input_needs_no_reordering() -> None:
+    from kakehashi.warehouse import _sort_order
+
+    tbl = _flows(300, 5)
+    keys = ["importer", "exporter", "hs6"]
+    assert _sort_order(tbl, keys) is not None
+    ordered = tbl.take(_sort_indices(tbl, keys))
+    assert _sort_order(ordered, keys) is None
+    assert _sort_indices(ordered, keys).to_pylist() == list(range(300))

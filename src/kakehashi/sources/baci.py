@@ -24,11 +24,12 @@ EFTA, nes") are kept out of ``trade_flows`` and counted in
 :class:`BaciYear` ``.aggregate_rows``.
 
 Speed: the CSV is read by Arrow's multithreaded reader with typed columns
-(its number parsing is strict), the checks run vectorised in NumPy/Arrow,
-country codes map through a lookup array into dictionary-encoded ISO3
-columns, and the duplicate check is O(n) on BACI's sorted files. Only when
-a check fails is the file read again (DuckDB, single-threaded, with row
-numbers) to name the first offending line.
+(its number parsing is strict), the checks are vectorised reductions in
+NumPy/Arrow, country codes map through a lookup array into dictionary-encoded
+ISO3 columns, and the rows are put in the warehouse's order (importer,
+exporter, product) by two radix sorts on BACI's sorted files, after which the
+duplicate check is one scan. Only when a check fails is the file read again
+(DuckDB, single-threaded, with row numbers) to name the first offending line.
 """
 
 from __future__ import annotations
@@ -513,7 +514,8 @@ def _check_values(raw: pa.Table, check: _Checker, year: int) -> None:
             found = str(row.get(col) or "").strip()
             raise InputError(f"missing value {found!r} in column {col}", file=origin, line=line,
                              hint="t, i, j, k and v are required in every BACI row")
-    if pc.any(pc.not_equal(raw.column("t"), year)).as_py():
+    t = raw.column("t").to_numpy()
+    if len(t) and not (int(t.min()) == year == int(t.max())):
         line, row = check.first_line(f"TRY_CAST(t AS INTEGER) IS DISTINCT FROM {year}")
         raise InputError(f"year {row['t']!r} in column t differs from the file's year {year}",
                          file=origin, line=line, value=row["t"],
@@ -525,13 +527,16 @@ def _check_values(raw: pa.Table, check: _Checker, year: int) -> None:
                          file=origin, line=line, value=row["k"],
                          hint="BACI codes have six digits (five when the leading zero was dropped)")
     v = raw.column("v").to_numpy()
-    q = raw.column("q").to_numpy(zero_copy_only=False)  # nulls become NaN
-    q_known = q[~np.isnan(q)]
-    if not np.isfinite(v).all() or np.isinf(q_known).any():
+    q = raw.column("q")
+    v_lo, v_hi = (float(v.min()), float(v.max())) if len(v) else (0.0, 0.0)  # NaN propagates
+    q_range = pc.min_max(q)  # skips nulls and NaN
+    q_lo, q_hi = q_range["min"].as_py(), q_range["max"].as_py()
+    if (not (np.isfinite(v_lo) and np.isfinite(v_hi)) or pc.any(pc.is_nan(q)).as_py()
+            or (q_hi is not None and (np.isinf(q_lo) or np.isinf(q_hi)))):
         line, row = check.first_line(f"NOT isfinite(TRY_CAST(v AS DOUBLE)) OR NOT isfinite({_Q_NUM})")
         raise InputError("value is not a finite number", file=origin, line=line,
                          value=(row["v"], row["q"]), hint="v and q must be finite numbers")
-    if (v < 0).any() or (q_known < 0).any():
+    if v_lo < 0 or (q_lo is not None and q_lo < 0):
         line, row = check.first_line(f"TRY_CAST(v AS DOUBLE) < 0 OR {_Q_NUM} < 0")
         col = "v" if float(row["v"]) < 0 else "q"
         raise InputError(f"negative value {str(row[col]).strip()} in column {col}", file=origin, line=line,
@@ -566,10 +571,13 @@ def _constant(value: str, n: int) -> pa.DictionaryArray:
 
 def _finish(raw: pa.Table, codes_i: np.ndarray, codes_j: np.ndarray, res: AreaResolution,
             check: _Checker, revision: str, year: int, release: str) -> BaciYear:
-    """Map codes to ISO3 (dictionary-encoded), drop non-country partners, check duplicate flows."""
-    # ISO3 codes numbered in the order of their numeric codes, so that a file sorted by (i, j, k)
-    # gives increasing keys below.
-    isos = list(dict.fromkeys(iso for _, iso in sorted(res.iso3.items())))
+    """Map codes to ISO3 (dictionary-encoded), drop non-country partners, check duplicate flows.
+
+    The rows come out in the warehouse's order (importer, exporter, HS6), so that
+    the warehouse writes them without sorting again; the duplicate check is a
+    scan of the sorted keys.
+    """
+    isos = sorted(set(res.iso3.values()))  # alphabetical: index order is string order
     iso_index = {iso: n for n, iso in enumerate(isos)}
     size = max([*res.iso3, *res.aggregates, 0]) + 1
     lut = np.full(size, -1, dtype=np.int32)  # -1: non-country area
@@ -578,41 +586,66 @@ def _finish(raw: pa.Table, codes_i: np.ndarray, codes_j: np.ndarray, res: AreaRe
     ex, im = lut[codes_i], lut[codes_j]
     country = (ex >= 0) & (im >= 0)
     aggregate_rows: dict[int, int] = {}
+    k = raw.column("k").to_numpy()
+    v = raw.column("v").to_numpy()
+    q = raw.column("q")
     if not country.all():
         for code in res.aggregates:
             n = int(((codes_i == code) | (codes_j == code)).sum())
             if n:
                 aggregate_rows[code] = n
-    k = raw.column("k").to_numpy()
-    if not country.all():
-        ex, im, k = ex[country], im[country], k[country]
-    key = (ex.astype(np.int64) * len(isos) + im) * 1_000_000 + k
-    if len(key) > 1 and not (key[1:] > key[:-1]).all():  # BACI files are sorted: the usual case is O(n)
-        order = np.argsort(key, kind="stable")
-        same = key[order][1:] == key[order][:-1]
-        if same.any():
-            at = int(order[1:][same][0])
-            _raise_duplicate((isos[ex[at]], isos[im[at]], f"{int(k[at]):06d}"), res, check)
-    n = len(key)
-    mask = pa.array(country)
-    k_dict = pc.dictionary_encode(pa.array(k))
-    hs6_values = pa.array([f"{int(c):06d}" for c in k_dict.dictionary.to_pylist()], pa.string())
-    v = raw.column("v").to_numpy()
-    q = raw.column("q")
-    if not country.all():
-        v, q = v[country], q.filter(mask)
+        ex, im, k, v, q = ex[country], im[country], k[country], v[country], q.filter(pa.array(country))
+    order = _warehouse_order(ex, im, k, isos, res, check)
+    if order is not None:
+        ex, im, k, v, q = ex[order], im[order], k[order], v[order], q.take(pa.array(order))
+    n = len(k)
+    present = np.zeros(1_000_000, dtype=bool)  # k is checked to lie in [10000, 999999]
+    present[k] = True
+    hs_codes = np.flatnonzero(present)
+    hs_index = (np.cumsum(present, dtype=np.int32) - 1)[k]
+    value_usd = v * 1000.0
+    np.round(value_usd, 6, out=value_usd)
+    iso_values = pa.array(isos, pa.string())
     flows = pa.table({
         "year": pa.array(np.full(n, year, dtype=np.int32)),
-        "exporter": pa.DictionaryArray.from_arrays(pa.array(ex), pa.array(isos, pa.string())),
-        "importer": pa.DictionaryArray.from_arrays(pa.array(im), pa.array(isos, pa.string())),
-        "hs6": pa.DictionaryArray.from_arrays(k_dict.indices, hs6_values),
-        "value_usd": pa.array(np.round(v * 1000.0, 6)),
+        "exporter": pa.DictionaryArray.from_arrays(pa.array(ex), iso_values),
+        "importer": pa.DictionaryArray.from_arrays(pa.array(im), iso_values),
+        "hs6": pa.DictionaryArray.from_arrays(pa.array(hs_index),
+                                              pa.array([f"{c:06d}" for c in hs_codes.tolist()], pa.string())),
+        "value_usd": pa.array(value_usd),
         "quantity_t": q,
         "hs_revision": _constant(revision, n),
         "source": _constant(source_label(revision, release), n),
     })
     return BaciYear(flows=flows, origin=check.origin, hs_revision=revision, year=year, release=release,
                     aggregate_rows=aggregate_rows)
+
+
+def _warehouse_order(ex: np.ndarray, im: np.ndarray, k: np.ndarray, isos: Sequence[str],
+                     res: AreaResolution, check: _Checker) -> np.ndarray | None:
+    """Row order by (importer, exporter, product), or ``None`` if already so; raise on a duplicate flow.
+
+    BACI files are sorted by exporter, importer and product code, so two
+    stable radix sorts on the 16-bit country indices (exporter, then
+    importer) usually give the order; the keys are then checked to increase
+    strictly, which is also the duplicate check. Otherwise (unsorted files,
+    two codes with one ISO3) a full sort locates any duplicate.
+    """
+    key = (im.astype(np.int64) * len(isos) + ex) * 1_000_000 + k
+    if len(key) < 2 or bool((key[1:] > key[:-1]).all()):
+        return None
+    order = np.argsort(ex.astype(np.uint16), kind="stable")
+    order = order[np.argsort(im.astype(np.uint16)[order], kind="stable")]
+    ordered = key[order]
+    if bool((ordered[1:] > ordered[:-1]).all()):
+        return order
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    same = ordered[1:] == ordered[:-1]
+    if same.any():
+        at = int(order[1:][same][0])
+        _raise_duplicate((isos[ex[at]], isos[im[at]], f"{int(k[at]):06d}"), res, check)
+    return order
 
 
 def _raise_duplicate(flow: tuple[str, str, str], res: AreaResolution, check: _Checker) -> None:
