@@ -96,3 +96,18 @@ def test_cli_errors_exit_2(tiny: Warehouse, capsys: pytest.CaptureFixture[str]) 
     assert status == 2
     err = capsys.readouterr().err
     assert "unknown workstream 'minerals'" in err and "critical-minerals" in err
+
+
+def test_frontier_figure_is_the_whole_product_set(small: Warehouse) -> None:
+    from kakehashi.optimize.portfolio import DEFAULT_LAMS, WHOLE_SET, frontier
+
+    b = collect_briefing(small, "JPN", "CHN", "IND", "critical-minerals", draws=20)
+    fig = next(f for f in b.figures if f.key == "frontier")
+    full = frontier(small, "JPN", "CHN", partner="IND", products="critical-minerals")
+    per_product = full[full["hs6"] != WHOLE_SET]
+    assert set(fig.table["hs6"]) == {WHOLE_SET} and len(fig.table) == len(DEFAULT_LAMS)
+    for lam, row in fig.table.set_index("lam").iterrows():  # cost sums, risk is import-weighted
+        part = per_product[per_product["lam"] == lam]
+        assert row["extra_cost_usd"] == pytest.approx(part["extra_cost_usd"].sum())
+        weighted = (part["risk"] * part["imports_usd"]).sum() / part["imports_usd"].sum()
+        assert row["risk"] == pytest.approx(weighted)

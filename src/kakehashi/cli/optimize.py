@@ -179,6 +179,7 @@ def frontier(
 ) -> None:
     """Risk-cost frontier: the optimal risk and extra cost for each λ, per product and for the
     whole set (hs6 = ALL: import-weighted risk, summed cost)."""
+    from kakehashi.optimize.portfolio import WHOLE_SET
     from kakehashi.optimize.portfolio import frontier as run
 
     wh = open_warehouse(warehouse, engine)
@@ -192,7 +193,8 @@ def frontier(
         console_err.print(f"note: {len(left_out)} products cannot meet the constraints and are left out: "
                           f"{', '.join(sorted(left_out))}", highlight=False, soft_wrap=True)
     if fmt is Format.table:
-        df = df[df["hs6"] == "ALL"].reset_index(drop=True) if (df["hs6"] == "ALL").any() else df
+        whole = df["hs6"] == WHOLE_SET
+        df = df[whole].reset_index(drop=True) if whole.any() else df
     label = who if isinstance(who, str) else "+".join(who)
     emit(df, fmt, out, title=f"Risk-cost frontier, {label} vs {rival.upper()} (whole set; "
          "--format csv for every product)", units={"imports_usd": "USD", "extra_cost_usd": "USD"},

@@ -73,7 +73,10 @@ UNITS: dict[str, str] = {
 """Units of the numeric columns."""
 
 FRONTIER_COLUMNS: tuple[str, ...] = ("lam", "importer", "hs6", "imports_usd", "risk", "extra_cost_usd")
-"""Columns of :func:`frontier`; ``hs6 == "ALL"`` rows are the whole product set."""
+"""Columns of :func:`frontier`; ``hs6 == WHOLE_SET`` rows are the whole product set."""
+
+WHOLE_SET = "ALL"
+"""``hs6`` of the :func:`frontier` rows that sum (cost) or import-weight (risk) the whole product set."""
 
 DEFAULT_LAMS: tuple[float, ...] = (0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 """λ values swept by :func:`frontier` (risk units per 100 % of the import bill)."""
@@ -554,7 +557,7 @@ def frontier(
     agg = df.groupby(["lam", "importer"], as_index=False).agg(
         imports_usd=("imports_usd", "sum"), _wr=("_wr", "sum"), extra_cost_usd=("extra_cost_usd", "sum"))
     agg["risk"] = agg["_wr"] / agg["imports_usd"]
-    agg["hs6"] = "ALL"
+    agg["hs6"] = WHOLE_SET
     out = pd.concat([df.drop(columns="_wr"), agg[list(FRONTIER_COLUMNS)]], ignore_index=True)
     out = out.sort_values(["importer", "hs6", "lam"], kind="stable").reset_index(drop=True)[
         list(FRONTIER_COLUMNS)]

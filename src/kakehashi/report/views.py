@@ -353,12 +353,15 @@ def portfolio(wh: Warehouse, importer: str, rival: str, partner: str | None,
               products: str | Sequence[str] | None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """The optimiser's portfolio and risk–cost frontier (:mod:`kakehashi.optimize.portfolio`).
 
-    Returns ``(portfolio table, frontier, note)``; both tables are empty, and the
-    note says why, when the optimiser is not installed or finds no portfolio.
+    Returns ``(portfolio table, frontier, note)``; the frontier keeps the rows of
+    the whole product set (``hs6 == "ALL"``), one point per λ. Both tables are
+    empty, and the note says why, when the optimiser is not installed or finds
+    no portfolio.
     """
     try:
         diversify = lib("optimize.portfolio", "diversify")
         frontier_fn = lib("optimize.portfolio", "frontier")
+        whole_set = lib("optimize.portfolio", "WHOLE_SET")
     except (ImportError, AttributeError):
         return pd.DataFrame(), pd.DataFrame(), "The sourcing optimiser is not available in this build."
     try:
@@ -367,5 +370,7 @@ def portfolio(wh: Warehouse, importer: str, rival: str, partner: str | None,
     except ScenarioError as exc:  # no feasible portfolio: the optimiser says why, in words
         return pd.DataFrame(), pd.DataFrame(), f"No portfolio: {exc}"
     table = getattr(result, "table", pd.DataFrame())
+    if "hs6" in front and (front["hs6"] == whole_set).any():  # the whole product set, one point per λ
+        front = front[front["hs6"] == whole_set].reset_index(drop=True)
     return (table, front,
             "Portfolio from kakehashi.optimize: supply risk minimised subject to cost and capacity.")
