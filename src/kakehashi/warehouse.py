@@ -85,13 +85,22 @@ def _next_stamp(snapshots: Path) -> str:
     """
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     existing = sorted(p.name for p in snapshots.iterdir()) if snapshots.is_dir() else []
-    if existing:
-        try:
-            newest = dt.datetime.strptime(existing[-1][:21], "%Y%m%dT%H%M%S%f")
-        except ValueError:  # a name from before microsecond stamps: compare whole seconds
-            newest = dt.datetime.strptime(existing[-1][:15], "%Y%m%dT%H%M%S") + dt.timedelta(seconds=1)
+    newest = _stamp_time(existing[-1]) if existing else None
+    if newest is not None:
         now = max(now, newest + dt.timedelta(microseconds=1))
     return f"{now:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
+
+
+def _stamp_time(name: str) -> dt.datetime | None:
+    """Time of a snapshot name; names from before microsecond stamps count as the end of their second."""
+    try:
+        return dt.datetime.strptime(name[:21], "%Y%m%dT%H%M%S%f")
+    except ValueError:
+        pass
+    try:
+        return dt.datetime.strptime(name[:15], "%Y%m%dT%H%M%S") + dt.timedelta(seconds=1)
+    except ValueError:
+        return None
 
 
 class Transaction:

@@ -589,7 +589,9 @@ class DiversifyOut(BaseModel):
         description="Partner, coalition and world cover per product bought from the rival "
         "(kakehashi.metrics.substitution.substitution_capacity).")
     portfolio: list[dict[str, Any]] = Field(description="Proposed sourcing shares (kakehashi.optimize).")
-    frontier: list[dict[str, Any]] = Field(description="Risk–cost frontier (kakehashi.optimize).")
+    frontier: list[dict[str, Any]] = Field(
+        description="Risk–cost frontier of the whole product set (hs6 = ALL), one row per λ "
+                    "(kakehashi.optimize).")
     note: str
 
 
