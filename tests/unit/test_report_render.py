@@ -30,6 +30,9 @@ def _briefing(synthetic: bool = True) -> Briefing:
                charts.supplier_shares(shares, title="Supplier shares", rival="CHN")),
         Figure("frontier", "Risk–cost frontier", "no portfolio", pd.DataFrame(), None,
                empty="the optimiser found no feasible portfolio"),
+        Figure("portfolio", "Proposed sourcing portfolio", "a table only",
+               pd.DataFrame({"supplier": ["AUS"], "proposed_share": [0.4]}), None, empty=""),
+        Figure("blank", "A chart without rows", "nothing", pd.DataFrame(), None, empty=""),
     ]
     appendix = Appendix(
         method=[("Dependency screen", "import HHI > 0.4, world-export HHI > 0.4, imports/exports > 1")],
@@ -105,3 +108,10 @@ def test_country_label_uses_own_script() -> None:
     assert country_label("JPN", "Japan") == "Japan 日本 (JPN)"
     assert country_label("IND", "India") == "India भारत (IND)"
     assert country_label("AUS", "Australia") == "Australia (AUS)"
+
+
+def test_table_only_figures_are_not_called_empty() -> None:
+    html = render_html(_briefing())
+    portfolio = html[html.index("Proposed sourcing portfolio"):html.index("A chart without rows")]
+    assert "AUS" in portfolio and "no data for this chart" not in portfolio
+    assert "no data for this chart" in html[html.index("A chart without rows"):]

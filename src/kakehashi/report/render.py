@@ -68,7 +68,7 @@ def svg_data_uri(svg: str) -> str:
 
 def _render_figure(f: Figure) -> _RenderedFigure:
     image = svg_data_uri(charts.to_svg(f.chart)) if f.chart is not None else None
-    empty = f.empty or ("" if image else "no data for this chart")
+    empty = f.empty or ("" if image or len(f.table) else "no data for this chart")  # a table-only figure
     return _RenderedFigure(f.key, f.title, f.caption, image, empty,
                            printed_table(f.table, f.columns or None, kinds=f.kinds))
 
