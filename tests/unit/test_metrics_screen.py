@@ -219,3 +219,16 @@ def test_screen_on_the_synthetic_tiny_sample(tiny_warehouse: Warehouse) -> None:
     assert df.import_hhi.between(0, 1).all() and df.world_export_hhi.between(0, 1).all()
     assert (df.rival_usd <= df.imports_usd + 1e-6).all()
     assert set(df.workstream.str.split(", ").explode()) >= {"critical-minerals"}
+
+
+def test_screen_totals_by_hand() -> None:
+    from kakehashi.metrics.screen import screen_totals
+
+    df = pd.DataFrame({"dependent": [True, False, False], "persistent": [True, True, False],
+                       "imports_usd": [100.0, 50.0, 50.0], "rival_usd": [80.0, 10.0, 0.0]})
+    t = screen_totals(df)
+    # the second product is persistent (dependent in 2 of the last 3 years) without being dependent now
+    assert (t.products, t.dependent, t.persistent) == (3, 1, 2)
+    assert (t.imports_usd, t.rival_usd, t.rival_import_share) == (200.0, 90.0, 0.45)
+    empty = screen_totals(df.iloc[:0])
+    assert (empty.products, empty.imports_usd, empty.rival_import_share) == (0, 0.0, None)

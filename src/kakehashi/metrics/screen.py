@@ -593,6 +593,38 @@ def screen_frame(
     ).reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class ScreenTotals:
+    """Totals of a one-year screen (see :func:`screen_totals`)."""
+
+    products: int
+    dependent: int
+    persistent: int
+    imports_usd: float
+    rival_usd: float
+
+    @property
+    def rival_import_share(self) -> float | None:
+        """Rival imports over all imports of the screened products, ``None`` when nothing is imported."""
+        return self.rival_usd / self.imports_usd if self.imports_usd else None
+
+
+def screen_totals(df: pd.DataFrame) -> ScreenTotals:
+    """Totals of a one-year screen frame (:func:`screen_frame` for one year).
+
+    ``products`` counts rows, ``dependent`` and ``persistent`` the rows with each
+    flag (a product can be persistent, dependent in 2 of the last 3 years,
+    without being dependent this year), and the USD columns are sums:
+
+    .. math:: s_{rival} = \\frac{\\sum_k M_{rival,k}}{\\sum_k M_k}
+    """
+    if df.empty:
+        return ScreenTotals(0, 0, 0, 0.0, 0.0)
+    return ScreenTotals(products=len(df), dependent=int(df["dependent"].sum()),
+                        persistent=int(df["persistent"].sum()), imports_usd=float(df["imports_usd"].sum()),
+                        rival_usd=float(df["rival_usd"].sum()))
+
+
 def annotate_products(df: pd.DataFrame, wh: Warehouse | None, revision: str) -> pd.DataFrame:
     """Add ``product_name`` and ``workstream`` columns for the ``hs6`` column of ``df``."""
     from kakehashi.catalogue import CATALOGUE_REVISION, WORKSTREAMS, product_names, select_products

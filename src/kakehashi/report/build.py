@@ -294,14 +294,16 @@ def _workstream_commodities(wh: Warehouse, workstream: str) -> list[str]:
 def _summary(req: BriefingRequest, screen_df: pd.DataFrame, dependent: pd.DataFrame, sub_df: pd.DataFrame,
              scenario_summary: pd.DataFrame, portfolio: pd.DataFrame, portfolio_note: str,
              labels: dict[str, str]) -> tuple[list[KeyFigure], list[str]]:
-    imports = float(screen_df["imports_usd"].sum()) if len(screen_df) else 0.0
-    rival_usd = float(screen_df["rival_usd"].sum()) if len(screen_df) else 0.0
-    persistent = int(dependent["persistent"].sum()) if len(dependent) else 0
+    totals = screen_mod.screen_totals(screen_df)
+    share = totals.rival_import_share
     kf = [
-        KeyFigure("Products screened", str(len(screen_df)), f"{req.workstream} goods imported in {req.year}"),
-        KeyFigure("Dependent", str(len(dependent)), f"{persistent} persistent", alert=len(dependent) > 0),
-        KeyFigure(f"Imports from {req.rival}", fmt_usd(rival_usd),
-                  f"{fmt_share(rival_usd / imports) if imports else '-'} of {fmt_usd(imports)} USD"),
+        KeyFigure("Products screened", str(totals.products),
+                  f"{req.workstream} goods imported in {req.year}"),
+        KeyFigure("Dependent", str(totals.dependent),
+                  f"{totals.persistent} persistent (dependent in 2 of the last 3 years)",
+                  alert=totals.dependent > 0),
+        KeyFigure(f"Imports from {req.rival}", fmt_usd(totals.rival_usd),
+                  f"{fmt_share(share) if share is not None else '-'} of {fmt_usd(totals.imports_usd)} USD"),
     ]
     lines: list[str] = []
     if len(dependent):

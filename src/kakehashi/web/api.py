@@ -22,6 +22,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from kakehashi import __version__, catalogue
+from kakehashi.metrics.screen import screen_totals
 from kakehashi.report import views
 from kakehashi.warehouse import Warehouse
 from kakehashi.web import validate
@@ -242,12 +243,11 @@ def overview_data(service: Service, importer: str, rival: str, year: int | None)
     df = screen_frame(service, imp, riv, yr, None)
     ws = views.workstream_summary(df)
     top = df.head(TOP_DEPENDENCIES)
+    totals = screen_totals(df)
     return OverviewOut(
-        importer=imp, rival=riv, year=yr, synthetic=meta.synthetic, products_screened=len(df),
-        dependent=int(df["dependent"].sum()) if len(df) else 0,
-        persistent=int(df["persistent"].sum()) if len(df) else 0,
-        imports_usd=float(df["imports_usd"].sum()) if len(df) else 0.0,
-        rival_usd=float(df["rival_usd"].sum()) if len(df) else 0.0,
+        importer=imp, rival=riv, year=yr, synthetic=meta.synthetic, products_screened=totals.products,
+        dependent=totals.dependent, persistent=totals.persistent, imports_usd=totals.imports_usd,
+        rival_usd=totals.rival_usd,
         workstreams=[WorkstreamRow(**r) for r in records(ws)],
         top_dependencies=[ScreenRow(**r) for r in records(top)],
     )
