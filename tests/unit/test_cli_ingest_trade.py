@@ -79,6 +79,7 @@ def test_download_baci_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         assert status == 0
         saved = tmp_path / "dl" / "BACI_HS17_V202501.zip"
         assert f"saved {saved} ({len(body):,} bytes)" in capsys.readouterr().out
+        assert saved.read_bytes() == body
         status = main(["download", "baci", "--revision", "HS17", "--release", "V209901",
                        "--out", str(tmp_path / "dl"), "--base-url", base])
         err = capsys.readouterr().err

@@ -146,10 +146,12 @@ def test_server_ignoring_range_restarts_from_zero(tmp_path: Path) -> None:
 
 def test_complete_part_file_is_finished_without_body(tmp_path: Path) -> None:
     (tmp_path / "f.bin.part").write_bytes(PAYLOAD)
-    with serve(make_handler()) as base:
+    handler = make_handler()
+    with serve(handler) as base:
         out = fetch(f"{base}/data/file.bin", tmp_path / "f.bin", sha256=PAYLOAD_SHA,
                     progress=False, timeout=5)
     assert out.read_bytes() == PAYLOAD
+    assert handler.requests == [f"bytes={len(PAYLOAD)}-"]  # one ranged request, answered 416 without body
 
 
 def test_404_names_url_and_status(tmp_path: Path) -> None:
@@ -190,8 +192,26 @@ def test_progress_bar_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPa
                                     capsys: pytest.CaptureFixture[str]) -> None:
     import sys
 
+    from rich.progress import Progress
+
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    tasks: list[tuple[str, float | None, float]] = []
+    advanced: list[float] = []
+    add_task, advance = Progress.add_task, Progress.advance
+
+    def record_task(self: Progress, description: str, **kw: object) -> object:
+        tasks.append((description, kw.get("total"), kw.get("completed")))
+        return add_task(self, description, **kw)
+
+    def record_advance(self: Progress, task: object, n: float) -> None:
+        advanced.append(n)
+        advance(self, task, n)
+
+    monkeypatch.setattr(Progress, "add_task", record_task)
+    monkeypatch.setattr(Progress, "advance", record_advance)
     with serve(make_handler()) as base:
         out = fetch(f"{base}/data/file.bin", tmp_path / "f.bin", progress=True, timeout=5)
     assert out.read_bytes() == PAYLOAD
-    capsys.readouterr()  # the bar is transient; only check that drawing it did not fail
+    capsys.readouterr()  # the bar is transient: what it drew is cleared at the end
+    assert tasks == [("file.bin", len(PAYLOAD), 0)]
+    assert sum(advanced) == len(PAYLOAD)

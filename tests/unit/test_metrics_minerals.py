@@ -99,7 +99,7 @@ def test_import_reliance_with_own_production(wh: Warehouse) -> None:
 
 
 def test_bad_input(wh: Warehouse) -> None:
-    with pytest.raises(InputError, match="rare-earth"):
+    with pytest.raises(InputError, match="rare-earths"):  # the close match is offered
         supply_risk(wh, commodity="rare-earth")
     with pytest.raises(InputError, match="2019"):
         supply_risk(wh, years=[2019])

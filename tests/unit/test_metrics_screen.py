@@ -116,7 +116,7 @@ def test_thresholds_are_parameters(hand_wh: Warehouse) -> None:
     loose = Thresholds(import_export_ratio=0.1)
     df = hand_wh.execute(dependency_screen(hand_wh, "JPN", "CHN", years=[2023], thresholds=loose))
     assert bool(_row(df, "280530", 2023).dependent)  # 100 > 0.1 * 500
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match=r"threshold import_hhi must be >= 0, got -1"):
         Thresholds(import_hhi=-1)
 
 

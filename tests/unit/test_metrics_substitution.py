@@ -76,7 +76,7 @@ def test_bloc_importer_excludes_members(wh: Warehouse) -> None:
 
 
 def test_bad_partner(wh: Warehouse) -> None:
-    with pytest.raises(InputError, match="CHN"):
+    with pytest.raises(InputError, match="CHN cannot be a partner: it is the rival"):
         substitution_capacity(wh, "JPN", "CHN", partner="CHN")
     with pytest.raises(InputError, match="INX"):
         substitution_capacity(wh, "JPN", "CHN", partner="INX")

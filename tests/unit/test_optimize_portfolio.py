@@ -148,6 +148,7 @@ def test_coalition_shares_spare_capacity(wh: Warehouse) -> None:
     p = sol.problem
     used = (np.maximum(sol.shares - p.current, 0) * p.imports_usd[:, None]).sum(axis=0)
     assert np.all(used <= p.spare_usd + 1e-6)
+    assert np.all(sol.shares[:, p.suppliers.index("CHN")] <= 0.3 + 1e-7)  # the rival cap holds for both
     spare = dict(zip(p.suppliers, p.spare_usd, strict=True))
     # coalition spare: exports outside {JPN, IND}; members supply each other from theirs
     assert spare["KOR"] == 40.0 and spare["VNM"] == 30.0 and spare["JPN"] == 15.0 and spare["IND"] == 12.0

@@ -108,6 +108,8 @@ def test_uncertain_run_is_seeded_and_bands_ordered(wh: Warehouse) -> None:
     a = run_scenario(parse_spec(text), wh, links=LINKS)
     b = run_scenario(parse_spec(text), wh, links=LINKS)
     pd.testing.assert_frame_equal(a.table, b.table)
+    c = run_scenario(parse_spec(text.replace("seed: 5", "seed: 6")), wh, links=LINKS)
+    assert not a.table.equals(c.table)  # the seed is used
     assert a.draws == 2000
     net = _get(a.table, "JPN", "284690", "net_shortfall_usd")
     assert net.p5 < net.p50 < net.p95
