@@ -100,3 +100,19 @@ def unknown_value_error(kind: str, value: object, choices: Iterable[str]) -> Inp
     matches = close_matches(str(value), choices)
     hint = f"did you mean: {', '.join(matches)}?" if matches else f"see the list of valid {kind} codes"
     return InputError(f"unknown {kind} {value!r}", value=value, hint=hint)
+
+
+def year_span(years: Iterable[int], *, empty: str = "no years") -> str:
+    """Years for a message: ``2019-2023`` when three or more are consecutive, else listed (gaps show).
+
+    Examples
+    --------
+    >>> year_span([2023, 2021, 2022]), year_span([2019, 2021]), year_span([])
+    ('2021-2023', '2019, 2021', 'no years')
+    """
+    ys = sorted(set(int(y) for y in years))
+    if not ys:
+        return empty
+    if len(ys) > 2 and ys == list(range(ys[0], ys[-1] + 1)):
+        return f"{ys[0]}-{ys[-1]}"
+    return ", ".join(str(y) for y in ys)

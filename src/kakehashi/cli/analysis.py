@@ -23,9 +23,9 @@ from kakehashi.cli.common import (
     emit,
     open_warehouse,
     parse_codes,
+    parse_products,
     parse_years,
 )
-from kakehashi.errors import InputError
 
 ImporterOpt = Annotated[str, typer.Option("--importer", "-i", help="Importer ISO3 code, or a bloc "
                                           "such as JPN+IND (trade inside the bloc is excluded).")]
@@ -39,15 +39,6 @@ HsOpt = Annotated[str | None, typer.Option("--hs", help="Only these HS 2022 six-
                                            "comma-separated.", show_default=False)]
 RevisionOpt = Annotated[str | None, typer.Option("--revision", help="HS revision of the trade data to use "
                                                  "(default: chosen from the years).", show_default=False)]
-
-
-def _products(workstream: str | None, hs: str | None) -> str | list[str] | None:
-    if workstream and hs:
-        raise InputError("give --workstream or --hs, not both",
-                         hint="--workstream selects a catalogue group; --hs lists codes")
-    if hs:
-        return parse_codes(hs)
-    return workstream
 
 
 def _bloc(importer: str, partner: str | None) -> list[str]:
@@ -142,7 +133,7 @@ def screen(
 
     wh = open_warehouse(warehouse, engine)
     bloc = _bloc(importer, partner)
-    df = screen_frame(wh, bloc, rival, years=parse_years(years), products=_products(workstream, hs),
+    df = screen_frame(wh, bloc, rival, years=parse_years(years), products=parse_products(workstream, hs),
                       thresholds=Thresholds(import_hhi, export_hhi, ratio), revision=revision)
     if dependent_only:
         df = df[df["dependent"]].reset_index(drop=True)
@@ -190,7 +181,7 @@ def substitutes(
     wh = open_warehouse(warehouse, engine)
     df = substitution_capacity(
         wh, _bloc(importer, None), rival, partner=partner, coalition=parse_codes(coalition),
-        years=parse_years(years), products=_products(workstream, hs), only_dependent=not all_products,
+        years=parse_years(years), products=parse_products(workstream, hs), only_dependent=not all_products,
         top=top, revision=revision,
     )
     what = "products bought from" if all_products else "dependent products supplied by"

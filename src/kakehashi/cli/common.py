@@ -91,6 +91,19 @@ def parse_codes(text: str | None) -> list[str]:
     return [p.strip().upper() for p in text.split(",") if p.strip()]
 
 
+def parse_products(workstream: str | None, hs: str | None) -> str | list[str] | None:
+    """The product set of ``--workstream`` or ``--hs`` (comma-separated codes); not both."""
+    if workstream and hs:
+        raise InputError("give --workstream or --hs, not both",
+                         hint="--workstream selects a catalogue group; --hs lists codes")
+    return parse_codes(hs) if hs else workstream
+
+
+def say(text: str) -> None:
+    """Print one unwrapped line of plain text (paths stay copyable)."""
+    console.print(text, highlight=False, soft_wrap=True, markup=False)
+
+
 def emit(
     df: pd.DataFrame,
     fmt: Format,

@@ -11,8 +11,8 @@ from typing import Annotated
 
 import typer
 
-from kakehashi.cli.common import WarehouseOpt, console, download_app, ingest_app
-from kakehashi.errors import InputError
+from kakehashi.cli.common import WarehouseOpt, download_app, ingest_app, say
+from kakehashi.errors import InputError, year_span
 from kakehashi.sources import countries as countries_src
 from kakehashi.sources import hs as hs_src
 from kakehashi.sources import usgs as usgs_src
@@ -39,16 +39,6 @@ Sha256Opt = Annotated[str | None, typer.Option("--sha256", help="Expected SHA-25
                                                show_default=False)]
 
 
-def _say(text: str) -> None:
-    console.print(text, highlight=False, soft_wrap=True, markup=False)
-
-
-def _years(years: list[int]) -> str:
-    if not years:
-        return "no years"
-    return f"{years[0]}-{years[-1]}" if len(years) > 1 else str(years[0])
-
-
 @ingest_app.command("usgs")
 def ingest_usgs_cmd(paths: PathsArg, warehouse: WarehouseOpt = None) -> None:
     """Load USGS Mineral Commodity Summaries world CSVs (files or folders) into production,
@@ -56,19 +46,19 @@ def ingest_usgs_cmd(paths: PathsArg, warehouse: WarehouseOpt = None) -> None:
     wh = Warehouse(warehouse)
     res = usgs_src.load_usgs(wh, paths)
     w = res.world
-    _say(f"ingested {len(res.files)} USGS file(s) ({', '.join(res.sources)}) into {wh.path}: "
+    say(f"ingested {len(res.files)} USGS file(s) ({', '.join(res.sources)}) into {wh.path}: "
          f"{res.rows['production']:,} production, {res.rows['reserves']:,} reserves, "
          f"{res.rows['world_totals']:,} world-total rows; {len(res.commodities)} commodities, "
-         f"years {_years(res.years)}")
+         f"years {year_span(res.years)}")
     nulls = w.notes[~w.notes["reason"].str.startswith(("qualifier", "world total as", "value under"))]
     if len(nulls):
         top = nulls["reason"].value_counts().head(3)
-        _say(f"{len(nulls):,} cells without a number, e.g. " +
+        say(f"{len(nulls):,} cells without a number, e.g. " +
              "; ".join(f"{n} {reason}" for reason, n in top.items()))
     if len(w.capacity):
-        _say(f"kept apart (not production): {len(w.capacity):,} capacity rows")
+        say(f"kept apart (not production): {len(w.capacity):,} capacity rows")
     for name, reason in zip(w.refused["file"], w.refused["reason"], strict=True):
-        _say(f"refused {name}: {reason}")
+        say(f"refused {name}: {reason}")
 
 
 @ingest_app.command("wgi")
@@ -77,10 +67,10 @@ def ingest_wgi_cmd(file: FileArg, warehouse: WarehouseOpt = None) -> None:
     wh = Warehouse(warehouse)
     gov = wgi_src.load_wgi(wh, file)
     years = sorted({int(y) for y in gov["year"]})
-    _say(f"ingested {len(gov):,} governance estimates for {gov['country'].nunique()} economies, "
-         f"years {_years(years)}, into {wh.path}")
+    say(f"ingested {len(gov):,} governance estimates for {gov['country'].nunique()} economies, "
+         f"years {year_span(years)}, into {wh.path}")
     if gov.attrs.get("omitted_missing"):
-        _say(f"left out {gov.attrs['omitted_missing']:,} missing estimates")
+        say(f"left out {gov.attrs['omitted_missing']:,} missing estimates")
 
 
 @ingest_app.command("hs")
@@ -94,7 +84,7 @@ def ingest_hs_cmd(
     wh = Warehouse(warehouse)
     products = hs_src.load_hs_nomenclature(wh, file, revision=revision)
     rev = products["hs_revision"].iloc[0] if len(products) else "-"
-    _say(f"ingested {len(products):,} six-digit {rev} products ({products['hs4'].nunique():,} headings) "
+    say(f"ingested {len(products):,} six-digit {rev} products ({products['hs4'].nunique():,} headings) "
          f"into {wh.path}")
 
 
@@ -108,10 +98,10 @@ def ingest_concordance_cmd(file: FileArg, warehouse: WarehouseOpt = None) -> Non
                     if years[a] < years[b]}, key=lambda p: years[p[0]])
     chain = " ↔ ".join([pairs[0][0]] + [b for _, b in pairs]) if pairs else "-"
     splits = int((conc["weight"] < 1).sum())
-    _say(f"ingested {len(conc):,} concordance rows ({chain}, both directions; {splits:,} split "
+    say(f"ingested {len(conc):,} concordance rows ({chain}, both directions; {splits:,} split "
          f"with equal weights) into {wh.path}")
     if conc.attrs.get("skipped_rows"):
-        _say(f"left out {conc.attrs['skipped_rows']:,} rows of non-HS (SITC) correspondences")
+        say(f"left out {conc.attrs['skipped_rows']:,} rows of non-HS (SITC) correspondences")
 
 
 @ingest_app.command("countries")
@@ -123,7 +113,7 @@ def ingest_countries_cmd(
     """Load the countries table (ISO 3166 codes, names, UN M49 regions)."""
     wh = Warehouse(warehouse)
     table = countries_src.load_countries(wh, file)
-    _say(f"ingested {len(table):,} countries from {file or 'the package data (ISO 3166)'} into {wh.path}")
+    say(f"ingested {len(table):,} countries from {file or 'the package data (ISO 3166)'} into {wh.path}")
 
 
 def _fetch(url: str, out: Path | None, name: str, sha256: str | None) -> Path:
@@ -155,10 +145,10 @@ def download_usgs_cmd(
             folder.mkdir(parents=True, exist_ok=True)
             for m in members:
                 (folder / Path(m).name).write_bytes(zf.read(m))
-        _say(f"saved {path}; extracted {len(members)} world files to {folder}")
-        _say(f"next: kakehashi ingest usgs {folder}")
+        say(f"saved {path}; extracted {len(members)} world files to {folder}")
+        say(f"next: kakehashi ingest usgs {folder}")
     else:
-        _say(f"saved {path} ({path.stat().st_size:,} bytes)")
+        say(f"saved {path} ({path.stat().st_size:,} bytes)")
 
 
 @download_app.command("wgi")
@@ -169,7 +159,7 @@ def download_wgi_cmd(
 ) -> None:
     """Download the World Bank's Worldwide Governance Indicators (xlsx)."""
     path = _fetch(url, out, url.rsplit("/", 1)[-1] or "wgidataset.xlsx", sha256)
-    _say(f"saved {path} ({path.stat().st_size:,} bytes); next: kakehashi ingest wgi {path}")
+    say(f"saved {path} ({path.stat().st_size:,} bytes); next: kakehashi ingest wgi {path}")
 
 
 @download_app.command("hs")
@@ -180,7 +170,7 @@ def download_hs_cmd(
 ) -> None:
     """Download the HS 2022 nomenclature (datasets/harmonized-system data package)."""
     path = _fetch(url, out, "harmonized-system-2022.csv", sha256)
-    _say(f"saved {path} ({path.stat().st_size:,} bytes); next: kakehashi ingest hs {path}")
+    say(f"saved {path} ({path.stat().st_size:,} bytes); next: kakehashi ingest hs {path}")
 
 
 @download_app.command("concordance")
@@ -191,7 +181,7 @@ def download_concordance_cmd(
 ) -> None:
     """Download UN Comtrade's HS revision concordances (consolidated CSV)."""
     path = _fetch(url, out, "HS_consolidated_comtrade_concordances.csv", sha256)
-    _say(f"saved {path} ({path.stat().st_size:,} bytes); next: kakehashi ingest concordance {path}")
+    say(f"saved {path} ({path.stat().st_size:,} bytes); next: kakehashi ingest concordance {path}")
 
 
 @download_app.command("countries")
@@ -202,4 +192,4 @@ def download_countries_cmd(
 ) -> None:
     """Download the datasets/country-codes table (ISO 3166 with UN M49 regions)."""
     path = _fetch(url, out, "country-codes.csv", sha256)
-    _say(f"saved {path} ({path.stat().st_size:,} bytes); next: kakehashi ingest countries {path}")
+    say(f"saved {path} ({path.stat().st_size:,} bytes); next: kakehashi ingest countries {path}")

@@ -10,13 +10,13 @@ import typer
 
 from kakehashi.cli.common import (
     WarehouseOpt,
-    console,
     download_app,
     ingest_app,
     parse_codes,
     parse_years,
+    say,
 )
-from kakehashi.errors import InputError
+from kakehashi.errors import InputError, year_span
 from kakehashi.sources.baci import BACI_BASE_URL, download_baci, load_baci
 from kakehashi.sources.comtrade import COMTRADE_BASE_URL, ComtradeClient, load_comtrade
 from kakehashi.warehouse import Warehouse
@@ -29,32 +29,19 @@ CountryCodesOpt = Annotated[
 ]
 
 
-def _say(text: str) -> None:
-    """Print one unwrapped line of plain text (paths stay copyable)."""
-    console.print(text, highlight=False, soft_wrap=True, markup=False)
-
-
-def _years_text(years: list[int]) -> str:
-    if not years:
-        return "no years"
-    if years == list(range(years[0], years[-1] + 1)) and len(years) > 2:
-        return f"{years[0]}-{years[-1]}"
-    return ", ".join(str(y) for y in years)
-
-
 @ingest_app.command("baci")
 def ingest_baci_cmd(files: FilesArg, country_codes: CountryCodesOpt = None,
                     warehouse: WarehouseOpt = None) -> None:
     """Load CEPII BACI yearly CSVs or release zips into trade_flows (one transaction)."""
     wh = Warehouse(warehouse)
     result = load_baci(wh, files, country_codes=country_codes)
-    _say(f"ingested {result.rows:,} trade rows ({_years_text(result.years)}) from "
+    say(f"ingested {result.rows:,} trade rows ({year_span(result.years)}) from "
                   f"{len(result.files)} BACI file(s) into {wh.path}")
     if result.aggregate_rows:
-        _say(f"left out {result.aggregate_rows:,} rows with a non-country partner "
+        say(f"left out {result.aggregate_rows:,} rows with a non-country partner "
                       "(e.g. 'Europe EFTA, nes')")
     if result.products:
-        _say(f"products: {result.products:,} HS codes")
+        say(f"products: {result.products:,} HS codes")
 
 
 @ingest_app.command("comtrade")
@@ -63,13 +50,13 @@ def ingest_comtrade_cmd(files: FilesArg, country_codes: CountryCodesOpt = None,
     """Load UN Comtrade+ extracts (CSV or JSON) into trade_flows (one transaction)."""
     wh = Warehouse(warehouse)
     result = load_comtrade(wh, files, country_codes=country_codes)
-    _say(f"ingested {result.rows:,} trade rows ({_years_text(result.years)}) from "
+    say(f"ingested {result.rows:,} trade rows ({year_span(result.years)}) from "
                   f"{len(files)} Comtrade file(s) into {wh.path}")
-    _say(f"kept apart: {result.world_rows:,} rows with partner World or another non-country area")
+    say(f"kept apart: {result.world_rows:,} rows with partner World or another non-country area")
     for reason, n in sorted(result.excluded.items()):
-        _say(f"left out: {n:,} rows, {reason}")
+        say(f"left out: {n:,} rows, {reason}")
     if result.duplicates_across_files:
-        _say(f"{result.duplicates_across_files:,} rows repeated across files were written once")
+        say(f"{result.duplicates_across_files:,} rows repeated across files were written once")
 
 
 @download_app.command("baci")
@@ -83,7 +70,7 @@ def download_baci_cmd(
 ) -> None:
     """Download a CEPII BACI release zip (resumable: run again after an interruption)."""
     path = download_baci(revision, release, out, sha256=sha256, base_url=base_url)
-    _say(f"saved {path} ({path.stat().st_size:,} bytes)")
+    say(f"saved {path} ({path.stat().st_size:,} bytes)")
 
 
 @download_app.command("comtrade")
@@ -108,4 +95,4 @@ def download_comtrade_cmd(
     path = client.download(out, years=year_list, codes=parse_codes(codes), reporters=parse_codes(reporters),
                            partners=parse_codes(partners), flows=parse_codes(flows))
     count = json.loads(path.read_text(encoding="utf-8"))["count"]
-    _say(f"saved {count:,} records to {path} ({client.requests} request(s))")
+    say(f"saved {count:,} records to {path} ({client.requests} request(s))")

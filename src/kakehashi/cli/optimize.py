@@ -22,6 +22,7 @@ from kakehashi.cli.common import (
     emit,
     open_warehouse,
     parse_codes,
+    parse_products,
 )
 from kakehashi.errors import InputError
 
@@ -51,13 +52,6 @@ YearOpt = Annotated[int | None, typer.Option("--year", "-y", help="Trade year (d
                                              show_default=False)]
 RevisionOpt = Annotated[str | None, typer.Option("--revision", help="HS revision of the trade data "
                                                  "(default: chosen from the year).", show_default=False)]
-
-
-def _products(workstream: str | None, hs: str | None) -> str | list[str] | None:
-    if workstream and hs:
-        raise InputError("give --workstream or --hs, not both",
-                         hint="--workstream selects a catalogue group; --hs lists codes")
-    return parse_codes(hs) if hs else workstream
 
 
 def _who(importer: str, partner: str | None, joint: bool) -> tuple[str | list[str], list[str] | None]:
@@ -116,7 +110,7 @@ def diversify(
     wh = open_warehouse(warehouse, engine)
     who, partners = _who(importer, partner, joint)
     try:
-        res = run(wh, who, rival, partner=partners, products=_products(workstream, hs),
+        res = run(wh, who, rival, partner=partners, products=parse_products(workstream, hs),
                   objective=objective,  # type: ignore[arg-type]  # validated by the library
                   max_rival_share=max_rival_share, min_partner_share=min_partner_share,
                   max_change=max_change, lam=lam, year=year, revision=revision,
@@ -184,7 +178,7 @@ def frontier(
 
     wh = open_warehouse(warehouse, engine)
     who, partners = _who(importer, partner, joint)
-    df = run(wh, who, rival, lams=_lams(lams), partner=partners, products=_products(workstream, hs),
+    df = run(wh, who, rival, lams=_lams(lams), partner=partners, products=parse_products(workstream, hs),
              objective=objective,  # type: ignore[arg-type]  # validated by the library
              max_rival_share=max_rival_share, min_partner_share=min_partner_share, max_change=max_change,
              year=year, revision=revision)

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 import ibis
 import pandas as pd
 
-from kakehashi.errors import EngineError, InputError, unknown_value_error
+from kakehashi.errors import EngineError, InputError, unknown_value_error, year_span
 from kakehashi.schemas import HS_REVISIONS
 from kakehashi.warehouse import Warehouse
 
@@ -365,17 +365,10 @@ class TradeCoverage:
             raise InputError(
                 f"year {bad[0]} is outside the data",
                 value=bad[0],
-                hint=f"trade flows cover {_year_span(have_all)}",
+                hint=f"trade flows cover {year_span(have_all)}",
             )
-        raise InputError(f"no single HS revision covers years {_year_span(sorted(years))}",
+        raise InputError(f"no single HS revision covers years {year_span(sorted(years))}",
                          hint="pass --revision, or choose years within one revision")
-
-
-def _year_span(years: Sequence[int]) -> str:
-    ys = sorted(years)
-    if ys and ys == list(range(ys[0], ys[-1] + 1)) and len(ys) > 2:
-        return f"{ys[0]}-{ys[-1]}"
-    return ", ".join(str(y) for y in ys)
 
 
 def to_frame(wh: Warehouse, expr: ibis.Expr) -> pd.DataFrame:

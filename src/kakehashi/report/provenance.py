@@ -10,6 +10,7 @@ from __future__ import annotations
 import ibis
 import pandas as pd
 
+from kakehashi.errors import year_span
 from kakehashi.warehouse import Warehouse
 
 SYNTHETIC_MARK = "SYNTHETIC"
@@ -53,10 +54,7 @@ def ingest_log(wh: Warehouse) -> pd.DataFrame:
 
 
 def _years_text(years: object) -> str:
-    if not isinstance(years, list) or not years:
-        return ""
-    ys = sorted(int(y) for y in years)
-    return f"{ys[0]}–{ys[-1]}" if len(ys) > 1 else str(ys[0])
+    return year_span(years, empty="") if isinstance(years, list) else ""
 
 
 def is_synthetic(wh: Warehouse, labels: pd.DataFrame | None = None) -> bool:
