@@ -1,3 +1,6 @@
+"""Message helpers of the error module."""
+
+from __future__ import annotations
 
 
 def test_year_span_shows_gaps() -> None:
