@@ -344,3 +344,12 @@ def test_ingested_baci_reads_the_same_on_spark(tmp_path: Path, spark_available: 
     assert frames[0]["v"].sum() == pytest.approx(
         1000 * (sum((1.5, 12.25, 1234.567, 100, 50.001, 2500, 0.001, 3, 0.5, 42.42)) +
                 (2.5 + 12.25 + 1234.567 + 100 + 50.001)))
+
+
+def test_file_cut_inside_a_quoted_value_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / GOOD.name
+    lines = GOOD.read_text().splitlines()
+    path.write_text("\n".join(lines[:7]) + "\n" + lines[7][:-8])  # line 8 ends inside its quoted q
+    with pytest.raises(InputError, match="the last row ends inside a quoted value") as err:
+        parse_baci(path, country_codes=CODES)
+    assert err.value.line == 8 and err.value.file == str(path)

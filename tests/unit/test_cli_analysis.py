@@ -108,3 +108,14 @@ def test_parquet_out(whpath: str, tmp_path: Path) -> None:
     assert main(["screen", "-w", whpath, "-i", "JPN", "-r", "CHN", "--format", "parquet", "--out",
                  str(target)]) == 0
     assert list(pd.read_parquet(target).columns)[:15] == list(SCREEN_COLUMNS)
+
+
+def test_out_is_created_or_refused_in_one_line(whpath: str, capsys: pytest.CaptureFixture[str],
+                                               tmp_path: Path) -> None:
+    out = tmp_path / "new" / "folder" / "screen.csv"
+    assert main(["screen", "-i", "JPN", "-r", "CHN", "-w", whpath, "-f", "csv", "-o", str(out)]) == 0
+    assert out.read_text().startswith("importer,hs6,year,")
+    capsys.readouterr()
+    assert main(["screen", "-i", "JPN", "-r", "CHN", "-w", whpath, "-f", "csv", "-o", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {tmp_path} is a folder" in err and "Traceback" not in err

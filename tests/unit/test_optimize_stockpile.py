@@ -106,3 +106,8 @@ def test_bad_input(wh: Warehouse) -> None:
         stockpile(wh, "JPN", "280530", months=6, ramp=4)
     with pytest.raises(InputError, match="severity must lie between 0 and 1"):
         stockpile(wh, "JPN", "850511", months=6, ramp=4, severity=1.5)
+    for kw, name in ((dict(months=float("inf")), "months"), (dict(ramp=float("nan")), "ramp"),
+                     (dict(holding_rate=float("inf")), "holding rate")):
+        args: dict[str, float] = {"months": 6.0, "ramp": 4.0, **kw}
+        with pytest.raises(InputError, match=f"the {name} must be a finite number"):
+            stockpile(wh, "JPN", "850511", **args)  # type: ignore[arg-type]

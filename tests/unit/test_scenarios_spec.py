@@ -150,3 +150,13 @@ def test_shipped_examples_validate(tmp_path: Path) -> None:
         assert spec.name == name and spec.uncertain and spec.draws == 1000
     with pytest.raises(InputError, match="did you mean: china-rare-earth-ban"):
         example_text("china-rare-earth-bans")
+
+
+def test_scenario_file_that_is_not_utf8(tmp_path: Path) -> None:
+    from kakehashi.scenarios.spec import load_spec
+
+    path = tmp_path / "bin.yaml"
+    path.write_bytes(b"\x00\xff\xfe name: x\n")
+    with pytest.raises(InputError, match="not UTF-8 text") as err:
+        load_spec(path)
+    assert err.value.file == str(path)

@@ -104,6 +104,17 @@ def say(text: str) -> None:
     console.print(text, highlight=False, soft_wrap=True, markup=False)
 
 
+def prepare_out(out: Path) -> None:
+    """Make ``--out FILE`` writable: create its folder; refuse a folder or an unwritable place."""
+    if out.is_dir():
+        raise InputError(f"--out {out} is a folder", hint="give a file name, e.g. --out result.csv")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the folder of --out {out}: {exc.strerror}",
+                         hint="choose a writable place for --out") from None
+
+
 def emit(
     df: pd.DataFrame,
     fmt: Format,
@@ -115,6 +126,8 @@ def emit(
     max_rows: int = 40,
 ) -> None:
     """Write ``df`` in ``fmt`` to ``out`` (or stdout); say so in words when empty."""
+    if out is not None:
+        prepare_out(out)
     if df.empty and fmt is Format.table:
         console.print(empty_message)
         return

@@ -29,6 +29,7 @@ costs ``rate · C`` (financing and storage at the yearly ``rate``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -157,6 +158,11 @@ def stockpile(
     year, revision
         Trade year (default the latest) and HS revision.
     """
+    for name, v in (("months", months), ("ramp", ramp), ("holding rate", holding_rate)):
+        if not math.isfinite(v):
+            raise InputError(f"the {name} must be a finite number, got {v}", value=v,
+                             hint="months and ramp are durations in months; the holding rate is a "
+                             "yearly fraction")
     if not months > 0:
         raise InputError(f"the disruption must last more than 0 months, got {months}", value=months)
     if ramp < 0:

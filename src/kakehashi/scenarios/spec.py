@@ -521,7 +521,11 @@ def load_spec(path: str | Path) -> ScenarioSpec:
     if not p.is_file():
         raise InputError(f"scenario file {p} not found",
                          hint="write one (see 'kakehashi scenario from-measure') or check the path")
-    text = p.read_text(encoding="utf-8")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start}): {exc.reason}", file=p,
+                         hint="a scenario is a YAML text file; save it as UTF-8") from None
     spec = parse_spec(text, origin=p)
     table = spec.parameters.import_demand_elasticities
     if isinstance(table, str) and not Path(table).is_absolute():  # relative to the scenario file

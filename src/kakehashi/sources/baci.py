@@ -375,6 +375,22 @@ def _read_header(csv_path: Path, origin: str) -> list[str]:
     return names
 
 
+def _check_last_row(csv_path: Path, origin: str) -> None:
+    """Refuse a file cut inside a quoted field (Arrow would read the open quote as an empty value)."""
+    size = csv_path.stat().st_size
+    with open(csv_path, "rb") as fh:
+        fh.seek(max(0, size - 4096))
+        tail = fh.read()
+    last = tail.rstrip(b"\r\n").rsplit(b"\n", 1)[-1]
+    if last.count(b'"') % 2:
+        with open(csv_path, "rb") as fh:
+            lines = sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
+        line = lines + (0 if tail.endswith(b"\n") else 1)
+        raise InputError("the last row ends inside a quoted value", file=origin, line=line,
+                         value=last.decode("utf-8", errors="replace"),
+                         hint="the file is truncated: download or extract it again")
+
+
 def _reader(csv_path: Path, names: Sequence[str], *, typed: bool, parallel: bool = True) -> str:
     types = {"t": "INTEGER", "i": "INTEGER", "j": "INTEGER", "k": "VARCHAR", "v": "DOUBLE", "q": "VARCHAR"}
     cols = ", ".join(f"'{n}': '{types[n] if typed else 'VARCHAR'}'" for n in names)
@@ -497,6 +513,7 @@ def _is_float(text: str) -> bool:
 def _load_year(con: duckdb.DuckDBPyConnection, csv_path: Path, origin: str, revision: str, year: int,
                release: str, table: Mapping[int, str | None] | None) -> BaciYear:
     names = _read_header(csv_path, origin)
+    _check_last_row(csv_path, origin)
     check = _Checker(con, csv_path, names, origin)
     raw = _scan(csv_path, check)
     _check_values(raw, check, year)
