@@ -116,7 +116,7 @@ def test_thresholds_are_parameters(hand_wh: Warehouse) -> None:
     loose = Thresholds(import_export_ratio=0.1)
     df = hand_wh.execute(dependency_screen(hand_wh, "JPN", "CHN", years=[2023], thresholds=loose))
     assert bool(_row(df, "280530", 2023).dependent)  # 100 > 0.1 * 500
-    with pytest.raises(InputError, match=r"threshold import_hhi must be >= 0, got -1"):
+    with pytest.raises(InputError, match=r"threshold import_hhi must be between 0 and 1, got -1"):
         Thresholds(import_hhi=-1)
 
 
@@ -232,3 +232,11 @@ def test_screen_totals_by_hand() -> None:
     assert (t.imports_usd, t.rival_usd, t.rival_import_share) == (200.0, 90.0, 0.45)
     empty = screen_totals(df.iloc[:0])
     assert (empty.products, empty.imports_usd, empty.rival_import_share) == (0, 0.0, None)
+
+
+def test_hhi_thresholds_are_capped_at_one() -> None:
+    """An HHI never exceeds 1, so a threshold above 1 can never flag anything: refused."""
+    with pytest.raises(InputError, match=r"world_export_hhi must be between 0 and 1, got 1.5"):
+        Thresholds(world_export_hhi=1.5)
+    with pytest.raises(InputError, match=r"import_export_ratio must be a finite number"):
+        Thresholds(import_export_ratio=float("nan"))

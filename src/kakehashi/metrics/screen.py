@@ -52,6 +52,12 @@ import ibis
 import pandas as pd
 
 from kakehashi.errors import EngineError, InputError, unknown_value_error, year_span
+from kakehashi.metrics.thresholds import (  # re-exported: the screen's parameters
+    DEFAULT_THRESHOLDS,
+    PERSISTENCE_MIN,
+    PERSISTENCE_WINDOW,
+    Thresholds,
+)
 from kakehashi.schemas import HS_REVISIONS
 from kakehashi.warehouse import Warehouse
 
@@ -87,41 +93,7 @@ SCREEN_UNITS: dict[str, str] = {
 }
 """Unit of each numeric screen column."""
 
-PERSISTENCE_WINDOW = 3
-"""Persistence looks at this many most recent available years ..."""
-PERSISTENCE_MIN = 2
-"""... and needs the product to be dependent in at least this many of them."""
-
 _ISO3 = re.compile(r"^[A-Z]{3}$")
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Thresholds of the dependency flag (all strict: a value must exceed them).
-
-    Parameters
-    ----------
-    import_hhi
-        Import concentration above which supply is concentrated (EU 2021, CEPII: 0.4).
-    world_export_hhi
-        World-export concentration above which alternatives are few (EU 2021, CEPII: 0.4).
-    import_export_ratio
-        Imports must exceed this multiple of the importer's own exports (1: net importer).
-    """
-
-    import_hhi: float = 0.4
-    world_export_hhi: float = 0.4
-    import_export_ratio: float = 1.0
-
-    def __post_init__(self) -> None:
-        for name in ("import_hhi", "world_export_hhi", "import_export_ratio"):
-            v = getattr(self, name)
-            if not v >= 0:
-                raise InputError(f"threshold {name} must be >= 0, got {v!r}", value=v)
-
-
-DEFAULT_THRESHOLDS = Thresholds()
-"""The EU 2021 / CEPII GeoDep thresholds: 0.4, 0.4, 1."""
 
 
 # --------------------------------------------------------------------- helpers
