@@ -201,3 +201,54 @@ def test_same_results_on_spark(wh: Warehouse, spark_available: None) -> None:
     pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
     tar = run_scenario(parse_spec(TARIFF), spark_wh, links=LINKS).table
     assert _get(tar, "USA", "850511", "tariff_before").p50 == pytest.approx(0.30)
+
+
+TWO = """
+name: overlap-test
+base_year: 2023
+measures:
+  - type: export_restriction
+    id: short-ban
+    exporter: CHN
+    products: ["284690"]
+    targets: [JPN, IND]
+    severity: 1.0
+    start: {short_start}
+    duration_months: 3
+  - type: export_restriction
+    id: long-cut
+    exporter: CHN
+    products: ["284690"]
+    targets: [JPN, IND]
+    severity: 0.5
+    start: 2026-01-01
+    duration_months: 12
+parameters: {{theta: 0.2, tiers: 0}}
+"""
+
+
+@pytest.mark.parametrize(("short_start", "months_at", "period_months"), [
+    # the 3-month ban inside the 12-month cut: 3 months at 1 − (1 − 1)(1 − 0.5) = 1, 9 months at 0.5
+    ("2026-01-01", {1.0: 3, 0.5: 9}, 12),
+    # the ban from December: Jan–Nov at 0.5, December at 1 (both), Jan–Feb 2027 at 1 (the ban alone)
+    ("2026-12-01", {0.5: 11, 1.0: 3}, 14),
+])
+def test_overlapping_restrictions_combine_month_by_month(
+        wh: Warehouse, short_start: str, months_at: dict[float, int], period_months: int) -> None:
+    res = run_scenario(parse_spec(TWO.format(short_start=short_start)), wh, links=LINKS)
+    t = res.table
+    severity_years = sum(phi * n for phi, n in months_at.items()) / 12  # Σ_t φ_t / 12
+    period = period_months / 12
+    loss = {"JPN": 60.0 * severity_years, "IND": 40.0 * severity_years}
+    # the pool: θ × (world 280 − CHN 130 − others' sales to JPN/IND 50) over the period
+    pool = 0.2 * 100.0 * period
+    cover = min(1.0, pool / (loss["JPN"] + loss["IND"]))
+    imports = {"JPN": 100.0, "IND": 50.0}
+    for imp in ("JPN", "IND"):
+        assert _get(t, imp, "284690", "direct_loss_usd").p50 == pytest.approx(loss[imp])
+        net = loss[imp] * (1 - cover)
+        assert _get(t, imp, "284690", "net_shortfall_usd").p50 == pytest.approx(net)
+        share = _get(t, imp, "284690", "net_shortfall_share").p50
+        assert share == pytest.approx(net / (imports[imp] * period))
+    # not the old rule (both severities combined, 1, over the longest duration, 12 months)
+    assert _get(t, "JPN", "284690", "direct_loss_usd").p50 != pytest.approx(60.0 * 1.0)

@@ -14,8 +14,11 @@ metrics and their units. ``importer = "WLD"`` marks world-market rows,
 ``exporter = "WLD"`` rows summed over all suppliers, ``hs6 = "ALL"`` rows
 summed over products. For restrictions ``exporter`` is the restricting
 exporter (several are joined with ``+``). USD values of restrictions cover the
-restriction's duration (base-year flows × months / 12); tariff values are per
-year.
+restriction period (base-year flows × months / 12); restrictions of different
+dates or durations on the same lane combine month by month, the severities in
+force each month as independent cuts
+(:func:`kakehashi.scenarios.restriction.time_combined_severity`). Tariff
+values are per year.
 """
 
 from __future__ import annotations
@@ -46,7 +49,8 @@ WORLD = "WLD"
 ALL_PRODUCTS = "ALL"
 
 METRICS: dict[str, tuple[str, str]] = {
-    "direct_loss_usd": ("USD", "φ × imports from the restricting exporter, over the restriction period"),
+    "direct_loss_usd": ("USD", "Σ over the months of the restriction period of the combined severity "
+                        "in force that month × a month's imports from the restricting exporter"),
     "reallocated_usd": ("USD", "other suppliers' spare exports redirected to the importer"),
     "net_shortfall_usd": ("USD", "direct loss minus reallocation"),
     "net_shortfall_share": ("share", "net shortfall / the importer's imports of the product"),
@@ -294,6 +298,14 @@ def _rows(values: np.ndarray, keys: dict[str, Any]) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------ restrictions
 
+def _start_months(measures: Sequence[Any]) -> dict[str | None, int]:
+    """First month of each restriction, counted ``12·year + month``; undated ones start with the earliest."""
+    dated = [12 * m.start.year + m.start.month - 1 for m in measures if m.start is not None]
+    origin = min(dated) if dated else 0
+    return {m.id: (12 * m.start.year + m.start.month - 1) if m.start is not None else origin
+            for m in measures}
+
+
 def _restriction_block(spec: ScenarioSpec, wh: Warehouse, base: Any, params: dict[str, np.ndarray],
                        links: pd.DataFrame | None, lookup: _Lookup, notes: list[str],
                        left_out: dict[str, tuple[str, ...]]) -> list[pd.DataFrame]:
@@ -359,18 +371,19 @@ def _restriction_block(spec: ScenarioSpec, wh: Warehouse, base: Any, params: dic
     loss_by_r: dict[str, np.ndarray] = {}
     covered_any = np.zeros((n_p, n_c), dtype=bool)
     period = np.zeros((n_p, n_c))
+    starts = _start_months(measures)
     for r in exporters:
         group = [m for m in measures if m.exporter == r]
         cov = np.zeros((len(group), n_p, n_c), dtype=bool)
-        per = np.zeros((n_p, n_c))
         for g, m in enumerate(group):
             pmask = np.isin(restricted, codes[m.id])
             target_ok = np.array([m.targets.covers(c) and c != r for c in countries])
             cov[g] = pmask[:, None] & target_ok[None, :]
-            per = np.maximum(per, np.where(cov[g], m.duration_months / 12.0, 0.0))
         sev = np.stack([params[f"severity.{m.id}"] for m in group], axis=1)
-        eff = rs.effective_severity(sev, cov)
-        lr = rs.direct_loss(x[ri[r]] * per, eff)
+        # month by month: the severities in force each month combine, then sum over the months
+        phi, per = rs.time_combined_severity(sev, cov, np.array([starts[m.id] for m in group]),
+                                             np.array([m.duration_months for m in group]))
+        lr = rs.direct_loss(x[ri[r]], phi)
         loss_by_r[r] = lr
         loss += lr
         covered_any |= cov.any(axis=0) & (x[ri[r]] > 0)
