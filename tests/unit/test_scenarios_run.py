@@ -10,7 +10,7 @@ import pytest
 
 from kakehashi import Warehouse
 from kakehashi.errors import InputError
-from kakehashi.scenarios.run import KEY_COLUMNS, run_scenario
+from kakehashi.scenarios.run import KEY_COLUMNS, METRICS, run_scenario
 from kakehashi.scenarios.spec import parse_spec
 
 # Synthetic world, base year 2023, HS22. Product 284690 (RE compounds):
@@ -153,6 +153,13 @@ def test_stacked_tariff_run_matches_hand_calculation(wh: Warehouse) -> None:
     assert div["CHN"] == pytest.approx(td) and div["JPN"] == pytest.approx(-td)
     total = t[(t.metric == "welfare_change_usd") & (t.hs6 == "ALL")]
     assert len(total) == 1 and total.exporter.iloc[0] == "WLD"
+    # both welfare figures are in the table, with units and descriptions in METRICS
+    tri = _get(t[t.exporter == "CHN"], "USA", "850511", "wits_welfare_triangle_usd").p50
+    assert tri == pytest.approx(0.5 * 0.20 * tc)  # ½ · Δt · ΔM, ΔM the trade creation
+    tri_all = t[(t.metric == "wits_welfare_triangle_usd") & (t.hs6 == "ALL")].p50.iloc[0]
+    assert tri_all == pytest.approx(tri)  # JPN's duty does not change: no triangle
+    assert METRICS["wits_welfare_triangle_usd"][0] == METRICS["welfare_change_usd"][0] == "USD/yr"
+    assert "consumer surplus plus tariff revenue" in METRICS["welfare_change_usd"][1]
     assert any("US-IEEPA-FENTANYL-CHN (20%)" in n for n in res.notes)
     top = res.summary[res.summary.metric == "trade_total_usd"].iloc[0]
     assert top.exporter == "CHN" and top.p50 < 0

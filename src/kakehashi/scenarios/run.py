@@ -65,7 +65,10 @@ METRICS: dict[str, tuple[str, str]] = {
     "world_price_change": ("share", "change of the exporter's world price (finite supply elasticity)"),
     "tariff_revenue_change_usd": ("USD/yr", "importer's tariff revenue, after minus before"),
     "consumer_surplus_change_usd": ("USD/yr", "importer's consumer-surplus change"),
-    "welfare_change_usd": ("USD/yr", "consumer surplus + tariff revenue change"),
+    "welfare_change_usd": ("USD/yr", "change in consumer surplus plus tariff revenue, ΔCS + ΔTR (SMART's "
+                           "'welfare'; it includes the duty lost on imports that stop)"),
+    "wits_welfare_triangle_usd": ("USD/yr", "WITS welfare triangle ½·|Δt|·ΔM with ΔM the trade creation "
+                                  "(negative: a loss)"),
 }
 """Every metric of the tidy table: unit and meaning."""
 
@@ -549,7 +552,8 @@ def _tariff_block(spec: ScenarioSpec, m: Tariff, pos: int, wh: Warehouse, base: 
     who = m.importer
     out: list[pd.DataFrame] = []
     totals: dict[str, np.ndarray] = {k: np.zeros(n) for k in (
-        "trade_total_usd", "tariff_revenue_change_usd", "consumer_surplus_change_usd", "welfare_change_usd")}
+        "trade_total_usd", "tariff_revenue_change_usd", "consumer_surplus_change_usd", "welfare_change_usd",
+        "wits_welfare_triangle_usd")}
     step = max(1, max_cells // max(1, n * len(suppliers)))
     sup = np.array(suppliers)
     for start in range(0, len(products), step):  # chunks of products bound memory; draws stay vectorised
@@ -567,7 +571,8 @@ def _tariff_block(spec: ScenarioSpec, m: Tariff, pos: int, wh: Warehouse, base: 
                             ("world_price_change", res.world_price_change),
                             ("tariff_revenue_change_usd", res.tariff_revenue_change),
                             ("consumer_surplus_change_usd", res.consumer_surplus_change),
-                            ("welfare_change_usd", res.welfare_change)):
+                            ("welfare_change_usd", res.welfare_change),
+                            ("wits_welfare_triangle_usd", res.wits_welfare_triangle)):
             out.append(_rows(arr[:, a_p, a_c], {**keys_a, "metric": metric}))
         b_p, b_c = np.nonzero((mm[sl] > 0) & ~taxed_mask[None, :])
         if len(b_p):
@@ -577,7 +582,8 @@ def _tariff_block(spec: ScenarioSpec, m: Tariff, pos: int, wh: Warehouse, base: 
         for metric, arr in (("trade_total_usd", res.trade_total),
                             ("tariff_revenue_change_usd", res.tariff_revenue_change),
                             ("consumer_surplus_change_usd", res.consumer_surplus_change),
-                            ("welfare_change_usd", res.welfare_change)):
+                            ("welfare_change_usd", res.welfare_change),
+                            ("wits_welfare_triangle_usd", res.wits_welfare_triangle)):
             per_product = arr.sum(axis=2)
             totals[metric] += per_product.sum(axis=1)
             out.append(_rows(per_product, {"importer": who, "exporter": WORLD, "hs6": prod, "tier": 0,
