@@ -336,3 +336,18 @@ def test_cost_term_moves_shares_to_cheaper_suppliers() -> None:
     np.testing.assert_allclose(w1, [1 / 3 + 0.05 / 3, 1 / 3 - 0.1 + 0.05 / 3, 1 / 3 + 0.05 + 0.05 / 3],
                                atol=1e-9)
     assert solve(cheap).extra_cost_usd[0] == pytest.approx(100 * float((w1 - 1 / 3) @ ratio))
+
+
+def test_rival_cap_per_importer_array() -> None:
+    current = [[0.5, 0.5, 0.0], [0.1, 0.6, 0.3]]
+    p = PortfolioProblem("850511", ("JPN", "IND"), ("CHN", "VNM", "KOR"), current=current,
+                         imports_usd=[100.0, 100.0], spare_usd=[1000.0, 1000.0, 1000.0],
+                         cost_ratio=np.ones((2, 3)), risk_weight=np.ones(3), rival=0,
+                         rival_cap=np.array([0.5, 0.1]))
+    sol = solve(p, "highs")
+    # JPN: equal thirds fit under 0.5; IND: CHN held at 0.1, the rest split 0.45 / 0.45
+    np.testing.assert_allclose(sol.shares, [[1 / 3, 1 / 3, 1 / 3], [0.1, 0.45, 0.45]], atol=1e-6)
+    with pytest.raises(InputError, match="one value per importer"):
+        PortfolioProblem("850511", ("JPN", "IND"), ("CHN", "VNM", "KOR"), current=current,
+                         imports_usd=[100.0, 100.0], spare_usd=[1.0, 1.0, 1.0], cost_ratio=np.ones((2, 3)),
+                         risk_weight=np.ones(3), rival=0, rival_cap=np.array([0.5, 1.5]))

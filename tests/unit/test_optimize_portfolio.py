@@ -190,3 +190,29 @@ def test_bad_input(wh: Warehouse) -> None:
         diversify(wh, "JPN", "CHN", products=["850511"], min_partner_share=0.2)
     with pytest.raises(InputError, match="unknown workstream"):
         diversify(wh, "JPN", "CHN", products="critical-mineralz")
+
+
+def test_rival_cap_at_current_share_per_importer_and_frontier(wh: Warehouse) -> None:
+    # JPN buys 850511 from CHN 0.8 / VNM 0.2; IND from CHN 50/60 and KOR 10/60
+    res = diversify(wh, "JPN+IND", "CHN", products=["850511"], cap_rival_at_current=True,
+                    max_rival_share=0.82)
+    p = res.solutions[0].problem
+    np.testing.assert_allclose(np.asarray(p.rival_cap), [0.8, 0.82])  # min(today's share, 0.82)
+    prod = res.products.set_index("importer")
+    assert prod.loc["JPN", "rival_share_after"] <= 0.8 + 1e-9
+    assert prod.loc["IND", "rival_share_after"] <= 0.82 + 1e-9
+    assert not prod["rival_share_rises"].any()
+    fr = frontier(wh, "JPN", "CHN", products=["850511", "280530"], cap_rival_at_current=True,
+                  lams=(0.0, 1.0, 10.0))
+    per = fr[fr.hs6 != "ALL"]
+    assert (per["rival_share"] <= per["rival_share_before"] + 1e-9).all()
+    before = {"850511": 0.8, "280530": 1.0}
+    for code, g in per.groupby("hs6"):
+        np.testing.assert_allclose(g["rival_share_before"], before[str(code)])
+    total = fr[fr.hs6 == "ALL"].set_index("lam")
+    for lam, g in per.groupby("lam"):
+        w = (g["rival_share"] * g["imports_usd"]).sum() / g["imports_usd"].sum()
+        assert total.loc[lam, "rival_share"] == pytest.approx(w)
+    # without the flag and with no cap at all the rival's share is free to move either way
+    free = diversify(wh, "JPN", "CHN", products=["850511"])
+    assert free.solutions[0].problem.rival_cap is None

@@ -225,3 +225,56 @@ def test_triangular_degenerate_and_math() -> None:
     rng = np.random.default_rng(0)
     assert mc.draw(mc.Distribution("triangular", low=1.0, mode=1.0, high=1.0), 3, rng).tolist() == [1.0] * 3
     assert math.isfinite(float(rs.price_pressure(np.array([[1e9]]), np.array([1.0]), np.array([0.5]))[0, 0]))
+
+
+def test_time_combined_severity_against_a_month_by_month_loop() -> None:
+    rng = np.random.default_rng(7)
+    sev = rng.uniform(0, 1, size=(5, 3))  # 5 draws, 3 restrictions
+    cov = rng.uniform(size=(3, 2, 4)) < 0.7  # 2 products, 4 importers
+    start = np.array([0, 2, 10])
+    dur = np.array([12, 3, 6])  # months 0–11, 2–4, 10–15
+    phi, period = rs.time_combined_severity(sev, cov, start, dur)
+    want = np.zeros_like(phi)
+    want_period = np.zeros(period.shape)
+    for t in range(0, 16):  # every month, the restrictions in force then
+        kept = np.ones_like(phi)
+        on = np.zeros(period.shape, dtype=bool)
+        for m in range(3):
+            if start[m] <= t < start[m] + dur[m]:
+                kept *= 1 - sev[:, m, None, None] * cov[m][None]
+                on |= cov[m]
+        want += (1 - kept) / 12
+        want_period += on / 12
+    np.testing.assert_allclose(phi, want, rtol=1e-12)
+    np.testing.assert_allclose(period, want_period, rtol=1e-12)
+    # one restriction alone: φ × months / 12, as before
+    one, p1 = rs.time_combined_severity(sev[:, :1], cov[:1], start[:1], np.array([6]))
+    np.testing.assert_allclose(one, sev[:, 0, None, None] * cov[0][None] * 0.5)
+    np.testing.assert_allclose(p1, cov[0] * 0.5)
+
+
+def test_smart_welfare_labels_and_wits_triangle_by_hand() -> None:
+    """One product, one supplier: imports 100, duty 5 % raised to 25 %, ε_m = 1.5, ε_x = ∞.
+
+      TC = −100 · 1.5 · 0.20 / 1.05 = −28.5714      (imports fall to 71.4286)
+      ΔTR = 0.25 · 71.4286 − 0.05 · 100 = 12.8571
+      ΔCS = −0.20 · (100 − 28.5714 / 2) = −17.1429
+      ΔCS + ΔTR = −4.2857                           (metric welfare_change_usd)
+      WITS triangle ½ · |Δt| · TC = ½ · 0.20 · (−28.5714) = −2.8571
+      difference = t0 · TC = 0.05 · (−28.5714) = −1.4286, the duty lost on the imports that stop
+    A cut from 25 % to 5 % gives a triangle of the same size with a positive sign.
+    """
+    r = tf.smart(np.array([[100.0]]), np.array([[0.05]]), np.array([[0.25]]), np.array([[1.5]]),
+                 np.array([np.inf]), np.array([1.5]))
+    tc = -100 * 1.5 * 0.20 / 1.05
+    assert r.trade_creation[0, 0, 0] == pytest.approx(-28.5714, abs=1e-4)
+    assert r.tariff_revenue_change[0, 0, 0] == pytest.approx(0.25 * (100 + tc) - 5.0)
+    assert r.consumer_surplus_change[0, 0, 0] == pytest.approx(-0.20 * (100 + tc / 2))
+    assert r.welfare_change[0, 0, 0] == pytest.approx(-4.2857, abs=1e-4)
+    assert r.wits_welfare_triangle[0, 0, 0] == pytest.approx(-2.8571, abs=1e-4)
+    assert r.welfare_change[0, 0, 0] - r.wits_welfare_triangle[0, 0, 0] == pytest.approx(0.05 * tc)
+    cut = tf.smart(np.array([[100.0]]), np.array([[0.25]]), np.array([[0.05]]), np.array([[1.5]]),
+                   np.array([np.inf]), np.array([1.5]))
+    tc_cut = 100 * 1.5 * 0.20 / 1.25  # imports rise by 24
+    assert cut.wits_welfare_triangle[0, 0, 0] == pytest.approx(0.5 * 0.20 * tc_cut)
+    assert cut.wits_welfare_triangle[0, 0, 0] == pytest.approx(2.4)

@@ -6,11 +6,14 @@ import csv
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from kakehashi.errors import InputError, ScenarioError
 from kakehashi.scenarios import measures as ms
-from kakehashi.scenarios.spec import ExportRestriction, Tariff, parse_spec
+from kakehashi.scenarios.run import run_scenario
+from kakehashi.scenarios.spec import ExportRestriction, ProductSpec, Tariff, parse_spec
+from kakehashi.warehouse import Warehouse
 
 OCT_2025_PACKAGE = ["CN-2025-55-SUPERHARD", "CN-2025-56-RE-EQUIPMENT", "CN-2025-57-RARE-EARTHS",
                     "CN-2025-58-BATTERIES", "CN-2025-61-OVERSEAS-RE", "CN-2025-62-RE-TECHNOLOGY"]
@@ -180,3 +183,84 @@ measures:
         ms.parse_catalogue(text)
     with pytest.raises(InputError, match="status"):
         ms.parse_catalogue(text.replace("status: in_force", "status: maybe"))
+
+
+def test_default_base_year_is_the_latest_year_not_after_the_year_before() -> None:
+    m = ms.get_measure("CN-2025-18-RARE-EARTHS")  # effective 2025-04-04: the year before is 2024
+    assert ms.measure_start(m) == dt.date(2025, 4, 4)
+    assert ms.default_base_year(m, [2023, 2021, 2022, 2022]) == 2023  # data end before: the latest
+    assert ms.default_base_year(m, range(2021, 2025)) == 2024  # the year before the measure
+    assert ms.default_base_year(m.id, [2020, 2024, 2025, 2026]) == 2024  # later years are affected
+    with pytest.raises(InputError, match=r"starts on 2025-04-04, but the trade data begin in 2025"):
+        ms.default_base_year(m, [2025, 2026])
+    with pytest.raises(InputError, match="no trade flows"):
+        ms.default_base_year(m, [])
+    # used by spec_from_measure when it knows the data's years; an explicit base year still wins
+    assert ms.spec_from_measure(m.id, available_years=[2021, 2022, 2023]).base_year == 2023
+    assert ms.spec_from_measure(m.id, available_years=range(2021, 2025)).base_year == 2024
+    assert ms.spec_from_measure(m.id, base_year=2021, available_years=[2023]).base_year == 2021
+    assert ms.spec_from_measure(m.id).base_year == 2024  # without the years: the year before, as before
+    with pytest.raises(InputError, match="no year of data before the measure"):
+        ms.spec_from_measure(m.id, available_years=[2025])
+
+
+def _years(wh: Warehouse) -> list[int]:
+    t = wh.table("trade_flows")
+    return sorted(int(y) for y in wh.execute(t.select("year").distinct())["year"])
+
+
+def test_measure_with_codes_partly_absent_runs_on_the_codes_present(tiny_warehouse: Warehouse) -> None:
+    """SYNTHETIC sample: China's graphite controls (2023-12-01) name 681519, which the sample lacks."""
+    years = _years(tiny_warehouse)
+    assert years == [2021, 2022, 2023]
+    spec = ms.spec_from_measure("CN-2023-39-GRAPHITE", available_years=years, draws=50)
+    assert spec.base_year == 2022  # the year before the measure, held by the data
+    r = spec.measures[0]
+    assert isinstance(r, ExportRestriction) and "681519" in r.products.values
+    res = run_scenario(spec, tiny_warehouse)
+    assert res.left_out == {r.id: ("681519",)}
+    assert any("681519" in n and "left out" in n for n in res.notes)
+    # the same numbers as a run on the present codes only (an independent run of a smaller measure)
+    present = tuple(c for c in r.products.values if c != "681519")
+    small = spec.model_copy(update={"measures": [r.model_copy(update={"products": ProductSpec(
+        kind="hs6", values=present)})]})
+    ref = run_scenario(small, tiny_warehouse)
+    assert not ref.left_out and len(res.table) > 0
+    pd.testing.assert_frame_equal(res.table, ref.table)
+
+
+def test_measure_with_every_code_absent_is_one_input_error(tiny_warehouse: Warehouse) -> None:
+    spec = ms.spec_from_measure("CN-2025-55-SUPERHARD", available_years=_years(tiny_warehouse), draws=10)
+    assert spec.base_year == 2023  # a measure of 2025 on data ending in 2023
+    with pytest.raises(InputError, match=r"measures\[0\]\.products: none of the measure's HS codes is traded "
+                                         r"in 2023 .*710510"):
+        run_scenario(spec, tiny_warehouse)
+
+
+def test_user_measure_with_a_present_and_an_absent_code(tiny_warehouse: Warehouse) -> None:
+    """A scenario written by hand naming 850511 (traded in the SYNTHETIC sample in 2023) and 854420 (in the
+    sample's nomenclature, not traded in 2023): it runs on 850511 and says 854420 was left out."""
+    text = """
+name: partly-absent
+base_year: 2023
+measures:
+  - type: export_restriction
+    id: two-codes
+    exporter: CHN
+    products: ["850511", "854420"]
+parameters: {tiers: 0}
+"""
+    t = tiny_warehouse.table("trade_flows")
+    traded = set(tiny_warehouse.execute(t.filter(t.year == 2023).select("hs6").distinct())["hs6"])
+    assert "850511" in traded and "854420" not in traded
+    res = run_scenario(parse_spec(text), tiny_warehouse)
+    assert res.left_out == {"two-codes": ("854420",)}
+    assert any("1 of 2 HS codes left out" in n and "854420" in n for n in res.notes)
+    assert set(res.table.hs6) == {"850511"}
+    ref = run_scenario(parse_spec(text.replace(', "854420"', "")), tiny_warehouse)
+    pd.testing.assert_frame_equal(res.table, ref.table)
+    # only absent codes: one error; a code unknown to the nomenclature in a hand-written file: a typo
+    with pytest.raises(InputError, match=r"none of the measure's HS codes is traded in 2023 .*854420"):
+        run_scenario(parse_spec(text.replace('"850511", ', "")), tiny_warehouse)
+    with pytest.raises(InputError, match=r"unknown HS code '710510'"):
+        run_scenario(parse_spec(text.replace('"854420"', '"710510"')), tiny_warehouse)

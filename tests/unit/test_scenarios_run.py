@@ -10,7 +10,7 @@ import pytest
 
 from kakehashi import Warehouse
 from kakehashi.errors import InputError
-from kakehashi.scenarios.run import KEY_COLUMNS, run_scenario
+from kakehashi.scenarios.run import KEY_COLUMNS, METRICS, run_scenario
 from kakehashi.scenarios.spec import parse_spec
 
 # Synthetic world, base year 2023, HS22. Product 284690 (RE compounds):
@@ -153,6 +153,13 @@ def test_stacked_tariff_run_matches_hand_calculation(wh: Warehouse) -> None:
     assert div["CHN"] == pytest.approx(td) and div["JPN"] == pytest.approx(-td)
     total = t[(t.metric == "welfare_change_usd") & (t.hs6 == "ALL")]
     assert len(total) == 1 and total.exporter.iloc[0] == "WLD"
+    # both welfare figures are in the table, with units and descriptions in METRICS
+    tri = _get(t[t.exporter == "CHN"], "USA", "850511", "wits_welfare_triangle_usd").p50
+    assert tri == pytest.approx(0.5 * 0.20 * tc)  # ½ · Δt · ΔM, ΔM the trade creation
+    tri_all = t[(t.metric == "wits_welfare_triangle_usd") & (t.hs6 == "ALL")].p50.iloc[0]
+    assert tri_all == pytest.approx(tri)  # JPN's duty does not change: no triangle
+    assert METRICS["wits_welfare_triangle_usd"][0] == METRICS["welfare_change_usd"][0] == "USD/yr"
+    assert "consumer surplus plus tariff revenue" in METRICS["welfare_change_usd"][1]
     assert any("US-IEEPA-FENTANYL-CHN (20%)" in n for n in res.notes)
     top = res.summary[res.summary.metric == "trade_total_usd"].iloc[0]
     assert top.exporter == "CHN" and top.p50 < 0
@@ -201,3 +208,54 @@ def test_same_results_on_spark(wh: Warehouse, spark_available: None) -> None:
     pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
     tar = run_scenario(parse_spec(TARIFF), spark_wh, links=LINKS).table
     assert _get(tar, "USA", "850511", "tariff_before").p50 == pytest.approx(0.30)
+
+
+TWO = """
+name: overlap-test
+base_year: 2023
+measures:
+  - type: export_restriction
+    id: short-ban
+    exporter: CHN
+    products: ["284690"]
+    targets: [JPN, IND]
+    severity: 1.0
+    start: {short_start}
+    duration_months: 3
+  - type: export_restriction
+    id: long-cut
+    exporter: CHN
+    products: ["284690"]
+    targets: [JPN, IND]
+    severity: 0.5
+    start: 2026-01-01
+    duration_months: 12
+parameters: {{theta: 0.2, tiers: 0}}
+"""
+
+
+@pytest.mark.parametrize(("short_start", "months_at", "period_months"), [
+    # the 3-month ban inside the 12-month cut: 3 months at 1 − (1 − 1)(1 − 0.5) = 1, 9 months at 0.5
+    ("2026-01-01", {1.0: 3, 0.5: 9}, 12),
+    # the ban from December: Jan–Nov at 0.5, December at 1 (both), Jan–Feb 2027 at 1 (the ban alone)
+    ("2026-12-01", {0.5: 11, 1.0: 3}, 14),
+])
+def test_overlapping_restrictions_combine_month_by_month(
+        wh: Warehouse, short_start: str, months_at: dict[float, int], period_months: int) -> None:
+    res = run_scenario(parse_spec(TWO.format(short_start=short_start)), wh, links=LINKS)
+    t = res.table
+    severity_years = sum(phi * n for phi, n in months_at.items()) / 12  # Σ_t φ_t / 12
+    period = period_months / 12
+    loss = {"JPN": 60.0 * severity_years, "IND": 40.0 * severity_years}
+    # the pool: θ × (world 280 − CHN 130 − others' sales to JPN/IND 50) over the period
+    pool = 0.2 * 100.0 * period
+    cover = min(1.0, pool / (loss["JPN"] + loss["IND"]))
+    imports = {"JPN": 100.0, "IND": 50.0}
+    for imp in ("JPN", "IND"):
+        assert _get(t, imp, "284690", "direct_loss_usd").p50 == pytest.approx(loss[imp])
+        net = loss[imp] * (1 - cover)
+        assert _get(t, imp, "284690", "net_shortfall_usd").p50 == pytest.approx(net)
+        share = _get(t, imp, "284690", "net_shortfall_share").p50
+        assert share == pytest.approx(net / (imports[imp] * period))
+    # not the old rule (both severities combined, 1, over the longest duration, 12 months)
+    assert _get(t, "JPN", "284690", "direct_loss_usd").p50 != pytest.approx(60.0 * 1.0)

@@ -19,6 +19,15 @@ product the importer buys, builds a :class:`~kakehashi.optimize.problem.Portfoli
   (the scale's middle), noted.
 
 All products are solved together (:func:`kakehashi.optimize.solve.solve_many`).
+
+The rival cap can be each product's *current* rival share
+(``cap_rival_at_current=True``), alone or with a numeric cap (the tighter of
+the two applies): the proposed rival share then never exceeds today's, for
+every product and importer. The current shares always satisfy that cap, the
+capacity bounds and the limit on change per period, so only a numeric cap or
+a partner minimum can make a product infeasible. Each product's row says
+whether the partner's share falls (``partner_share_falls``) and whether the
+rival's rises (``rival_share_rises``; never under the current-share cap).
 :func:`frontier` sweeps λ and reports the risk–cost frontier per product and
 for the whole set (import-weighted risk, summed cost: since each product's
 cost is normalised by its own imports, the same λ for every product minimises
@@ -61,19 +70,27 @@ TABLE_COLUMNS: tuple[str, ...] = (
 
 PRODUCT_COLUMNS: tuple[str, ...] = (
     "importer", "hs6", "product_name", "imports_usd", "n_suppliers", "rival_share_before",
-    "rival_share_after", "partner_share_before", "partner_share_after", "risk_before", "risk_after",
-    "extra_cost_usd", "extra_cost_share", "status", "note",
+    "rival_share_after", "partner_share_before", "partner_share_after", "partner_share_falls",
+    "rival_share_rises", "risk_before", "risk_after", "extra_cost_usd", "extra_cost_share", "status", "note",
 )
 """Columns of :attr:`PortfolioResult.products`."""
 
 UNITS: dict[str, str] = {
     "current_share": "fraction", "proposed_share": "fraction", "capacity_share": "fraction",
     "extra_cost_usd": "USD", "imports_usd": "USD", "extra_cost_share": "fraction",
+    "rival_share_before": "fraction", "rival_share_after": "fraction", "partner_share_before": "fraction",
+    "partner_share_after": "fraction", "rival_share": "fraction", "partner_share": "fraction",
 }
 """Units of the numeric columns."""
 
-FRONTIER_COLUMNS: tuple[str, ...] = ("lam", "importer", "hs6", "imports_usd", "risk", "extra_cost_usd")
-"""Columns of :func:`frontier`; ``hs6 == WHOLE_SET`` rows are the whole product set."""
+FRONTIER_COLUMNS: tuple[str, ...] = ("lam", "importer", "hs6", "imports_usd", "risk", "extra_cost_usd",
+                                     "rival_share_before", "rival_share", "partner_share_before",
+                                     "partner_share")
+"""Columns of :func:`frontier`; ``hs6 == WHOLE_SET`` rows are the whole product set (shares
+import-weighted there)."""
+
+SHARE_TOL = 1e-9
+"""A share moves (``partner_share_falls``, ``rival_share_rises``) when it changes by more than this."""
 
 WHOLE_SET = "ALL"
 """``hs6`` of the :func:`frontier` rows that sum (cost) or import-weight (risk) the whole product set."""
@@ -214,6 +231,7 @@ def build_problems(
     *,
     objective: Objective = "hhi",
     max_rival_share: float | None = None,
+    cap_rival_at_current: bool = False,
     min_partner_share: float | None = None,
     max_change: float | None = None,
     lam: float = 0.0,
@@ -222,7 +240,12 @@ def build_problems(
     reallocation: float = DEFAULT_THETA,
     other_disruption: float = 0.0,
 ) -> tuple[list[PortfolioProblem], list[dict[str, object]]]:
-    """One problem per product the importers buy; also the rows of products left out, with why."""
+    """One problem per product the importers buy; also the rows of products left out, with why.
+
+    The rival cap of a product is ``max_rival_share``, or with
+    ``cap_rival_at_current`` each importer's current rival share, or the
+    smaller of the two when both are given (see :func:`rival_caps`).
+    """
     if objective not in OBJECTIVES:
         raise InputError(f"unknown objective {objective!r}", value=objective,
                          hint=f"choose one of: {', '.join(OBJECTIVES)}")
@@ -296,7 +319,8 @@ def build_problems(
             imports_usd=totals,
             spare_usd=np.maximum(sp.reindex(suppliers).fillna(0.0).to_numpy(dtype=np.float64), 0.0),
             cost_ratio=ratio, risk_weight=risk, objective=objective, rival=rival_idx,
-            rival_cap=max_rival_share if rival_idx is not None else None, partners=partners,
+            rival_cap=rival_caps(current, rival_idx, max_rival_share, cap_rival_at_current),
+            partners=partners,
             min_partner_share=min_partner_share if partners.any() else None,
             max_change=max_change, lam=lam, availability=availability, reallocation=reallocation,
         ))
@@ -311,6 +335,31 @@ def build_problems(
                           f"of 10: {', '.join(sorted(missing_risk)[:8])}"
                           + (" ..." if len(missing_risk) > 8 else ""))
     return problems, skipped
+
+
+def rival_caps(current: np.ndarray, rival: int | None, max_rival_share: float | None,
+               cap_rival_at_current: bool) -> float | np.ndarray | None:
+    """The rival cap of one product: a number, one value per importer, or ``None``.
+
+    ``cap_rival_at_current``: each importer's current rival share
+    ``current[i, rival]`` (the rival's share may fall or stay, never rise);
+    with a numeric ``max_rival_share`` too, ``min(current[i, rival],
+    max_rival_share)``. ``None`` when the rival does not supply the product
+    nor could (no column) or when neither cap is asked for.
+
+    Examples
+    --------
+    >>> rival_caps(np.array([[0.4, 0.6], [0.1, 0.9]]), 0, 0.3, True)
+    array([0.3, 0.1])
+    """
+    if rival is None:
+        return None
+    if not cap_rival_at_current:
+        return max_rival_share
+    cap = np.asarray(current, dtype=np.float64)[:, rival].copy()
+    if max_rival_share is not None:
+        cap = np.minimum(cap, max_rival_share)
+    return cap
 
 
 def _split_by_product(series: pd.Series) -> dict[str, pd.Series]:
@@ -352,6 +401,7 @@ def diversify(
     products: str | Sequence[str] | None = None,
     objective: Objective = "hhi",
     max_rival_share: float | None = None,
+    cap_rival_at_current: bool = False,
     min_partner_share: float | None = None,
     max_change: float | None = None,
     lam: float = 0.0,
@@ -384,6 +434,10 @@ def diversify(
         ``hhi``, ``governance`` or ``shortfall`` (:mod:`kakehashi.optimize.problem`).
     max_rival_share
         Cap on the rival's share (e.g. 0.3).
+    cap_rival_at_current
+        Cap the rival's share of each product at its current share (with
+        ``max_rival_share`` too, at the smaller of the two): the proposal never
+        raises the rival's share.
     min_partner_share
         Least combined share of the partners.
     max_change
@@ -405,13 +459,17 @@ def diversify(
     Returns
     -------
     PortfolioResult
+        Its ``products`` table flags the products where the partner's share
+        falls (``partner_share_falls``) and where the rival's rises
+        (``rival_share_rises``), and ``notes`` counts them.
     """
     if on_infeasible not in ("raise", "skip"):
         raise InputError(f"on_infeasible must be 'raise' or 'skip', got {on_infeasible!r}")
     data = load_portfolio_data(wh, importer, rival, partner=partner, products=products, year=year,
                                revision=revision)
     problems, skipped = build_problems(
-        data, objective=objective, max_rival_share=max_rival_share, min_partner_share=min_partner_share,
+        data, objective=objective, max_rival_share=max_rival_share,
+        cap_rival_at_current=cap_rival_at_current, min_partner_share=min_partner_share,
         max_change=max_change, lam=lam, draws=draws, seed=seed, reallocation=reallocation,
         other_disruption=other_disruption)
     results = solve_many(problems, method)
@@ -424,6 +482,18 @@ def diversify(
     prod = annotate_products(prod, wh, data.revision).drop(columns=["workstream"])
     prod = prod[list(PRODUCT_COLUMNS)]
     notes = list(data.notes)
+    if cap_rival_at_current:
+        notes.append(f"rival cap: each product's current {data.rival} share"
+                     + (f" or {max_rival_share:g}, whichever is lower" if max_rival_share is not None else "")
+                     + f"; {data.rival}'s share never rises")
+    ok = prod[prod["status"] == "optimal"]
+    falls = int(ok["partner_share_falls"].sum())
+    if falls:
+        notes.append(f"the partners' share falls for {falls} of {len(ok)} products (partner_share_falls)")
+    rises = int(ok["rival_share_rises"].sum())
+    if rises:
+        notes.append(f"{data.rival}'s share rises for {rises} of {len(ok)} products (rival_share_rises); "
+                     "cap it at today's share with cap_rival_at_current")
     if failures:
         notes.append(f"{len(failures)} of {len(problems)} products cannot meet the constraints "
                      "(status 'infeasible', reason in 'note')")
@@ -472,6 +542,8 @@ def _products(solutions: Sequence[PortfolioSolution], failures: Sequence[Infeasi
                 "rival_share_after": float(sol.shares[i, r]) if r is not None else 0.0,
                 "partner_share_before": float(p.current[i, part].sum()),
                 "partner_share_after": float(sol.shares[i, part].sum()),
+                "partner_share_falls": bool(sol.shares[i, part].sum() < p.current[i, part].sum() - SHARE_TOL),
+                "rival_share_rises": bool(r is not None and sol.shares[i, r] > p.current[i, r] + SHARE_TOL),
                 "risk_before": float(sol.risk_before[i]), "risk_after": float(sol.risk_after[i]),
                 "extra_cost_usd": float(sol.extra_cost_usd[i]),
                 "extra_cost_share": float(sol.extra_cost_usd[i] / p.imports_usd[i]),
@@ -483,8 +555,11 @@ def _products(solutions: Sequence[PortfolioSolution], failures: Sequence[Infeasi
             r = p.rival
             rows.append({"importer": imp, "hs6": p.hs6, "imports_usd": float(p.imports_usd[i]),
                          "rival_share_before": float(p.current[i, r]) if r is not None else 0.0,
+                         "partner_share_before": float(p.current[i, p.partners[i]].sum()),
+                         "partner_share_falls": False, "rival_share_rises": False,
                          "status": "infeasible", "note": f.message()})
-    rows.extend(dict(s) for s in skipped if s["status"] != "note")
+    rows.extend({"partner_share_falls": False, "rival_share_rises": False, **s}
+                for s in skipped if s["status"] != "note")
     df = pd.DataFrame(rows, columns=[c for c in PRODUCT_COLUMNS if c != "product_name"])
     order = {"optimal": 0, "infeasible": 1, "no imports": 2}
     df["_o"] = df["status"].map(order)
@@ -502,6 +577,7 @@ def frontier(
     products: str | Sequence[str] | None = None,
     objective: Objective = "hhi",
     max_rival_share: float | None = None,
+    cap_rival_at_current: bool = False,
     min_partner_share: float | None = None,
     max_change: float | None = None,
     year: int | None = None,
@@ -523,7 +599,10 @@ def frontier(
     pandas.DataFrame
         :data:`FRONTIER_COLUMNS`: ``risk`` is the product's risk, or the
         import-weighted mean over the set in the ``hs6 == "ALL"`` rows;
-        ``extra_cost_usd`` is summed there.
+        ``extra_cost_usd`` is summed there. ``rival_share`` and
+        ``partner_share`` are the proposed shares (``_before``: today's),
+        import-weighted in the ``ALL`` rows; with ``cap_rival_at_current``
+        ``rival_share ≤ rival_share_before`` at every λ.
     """
     lam_list = [float(x) for x in lams]
     if not lam_list:
@@ -534,7 +613,8 @@ def frontier(
     data = load_portfolio_data(wh, importer, rival, partner=partner, products=products, year=year,
                                revision=revision)
     problems, _ = build_problems(
-        data, objective=objective, max_rival_share=max_rival_share, min_partner_share=min_partner_share,
+        data, objective=objective, max_rival_share=max_rival_share,
+        cap_rival_at_current=cap_rival_at_current, min_partner_share=min_partner_share,
         max_change=max_change, lam=0.0, draws=draws, seed=seed, reallocation=reallocation,
         other_disruption=other_disruption)
     batch = [dataclasses.replace(p, lam=x) for x in lam_list for p in problems]
@@ -546,19 +626,28 @@ def frontier(
             continue
         x = lam_list[k // max(len(problems), 1)]
         p = res.problem
+        r = p.rival
         for i, imp in enumerate(p.importers):
+            part = p.partners[i]
             rows.append({"lam": x, "importer": imp, "hs6": p.hs6, "imports_usd": float(p.imports_usd[i]),
-                         "risk": float(res.risk_after[i]), "extra_cost_usd": float(res.extra_cost_usd[i])})
+                         "risk": float(res.risk_after[i]), "extra_cost_usd": float(res.extra_cost_usd[i]),
+                         "rival_share_before": float(p.current[i, r]) if r is not None else 0.0,
+                         "rival_share": float(res.shares[i, r]) if r is not None else 0.0,
+                         "partner_share_before": float(p.current[i, part].sum()),
+                         "partner_share": float(res.shares[i, part].sum())})
     df = pd.DataFrame(rows, columns=list(FRONTIER_COLUMNS))
     df.attrs["infeasible"] = left_out
     if df.empty:
         return df
-    df["_wr"] = df["risk"] * df["imports_usd"]
-    agg = df.groupby(["lam", "importer"], as_index=False).agg(
-        imports_usd=("imports_usd", "sum"), _wr=("_wr", "sum"), extra_cost_usd=("extra_cost_usd", "sum"))
-    agg["risk"] = agg["_wr"] / agg["imports_usd"]
+    weighted = ["risk", "rival_share_before", "rival_share", "partner_share_before", "partner_share"]
+    tmp = df.copy()
+    for c in weighted:
+        tmp[c] = tmp[c] * tmp["imports_usd"]
+    agg = tmp.groupby(["lam", "importer"], as_index=False)[["imports_usd", "extra_cost_usd", *weighted]].sum()
+    for c in weighted:
+        agg[c] = agg[c] / agg["imports_usd"]
     agg["hs6"] = WHOLE_SET
-    out = pd.concat([df.drop(columns="_wr"), agg[list(FRONTIER_COLUMNS)]], ignore_index=True)
+    out = pd.concat([df, agg[list(FRONTIER_COLUMNS)]], ignore_index=True)
     out = out.sort_values(["importer", "hs6", "lam"], kind="stable").reset_index(drop=True)[
         list(FRONTIER_COLUMNS)]
     out.attrs["infeasible"] = left_out

@@ -94,7 +94,9 @@ class PortfolioProblem:
     rival
         Index of the rival supplier, or ``None``.
     rival_cap
-        Largest share of the rival, or ``None`` (no cap).
+        Largest share of the rival, or ``None`` (no cap): one number for every
+        importer, or an ``(m,)`` array with one cap per importer (e.g. each
+        importer's current rival share, so that the rival's share never rises).
     partners
         ``(m, n)`` booleans: supplier ``s`` is a partner of importer ``i``.
     min_partner_share
@@ -128,7 +130,7 @@ class PortfolioProblem:
     risk_weight: FloatArray
     objective: Objective = "hhi"
     rival: int | None = None
-    rival_cap: float | None = None
+    rival_cap: float | FloatArray | None = None
     partners: BoolArray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
     min_partner_share: float | None = None
     max_change: float | None = None
@@ -165,7 +167,14 @@ class PortfolioProblem:
             raise InputError(f"product {self.hs6}: current shares must be non-negative and sum to 1")
         if np.any(self.spare_usd < 0) or np.any(self.cost_ratio < 0) or np.any(self.risk_weight < 0):
             raise InputError(f"product {self.hs6}: spare exports, cost ratios and risks must be >= 0")
-        for name in ("rival_cap", "min_partner_share", "max_change"):
+        if self.rival_cap is not None and not np.isscalar(self.rival_cap):
+            cap = np.asarray(self.rival_cap, dtype=np.float64)
+            if cap.shape != (m,) or not np.all(np.isfinite(cap)) or np.any((cap < 0) | (cap > 1)):
+                raise InputError(f"rival cap must be a number or one value per importer between 0 and 1, "
+                                 f"got {self.rival_cap}")
+            set_(self, "rival_cap", cap)
+        scalar_cap = ("rival_cap",) if np.isscalar(self.rival_cap) else ()
+        for name in (*scalar_cap, "min_partner_share", "max_change"):
             v = getattr(self, name)
             if v is not None and not 0 <= v <= 1:
                 raise InputError(f"{name.replace('_', ' ')} must lie between 0 and 1, got {v}", value=v)
@@ -255,8 +264,9 @@ def share_bounds(problem: PortfolioProblem) -> Bounds:
         why[tighter] = "max change"
     if problem.rival is not None and problem.rival_cap is not None:
         r = problem.rival
-        tighter_r = problem.rival_cap < upper[:, r]
-        upper[tighter_r, r] = problem.rival_cap
+        rcap = np.broadcast_to(np.asarray(problem.rival_cap, dtype=np.float64), (problem.m,))
+        tighter_r = rcap < upper[:, r]
+        upper[tighter_r, r] = rcap[tighter_r]
         why[tighter_r, r] = "rival cap"
     lower = np.zeros_like(cur)
     if problem.max_change is not None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -389,9 +390,63 @@ def tariffs_in_force(date: dt.date | str, importer: str, *, exclude_ids: tuple[s
     return out
 
 
+def measure_start(measure: Measure) -> dt.date | None:
+    """The date a measure took (or takes) effect: ``effective``, else ``announced``."""
+    return measure.effective or measure.announced
+
+
+def default_base_year(measure: Measure | str, available_years: Iterable[int]) -> int:
+    """The base year of a catalogued measure's scenario: the latest year of data not after the year before it.
+
+    ``max{y ∈ available_years : y ≤ start.year − 1}`` with ``start`` the
+    measure's effective date (else its announcement). The year before the
+    measure is the last year its trade flows are not yet affected by it; when
+    the data end earlier, the latest year they hold is the closest unaffected
+    baseline. A measure without a date uses the latest year.
+
+    Parameters
+    ----------
+    measure
+        A :class:`Measure` or its catalogue id.
+    available_years
+        Years of trade flows in the warehouse (any order, repeats allowed).
+
+    Raises
+    ------
+    InputError
+        No year of data is on or before the year before the measure (or no data at all).
+
+    Examples
+    --------
+    A measure of 2025 (CN-2025-18-RARE-EARTHS, effective 4 April 2025):
+
+    >>> default_base_year("CN-2025-18-RARE-EARTHS", [2021, 2022, 2023])
+    2023
+    >>> default_base_year("CN-2025-18-RARE-EARTHS", range(2021, 2026))
+    2024
+    """
+    m = get_measure(measure) if isinstance(measure, str) else measure
+    years = sorted({int(y) for y in available_years})
+    if not years:
+        raise InputError(f"measure {m.id}: the warehouse holds no trade flows to use as base year",
+                         hint="ingest trade data first, e.g. 'kakehashi ingest sample'")
+    start = measure_start(m)
+    if start is None:
+        return years[-1]
+    fit = [y for y in years if y <= start.year - 1]
+    if not fit:
+        raise InputError(f"measure {m.id} starts on {start.isoformat()}, but the trade data begin in "
+                         f"{years[0]}: no year of data before the measure to use as base year",
+                         value=years[0],
+                         hint=f"ingest trade data for {start.year - 1} or earlier, or pass a base year "
+                              f"explicitly (available: {', '.join(map(str, years))})")
+    return fit[-1]
+
+
 def spec_from_measure(measure_id: str, *, base_year: int | None = None,
                       as_of: dt.date | str | None = None, draws: int = 1000,
-                      seed: int = 20261121) -> sp.ScenarioSpec:
+                      seed: int = 20261121,
+                      available_years: Iterable[int] | None = None) -> sp.ScenarioSpec:
     """A scenario that simulates one catalogued measure.
 
     Export controls become an export restriction (a ban has severity 1; a
@@ -404,15 +459,21 @@ def spec_from_measure(measure_id: str, *, base_year: int | None = None,
     measure_id
         Catalogue id, e.g. ``CN-2025-18-RARE-EARTHS``.
     base_year
-        Year of the baseline trade flows (default: the year before the
-        measure took effect).
+        Year of the baseline trade flows. Default: with ``available_years``,
+        :func:`default_base_year` (the latest year of data not after the year
+        before the measure); without, the year before the measure took effect.
     as_of
         Date whose rate is used for a tariff whose rate changed over time.
+    draws, seed
+        Monte-Carlo draws and seed of the scenario.
+    available_years
+        Years of trade flows in the warehouse, used to choose the default base year.
 
     Raises
     ------
     InputError
-        Unknown measure (with close matches).
+        Unknown measure (with close matches); no year of ``available_years``
+        fits the measure (see :func:`default_base_year`).
     ScenarioError
         The measure covers no goods (technology, entity list, court ruling ...).
     """
@@ -422,8 +483,13 @@ def spec_from_measure(measure_id: str, *, base_year: int | None = None,
             f"measure {m.id} ({m.kind.replace('_', ' ')}) names no goods with HS codes"
             + (" or no rate" if m.kind == "tariff" else "") + " and cannot be simulated",
             hint="pick an export control or tariff from 'kakehashi measures list'")
-    start = m.effective or m.announced
-    year = base_year if base_year is not None else ((start.year - 1) if start else dt.date.today().year - 1)
+    start = measure_start(m)
+    if base_year is not None:
+        year = base_year
+    elif available_years is not None:
+        year = default_base_year(m, available_years)
+    else:
+        year = (start.year - 1) if start else dt.date.today().year - 1
     flags = f"catalogue flag {m.flag}"
     if m.products_unverified:
         flags += f"; HS codes unverified (U): {' '.join(m.products_unverified)}"

@@ -14,8 +14,11 @@ metrics and their units. ``importer = "WLD"`` marks world-market rows,
 ``exporter = "WLD"`` rows summed over all suppliers, ``hs6 = "ALL"`` rows
 summed over products. For restrictions ``exporter`` is the restricting
 exporter (several are joined with ``+``). USD values of restrictions cover the
-restriction's duration (base-year flows × months / 12); tariff values are per
-year.
+restriction period (base-year flows × months / 12); restrictions of different
+dates or durations on the same lane combine month by month, the severities in
+force each month as independent cuts
+(:func:`kakehashi.scenarios.restriction.time_combined_severity`). Tariff
+values are per year.
 """
 
 from __future__ import annotations
@@ -46,7 +49,8 @@ WORLD = "WLD"
 ALL_PRODUCTS = "ALL"
 
 METRICS: dict[str, tuple[str, str]] = {
-    "direct_loss_usd": ("USD", "φ × imports from the restricting exporter, over the restriction period"),
+    "direct_loss_usd": ("USD", "Σ over the months of the restriction period of the combined severity "
+                        "in force that month × a month's imports from the restricting exporter"),
     "reallocated_usd": ("USD", "other suppliers' spare exports redirected to the importer"),
     "net_shortfall_usd": ("USD", "direct loss minus reallocation"),
     "net_shortfall_share": ("share", "net shortfall / the importer's imports of the product"),
@@ -61,7 +65,10 @@ METRICS: dict[str, tuple[str, str]] = {
     "world_price_change": ("share", "change of the exporter's world price (finite supply elasticity)"),
     "tariff_revenue_change_usd": ("USD/yr", "importer's tariff revenue, after minus before"),
     "consumer_surplus_change_usd": ("USD/yr", "importer's consumer-surplus change"),
-    "welfare_change_usd": ("USD/yr", "consumer surplus + tariff revenue change"),
+    "welfare_change_usd": ("USD/yr", "change in consumer surplus plus tariff revenue, ΔCS + ΔTR (SMART's "
+                           "'welfare'; it includes the duty lost on imports that stop)"),
+    "wits_welfare_triangle_usd": ("USD/yr", "WITS welfare triangle ½·|Δt|·ΔM with ΔM the trade creation "
+                                  "(negative: a loss)"),
 }
 """Every metric of the tidy table: unit and meaning."""
 
@@ -82,6 +89,8 @@ class ScenarioResult:
     """Draws evaluated (1 when nothing is uncertain)."""
     notes: list[str] = field(default_factory=list)
     """Assumptions and data remarks worth printing with the results."""
+    left_out: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """HS codes of each measure (by id) left out because the base year has no trade in them."""
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -95,8 +104,8 @@ def _field_error(fieldname: str, exc: KakehashiError) -> InputError:
 class _Lookup:
     """Checks of countries and HS codes named by a scenario, querying the warehouse lazily."""
 
-    def __init__(self, wh: Warehouse, base: Any, revision: str) -> None:
-        self.wh, self.base, self.revision = wh, base, revision
+    def __init__(self, wh: Warehouse, base: Any, revision: str, year: int | None = None) -> None:
+        self.wh, self.base, self.revision, self.year = wh, base, revision, year
         self._seen: set[str] | None = None
         self.present_codes: set[str] = set()
         self.present_countries: set[str] = set()
@@ -129,24 +138,46 @@ class _Lookup:
         except KakehashiError as exc:
             raise _field_error(fieldname, exc) from None
 
-    def hs_codes(self, codes: Sequence[str], fieldname: str) -> None:
-        """Codes that are neither traded in the base year nor in the nomenclature → InputError.
-
-        Known codes: the warehouse's HS nomenclature (``products``) when loaded, else the codes
-        traded in the base year plus those of the catalogues (HS 2022 only).
-        """
+    def untraded(self, codes: Sequence[str]) -> list[str]:
+        """The codes of ``codes`` with no trade flow at all in the base year, in their order."""
         b = self.base
         missing = [c for c in codes if c not in self.present_codes]
         if missing:
             found = set(self.wh.execute(b.filter(b.hs6.isin(missing)).select("hs6").distinct())["hs6"])
+            self.present_codes |= found
             missing = [c for c in missing if c not in found]
+        return list(dict.fromkeys(missing))
+
+    def hs_codes(self, codes: Sequence[str], fieldname: str, *, catalogued: bool = False) -> list[str]:
+        """Check a measure's explicit HS codes; return those to leave out (not traded in the base year).
+
+        * A code neither traded in the base year nor in the nomenclature → InputError with close
+          matches, for a measure written by the user (most likely a typo). For a catalogued measure
+          (``catalogued``) such a code is left out like an untraded one: the warehouse's
+          nomenclature may be narrower than the catalogue's (e.g. the sample's).
+        * Known codes without trade in the base year are left out (returned).
+        * No code traded at all → one InputError: the measure would have nothing to act on.
+
+        Known codes: the warehouse's HS nomenclature (``products``) when loaded, else the codes
+        traded in the base year plus those of the catalogues (HS 2022 only).
+        """
+        missing = self.untraded(codes)
         if not missing:
-            return
-        universe = self._nomenclature()
-        for code in missing:
-            if code not in universe:
-                universe |= set(self.wh.execute(b.select("hs6").distinct())["hs6"])
-                raise _field_error(fieldname, unknown_value_error("HS code", code, sorted(universe)))
+            return []
+        if not catalogued:
+            b = self.base
+            universe = self._nomenclature()
+            for code in missing:
+                if code not in universe:
+                    universe |= set(self.wh.execute(b.select("hs6").distinct())["hs6"])
+                    raise _field_error(fieldname, unknown_value_error("HS code", code, sorted(universe)))
+        if len(missing) == len(set(codes)):
+            year = f" in {self.year}" if self.year is not None else ""
+            shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+            raise InputError(f"{fieldname}: none of the measure's HS codes is traded{year} in the warehouse "
+                             f"({shown})", value=", ".join(missing),
+                             hint="choose another base year, or a measure or products present in the data")
+        return missing
 
     def _nomenclature(self) -> set[str]:
         if "products" in self.wh.tables():
@@ -208,8 +239,27 @@ def _prefix_predicate(col: Any, prefixes: Sequence[str]) -> Any:
     return ibis.or_(*preds) if preds else ibis.literal(False)
 
 
+Deferred = list[tuple[Sequence[str], str]]
+
+
+def _leave_out(lookup: _Lookup, deferred: Deferred, measure: Any, notes: list[str],
+               left_out: dict[str, tuple[str, ...]]) -> set[str]:
+    """Check the deferred codes of one measure; note and return those left out."""
+    out: set[str] = set()
+    for values, fieldname in deferred:
+        gone = lookup.hs_codes(values, fieldname, catalogued=measure.source_measure is not None)
+        if gone:
+            year = f" in {lookup.year}" if lookup.year is not None else ""
+            notes.append(f"measure {measure.id}: {len(gone)} of {len(set(values))} HS codes left out, "
+                         f"no trade{year} in the data: {' '.join(gone)}; the results cover the other codes")
+            key = str(measure.id)
+            left_out[key] = (*left_out.get(key, ()), *gone)
+            out |= set(gone)
+    return out
+
+
 def _resolve_products(ps: ProductSpec, fieldname: str, wh: Warehouse, revision: str,
-                      lookup: _Lookup, deferred: list[tuple[Sequence[str], str]] | None = None
+                      lookup: _Lookup, deferred: Deferred | None = None
                       ) -> list[str] | None:
     """HS6 codes of a product selection (None: every code, filtered in the query).
 
@@ -251,18 +301,28 @@ def _rows(values: np.ndarray, keys: dict[str, Any]) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------ restrictions
 
+def _start_months(measures: Sequence[Any]) -> dict[str | None, int]:
+    """First month of each restriction, counted ``12·year + month``; undated ones start with the earliest."""
+    dated = [12 * m.start.year + m.start.month - 1 for m in measures if m.start is not None]
+    origin = min(dated) if dated else 0
+    return {m.id: (12 * m.start.year + m.start.month - 1) if m.start is not None else origin
+            for m in measures}
+
+
 def _restriction_block(spec: ScenarioSpec, wh: Warehouse, base: Any, params: dict[str, np.ndarray],
-                       links: pd.DataFrame | None, lookup: _Lookup, notes: list[str]) -> list[pd.DataFrame]:
+                       links: pd.DataFrame | None, lookup: _Lookup, notes: list[str],
+                       left_out: dict[str, tuple[str, ...]]) -> list[pd.DataFrame]:
     measures = spec.restrictions()
     if not measures:
         return []
     rev = spec.hs_revision
     index = {m.id: i for i, m in enumerate(spec.measures)}
     codes: dict[str | None, list[str]] = {}
-    deferred: list[tuple[Sequence[str], str]] = []
+    deferred: dict[str | None, Deferred] = {}
     for m in measures:
         i = index[m.id]
-        found = _resolve_products(m.products, f"measures[{i}].products", wh, rev, lookup, deferred)
+        deferred[m.id] = []
+        found = _resolve_products(m.products, f"measures[{i}].products", wh, rev, lookup, deferred[m.id])
         if found is None:
             raise InputError(f"measures[{i}].products: an export restriction needs HS6 codes, a workstream "
                              "or a commodity, not 'all'", hint="list the restricted products")
@@ -283,8 +343,9 @@ def _restriction_block(spec: ScenarioSpec, wh: Warehouse, base: Any, params: dic
     flows = base.filter(base.hs6.isin(universe))  # one scan, filtered and aggregated in the engine
     pairs = wh.execute(flows.group_by(["hs6", "exporter", "importer"]).aggregate(value=flows.value_usd.sum()))
     lookup.saw(pairs)
-    for values, fieldname in deferred:
-        lookup.hs_codes(values, fieldname)
+    for m in measures:  # codes without trade carry no flow: leaving them out changes no number
+        gone = _leave_out(lookup, deferred[m.id], m, notes, left_out)
+        codes[m.id] = [c for c in codes[m.id] if c not in gone]
     for m in measures:
         i = index[m.id]
         lookup.country(m.exporter, f"measures[{i}].exporter")
@@ -313,18 +374,19 @@ def _restriction_block(spec: ScenarioSpec, wh: Warehouse, base: Any, params: dic
     loss_by_r: dict[str, np.ndarray] = {}
     covered_any = np.zeros((n_p, n_c), dtype=bool)
     period = np.zeros((n_p, n_c))
+    starts = _start_months(measures)
     for r in exporters:
         group = [m for m in measures if m.exporter == r]
         cov = np.zeros((len(group), n_p, n_c), dtype=bool)
-        per = np.zeros((n_p, n_c))
         for g, m in enumerate(group):
             pmask = np.isin(restricted, codes[m.id])
             target_ok = np.array([m.targets.covers(c) and c != r for c in countries])
             cov[g] = pmask[:, None] & target_ok[None, :]
-            per = np.maximum(per, np.where(cov[g], m.duration_months / 12.0, 0.0))
         sev = np.stack([params[f"severity.{m.id}"] for m in group], axis=1)
-        eff = rs.effective_severity(sev, cov)
-        lr = rs.direct_loss(x[ri[r]] * per, eff)
+        # month by month: the severities in force each month combine, then sum over the months
+        phi, per = rs.time_combined_severity(sev, cov, np.array([starts[m.id] for m in group]),
+                                             np.array([m.duration_months for m in group]))
+        lr = rs.direct_loss(x[ri[r]], phi)
         loss_by_r[r] = lr
         loss += lr
         covered_any |= cov.any(axis=0) & (x[ri[r]] > 0)
@@ -422,9 +484,10 @@ def _elasticity_table(spec: ScenarioSpec, importer: str) -> dict[str, float]:
 
 def _tariff_block(spec: ScenarioSpec, m: Tariff, pos: int, wh: Warehouse, base: Any,
                   params: dict[str, np.ndarray], lookup: _Lookup,
-                  notes: list[str], max_cells: int) -> list[pd.DataFrame]:
+                  notes: list[str], max_cells: int,
+                  left_out: dict[str, tuple[str, ...]]) -> list[pd.DataFrame]:
     rev = spec.hs_revision
-    deferred: list[tuple[Sequence[str], str]] = []
+    deferred: Deferred = []
     codes = _resolve_products(m.products, f"measures[{pos}].products", wh, rev, lookup, deferred)
     flows = base.filter(base.importer == m.importer)
     if codes is not None:
@@ -440,8 +503,7 @@ def _tariff_block(spec: ScenarioSpec, m: Tariff, pos: int, wh: Warehouse, base: 
     lookup.saw(df)
     if len(df):
         lookup.present_countries.add(m.importer)
-    for values, fieldname in deferred:
-        lookup.hs_codes(values, fieldname)
+    _leave_out(lookup, deferred, m, notes, left_out)
     lookup.country(m.importer, f"measures[{pos}].importer")
     if m.exporters != "all":
         for c in m.exporters:
@@ -490,7 +552,8 @@ def _tariff_block(spec: ScenarioSpec, m: Tariff, pos: int, wh: Warehouse, base: 
     who = m.importer
     out: list[pd.DataFrame] = []
     totals: dict[str, np.ndarray] = {k: np.zeros(n) for k in (
-        "trade_total_usd", "tariff_revenue_change_usd", "consumer_surplus_change_usd", "welfare_change_usd")}
+        "trade_total_usd", "tariff_revenue_change_usd", "consumer_surplus_change_usd", "welfare_change_usd",
+        "wits_welfare_triangle_usd")}
     step = max(1, max_cells // max(1, n * len(suppliers)))
     sup = np.array(suppliers)
     for start in range(0, len(products), step):  # chunks of products bound memory; draws stay vectorised
@@ -508,7 +571,8 @@ def _tariff_block(spec: ScenarioSpec, m: Tariff, pos: int, wh: Warehouse, base: 
                             ("world_price_change", res.world_price_change),
                             ("tariff_revenue_change_usd", res.tariff_revenue_change),
                             ("consumer_surplus_change_usd", res.consumer_surplus_change),
-                            ("welfare_change_usd", res.welfare_change)):
+                            ("welfare_change_usd", res.welfare_change),
+                            ("wits_welfare_triangle_usd", res.wits_welfare_triangle)):
             out.append(_rows(arr[:, a_p, a_c], {**keys_a, "metric": metric}))
         b_p, b_c = np.nonzero((mm[sl] > 0) & ~taxed_mask[None, :])
         if len(b_p):
@@ -518,7 +582,8 @@ def _tariff_block(spec: ScenarioSpec, m: Tariff, pos: int, wh: Warehouse, base: 
         for metric, arr in (("trade_total_usd", res.trade_total),
                             ("tariff_revenue_change_usd", res.tariff_revenue_change),
                             ("consumer_surplus_change_usd", res.consumer_surplus_change),
-                            ("welfare_change_usd", res.welfare_change)):
+                            ("welfare_change_usd", res.welfare_change),
+                            ("wits_welfare_triangle_usd", res.wits_welfare_triangle)):
             per_product = arr.sum(axis=2)
             totals[metric] += per_product.sum(axis=1)
             out.append(_rows(per_product, {"importer": who, "exporter": WORLD, "hs6": prod, "tier": 0,
@@ -574,11 +639,16 @@ def run_scenario(spec: ScenarioSpec, wh: Warehouse, *, links: pd.DataFrame | Non
     ScenarioResult
         ``.table`` (tidy, see the module docstring), ``.summary``, ``.draws``, ``.notes``.
 
+    HS codes of a measure without trade in the base year are left out, named
+    in ``.notes`` and ``.left_out``; they carry no flow, so the results are
+    those of the codes present.
+
     Raises
     ------
     InputError
-        Unknown HS code, country, workstream or commodity (naming the field),
-        or no trade flows for the base year and revision.
+        Unknown HS code in a measure written by the user, country, workstream
+        or commodity (naming the field); a measure none of whose HS codes is
+        traded in the base year; or no trade flows for the base year and revision.
     """
     t = wh.table("trade_flows")
     base = t.filter((t.year == spec.base_year) & (t.hs_revision == spec.hs_revision))
@@ -588,18 +658,19 @@ def run_scenario(spec: ScenarioSpec, wh: Warehouse, *, links: pd.DataFrame | Non
         raise InputError(f"base_year: no trade flows for {spec.base_year} in {spec.hs_revision} in the "
                          f"warehouse", value=spec.base_year,
                          hint=f"available: {have or 'none'}; set base_year (and hs_revision) accordingly")
-    lookup = _Lookup(wh, base, spec.hs_revision)
+    lookup = _Lookup(wh, base, spec.hs_revision, spec.base_year)
     if links is None and spec.restrictions() and spec.parameters.tiers > 0:
         links = _catalogue().chain_links()
     params, n = _parameters(spec)
     notes: list[str] = []
     if n == 1:
         notes.append("no uncertain parameter: one evaluation, p5 = p50 = p95")
+    left_out: dict[str, tuple[str, ...]] = {}
     parts: list[pd.DataFrame] = []
-    parts += _restriction_block(spec, wh, base, params, links, lookup, notes)
+    parts += _restriction_block(spec, wh, base, params, links, lookup, notes, left_out)
     for pos, m in enumerate(spec.measures):
         if isinstance(m, Tariff):
-            parts += _tariff_block(spec, m, pos, wh, base, params, lookup, notes, max_cells)
+            parts += _tariff_block(spec, m, pos, wh, base, params, lookup, notes, max_cells, left_out)
     parts = [p for p in parts if len(p)]
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=KEY_COLUMNS[1:])
     table.insert(0, "scenario", spec.name)
@@ -612,7 +683,8 @@ def run_scenario(spec: ScenarioSpec, wh: Warehouse, *, links: pd.DataFrame | Non
         lambda e: " + ".join(cnames.get(x, x) for x in str(e).split("+")))
     table["product_name"] = table["hs6"].map(pnames).fillna("")
     table = table[KEY_COLUMNS + NAME_COLUMNS]
-    return ScenarioResult(spec=spec, table=table, summary=summarise(table), draws=n, notes=notes)
+    return ScenarioResult(spec=spec, table=table, summary=summarise(table), draws=n, notes=notes,
+                          left_out=left_out)
 
 
 def summarise(table: pd.DataFrame, top: int = 20) -> pd.DataFrame:

@@ -57,6 +57,15 @@ through the warehouse's concordance.
 
 ``severity`` under ``uncertain:`` applies to every export restriction;
 ``severity.<measure id>`` to one.
+
+Several export restrictions on the same lane (exporter, product, importer)
+combine *by time*: each runs from the month of its ``start`` (one without a
+start date begins with the earliest dated restriction) for ``duration_months``;
+in each month the severities of the restrictions in force that month combine
+as independent cuts, ``1 − Π (1 − φ_m)``, and the USD results sum the months.
+A 3-month ban next to a 12-month 50 % cut loses all the lane's trade for three
+months and half of it for nine, i.e. ``(3 × 1 + 9 × 0.5) / 12`` of a year's
+imports (see :func:`kakehashi.scenarios.restriction.time_combined_severity`).
 """
 
 from __future__ import annotations
@@ -261,7 +270,8 @@ class ExportRestriction(_Model):
                             description="φ: share of the exporter's shipments stopped; 1 is a ban.")
     start: dt.date | None = None
     duration_months: int = Field(default=12, ge=1, le=120,
-                                 description="Length of the restriction; USD results cover it.")
+                                 description="Length of the restriction; USD results cover it. Overlapping "
+                                 "restrictions combine month by month, 1 − Π(1 − φ) over those in force.")
     source_measure: str | None = Field(default=None, description="Catalogue id it was written from.")
 
     @field_validator("exporter", mode="before")

@@ -54,10 +54,21 @@ Equations
 
        ΔCS_c = −Δp_c · (m_c + TC_c / 2)
 
-7. Welfare change of the importing country (consumers plus treasury; domestic
-   producers are outside SMART): ``ΔW_c = ΔCS_c + ΔTR_c``. With ε_x = ∞ and one
-   supplier this is ``(t0 + t1)/2 · TC``, i.e. minus the change of the
-   dead-weight-loss triangle.
+7. Change in consumer surplus plus tariff revenue of the importing country
+   (consumers plus treasury; domestic producers are outside SMART):
+   ``ΔCS_c + ΔTR_c`` (metric ``welfare_change_usd``: this, not the WITS
+   triangle). With ε_x = ∞ and one supplier it is ``(t0 + t1)/2 · TC``, i.e.
+   minus the change of the whole dead-weight loss ``½·t·(M_free − M)``,
+   including the revenue ``t0 · TC`` lost on the imports that stop.
+8. The WITS welfare triangle. WITS Online Help, *SMART Theoretical Framework*
+   (World Bank 2010), gives SMART's welfare effect as the triangle between the
+   old and new tariff along the import-demand curve, ``W = ½ · ΔT · ΔM``, with
+   ``ΔT`` the tariff change and ``ΔM`` the change of imports, i.e. trade
+   creation (written for a tariff cut, where it is a gain). Here, per
+   supplier, ``W_c = ½ · |Δt_c| · TC_c``: its size is the triangle and its sign
+   that of the welfare change (negative for a tariff rise, as imports fall;
+   positive for a cut). It leaves out the rectangle ``t0 · TC`` of item 7, so
+   the two agree only when the tariff before is zero.
 
 Stacked tariffs: ``t0`` already includes the additional duties in force on the
 scenario's start date (from the measures catalogue), and the new duty is added
@@ -100,6 +111,9 @@ class SmartResult:
     tariff_revenue_change: FloatArray
     consumer_surplus_change: FloatArray
     welfare_change: FloatArray
+    """Change in consumer surplus plus tariff revenue, ``ΔCS + ΔTR`` (item 7), SMART's "welfare"."""
+    wits_welfare_triangle: FloatArray
+    """The WITS triangle ``½ · |Δt| · TC`` (item 8); negative: a loss."""
 
 
 def stack_rates(base: FloatArray, in_force: FloatArray, rate: FloatArray,
@@ -196,6 +210,7 @@ def smart(m: FloatArray, t0: FloatArray, t1: FloatArray, eps_m: FloatArray,
     dtr = tr1 - tr0
     dp = (1.0 + t1[None]) * (1.0 + dlnpw) - base
     dcs = -dp * (mm + 0.5 * tc)
+    triangle = 0.5 * np.abs(dt) * tc
     return SmartResult(
         trade_creation=tc,
         trade_diversion=td,
@@ -205,4 +220,5 @@ def smart(m: FloatArray, t0: FloatArray, t1: FloatArray, eps_m: FloatArray,
         tariff_revenue_change=dtr,
         consumer_surplus_change=dcs,
         welfare_change=dcs + dtr,
+        wits_welfare_triangle=triangle,
     )
