@@ -9,6 +9,7 @@ import typer
 
 from kakehashi.cli.common import (
     EngineOpt,
+    MeasuresOpt,
     WarehouseOpt,
     app,
     console,
@@ -30,6 +31,7 @@ def serve(
     cors_origin: Annotated[list[str] | None, typer.Option(
         help="Allow browser calls from this origin (repeatable). Default: CORS off.")] = None,
     engine: EngineOpt = None,
+    measures: MeasuresOpt = None,
 ) -> None:
     """Serve the dashboard and the REST API over a warehouse, opened read-only."""
     try:
@@ -40,7 +42,7 @@ def serve(
         raise InputError(f"the web extra is not installed ({exc.name} missing)",
                          hint="pip install 'kakehashi[web]'") from None
     web_app = create_app(warehouse, max_draws=max_draws, max_body=max_body,
-                         cors_origins=tuple(cors_origin or ()), engine=engine)
+                         cors_origins=tuple(cors_origin or ()), engine=engine, measures=measures)
     if host not in ("127.0.0.1", "localhost", "::1"):
         console_err.print(f"warning: listening on {host}, reachable from other machines; "
                           "the API has no authentication", highlight=False)

@@ -422,7 +422,7 @@ def _elasticity_table(spec: ScenarioSpec, importer: str) -> dict[str, float]:
 
 def _tariff_block(spec: ScenarioSpec, m: Tariff, pos: int, wh: Warehouse, base: Any,
                   params: dict[str, np.ndarray], lookup: _Lookup,
-                  notes: list[str], max_cells: int) -> list[pd.DataFrame]:
+                  notes: list[str], max_cells: int, measures: ms.MeasuresFiles = None) -> list[pd.DataFrame]:
     rev = spec.hs_revision
     deferred: list[tuple[Sequence[str], str]] = []
     codes = _resolve_products(m.products, f"measures[{pos}].products", wh, rev, lookup, deferred)
@@ -462,7 +462,7 @@ def _tariff_block(spec: ScenarioSpec, m: Tariff, pos: int, wh: Warehouse, base: 
         assert m.start is not None
         own = (m.source_measure,) if m.source_measure else ()
         used = []
-        for cm, st in ms.tariffs_in_force(m.start, m.importer, exclude_ids=own):
+        for cm, st in ms.tariffs_in_force(m.start, m.importer, exclude_ids=own, extra=measures):
             pmask = np.array([cm.covers_product(h) for h in products])
             add = np.zeros(len(suppliers))
             for c, k in si.items():
@@ -554,7 +554,7 @@ def _parameters(spec: ScenarioSpec) -> tuple[dict[str, np.ndarray], int]:
 
 
 def run_scenario(spec: ScenarioSpec, wh: Warehouse, *, links: pd.DataFrame | None = None,
-                 max_cells: int = MAX_CELLS) -> ScenarioResult:
+                 max_cells: int = MAX_CELLS, measures: ms.MeasuresFiles = None) -> ScenarioResult:
     """Run ``spec`` on the warehouse's base-year trade flows.
 
     Parameters
@@ -568,6 +568,9 @@ def run_scenario(spec: ScenarioSpec, wh: Warehouse, *, links: pd.DataFrame | Non
         catalogue's :func:`kakehashi.catalogue.chain_links`.
     max_cells
         Memory bound of one tariff-kernel block (draws × products × suppliers).
+    measures
+        User measures files whose tariffs in force are stacked under a tariff,
+        beside the bundled catalogue's (:func:`kakehashi.scenarios.measures.load_catalogue`).
 
     Returns
     -------
@@ -599,7 +602,7 @@ def run_scenario(spec: ScenarioSpec, wh: Warehouse, *, links: pd.DataFrame | Non
     parts += _restriction_block(spec, wh, base, params, links, lookup, notes)
     for pos, m in enumerate(spec.measures):
         if isinstance(m, Tariff):
-            parts += _tariff_block(spec, m, pos, wh, base, params, lookup, notes, max_cells)
+            parts += _tariff_block(spec, m, pos, wh, base, params, lookup, notes, max_cells, measures)
     parts = [p for p in parts if len(p)]
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=KEY_COLUMNS[1:])
     table.insert(0, "scenario", spec.name)
