@@ -266,3 +266,22 @@ def test_web_reads_environment_and_refuses_bad_files(tmp_path: Path, web_warehou
     # a bad file at start is refused (the CLI's 'serve' then exits 2 with the same line)
     with pytest.raises(InputError, match=rf"{path.name}:{_line_of(bad, 'effective:')}: field effective"):
         create_app(web_warehouse)
+
+
+# --------------------------------------------------------------------- packs
+def test_pack_lists_user_measure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("altair", reason="the report extra is not installed")
+    wh_path = small_warehouse(tmp_path / "wh")
+    path = _write(tmp_path)
+    out = tmp_path / "pack.html"
+    assert main(["report", "--importer", "JPN", "--partner", "IND", "--workstream", "critical-minerals",
+                 "--draws", "10", "-w", str(wh_path), "--measures", str(path), "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "Measures on critical-minerals goods" in html
+    assert USER_ID in html and "SEC1 C12" in html and str(path) in html
+    # the bundled export control on rare earths (280530, all targets) is there too; without the file,
+    # the user measure is not
+    assert "CN-2025-18-RARE-EARTHS" in html
+    assert main(["report", "--importer", "JPN", "--partner", "IND", "--workstream", "critical-minerals",
+                 "--draws", "10", "-w", str(wh_path), "--out", str(out)]) == 0
+    assert USER_ID not in out.read_text(encoding="utf-8")

@@ -17,6 +17,7 @@ from kakehashi.cli.common import (
     open_warehouse,
     parse_codes,
 )
+from kakehashi.config import measures_paths
 from kakehashi.errors import InputError
 
 
@@ -70,6 +71,7 @@ def report(
                                        max=100_000)] = 500,
     warehouse: WarehouseOpt = None,
     engine: EngineOpt = None,
+    measures: MeasuresOpt = None,
 ) -> None:
     """Write a briefing pack (HTML or PDF) for an importer, rival, partner and workstream."""
     from kakehashi.catalogue import workstreams
@@ -89,5 +91,6 @@ def report(
         target.mkdir(parents=True, exist_ok=True)
     for key in keys:
         path = build_briefing(wh, importer.upper(), rival.upper(), partner.upper() if partner else None, key,
-                              fmt, target, coalition=tuple(parse_codes(coalition)), year=year, draws=draws)
+                              fmt, target, coalition=tuple(parse_codes(coalition)), year=year, draws=draws,
+                              measures=measures_paths(measures))
         console.print(str(path), highlight=False, soft_wrap=True)

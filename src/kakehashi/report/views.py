@@ -216,6 +216,13 @@ def measures(country: str | None = None, as_of: str | None = None,
     return scenario_measures.measures_as_of(as_of, country=country, extra=extra)
 
 
+def measures_on_products(codes: list[str], countries: list[str], as_of: str | None = None,
+                         extra: scenario_measures.MeasuresFiles = None) -> pd.DataFrame:
+    """Measures concerning ``countries`` that cover any of ``codes``
+    (:func:`kakehashi.scenarios.measures.measures_on_products`)."""
+    return scenario_measures.measures_on_products(codes, countries, as_of, extra=extra)
+
+
 DEFAULT_DRAWS: int = scenario_spec_mod.ScenarioSpec.model_fields["draws"].default
 """Monte-Carlo draws of a scenario that does not say."""
 

@@ -666,6 +666,23 @@ def measures_as_of(date: dt.date | str | None = None, country: str | None = None
     return df.sort_values(["issuer", "since", "id"], kind="stable").reset_index(drop=True)
 
 
+def measures_on_products(codes: Sequence[str], countries: Sequence[str],
+                         date: dt.date | str | None = None, *, extra: MeasuresFiles = None) -> pd.DataFrame:
+    """Measures as of ``date`` that concern ``countries`` and cover any of the HS 2022 ``codes``.
+
+    The rows of :func:`measures_as_of` whose measure names one of ``countries``
+    or applies to every country (:meth:`Measure.affects`) and whose product
+    scope covers at least one code (:meth:`Measure.covers_product`, prefixes
+    and exclusions applied); measures without goods (technology, entity lists)
+    are left out.
+    """
+    cat = catalogue(extra)
+    keep = {m.id for m in cat.measures
+            if any(m.affects(c) for c in countries) and any(m.covers_product(h) for h in codes)}
+    df = measures_as_of(date, extra=extra)
+    return df[df["id"].isin(keep)].reset_index(drop=True)
+
+
 def tariffs_in_force(date: dt.date | str, importer: str, *, exclude_ids: tuple[str, ...] = (),
                      extra: MeasuresFiles = None) -> list[tuple[Measure, StatusAsOf]]:
     """Tariff measures of ``importer`` in force on ``date`` with a rate (for stacking)."""

@@ -565,10 +565,12 @@ def briefing_file(service: Service, importer: str, rival: str, partner: str | No
 
     def build(wh: Warehouse) -> tuple[str, bytes]:
         with tempfile.TemporaryDirectory(prefix="kakehashi-briefing-") as folder:
-            path = build_briefing(wh, imp, riv, par, ws, fmt, pathlib.Path(folder), draws=draws)
+            path = build_briefing(wh, imp, riv, par, ws, fmt, pathlib.Path(folder), draws=draws,
+                                  measures=service.measures)
             return path.name, path.read_bytes()
 
-    return service.briefings.get(("briefing", imp, riv, par, ws, fmt), build)
+    key = ("briefing", imp, riv, par, ws, fmt, _measures_key(service), dt.date.today().isoformat())
+    return service.briefings.get(key, build)
 
 
 @router.get("/briefing", tags=["briefing"], summary="Download a briefing pack",
