@@ -285,3 +285,19 @@ def test_pack_lists_user_measure(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["report", "--importer", "JPN", "--partner", "IND", "--workstream", "critical-minerals",
                  "--draws", "10", "-w", str(wh_path), "--out", str(out)]) == 0
     assert USER_ID not in out.read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------- docs
+def test_readme_example_file_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("#### Your own measures", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = _write(tmp_path, example, "our-measures.yaml")
+    assert main(["measures", "list", "--measures", str(path), "--as-of", "2026-11-30", "--country", "JPN",
+                 "-f", "csv"]) == 0
+    row = pd.read_csv(io.StringIO(capsys.readouterr().out)).set_index("id").loc[USER_ID]
+    assert (row["status"], row["since"], row["flag"], row["sources"]) == ("in_force", "2026-10-15", "V?",
+                                                                          "SEC1 C12")
+    shown = next(r for r in section.splitlines() if r.startswith(f"│ {USER_ID}"))
+    assert [c.strip() for c in shown.split("│")[1:8]] == [USER_ID, "in_force", "2026-10-15", "-", "-", "V?",
+                                                          "SEC1 C12"]

@@ -14,6 +14,16 @@ announced but not yet effective reads as *announced*. Dates after the
 catalogue's information cut-off (early March 2026) are flagged
 ``after_cutoff``: later events are unknown to the catalogue.
 
+Users' own measures (:func:`load_catalogue`, ``catalogue(extra=path)``): YAML
+files in the same schema, each with its own ``information_cutoff`` and
+sources (they may also cite the bundled source keys), validated as the bundled
+file is (fields, dates, HS 2022 codes, source keys) and merged into it; an id
+already used by the bundled catalogue or another file is an error. Every error
+names the file, the line (from the YAML node of the offending item) and the
+field. Readers take the files as ``extra=`` (:func:`measures_as_of`,
+:func:`get_measure`, :func:`spec_from_measure`, :func:`tariffs_in_force`);
+the front ends pass ``--measures`` / ``KAKEHASHI_MEASURES`` through.
+
 Examples
 --------
 >>> import datetime as dt
