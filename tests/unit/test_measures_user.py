@@ -301,3 +301,58 @@ def test_readme_example_file_runs(tmp_path: Path, capsys: pytest.CaptureFixture[
     shown = next(r for r in section.splitlines() if r.startswith(f"│ {USER_ID}"))
     assert [c.strip() for c in shown.split("│")[1:8]] == [USER_ID, "in_force", "2026-10-15", "-", "-", "V?",
                                                           "SEC1 C12"]
+
+
+# ------------------------------------------------- tariffs stacked under a scenario
+USER_TARIFF = """\
+# SYNTHETIC: an invented tariff for the tests
+information_cutoff: 2026-11-28
+sources: {SEC1: secretariat tracker (invented entry for a test)}
+measures:
+  - id: SEC-2026-10-US-TARIFF
+    issuer: USA
+    authority: USTR
+    number: invented
+    title: Additional duty on rare-earth metals from China (invented)
+    kind: tariff
+    instrument: tariff
+    importer: USA
+    exporters: [CHN]
+    products: ["280530"]
+    announced: 2026-10-01
+    effective: 2026-10-01
+    history:
+      - {date: 2026-10-01, status: in_force, rate: 0.3, sources: [SEC1]}
+    sources: [SEC1]
+    flag: U
+"""
+
+
+def test_user_tariff_is_stacked_under_a_scenario_tariff(tmp_path: Path) -> None:
+    from kakehashi.scenarios.run import run_scenario
+    from kakehashi.scenarios.spec import parse_spec
+
+    wh = Warehouse(small_warehouse(tmp_path / "wh"), read_only=True)
+    path = _write(tmp_path, USER_TARIFF)
+    spec = parse_spec({"name": "t", "base_year": 2023, "draws": 1, "measures": [
+        {"type": "tariff", "id": "new", "importer": "USA", "exporters": ["CHN"],
+         "products": {"hs6": ["280530"]}, "rate": 0.1, "start": "2026-11-01"}]})
+
+    def before(result: object) -> float:
+        t = result.table  # type: ignore[attr-defined]
+        row = t[(t["metric"] == "tariff_before") & (t["exporter"] == "CHN") & (t["hs6"] == "280530")]
+        return float(row["p50"].iloc[0])
+
+    without, with_file = run_scenario(spec, wh), run_scenario(spec, wh, measures=path)
+    assert before(with_file) - before(without) == pytest.approx(0.3)  # the user's 30 % duty, stacked
+    assert any("SEC-2026-10-US-TARIFF (30%)" in n for n in with_file.notes)
+
+
+def test_serve_refuses_a_bad_file_before_listening(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("uvicorn", reason="the web extra is not installed")
+    wh_path = small_warehouse(tmp_path / "wh")
+    text = USER_FILE.replace("    note: invented for a test", "    colour: red")
+    path = _write(tmp_path, text)
+    assert main(["serve", "-w", str(wh_path), "--measures", str(path)]) == 2
+    assert f"{path}:{_line_of(text, 'colour')}: field colour" in capsys.readouterr().err
