@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 WAREHOUSE_ENV = "KAKEHASHI_WAREHOUSE"
@@ -22,6 +23,10 @@ CACHE_ENV = "KAKEHASHI_CACHE"
 
 COMTRADE_KEY_ENV = "COMTRADE_API_KEY"
 """Subscription key for the UN Comtrade+ API."""
+
+MEASURES_ENV = "KAKEHASHI_MEASURES"
+"""User measures files (YAML, the schema of the bundled ``measures.yaml``) added to the bundled
+catalogue; several are separated by the path separator (``:`` on POSIX). ``--measures`` wins."""
 
 
 def warehouse_path(option: str | Path | None = None) -> Path:
@@ -45,3 +50,13 @@ def cache_dir() -> Path:
     if env:
         return Path(env)
     return Path.home() / ".cache" / "kakehashi"
+
+
+def measures_paths(option: Sequence[str | Path] | str | Path | None = None) -> tuple[Path, ...]:
+    """Resolve the user measures files: ``--measures`` (one or several), else ``KAKEHASHI_MEASURES``."""
+    if isinstance(option, str | Path):
+        option = [option]
+    if option:
+        return tuple(Path(p) for p in option)
+    env = os.environ.get(MEASURES_ENV, "")
+    return tuple(Path(p) for p in env.split(os.pathsep) if p.strip())

@@ -47,6 +47,12 @@ EngineOpt = Annotated[
     str | None,
     typer.Option("--engine", help="Query engine: duckdb (default) or spark.", show_default=False),
 ]
+MeasuresOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--measures", help="Your measures file (YAML in the schema of the bundled catalogue), "
+                 "added to the bundled measures; repeatable (default: $KAKEHASHI_MEASURES).",
+                 show_default=False),
+]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")]
 

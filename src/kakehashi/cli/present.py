@@ -9,6 +9,7 @@ import typer
 
 from kakehashi.cli.common import (
     EngineOpt,
+    MeasuresOpt,
     WarehouseOpt,
     app,
     console,
@@ -16,6 +17,7 @@ from kakehashi.cli.common import (
     open_warehouse,
     parse_codes,
 )
+from kakehashi.config import measures_paths
 from kakehashi.errors import InputError
 
 
@@ -30,6 +32,7 @@ def serve(
     cors_origin: Annotated[list[str] | None, typer.Option(
         help="Allow browser calls from this origin (repeatable). Default: CORS off.")] = None,
     engine: EngineOpt = None,
+    measures: MeasuresOpt = None,
 ) -> None:
     """Serve the dashboard and the REST API over a warehouse, opened read-only."""
     try:
@@ -40,7 +43,7 @@ def serve(
         raise InputError(f"the web extra is not installed ({exc.name} missing)",
                          hint="pip install 'kakehashi[web]'") from None
     web_app = create_app(warehouse, max_draws=max_draws, max_body=max_body,
-                         cors_origins=tuple(cors_origin or ()), engine=engine)
+                         cors_origins=tuple(cors_origin or ()), engine=engine, measures=measures)
     if host not in ("127.0.0.1", "localhost", "::1"):
         console_err.print(f"warning: listening on {host}, reachable from other machines; "
                           "the API has no authentication", highlight=False)
@@ -68,6 +71,7 @@ def report(
                                        max=100_000)] = 500,
     warehouse: WarehouseOpt = None,
     engine: EngineOpt = None,
+    measures: MeasuresOpt = None,
 ) -> None:
     """Write a briefing pack (HTML or PDF) for an importer, rival, partner and workstream."""
     from kakehashi.catalogue import workstreams
@@ -87,5 +91,6 @@ def report(
         target.mkdir(parents=True, exist_ok=True)
     for key in keys:
         path = build_briefing(wh, importer.upper(), rival.upper(), partner.upper() if partner else None, key,
-                              fmt, target, coalition=tuple(parse_codes(coalition)), year=year, draws=draws)
+                              fmt, target, coalition=tuple(parse_codes(coalition)), year=year, draws=draws,
+                              measures=measures_paths(measures))
         console.print(str(path), highlight=False, soft_wrap=True)

@@ -15,6 +15,7 @@ import typer
 from kakehashi.cli.common import (
     EngineOpt,
     Format,
+    MeasuresOpt,
     WarehouseOpt,
     app,
     console,
@@ -22,6 +23,7 @@ from kakehashi.cli.common import (
     emit,
     open_warehouse,
 )
+from kakehashi.config import measures_paths
 from kakehashi.errors import InputError
 
 scenario_app = typer.Typer(help="What-if scenarios: export restrictions and tariffs, with uncertainty bands.",
@@ -51,6 +53,7 @@ def scenario_run(
     warehouse: WarehouseOpt = None,
     engine: EngineOpt = None,
     top: Annotated[int, typer.Option(help="Rows of the summary printed as a table.", min=1)] = 20,
+    measures: MeasuresOpt = None,
 ) -> None:
     """Run a scenario file on the warehouse's base-year trade flows.
 
@@ -62,7 +65,7 @@ def scenario_run(
 
     spec = load_spec(spec_file)
     wh = open_warehouse(warehouse, engine)
-    result = run_scenario(spec, wh)
+    result = run_scenario(spec, wh, measures=measures_paths(measures))
     for note in result.notes:
         console_err.print(f"note: {note}", highlight=False, soft_wrap=True)
     if out is not None:
@@ -107,12 +110,14 @@ def scenario_from_measure(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date whose rate a tariff uses "
                                               "(YYYY-MM-DD; default: its latest rate).")] = None,
     draws: Annotated[int, typer.Option(help="Monte-Carlo draws.")] = 1000,
+    measures: MeasuresOpt = None,
 ) -> None:
     """Write a scenario file that simulates one catalogued measure."""
     from kakehashi.scenarios.measures import spec_from_measure
     from kakehashi.scenarios.spec import parse_spec
 
-    spec = spec_from_measure(measure_id, base_year=base_year, as_of=_date_option(as_of) if as_of else None)
+    spec = spec_from_measure(measure_id, base_year=base_year, as_of=_date_option(as_of) if as_of else None,
+                             extra=measures_paths(measures))
     if draws != spec.draws:
         spec = parse_spec({**spec.model_dump(mode="json", exclude_none=True), "draws": draws})
     text = f"# written by 'kakehashi scenario from-measure {measure_id}'\n" + spec.to_yaml()
@@ -152,21 +157,29 @@ def measures_list(
     active: Annotated[bool, typer.Option("--active", help="Only measures in force on the date.")] = False,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
+    measures: MeasuresOpt = None,
 ) -> None:
-    """List catalogued measures with their status as of a date."""
+    """List catalogued measures (and your own, --measures) with their status as of a date."""
     from kakehashi.scenarios.measures import catalogue, measures_as_of
 
     date = _date_option(as_of) if as_of else dt.date.today().isoformat()
-    df = measures_as_of(date, country)
+    extra = measures_paths(measures)
+    df = measures_as_of(date, country, extra=extra)
     if active:
         df = df[df["active"]]
     if fmt is Format.table:
-        view = df[["id", "status", "since", "until", "rate", "flag"]]
-        cutoff = catalogue().information_cutoff
+        cols = ["id", "status", "since", "until", "rate", "flag", "sources"] + (["origin"] if extra else [])
+        view = df[cols]
+        cat = catalogue(extra)
+        cutoff = cat.information_cutoff
         emit(view, fmt, out, title=f"measures as of {date}" + (f" ({country.upper()})" if country else ""),
              empty_message="no catalogued measure matches")
         if dt.date.fromisoformat(date) > cutoff:
             console_err.print(f"note: the catalogue has no information after {cutoff}; statuses after it "
                               "follow the dates announced before it", highlight=False)
+        for path, user_cutoff in cat.files:
+            if dt.date.fromisoformat(date) > user_cutoff:
+                console_err.print(f"note: {path} has no information after {user_cutoff}", highlight=False,
+                                  soft_wrap=True)
     else:
         emit(df, fmt, out)

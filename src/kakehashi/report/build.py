@@ -18,6 +18,7 @@ module chooses what to show and in which order.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -122,8 +123,9 @@ def _label(hs6: str, name: object, width: int = 40) -> str:
 
 def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | None, workstream: str, *,
                      coalition: Sequence[str] = (), year: int | None = None,
-                     draws: int = SCENARIO_DRAWS) -> Briefing:
-    """Gather every table and chart of one pack (no rendering)."""
+                     draws: int = SCENARIO_DRAWS,
+                     measures: scenario_measures.MeasuresFiles = None) -> Briefing:
+    """Gather every table and chart of one pack (no rendering); ``measures``: user measures files."""
     req = resolve(wh, importer, rival, partner, workstream, coalition, year)
     names = country_names(wh, [c for c in (req.importer, req.rival, req.partner, *req.coalition) if c])
     labels = {c: appendix.country_label(c, names.get(c)) for c in names}
@@ -218,6 +220,7 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
                                            rival=req.rival, partner=req.partner),
             columns={"country": "country", "quantity": "quantity", "unit": "unit", "share": "share"}))
 
+    figures.append(_measures_figure(req, measures))
     key_figures, summary = _summary(req, screen_df, dependent, sub_df, scenario_summary, portfolio,
                                     portfolio_note, labels)
     top_table, top_columns = _top_table(req, screen_df, sub_df)
@@ -231,6 +234,24 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
         appendix=_appendix(wh, req, scenario_spec), names=labels,
         top_table=top_table, top_columns=top_columns,
     )
+
+
+def _measures_figure(req: BriefingRequest, measures: scenario_measures.MeasuresFiles) -> Figure:
+    """Catalogued measures (and the user's, ``measures``) on the workstream's goods, as of today."""
+    today = dt.date.today().isoformat()
+    countries = [c for c in (req.importer, req.partner) if c]
+    df = views.measures_on_products(catalogue.select_products(req.workstream), countries, today, measures)
+    files = scenario_measures.catalogue(measures).files
+    mine = f"; origin: the bundled catalogue or {', '.join(p for p, _ in files)}" if files else ""
+    return Figure(
+        "measures", f"Measures on {req.workstream} goods",
+        f"Export controls, tariffs and other measures as of {today} that name {' or '.join(countries)} "
+        f"(or apply to every country) and cover {req.workstream} goods. Flag V: stated in a source; "
+        f"V?: sources disagree or only partly cover it; U: unverified{mine}.",
+        df, None, empty=f"No catalogued measure names {' or '.join(countries)} and covers "
+                        f"{req.workstream} goods on {today}.",
+        columns={"id": "measure", "status": "status", "since": "since", "until": "until", "rate": "rate",
+                 "flag": "flag", "sources": "sources", "origin": "origin"}, kinds={"rate": "share"})
 
 
 def _top_table(req: BriefingRequest, screen_df: pd.DataFrame, sub_df: pd.DataFrame
@@ -392,7 +413,8 @@ def default_name(importer: str, rival: str, partner: str | None, workstream: str
 
 def build_briefing(wh: Warehouse, importer: str, rival: str, partner: str | None, workstream: str,
                    fmt: str = "html", out: str | Path | None = None, *, coalition: Sequence[str] = (),
-                   year: int | None = None, draws: int = SCENARIO_DRAWS) -> Path:
+                   year: int | None = None, draws: int = SCENARIO_DRAWS,
+                   measures: scenario_measures.MeasuresFiles = None) -> Path:
     """Write one briefing pack and return its path.
 
     Parameters
@@ -414,6 +436,8 @@ def build_briefing(wh: Warehouse, importer: str, rival: str, partner: str | None
         Trade year (default: the latest).
     draws
         Monte-Carlo draws of the scenario.
+    measures
+        User measures files whose measures join the bundled ones in the pack's measures table.
 
     Returns
     -------
@@ -428,7 +452,7 @@ def build_briefing(wh: Warehouse, importer: str, rival: str, partner: str | None
     if fmt not in FORMATS:
         raise unknown_value_error("format", fmt, FORMATS)
     briefing = collect_briefing(wh, importer, rival, partner, workstream, coalition=coalition, year=year,
-                                draws=draws)
+                                draws=draws, measures=measures)
     name = default_name(briefing.importer, briefing.rival, briefing.partner, briefing.workstream, fmt)
     path = Path(out) if out is not None else Path(name)
     if path.is_dir() or (out is not None and str(out).endswith(("/", "\\"))):

@@ -209,9 +209,18 @@ def supply_risk(wh: Warehouse, commodity: str, rival: str, importer: str | None)
 
 
 # -------------------------------------------------------------------- scenarios
-def measures(country: str | None = None, as_of: str | None = None) -> pd.DataFrame:
-    """Catalogued measures as of a date (:func:`kakehashi.scenarios.measures.measures_as_of`)."""
-    return scenario_measures.measures_as_of(as_of, country=country)
+def measures(country: str | None = None, as_of: str | None = None,
+             extra: scenario_measures.MeasuresFiles = None) -> pd.DataFrame:
+    """Catalogued measures as of a date, with those of the user files ``extra``
+    (:func:`kakehashi.scenarios.measures.measures_as_of`)."""
+    return scenario_measures.measures_as_of(as_of, country=country, extra=extra)
+
+
+def measures_on_products(codes: list[str], countries: list[str], as_of: str | None = None,
+                         extra: scenario_measures.MeasuresFiles = None) -> pd.DataFrame:
+    """Measures concerning ``countries`` that cover any of ``codes``
+    (:func:`kakehashi.scenarios.measures.measures_on_products`)."""
+    return scenario_measures.measures_on_products(codes, countries, as_of, extra=extra)
 
 
 DEFAULT_DRAWS: int = scenario_spec_mod.ScenarioSpec.model_fields["draws"].default
@@ -220,7 +229,8 @@ DEFAULT_DRAWS: int = scenario_spec_mod.ScenarioSpec.model_fields["draws"].defaul
 
 def scenario_spec(*, measure_id: str | None = None, scenario: dict[str, Any] | str | None = None,
                   base_year: int | None = None, draws: int | None = None,
-                  severity: float | None = None, theta: float | None = None) -> Any:
+                  severity: float | None = None, theta: float | None = None,
+                  extra: scenario_measures.MeasuresFiles = None) -> Any:
     """Build a validated :class:`~kakehashi.scenarios.spec.ScenarioSpec`.
 
     From a catalogued measure (:func:`kakehashi.scenarios.measures.spec_from_measure`)
@@ -234,7 +244,7 @@ def scenario_spec(*, measure_id: str | None = None, scenario: dict[str, Any] | s
                          hint="send measure_id (see /api/measures) or a scenario mapping")
     parse_spec = scenario_spec_mod.parse_spec
     if measure_id is not None:
-        kwargs: dict[str, Any] = {"base_year": base_year}
+        kwargs: dict[str, Any] = {"base_year": base_year, "extra": extra}
         if draws is not None:
             kwargs["draws"] = draws
         spec = scenario_measures.spec_from_measure(measure_id, **kwargs)
@@ -260,9 +270,9 @@ def scenario_spec(*, measure_id: str | None = None, scenario: dict[str, Any] | s
     return parse_spec(data)
 
 
-def run_scenario(wh: Warehouse, spec: Any) -> Any:
+def run_scenario(wh: Warehouse, spec: Any, measures: scenario_measures.MeasuresFiles = None) -> Any:
     """Run a scenario (:func:`kakehashi.scenarios.run.run_scenario`)."""
-    return scenario_run.run_scenario(spec, wh)
+    return scenario_run.run_scenario(spec, wh, measures=measures)
 
 
 def scenario_table(result: Any) -> pd.DataFrame:

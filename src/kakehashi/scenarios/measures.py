@@ -14,6 +14,16 @@ announced but not yet effective reads as *announced*. Dates after the
 catalogue's information cut-off (early March 2026) are flagged
 ``after_cutoff``: later events are unknown to the catalogue.
 
+Users' own measures (:func:`load_catalogue`, ``catalogue(extra=path)``): YAML
+files in the same schema, each with its own ``information_cutoff`` and
+sources (they may also cite the bundled source keys), validated as the bundled
+file is (fields, dates, HS 2022 codes, source keys) and merged into it; an id
+already used by the bundled catalogue or another file is an error. Every error
+names the file, the line (from the YAML node of the offending item) and the
+field. Readers take the files as ``extra=`` (:func:`measures_as_of`,
+:func:`get_measure`, :func:`spec_from_measure`, :func:`tariffs_in_force`);
+the front ends pass ``--measures`` / ``KAKEHASHI_MEASURES`` through.
+
 Examples
 --------
 >>> import datetime as dt
@@ -26,11 +36,13 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
@@ -79,7 +91,8 @@ class StatusEntry(_Model):
 class Measure(_Model):
     """A catalogued measure (see ``catalogue/data/measures.yaml``)."""
 
-    id: str
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,79}$",
+                    description="Letters, digits, '-', '_', '.', ':' (≤ 80), e.g. CN-2025-18-RARE-EARTHS")
     issuer: str
     authority: str
     number: str
@@ -199,65 +212,339 @@ class StatusAsOf:
         return rate, self.all_in
 
 
+MeasuresFiles = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
+"""User measures files given to the readers below: one path, several, or ``None`` (bundled only)."""
+
+BUNDLED = "bundled"
+"""``origin`` of the measures shipped with the package."""
+
+_DATE_HINT = "write dates as YYYY-MM-DD, e.g. 2026-10-01"
+_CODE_HINT = ("product scopes are quoted HS 2022 chapters, headings or subheadings (2, 4 or 6 digits) "
+              "of the nomenclature, e.g. \"8505\" or \"850511\"")
+_TOP_FIELDS = ("information_cutoff", "sources", "measures")
+
+
 @dataclass(frozen=True)
 class Catalogue:
-    """The parsed measures file."""
+    """The parsed measures: the bundled file, plus any user files merged into it.
+
+    ``origins`` and ``cutoffs`` name, for each user measure, the file it came
+    from and that file's ``information_cutoff``; bundled measures are absent
+    from both (origin :data:`BUNDLED`, cut-off :attr:`information_cutoff`).
+    """
 
     measures: tuple[Measure, ...]
     sources: dict[str, str]
     information_cutoff: dt.date
+    origins: dict[str, str] = field(default_factory=dict)
+    cutoffs: dict[str, dt.date] = field(default_factory=dict)
+    files: tuple[tuple[str, dt.date], ...] = ()
+    """User files merged in, with their information cut-offs."""
+
+    def origin_of(self, m: Measure) -> str:
+        """The file ``m`` came from (:data:`BUNDLED` for the package's own)."""
+        return self.origins.get(m.id, BUNDLED)
+
+    def cutoff_of(self, m: Measure) -> dt.date:
+        """The information cut-off of the file ``m`` came from."""
+        return self.cutoffs.get(m.id, self.information_cutoff)
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    catalogue: Catalogue
+    id_lines: dict[str, int]
+    source_lines: dict[str, int]
 
 
 @cache
-def catalogue() -> Catalogue:
-    """Load and validate the packaged catalogue (cached)."""
+def _bundled() -> Catalogue:
     text = resources.files("kakehashi.catalogue").joinpath("data/measures.yaml").read_text(encoding="utf-8")
     return parse_catalogue(text, origin="measures.yaml")
 
 
-def parse_catalogue(text: str, *, origin: str = "measures.yaml") -> Catalogue:
-    """Validate a measures file: every measure, every source key, unique ids."""
-    data = yaml.safe_load(text)
-    if not isinstance(data, dict) or "measures" not in data or "sources" not in data:
+def catalogue(extra: MeasuresFiles = None) -> Catalogue:
+    """The packaged catalogue (cached), with the user files ``extra`` merged in (:func:`load_catalogue`)."""
+    paths = _paths(extra)
+    return load_catalogue(paths) if paths else _bundled()
+
+
+def _paths(extra: MeasuresFiles) -> tuple[str, ...]:
+    if extra is None:
+        return ()
+    if isinstance(extra, str | os.PathLike):
+        return (os.fspath(extra),)
+    return tuple(os.fspath(p) for p in extra)
+
+
+def load_catalogue(paths: Sequence[str | os.PathLike[str]]) -> Catalogue:
+    """The bundled catalogue plus the measures of the user files ``paths``.
+
+    Each file has the catalogue's schema (``information_cutoff``, ``sources``,
+    ``measures``) and is validated as the bundled file is; its measures may
+    cite its own source keys or the bundled ones. Results are cached per path,
+    modification time and size, so an edited file is read again.
+
+    Raises
+    ------
+    InputError
+        A missing or unreadable file, a field error (unknown field, bad date,
+        unknown HS code, ...) or a measure id already used by the bundled
+        catalogue or another user file: one line naming the file, the line
+        and the field.
+    """
+    keys = []
+    for p in paths:
+        path = os.fspath(p)
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            raise InputError(f"cannot read the measures file: {exc.strerror}", file=path,
+                             hint="pass an existing YAML file to --measures or KAKEHASHI_MEASURES") from None
+        keys.append((path, st.st_mtime_ns, st.st_size))
+    return _merged(tuple(keys))
+
+
+@lru_cache(maxsize=32)
+def _user_file(path: str, mtime_ns: int, size: int) -> _Parsed:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise InputError(f"cannot read the measures file: {reason}", file=path,
+                         hint="save the measures file as UTF-8 YAML") from None
+    return _parse(text, path, known_sources=_bundled().sources)
+
+
+@lru_cache(maxsize=32)
+def _merged(keys: tuple[tuple[str, int, int], ...]) -> Catalogue:
+    base = _bundled()
+    measures = list(base.measures)
+    sources = dict(base.sources)
+    owner = {m.id: "the bundled catalogue" for m in base.measures}
+    origins: dict[str, str] = {}
+    cutoffs: dict[str, dt.date] = {}
+    files: list[tuple[str, dt.date]] = []
+    for path, mtime, size in keys:
+        parsed = _user_file(path, mtime, size)
+        user = parsed.catalogue
+        for key, text in user.sources.items():
+            if key in sources and sources[key] != text:
+                used = "the bundled catalogue" if key in base.sources else "another measures file"
+                raise InputError(f"field sources.{key}: the source key {key} is already used by {used} "
+                                 f"for {sources[key]!r}", file=path, line=parsed.source_lines.get(key),
+                                 hint="give your source a key of its own, e.g. SEC1")
+            sources[key] = text
+        for m in user.measures:
+            if m.id in owner:
+                raise InputError(f"field id: the measure id {m.id!r} is already used by {owner[m.id]}",
+                                 file=path, line=parsed.id_lines.get(m.id),
+                                 hint="give each measure a new id, e.g. prefixed with your organisation")
+            owner[m.id] = path
+            origins[m.id] = path
+            cutoffs[m.id] = user.information_cutoff
+            measures.append(m)
+        files.append((path, user.information_cutoff))
+    return Catalogue(tuple(measures), sources, base.information_cutoff, origins, cutoffs, tuple(files))
+
+
+def parse_catalogue(text: str, *, origin: str = "measures.yaml",
+                    known_sources: Mapping[str, str] | None = None) -> Catalogue:
+    """Validate a measures file: every field, every HS code, every source key, unique ids.
+
+    Parameters
+    ----------
+    text
+        The file's YAML text.
+    origin
+        The file's name, for messages.
+    known_sources
+        Source keys the measures may cite besides the file's own (a user file
+        may cite the bundled catalogue's keys).
+
+    Raises
+    ------
+    InputError
+        The first problem, as ``FILE:LINE: field NAME of measure ID: reason``
+        (the line comes from the YAML node of the offending item).
+    """
+    return _parse(text, origin, known_sources=known_sources or {}).catalogue
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML loader that leaves dates as text, so a bad date is a field error with its line."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _node_at(node: yaml.Node | None, loc: Sequence[Any], *, key: bool = False) -> yaml.Node | None:
+    """The YAML node at ``loc`` under ``node`` (its key node with ``key=True``), as deep as it exists."""
+    for i, part in enumerate(loc):
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value == str(part):
+                    node = k if key and i == len(loc) - 1 else v
+                    break
+            else:
+                return node
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+        else:
+            return node
+    return node
+
+
+def _line(node: yaml.Node | None, loc: Sequence[Any] = (), *, key: bool = False) -> int | None:
+    found = _node_at(node, loc, key=key)
+    return found.start_mark.line + 1 if found is not None else None
+
+
+def _field_name(loc: Sequence[Any]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+@cache
+def _hs22_prefixes() -> frozenset[str]:
+    """Chapters, headings and subheadings of HS 2022 (the package's list, ``sample/hs22_codes.txt``)."""
+    text = resources.files("kakehashi.sample").joinpath("hs22_codes.txt").read_text(encoding="utf-8")
+    out: set[str] = set()
+    for row in text.splitlines():
+        if not row or row.startswith("#"):
+            continue
+        head, *tails = row.split()
+        out.update((head[:2], head, *(head + t for t in tails)))
+    return frozenset(out)
+
+
+def _check_codes(raw: dict[str, Any], node: yaml.Node | None, label: str, origin: str) -> None:
+    """Every code of a product scope is quoted text and a chapter, heading or subheading of HS 2022."""
+    known = _hs22_prefixes()
+    for name in ("products", "products_unverified", "exclude"):
+        values = raw.get(name)
+        if not isinstance(values, list):
+            continue
+        for i, code in enumerate(values):
+            if isinstance(code, str) and code in known:
+                continue
+            if isinstance(code, str) and _PREFIX.match(code):
+                reason = f"unknown HS code {code!r}: not in the HS 2022 nomenclature"
+            elif isinstance(code, int):
+                reason = f"HS code {code} is a number: quote it (\"{code}\") so leading zeros are kept"
+            else:
+                reason = f"{code!r} is not an HS chapter, heading or six-digit code"
+            raise InputError(f"field {name}[{i}] of {label}: {reason}", file=origin,
+                             line=_line(node, (name, i)), value=code, hint=_CODE_HINT)
+
+
+def _parse(text: str, origin: str, *, known_sources: Mapping[str, str]) -> _Parsed:
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", file=origin,
+                         line=mark.line + 1 if mark is not None else None,
+                         hint="check indentation and quoting") from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict) or "measures" not in data:
         raise InputError("a measures file is a mapping with information_cutoff, sources and measures",
-                         file=origin)
-    sources = {str(k): str(v) for k, v in data["sources"].items()}
+                         file=origin, line=1, hint="see 'User measures' in the README for an example")
+    for name in data:
+        if name not in _TOP_FIELDS:
+            raise InputError(f"field {name}: unknown field", file=origin, line=_line(root, (name,), key=True),
+                             hint=f"a measures file has the fields {', '.join(_TOP_FIELDS)}")
+    if "information_cutoff" not in data:
+        raise InputError("field information_cutoff is missing", file=origin, line=1,
+                         hint="add 'information_cutoff: YYYY-MM-DD', the date up to which the file is known")
+    try:
+        cutoff = dt.date.fromisoformat(str(data["information_cutoff"]))
+    except ValueError:
+        raise InputError(f"field information_cutoff: cannot read the date {data['information_cutoff']!r}",
+                         file=origin, line=_line(root, ("information_cutoff",)), hint=_DATE_HINT) from None
+    raw_sources = data.get("sources") or {}
+    if not isinstance(raw_sources, dict):
+        raise InputError("field sources: a mapping of source keys to what they refer to", file=origin,
+                         line=_line(root, ("sources",)), hint="write e.g. 'sources: {S1: mofcom.gov.cn ...}'")
+    sources = {str(k): str(v) for k, v in raw_sources.items()}
+    source_lines = {str(k): _line(root, ("sources", str(k)), key=True) or 1 for k in raw_sources}
+    raw_measures = data["measures"]
+    if not isinstance(raw_measures, list):
+        raise InputError("field measures: a list of measures", file=origin, line=_line(root, ("measures",)),
+                         hint="write each measure as an item '- id: ...' under 'measures:'")
+    citable = set(sources) | set(known_sources)
     out: list[Measure] = []
-    for i, raw in enumerate(data["measures"]):
+    id_lines: dict[str, int] = {}
+    for i, raw in enumerate(raw_measures):
+        node = _node_at(root, ("measures", i))
+        if not isinstance(raw, dict):
+            raise InputError(f"field measures[{i}]: a measure is a mapping of fields", file=origin,
+                             line=_line(node), hint="see 'User measures' in the README for an example")
+        label = f"measure {raw.get('id', f'measures[{i}]')}"
+        _check_codes(raw, node, label, origin)
         try:
             m = Measure.model_validate(raw)
         except ValidationError as exc:
             err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"])
-            raise InputError(f"measures[{i}] ({raw.get('id', '?')}): {where}: {err['msg']}",
-                             file=origin) from None
+            loc = [p for p in err["loc"] if isinstance(p, int) or "[" not in str(p)]
+            if err["type"] == "extra_forbidden":
+                model = StatusEntry if loc and loc[0] == "history" else Measure
+                raise InputError(f"field {_field_name(loc)} of {label}: unknown field", file=origin,
+                                 line=_line(node, loc, key=True), value=loc[-1] if loc else None,
+                                 hint=f"fields: {', '.join(model.model_fields)}") from None
+            is_date = "date" in err["type"] or (loc and str(loc[-1]) in ("date", "until", "announced",
+                                                                         "effective"))
+            msg = err["msg"]
+            if is_date and isinstance(err.get("input"), str):
+                reason = (err.get("ctx") or {}).get("error")
+                msg = f"cannot read the date {err['input']!r}" + (f" ({reason})" if reason else "")
+            raise InputError(f"field {_field_name(loc) or 'measure'} of {label}: {msg}",
+                             file=origin, line=_line(node, loc),
+                             hint=_DATE_HINT if is_date else "see the fields of measures.yaml") from None
         keys = set(m.sources).union(*(e.sources for e in m.history))
-        missing = sorted(keys - set(sources))
+        missing = sorted(keys - citable)
         if missing:
-            raise InputError(f"measure {m.id} cites unknown source keys {missing}", file=origin)
+            where: tuple[str | int, ...] = ("sources",) if set(m.sources) & set(missing) else ()
+            if not where:
+                k = next(k for k, e in enumerate(m.history) if set(e.sources) & set(missing))
+                where = ("history", k, "sources")
+            raise InputError(f"field {_field_name(where)} of measure {m.id}: measure {m.id} cites unknown "
+                             f"source keys {missing}", file=origin, line=_line(node, where),
+                             hint="list every source key under 'sources:' (or cite a key of the bundled "
+                             "catalogue)")
+        if m.id in id_lines:
+            raise InputError(f"field id: duplicate measure id {m.id!r} (first at line {id_lines[m.id]})",
+                             file=origin, line=_line(node, ("id",)), hint="give each measure its own id")
+        id_lines[m.id] = _line(node, ("id",)) or 1
         out.append(m)
-    ids = [m.id for m in out]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        raise InputError(f"duplicate measure ids {dupes}", file=origin)
-    return Catalogue(tuple(out), sources, data["information_cutoff"])
+    return _Parsed(Catalogue(tuple(out), sources, cutoff), id_lines, source_lines)
 
 
-def load_measures() -> list[Measure]:
-    """All catalogued measures."""
-    return list(catalogue().measures)
+def load_measures(extra: MeasuresFiles = None) -> list[Measure]:
+    """All catalogued measures (with those of the user files ``extra``)."""
+    return list(catalogue(extra).measures)
 
 
-def get_measure(measure_id: str) -> Measure:
-    """The measure called ``measure_id``; unknown → InputError with close matches."""
-    for m in catalogue().measures:
+def get_measure(measure_id: str, *, extra: MeasuresFiles = None) -> Measure:
+    """The measure called ``measure_id`` (bundled or in the user files ``extra``);
+    unknown → InputError with close matches."""
+    cat = catalogue(extra)
+    for m in cat.measures:
         if m.id == measure_id:
             return m
     upper = measure_id.upper()
-    for m in catalogue().measures:
+    for m in cat.measures:
         if m.id.upper() == upper:
             return m
-    raise unknown_value_error("measure", measure_id, [m.id for m in catalogue().measures])
+    raise unknown_value_error("measure", measure_id, [m.id for m in cat.measures])
 
 
 def _as_date(value: dt.date | str | None) -> dt.date:
@@ -273,10 +560,16 @@ def _as_date(value: dt.date | str | None) -> dt.date:
         raise InputError(f"cannot read the date {value!r}", value=value, hint="write YYYY-MM-DD") from None
 
 
-def status_as_of(measure: Measure, date: dt.date | str) -> StatusAsOf | None:
-    """The state of ``measure`` on ``date``; None before its first dated entry."""
+def status_as_of(measure: Measure, date: dt.date | str, *,
+                 cutoff: dt.date | None = None) -> StatusAsOf | None:
+    """The state of ``measure`` on ``date``; None before its first dated entry.
+
+    ``cutoff`` is the information cut-off of the file the measure comes from
+    (default: the bundled catalogue's; see :meth:`Catalogue.cutoff_of`).
+    """
     d = _as_date(date)
-    cutoff = catalogue().information_cutoff
+    if cutoff is None:
+        cutoff = catalogue().information_cutoff
     entries = [e for e in measure.history if e.date is None or e.date <= d]
     if not entries:
         return None
@@ -321,7 +614,8 @@ def _scope_text(m: Measure) -> str:
     return text
 
 
-def measures_as_of(date: dt.date | str | None = None, country: str | None = None) -> pd.DataFrame:
+def measures_as_of(date: dt.date | str | None = None, country: str | None = None, *,
+                   extra: MeasuresFiles = None) -> pd.DataFrame:
     """The catalogue as of ``date`` (default today), optionally for one country.
 
     Parameters
@@ -331,17 +625,21 @@ def measures_as_of(date: dt.date | str | None = None, country: str | None = None
     country
         ISO3 code; keeps measures that name it (issuer, exporter, importer,
         target, exporter subject to a tariff) or apply to every country.
+    extra
+        User measures files merged into the bundled catalogue (:func:`load_catalogue`).
 
     Returns
     -------
     pandas.DataFrame
         One row per measure announced by ``date``: id, issuer, kind, title,
         exporter, importer, targets, products, rate, status, since, until,
-        active, flag, after_cutoff, sources, note. Sorted by issuer and date.
+        active, flag, after_cutoff (the date is after the information cut-off
+        of the measure's file), sources, note, origin (``bundled`` or the user
+        file). Sorted by issuer and date.
     """
     d = _as_date(date)
     code = country.strip().upper() if country else None
-    cat = catalogue()
+    cat = catalogue(extra)
     if code is not None:
         known = set().union(*(m.countries() for m in cat.measures))
         if code not in known and not re.match(r"^[A-Z]{3}$", code):
@@ -350,7 +648,7 @@ def measures_as_of(date: dt.date | str | None = None, country: str | None = None
     for m in cat.measures:
         if code is not None and not m.affects(code):
             continue
-        st = status_as_of(m, d)
+        st = status_as_of(m, d, cutoff=cat.cutoff_of(m))
         if st is None:
             continue
         rows.append({
@@ -370,21 +668,40 @@ def measures_as_of(date: dt.date | str | None = None, country: str | None = None
             "after_cutoff": st.after_cutoff,
             "sources": " ".join(m.sources),
             "note": st.note or m.note,
+            "origin": cat.origin_of(m),
         })
     cols = ["id", "issuer", "kind", "title", "exporter", "importer", "products", "rate", "status", "since",
-            "until", "active", "flag", "after_cutoff", "sources", "note"]
+            "until", "active", "flag", "after_cutoff", "sources", "note", "origin"]
     df = pd.DataFrame(rows, columns=cols)
     return df.sort_values(["issuer", "since", "id"], kind="stable").reset_index(drop=True)
 
 
-def tariffs_in_force(date: dt.date | str, importer: str, *, exclude_ids: tuple[str, ...] = ()
-                     ) -> list[tuple[Measure, StatusAsOf]]:
+def measures_on_products(codes: Sequence[str], countries: Sequence[str],
+                         date: dt.date | str | None = None, *, extra: MeasuresFiles = None) -> pd.DataFrame:
+    """Measures as of ``date`` that concern ``countries`` and cover any of the HS 2022 ``codes``.
+
+    The rows of :func:`measures_as_of` whose measure names one of ``countries``
+    or applies to every country (:meth:`Measure.affects`) and whose product
+    scope covers at least one code (:meth:`Measure.covers_product`, prefixes
+    and exclusions applied); measures without goods (technology, entity lists)
+    are left out.
+    """
+    cat = catalogue(extra)
+    keep = {m.id for m in cat.measures
+            if any(m.affects(c) for c in countries) and any(m.covers_product(h) for h in codes)}
+    df = measures_as_of(date, extra=extra)
+    return df[df["id"].isin(keep)].reset_index(drop=True)
+
+
+def tariffs_in_force(date: dt.date | str, importer: str, *, exclude_ids: tuple[str, ...] = (),
+                     extra: MeasuresFiles = None) -> list[tuple[Measure, StatusAsOf]]:
     """Tariff measures of ``importer`` in force on ``date`` with a rate (for stacking)."""
     out = []
-    for m in catalogue().measures:
+    cat = catalogue(extra)
+    for m in cat.measures:
         if m.kind != "tariff" or m.importer != importer or m.id in exclude_ids or not m.products:
             continue
-        st = status_as_of(m, date)
+        st = status_as_of(m, date, cutoff=cat.cutoff_of(m))
         if st is not None and st.active and st.rate is not None:
             out.append((m, st))
     return out
@@ -445,8 +762,8 @@ def default_base_year(measure: Measure | str, available_years: Iterable[int]) ->
 
 def spec_from_measure(measure_id: str, *, base_year: int | None = None,
                       as_of: dt.date | str | None = None, draws: int = 1000,
-                      seed: int = 20261121,
-                      available_years: Iterable[int] | None = None) -> sp.ScenarioSpec:
+                      seed: int = 20261121, available_years: Iterable[int] | None = None,
+                      extra: MeasuresFiles = None) -> sp.ScenarioSpec:
     """A scenario that simulates one catalogued measure.
 
     Export controls become an export restriction (a ban has severity 1; a
@@ -468,6 +785,8 @@ def spec_from_measure(measure_id: str, *, base_year: int | None = None,
         Monte-Carlo draws and seed of the scenario.
     available_years
         Years of trade flows in the warehouse, used to choose the default base year.
+    extra
+        User measures files in which ``measure_id`` may also be found.
 
     Raises
     ------
@@ -477,7 +796,7 @@ def spec_from_measure(measure_id: str, *, base_year: int | None = None,
     ScenarioError
         The measure covers no goods (technology, entity list, court ruling ...).
     """
-    m = get_measure(measure_id)
+    m = get_measure(measure_id, extra=extra)
     if not m.simulable():
         raise ScenarioError(
             f"measure {m.id} ({m.kind.replace('_', ' ')}) names no goods with HS codes"

@@ -484,8 +484,8 @@ def _elasticity_table(spec: ScenarioSpec, importer: str) -> dict[str, float]:
 
 def _tariff_block(spec: ScenarioSpec, m: Tariff, pos: int, wh: Warehouse, base: Any,
                   params: dict[str, np.ndarray], lookup: _Lookup,
-                  notes: list[str], max_cells: int,
-                  left_out: dict[str, tuple[str, ...]]) -> list[pd.DataFrame]:
+                  notes: list[str], max_cells: int, left_out: dict[str, tuple[str, ...]],
+                  measures: ms.MeasuresFiles = None) -> list[pd.DataFrame]:
     rev = spec.hs_revision
     deferred: Deferred = []
     codes = _resolve_products(m.products, f"measures[{pos}].products", wh, rev, lookup, deferred)
@@ -524,7 +524,7 @@ def _tariff_block(spec: ScenarioSpec, m: Tariff, pos: int, wh: Warehouse, base: 
         assert m.start is not None
         own = (m.source_measure,) if m.source_measure else ()
         used = []
-        for cm, st in ms.tariffs_in_force(m.start, m.importer, exclude_ids=own):
+        for cm, st in ms.tariffs_in_force(m.start, m.importer, exclude_ids=own, extra=measures):
             pmask = np.array([cm.covers_product(h) for h in products])
             add = np.zeros(len(suppliers))
             for c, k in si.items():
@@ -619,7 +619,7 @@ def _parameters(spec: ScenarioSpec) -> tuple[dict[str, np.ndarray], int]:
 
 
 def run_scenario(spec: ScenarioSpec, wh: Warehouse, *, links: pd.DataFrame | None = None,
-                 max_cells: int = MAX_CELLS) -> ScenarioResult:
+                 max_cells: int = MAX_CELLS, measures: ms.MeasuresFiles = None) -> ScenarioResult:
     """Run ``spec`` on the warehouse's base-year trade flows.
 
     Parameters
@@ -633,6 +633,9 @@ def run_scenario(spec: ScenarioSpec, wh: Warehouse, *, links: pd.DataFrame | Non
         catalogue's :func:`kakehashi.catalogue.chain_links`.
     max_cells
         Memory bound of one tariff-kernel block (draws × products × suppliers).
+    measures
+        User measures files whose tariffs in force are stacked under a tariff,
+        beside the bundled catalogue's (:func:`kakehashi.scenarios.measures.load_catalogue`).
 
     Returns
     -------
@@ -670,7 +673,8 @@ def run_scenario(spec: ScenarioSpec, wh: Warehouse, *, links: pd.DataFrame | Non
     parts += _restriction_block(spec, wh, base, params, links, lookup, notes, left_out)
     for pos, m in enumerate(spec.measures):
         if isinstance(m, Tariff):
-            parts += _tariff_block(spec, m, pos, wh, base, params, lookup, notes, max_cells, left_out)
+            parts += _tariff_block(spec, m, pos, wh, base, params, lookup, notes, max_cells, left_out,
+                                   measures)
     parts = [p for p in parts if len(p)]
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=KEY_COLUMNS[1:])
     table.insert(0, "scenario", spec.name)

@@ -426,13 +426,15 @@ class MeasuresOut(BaseModel):
 
 
 @router.get("/measures", response_model=MeasuresOut, tags=["scenarios"], summary="Catalogued measures")
-def measures(country: Annotated[str | None, Query(pattern=validate.ISO3_PATTERN,
+def measures(service: ServiceDep,
+             country: Annotated[str | None, Query(pattern=validate.ISO3_PATTERN,
                                                   description="Only measures naming this country.")] = None,
              as_of: Annotated[dt.date | None, Query(description="Reading date, YYYY-MM-DD (default today).")]
              = None) -> MeasuresOut:
     """Dated export controls and tariffs with their status on `as_of` (JSON twin of `/scenarios`)."""
     day = as_of.isoformat() if as_of else None
-    return MeasuresOut(as_of=day, country=country, measures=records(views.measures(country, day)))
+    return MeasuresOut(as_of=day, country=country,
+                       measures=records(views.measures(country, day, service.measures)))
 
 
 class ScenarioRequest(BaseModel):
@@ -495,13 +497,13 @@ def run_scenario_data(service: Service, req: ScenarioRequest) -> tuple[ScenarioO
     if req.measure_id is not None and base_year is None and meta.years:
         base_year = max(meta.years)  # the latest data, rather than the catalogue's year before the measure
     spec = views.scenario_spec(measure_id=req.measure_id, scenario=req.scenario, base_year=base_year,
-                               draws=draws, severity=req.severity, theta=req.theta)
+                               draws=draws, severity=req.severity, theta=req.theta, extra=service.measures)
     validate.draws(int(spec.draws), service.max_draws)
     if meta.years:
         validate.year(int(spec.base_year), meta.years)
     spec_json = spec.model_dump(mode="json", exclude_none=True)
-    key = ("scenario", json.dumps(spec_json, sort_keys=True))
-    result = service.call(key, lambda: views.run_scenario(service.wh, spec))
+    key = ("scenario", json.dumps(spec_json, sort_keys=True), _measures_key(service))
+    result = service.call(key, lambda: views.run_scenario(service.wh, spec, service.measures))
     table = views.scenario_table(result)
     shown = table if imp is None else table[table["importer"] == imp]
     shown = shown.sort_values("p50", ascending=False, kind="stable").head(req.limit)
@@ -514,6 +516,17 @@ def run_scenario_data(service: Service, req: ScenarioRequest) -> tuple[ScenarioO
         spec=spec_json,
     )
     return out, shown
+
+
+def _measures_key(service: Service) -> tuple[tuple[str, int], ...]:
+    """The user measures files and their modification times (an edited file gives new results)."""
+    out = []
+    for p in service.measures:
+        try:
+            out.append((str(p), p.stat().st_mtime_ns))
+        except OSError:
+            out.append((str(p), -1))
+    return tuple(out)
 
 
 def _importer_rows(df: pd.DataFrame, importer: str | None) -> pd.DataFrame:
@@ -552,10 +565,12 @@ def briefing_file(service: Service, importer: str, rival: str, partner: str | No
 
     def build(wh: Warehouse) -> tuple[str, bytes]:
         with tempfile.TemporaryDirectory(prefix="kakehashi-briefing-") as folder:
-            path = build_briefing(wh, imp, riv, par, ws, fmt, pathlib.Path(folder), draws=draws)
+            path = build_briefing(wh, imp, riv, par, ws, fmt, pathlib.Path(folder), draws=draws,
+                                  measures=service.measures)
             return path.name, path.read_bytes()
 
-    return service.briefings.get(("briefing", imp, riv, par, ws, fmt), build)
+    key = ("briefing", imp, riv, par, ws, fmt, _measures_key(service), dt.date.today().isoformat())
+    return service.briefings.get(key, build)
 
 
 @router.get("/briefing", tags=["briefing"], summary="Download a briefing pack",

@@ -26,8 +26,9 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kakehashi import __version__
+from kakehashi import __version__, config
 from kakehashi.errors import KakehashiError
+from kakehashi.scenarios.measures import load_catalogue
 from kakehashi.web import api, pages
 from kakehashi.web.render import templates
 from kakehashi.web.security import BodyLimit, SecurityHeaders
@@ -60,6 +61,7 @@ def create_app(
     cors_origins: Sequence[str] = (),
     engine: str | None = None,
     cache_size: int = 256,
+    measures: Sequence[str | Path] | None = None,
 ) -> FastAPI:
     """Build the dashboard and API over the warehouse at ``warehouse_path``.
 
@@ -77,13 +79,20 @@ def create_app(
         Query engine (``duckdb`` by default).
     cache_size
         Library results kept in memory (per arguments and warehouse snapshot).
+    measures
+        User measures files added to the bundled catalogue (``None``: ``$KAKEHASHI_MEASURES``,
+        read now). Checked now; a file edited later is read again, and its errors answered 422.
 
     Raises
     ------
     InputError
-        If there is no warehouse at ``warehouse_path``.
+        If there is no warehouse at ``warehouse_path``, or a measures file is missing or invalid.
     """
-    service = Service.open(warehouse_path, max_draws=max_draws, engine=engine, cache_size=cache_size)
+    extra = config.measures_paths(measures)
+    if extra:
+        load_catalogue(extra)  # refuse a bad file at start, with its line and field
+    service = Service.open(warehouse_path, max_draws=max_draws, engine=engine, cache_size=cache_size,
+                           measures=extra)
     app = FastAPI(
         title="kakehashi",
         version=__version__,

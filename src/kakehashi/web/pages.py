@@ -155,9 +155,9 @@ def mineral_page(request: Request, service: ServiceDep,
             + (f"&importer={d.importer}" if d.importer else "")))
 
 
-def _measure_choices(importer: str | None) -> pd.DataFrame:
+def _measure_choices(service: Service, importer: str | None) -> pd.DataFrame:
     try:
-        df = views.measures(importer)
+        df = views.measures(importer, extra=service.measures)
     except (ImportError, AttributeError):
         return pd.DataFrame()
     return df[df["kind"].isin(["export_control", "tariff"])].reset_index(drop=True)
@@ -165,7 +165,7 @@ def _measure_choices(importer: str | None) -> pd.DataFrame:
 
 def _scenario_context(service: Service, importer: str | None, **extra: Any) -> dict[str, Any]:
     meta = service.meta
-    return context(service, nav="scenarios", importer=importer, measures=_measure_choices(importer),
+    return context(service, nav="scenarios", importer=importer, measures=_measure_choices(service, importer),
                    max_draws=service.max_draws, default_draws=min(500, service.max_draws),
                    base_years=meta.years, **extra)
 

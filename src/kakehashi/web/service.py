@@ -48,13 +48,16 @@ class Service:
         The warehouse, opened read-only.
     max_draws
         Cap on Monte-Carlo draws per scenario request.
+    measures
+        User measures files added to the bundled catalogue (read again when edited).
     cache_size
         Number of library results kept (least recently used are dropped).
     """
 
     def __init__(self, wh: Warehouse, *, max_draws: int, cache_size: int = 256,
-                 report_dir: Path | None = None) -> None:
+                 report_dir: Path | None = None, measures: tuple[Path, ...] = ()) -> None:
         self.wh = wh
+        self.measures = measures  # user measures files added to the bundled catalogue
         self.max_draws = max_draws
         self.cache_size = cache_size
         self.report_dir = report_dir
@@ -68,7 +71,7 @@ class Service:
 
     @classmethod
     def open(cls, path: str | Path | None, *, max_draws: int, engine: str | None = None,
-             cache_size: int = 256) -> Service:
+             cache_size: int = 256, measures: tuple[Path, ...] = ()) -> Service:
         """Open the warehouse at ``path`` read-only; refuse an empty one."""
         wh = Warehouse(path, engine=engine, read_only=True)
         if wh.snapshot_id is None:
@@ -77,7 +80,7 @@ class Service:
                 hint="create one with 'kakehashi sample' and 'kakehashi ingest sample', "
                 "or pass --warehouse",
             )
-        return cls(wh, max_draws=max_draws, cache_size=cache_size)
+        return cls(wh, max_draws=max_draws, cache_size=cache_size, measures=measures)
 
     def _get(self, full: Hashable) -> Any:
         with self._cache_lock:
