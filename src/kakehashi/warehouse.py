@@ -130,6 +130,11 @@ def _stamp_time(name: str) -> dt.datetime | None:
         return None
 
 
+def snapshot_time(name: str) -> dt.datetime | None:
+    """Commit time (UTC, naive) of a snapshot from its name, or ``None`` for a name not made here."""
+    return _stamp_time(name)
+
+
 class Transaction:
     """Stage table writes; committed all together or not at all.
 
