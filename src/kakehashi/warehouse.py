@@ -219,7 +219,8 @@ class Transaction:
                 _write_parquet(_storage_table(tbl, spec.arrow_schema()), tdir / "all.parquet")
                 self.written.add(f"{table}/all.parquet")
         except (pa.ArrowException, OSError) as exc:
-            raise EngineError(f"could not write table {table}: {exc}") from exc
+            raise EngineError(f"could not write table {table} into {self._root}: {exc}",
+                              hint="check the free space; the warehouse is unchanged") from exc
         record = IngestRecord(
             table=table,
             source=source,
