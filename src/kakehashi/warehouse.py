@@ -28,7 +28,8 @@ sha256 at commit. Opening a snapshot checks that every file is there with its
 size (and re-hashes a file whose modification time moved); :meth:`Warehouse.verify`
 hashes every file. A missing or damaged file is an :class:`InputError` naming
 it, never an answer from partial data. Parquet files carry page checksums
-(CRC32), which Arrow verifies when it reads them; DuckDB does not check them.
+(CRC32), which Arrow and Spark (as configured here) verify when they read
+them; DuckDB does not check them.
 
 Reads go through Ibis. ``engine="duckdb"`` opens the snapshot's embedded
 DuckDB database (read-only when asked) and exposes each table as a view over
@@ -639,7 +640,10 @@ class Warehouse:
     def _connect_spark(self) -> Any:
         from kakehashi.engines import spark_session
 
-        return ibis.pyspark.connect(spark_session())
+        session = spark_session()
+        # Spark's Parquet reader checks page checksums (CRC32) only when asked
+        session.sparkContext._jsc.hadoopConfiguration().set("parquet.page.verify-checksum.enabled", "true")
+        return ibis.pyspark.connect(session)
 
     def _register(self, con: Any, name: str, files: list[Path]) -> None:
         try:

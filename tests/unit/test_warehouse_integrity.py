@@ -136,6 +136,17 @@ def test_status_verify_names_a_flipped_file_whose_size_and_time_are_unchanged(
     assert [p.path for p in problems] == [path]
 
 
+@pytest.mark.spark
+def test_spark_reads_fail_on_a_flip_the_cheap_check_cannot_see(wh_copy: Path, spark_available: None) -> None:
+    path = snapshot_dir(wh_copy) / "trade_flows" / "2022.parquet"
+    flip(path, path.stat().st_size // 3, keep_time=True)
+    wh = Warehouse(wh_copy, engine="spark", read_only=True)
+    # every column is read: the page checksum stops Spark, the sha256 names the file
+    with pytest.raises(InputError, match="sha256 differs") as info:
+        wh.execute(wh.table("trade_flows"))
+    assert str(path) in str(info.value)
+
+
 def test_damaged_manifest_is_one_line(wh_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     manifest = snapshot_dir(wh_copy) / "manifest.json"
     manifest.write_bytes(manifest.read_bytes()[:100])
