@@ -281,9 +281,10 @@ def _derive_trade_year(path: Path, out: Path) -> list[dict[str, Any]]:
 
     .. math:: X_{ekt} = \\sum_d x_{e \\to d,k,t}
 
-    The summary rows count rows and value per ``year, hs_revision, source``.
+    The summary rows count rows and value per ``year, hs_revision, source``. One thread sums in
+    the file's (sorted) order, so the same rows always give the same bits.
     """
-    con = duckdb.connect()
+    con = duckdb.connect(config={"threads": 1})
     try:
         src = f"read_parquet('{_sql_path(path)}')"
         totals = con.sql(
@@ -446,7 +447,8 @@ class Warehouse:
         self._refuse_file()
         current = self.path / "CURRENT"
         try:
-            raw = current.read_bytes()
+            with open(current, "rb") as fh:
+                raw = fh.read(256)  # an id is about 30 bytes; a larger file is not one
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as exc:
