@@ -4,10 +4,11 @@ Layout of a warehouse directory::
 
     CURRENT                      id of the committed snapshot (replaced atomically)
     LOCK                         writers hold an exclusive lock on it
-    snapshots/<id>/manifest.json tables, files, rows and the ingest log
+    snapshots/<id>/manifest.json tables, files (size, sha256, rows), the ingest log, derived summaries
     snapshots/<id>/catalog.duckdb embedded DuckDB database: the ingest log
     snapshots/<id>/<table>/<year>.parquet   (year-partitioned tables)
     snapshots/<id>/<table>/all.parquet      (other tables)
+    snapshots/<id>/derived/export_totals/<year>.parquet   every exporter's exports per product
     staging/<id>/                a snapshot being written
 
 Ingest is copy-on-write: a transaction hard-links the committed snapshot's
@@ -16,6 +17,19 @@ the staging folder into ``snapshots/`` and then replacing ``CURRENT`` with
 ``os.replace`` (atomic on POSIX). A crash at any point leaves ``CURRENT``
 pointing at the previous, complete snapshot; stale staging folders are swept
 by the next writer.
+
+Derived summaries (every exporter's total exports of each product and year,
+and the years, HS revisions and sources the trade flows hold) are computed in
+the writing transaction, for the years it rewrote, and stored in the snapshot:
+a reader, the read-only web server included, never writes a file.
+
+Integrity: the manifest records each file's size, modification time and
+sha256 at commit. Opening a snapshot checks that every file is there with its
+size (and re-hashes a file whose modification time moved); :meth:`Warehouse.verify`
+hashes every file. A missing or damaged file is an :class:`InputError` naming
+it, never an answer from partial data. Parquet files carry page checksums
+(CRC32), which Arrow and Spark (as configured here) verify when they read
+them; DuckDB does not check them.
 
 Reads go through Ibis. ``engine="duckdb"`` opens the snapshot's embedded
 DuckDB database (read-only when asked) and exposes each table as a view over
@@ -27,10 +41,13 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import os
+import re
 import shutil
 import uuid
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,13 +63,24 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kakehashi import config
-from kakehashi.errors import EngineError, InputError, unknown_value_error
+from kakehashi.errors import EngineError, InputError, KakehashiError, unknown_value_error
 from kakehashi.schemas import TABLES, conform, schema
 
 Engine = Literal["duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
 KEEP_SNAPSHOTS = 3
 """Committed snapshots kept on disk (the current one and older ones for open readers)."""
+DERIVED_DIR = "derived"
+"""Folder of a snapshot holding the derived summaries written at ingest."""
+EXPORT_TOTALS = f"{DERIVED_DIR}/export_totals"
+"""Derived table of every exporter's exports: ``exporter, hs6, year, hs_revision, exports_usd``."""
+REINGEST_HINT = ("the warehouse's files changed after they were committed; re-ingest the data, "
+                 "e.g. into a new --warehouse folder, or restore the file from a backup")
+_SNAPSHOT_NAME = re.compile(r"\d{8}T\d{6}(\d{6})?(-[0-9a-f]{1,32})?")
+
+
+class UnverifiedSnapshotWarning(UserWarning):
+    """The snapshot was written without checksums (by an older kakehashi): its files are not verified."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +131,11 @@ def _stamp_time(name: str) -> dt.datetime | None:
         return None
 
 
+def snapshot_time(name: str) -> dt.datetime | None:
+    """Commit time (UTC, naive) of a snapshot from its name, or ``None`` for a name not made here."""
+    return _stamp_time(name)
+
+
 class Transaction:
     """Stage table writes; committed all together or not at all.
 
@@ -113,6 +146,14 @@ class Transaction:
         self._root = root
         self.path = staging
         self.manifest = manifest
+        self.written: set[str] = set()
+        """Files (relative to the snapshot) this transaction wrote."""
+        self.replaced: set[str] = set()
+        """Tables this transaction replaced as a whole."""
+        self.inherited: dict[str, tuple[int, dict[str, Any]]] = {}
+        """Files linked from the parent snapshot: their inode and manifest entry."""
+        self.damaged: list[FileProblem] = []
+        """Files of the parent snapshot found missing or damaged (not linked)."""
 
     def write(
         self,
@@ -160,6 +201,7 @@ class Transaction:
             if tdir.exists():
                 shutil.rmtree(tdir)
             tdir.mkdir(parents=True)
+            self.replaced.add(table)
         order = [k for k in ("importer", "exporter", "hs6") if k in spec.names]
         try:
             if spec.partition_by_year:
@@ -173,10 +215,13 @@ class Transaction:
                     if rows is not None:
                         part = part.take(rows)
                     _write_parquet(_storage_table(part, spec.arrow_schema()), target)
+                    self.written.add(f"{table}/{target.name}")
             else:
                 _write_parquet(_storage_table(tbl, spec.arrow_schema()), tdir / "all.parquet")
+                self.written.add(f"{table}/all.parquet")
         except (pa.ArrowException, OSError) as exc:
-            raise EngineError(f"could not write table {table}: {exc}") from exc
+            raise EngineError(f"could not write table {table} into {self._root}: {exc}",
+                              hint="check the free space; the warehouse is unchanged") from exc
         record = IngestRecord(
             table=table,
             source=source,
@@ -210,7 +255,55 @@ def _write_parquet(tbl: pa.Table, path: Path) -> None:
     """
     dictionary = [f.name for f in tbl.schema if not pa.types.is_floating(f.type)]
     pq.write_table(tbl, path, compression="zstd", row_group_size=PARQUET_ROW_GROUP, store_schema=False,
-                   use_dictionary=dictionary)
+                   use_dictionary=dictionary, write_page_checksum=True)
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _file_entry(path: Path) -> dict[str, Any]:
+    """Manifest entry of a committed file: size, modification time, sha256 and (Parquet) rows."""
+    st = path.stat()
+    entry: dict[str, Any] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": file_sha256(path)}
+    if path.suffix == ".parquet":
+        entry["rows"] = pq.read_metadata(path).num_rows
+    return entry
+
+
+def _derive_trade_year(path: Path, out: Path) -> list[dict[str, Any]]:
+    """Write the exporter totals of one ``trade_flows`` year file to ``out``; return its summary rows.
+
+    .. math:: X_{ekt} = \\sum_d x_{e \\to d,k,t}
+
+    The summary rows count rows and value per ``year, hs_revision, source``. One thread sums in
+    the file's (sorted) order, so the same rows always give the same bits.
+    """
+    con = duckdb.connect(config={"threads": 1})
+    try:
+        src = f"read_parquet('{_sql_path(path)}')"
+        totals = con.sql(
+            f"SELECT exporter, hs6, year, hs_revision, sum(value_usd) AS exports_usd FROM {src} "
+            "GROUP BY exporter, hs6, year, hs_revision ORDER BY hs_revision, exporter, hs6"
+        ).to_arrow_table()
+        rows = con.execute(
+            f"SELECT year, hs_revision, source, count(*) AS rows, sum(value_usd) AS value_usd FROM {src} "
+            "GROUP BY year, hs_revision, source ORDER BY year, hs_revision, source"
+        ).fetchall()
+    finally:
+        con.close()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    totals = totals.cast(pa.schema([
+        pa.field("exporter", pa.string()), pa.field("hs6", pa.string()), pa.field("year", pa.int32()),
+        pa.field("hs_revision", pa.string()), pa.field("exports_usd", pa.float64())]))
+    _write_parquet(totals, out)
+    return [{"year": int(y), "hs_revision": str(r), "source": str(s), "rows": int(n), "value_usd": float(v)}
+            for y, r, s, n, v in rows]
 
 
 def _storage_table(tbl: pa.Table, target: pa.Schema) -> pa.Table:
@@ -280,6 +373,26 @@ def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
+@dataclass(frozen=True)
+class FileProblem:
+    """A committed file that is missing or no longer what was committed."""
+
+    path: Path
+    reason: str
+
+    def error(self) -> InputError:
+        """The error a reader raises for this file."""
+        return InputError(f"{self.path} {self.reason}", hint=REINGEST_HINT)
+
+
+def _write_error(path: Path, exc: OSError) -> EngineError:
+    """One-line error for a failed write into the warehouse (permissions, disk full, a file in the way)."""
+    where = exc.filename if exc.filename else path
+    reason = exc.strerror or str(exc)
+    return EngineError(f"cannot write to warehouse {path}: {reason}: {where}",
+                       hint="check the folder's permissions and free space; the warehouse is unchanged")
+
+
 class Warehouse:
     """A kakehashi warehouse directory, queried through Ibis.
 
@@ -290,7 +403,8 @@ class Warehouse:
     engine
         ``"duckdb"`` (embedded, default) or ``"spark"`` (PySpark, local mode by default).
     read_only
-        Refuse writes and open DuckDB read-only (the web server does this).
+        Refuse writes and open DuckDB read-only (the web server does this). A
+        read-only warehouse never creates, changes or deletes a file.
 
     Examples
     --------
@@ -312,60 +426,197 @@ class Warehouse:
         self.read_only = read_only
         self._con: Any = None
         self._snapshot: str | None = None
+        self._checked: str | None = None
+        self._manifest: tuple[str, dict[str, Any]] | None = None
 
     # ----------------------------------------------------------------- state
+    def _refuse_file(self) -> None:
+        if self.path.exists() and not self.path.is_dir():
+            raise InputError(f"warehouse {self.path} is a file, not a folder",
+                             hint="pass --warehouse with a folder (a new one, or one holding a warehouse)")
+
     @property
     def snapshot_id(self) -> str | None:
-        """Id of the committed snapshot, or ``None`` for an empty warehouse."""
+        """Id of the committed snapshot, or ``None`` for an empty warehouse.
+
+        Raises
+        ------
+        InputError
+            If the warehouse path is a file, or ``CURRENT`` is not the id of a snapshot on disk.
+        """
+        self._refuse_file()
         current = self.path / "CURRENT"
-        if not current.exists():
+        try:
+            with open(current, "rb") as fh:
+                raw = fh.read(256)  # an id is about 30 bytes; a larger file is not one
+        except (FileNotFoundError, NotADirectoryError):
             return None
-        return current.read_text().strip() or None
+        except OSError as exc:
+            raise self._damaged_current(exc.strerror or str(exc)) from None
+        try:
+            text = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise self._damaged_current("it is not UTF-8 text") from None
+        if not text:
+            if not self._snapshot_names():
+                return None
+            raise self._damaged_current("it is empty")
+        if not _SNAPSHOT_NAME.fullmatch(text):
+            raise self._damaged_current(f"it holds {text[:40]!r}, not a snapshot id")
+        if not (self.path / "snapshots" / text).is_dir():
+            raise self._damaged_current(f"snapshot {text} is not in {self.path / 'snapshots'}")
+        return text
+
+    def _snapshot_names(self) -> list[str]:
+        snaps = self.path / "snapshots"
+        try:
+            return sorted(p.name for p in snaps.iterdir() if p.is_dir())
+        except OSError:
+            return []
+
+    def _damaged_current(self, reason: str) -> InputError:
+        names = self._snapshot_names()
+        where = (f"snapshots on disk: {', '.join(names[-3:])}; write the newest id into CURRENT to go "
+                 "back to it, or re-ingest into a new --warehouse folder") if names else \
+            "re-ingest into a new --warehouse folder"
+        return InputError(f"{self.path / 'CURRENT'} is damaged: {reason}", hint=where)
 
     def _snapshot_dir(self) -> Path | None:
         sid = self.snapshot_id
         return self.path / "snapshots" / sid if sid else None
 
     def manifest(self) -> dict[str, Any]:
-        """The committed snapshot's manifest (``{}`` when empty)."""
-        snap = self._snapshot_dir()
-        if snap is None:
+        """The committed snapshot's manifest (``{}`` when empty); do not modify it."""
+        sid = self.snapshot_id
+        if sid is None:
             return {}
+        if self._manifest is not None and self._manifest[0] == sid:
+            return self._manifest[1]
+        path = self.path / "snapshots" / sid / "manifest.json"
         try:
-            data: dict[str, Any] = json.loads((snap / "manifest.json").read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise EngineError(
-                f"warehouse {self.path} is damaged: {exc}",
-                hint="re-create it with 'kakehashi ingest' into a new directory",
-            ) from exc
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"{path} is missing", hint=REINGEST_HINT) from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"{path} is damaged: {exc}", hint=REINGEST_HINT) from None
+        if not isinstance(data, dict):
+            raise InputError(f"{path} is damaged: not a JSON object", hint=REINGEST_HINT)
+        self._manifest = (sid, data)
         return data
 
     def tables(self) -> list[str]:
-        """Canonical tables that hold data in the committed snapshot."""
-        snap = self._snapshot_dir()
-        if snap is None:
-            return []
-        return [t for t in TABLES if (snap / t).is_dir() and any((snap / t).glob("*.parquet"))]
+        """Canonical tables that hold data in the committed snapshot (as its manifest lists them)."""
+        listed = self.manifest().get("tables") or {}
+        return [t for t in TABLES if listed.get(t)]
 
     def files(self, table: str) -> list[Path]:
-        """Parquet files of ``table`` in the committed snapshot."""
+        """Parquet files of ``table`` in the committed snapshot (as its manifest lists them)."""
         schema(table)
         snap = self._snapshot_dir()
         if snap is None:
             return []
-        return sorted((snap / table).glob("*.parquet"))
+        return [snap / table / f for f in sorted((self.manifest().get("tables") or {}).get(table, []))]
+
+    def derived_files(self, name: str = "export_totals") -> list[Path]:
+        """Files of a derived summary written at ingest (``[]`` for snapshots from before them)."""
+        snap = self._snapshot_dir()
+        if snap is None:
+            return []
+        return [snap / rel for rel in (self.manifest().get("derived") or {}).get(name, [])]
+
+    def trade_summary(self) -> pd.DataFrame | None:
+        """Rows and value of ``trade_flows`` per ``year, hs_revision, source``, recorded at ingest.
+
+        ``None`` when the snapshot was written before these summaries were recorded.
+        """
+        derived = self.manifest().get("derived")
+        if derived is None or "trade_summary" not in derived:
+            return None
+        return pd.DataFrame(derived["trade_summary"],
+                            columns=["year", "hs_revision", "source", "rows", "value_usd"])
 
     def log(self) -> pd.DataFrame:
         """The ingest log: one row per staged write, oldest first."""
         return pd.DataFrame(self.manifest().get("log", []),
                             columns=list(IngestRecord.__dataclass_fields__))
 
+    # ------------------------------------------------------------- integrity
+    @property
+    def checksummed(self) -> bool:
+        """True when the committed snapshot's manifest records its files' checksums."""
+        return "files" in self.manifest()
+
+    def verify(self, *, full: bool = True) -> list[FileProblem]:
+        """Check the committed snapshot's files against its manifest; return the problems found.
+
+        Parameters
+        ----------
+        full
+            Hash every file (sha256). Otherwise check presence and size, and
+            hash only files whose modification time differs from the one
+            recorded at commit (what opening a snapshot does).
+
+        Snapshots written before checksums were recorded are checked for the
+        presence of their files only, with an :class:`UnverifiedSnapshotWarning`.
+        """
+        snap = self._snapshot_dir()
+        if snap is None:
+            return []
+        manifest = self.manifest()
+        entries: dict[str, dict[str, Any]] | None = manifest.get("files")
+        problems: list[FileProblem] = []
+        if entries is None:
+            warnings.warn(f"snapshot {snap.name} was written without checksums (by an older kakehashi): "
+                          "its files are checked for presence only; re-ingest to record them",
+                          UnverifiedSnapshotWarning, stacklevel=2)
+            for t in self.tables():
+                problems += [FileProblem(p, "is missing") for p in self.files(t) if not p.is_file()]
+            return problems
+        for rel, entry in sorted(entries.items()):
+            path = snap / rel
+            try:
+                st = path.stat()
+            except (FileNotFoundError, NotADirectoryError):
+                problems.append(FileProblem(path, "is missing"))
+                continue
+            if st.st_size != entry["size"]:
+                problems.append(FileProblem(path, f"is damaged: {st.st_size} bytes, {entry['size']} "
+                                                  "at commit"))
+            elif (full or st.st_mtime_ns != entry.get("mtime_ns")) and file_sha256(path) != entry["sha256"]:
+                problems.append(FileProblem(path, "is damaged: its sha256 differs from the one recorded "
+                                                  "at commit"))
+        return problems
+
+    def check(self) -> None:
+        """The cheap check run when a snapshot is opened: raise for the first missing or damaged file."""
+        sid = self.snapshot_id
+        if sid is None or self._checked == sid:
+            return
+        problems = self.verify(full=False)
+        if problems:
+            raise problems[0].error()
+        self._checked = sid
+
+    def engine_error(self, exc: Exception) -> KakehashiError:
+        """The error for a failed query: a damaged file when the checksums find one, else an EngineError."""
+        try:
+            problems = self.verify(full=True)
+        except KakehashiError as err:
+            return err
+        if problems:
+            return problems[0].error()
+        return EngineError(f"{self.engine} failed to run the query: {exc}")
+
     # ------------------------------------------------------------------ read
     def connect(self) -> Any:
-        """Return the Ibis backend, with every table of the snapshot registered."""
+        """Return the Ibis backend, with every table of the snapshot registered.
+
+        The snapshot's files are checked first (:meth:`check`).
+        """
         sid = self.snapshot_id
         if self._con is not None and sid == self._snapshot:
             return self._con
+        self.check()
         snap = self._snapshot_dir()
         if self.engine == "duckdb":
             con = self._connect_duckdb(snap)
@@ -373,7 +624,10 @@ class Warehouse:
             con = self._connect_spark()
         if snap is not None:
             for name in self.tables():
-                self._register(con, name, snap / name)
+                self._register(con, name, self.files(name))
+            derived = self.derived_files("export_totals")
+            if derived:
+                self._register(con, "_derived_export_totals", derived)
         self._con, self._snapshot = con, sid
         return con
 
@@ -388,19 +642,23 @@ class Warehouse:
     def _connect_spark(self) -> Any:
         from kakehashi.engines import spark_session
 
-        return ibis.pyspark.connect(spark_session())
+        session = spark_session()
+        # Spark's Parquet reader checks page checksums (CRC32) only when asked
+        session.sparkContext._jsc.hadoopConfiguration().set("parquet.page.verify-checksum.enabled", "true")
+        return ibis.pyspark.connect(session)
 
-    def _register(self, con: Any, name: str, tdir: Path) -> None:
+    def _register(self, con: Any, name: str, files: list[Path]) -> None:
         try:
             if self.engine == "duckdb":
+                listed = ", ".join(f"'{_sql_path(f)}'" for f in files)
                 con.raw_sql(
                     f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM read_parquet('
-                    f"'{_sql_path(tdir)}/*.parquet', union_by_name = true)"
+                    f"[{listed}], union_by_name = true)"
                 )
             else:
-                con.read_parquet(str(tdir), table_name=name)
+                con.read_parquet(str(files[0].parent), table_name=name)
         except Exception as exc:
-            raise EngineError(f"could not register table {name} from {tdir}: {exc}") from exc
+            raise EngineError(f"could not register table {name} from {files[0].parent}: {exc}") from exc
 
     def table(self, name: str) -> ibis.Table:
         """Return canonical table ``name`` as an Ibis table expression.
@@ -419,13 +677,20 @@ class Warehouse:
             )
         return self.connect().table(name)
 
+    def derived_table(self, name: str = "export_totals") -> ibis.Table | None:
+        """A derived summary written at ingest as an Ibis table, or ``None`` when the snapshot has none."""
+        if not self.derived_files(name):
+            return None
+        table: ibis.Table = self.connect().table(f"_derived_{name}")
+        return table
+
     def execute(self, expr: ibis.Expr, **kwargs: Any) -> pd.DataFrame:
         """Execute an Ibis expression on this warehouse's engine into pandas."""
         con = self.connect()
         try:
             result: pd.DataFrame = con.execute(expr, **kwargs)
         except Exception as exc:
-            raise EngineError(f"{self.engine} failed to run the query: {exc}") from exc
+            raise self.engine_error(exc) from exc
         return result
 
     def close(self) -> None:
@@ -441,21 +706,30 @@ class Warehouse:
         """Stage writes and commit them atomically on exit.
 
         An exception inside the ``with`` block (or a killed process) leaves
-        the committed snapshot untouched.
+        the committed snapshot untouched. A failed write (permissions, disk
+        full, a file in the way) is an :class:`EngineError` and changes nothing.
         """
         if self.read_only:
             raise EngineError(f"warehouse {self.path} is open read-only")
-        self.path.mkdir(parents=True, exist_ok=True)
-        lock = open(self.path / "LOCK", "a+")
+        self._refuse_file()
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            lock = open(self.path / "LOCK", "a+")
+        except OSError as exc:
+            raise _write_error(self.path, exc) from None
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            self._sweep_staging()
-            stamp = _next_stamp(self.path / "snapshots")
-            staging = self.path / "staging" / stamp
-            staging.mkdir(parents=True)
-            manifest = self._clone_into(staging)
-            tx = Transaction(self.path, staging, manifest)
+            _ = self.snapshot_id  # a damaged CURRENT is refused before anything is written
             try:
+                self._sweep_staging()
+                stamp = _next_stamp(self.path / "snapshots")
+                staging = self.path / "staging" / stamp
+                staging.mkdir(parents=True)
+            except OSError as exc:
+                raise _write_error(self.path, exc) from None
+            try:
+                tx = Transaction(self.path, staging, {"log": []})
+                self._clone_into(tx)
                 yield tx
                 self._commit(tx)
             except BaseException:
@@ -479,23 +753,45 @@ class Warehouse:
             for leftover in stage.iterdir():
                 shutil.rmtree(leftover, ignore_errors=True)
 
-    def _clone_into(self, staging: Path) -> dict[str, Any]:
+    def _clone_into(self, tx: Transaction) -> None:
+        """Hard-link the committed snapshot's files into ``tx``; damaged ones are left out and noted."""
         snap = self._snapshot_dir()
-        manifest: dict[str, Any] = {"log": []}
         if snap is None:
-            return manifest
-        manifest = self.manifest()
-        for table in self.tables():
-            (staging / table).mkdir()
-            for f in (snap / table).glob("*.parquet"):
+            return
+        manifest = json.loads(json.dumps(self.manifest()))  # a copy the transaction may change
+        entries: dict[str, dict[str, Any]] = manifest.get("files") or {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnverifiedSnapshotWarning)
+            problems = {p.path: p for p in self.verify(full=False)}
+        rels = [f"{t}/{f}" for t in self.tables() for f in (manifest.get("tables") or {}).get(t, [])]
+        rels += [p.relative_to(snap).as_posix() for p in self.derived_files("export_totals")]
+        try:
+            for rel in rels:
+                src, dst = snap / rel, tx.path / rel
+                if src in problems:
+                    tx.damaged.append(problems[src])
+                    continue
+                dst.parent.mkdir(parents=True, exist_ok=True)
                 try:
-                    os.link(f, staging / table / f.name)
+                    os.link(src, dst)
                 except OSError:
-                    shutil.copy2(f, staging / table / f.name)
-        return manifest
+                    shutil.copy2(src, dst)
+                if rel in entries:
+                    tx.inherited[rel] = (src.stat().st_ino, entries[rel])
+        except OSError as exc:
+            raise _write_error(self.path, exc) from None
+        tx.manifest = manifest
 
     def _commit(self, tx: Transaction) -> None:
         staging = tx.path
+        snap = self._snapshot_dir()
+        for problem in tx.damaged:
+            table = problem.path.relative_to(snap).parts[0] if snap else ""
+            rel = problem.path.relative_to(snap).as_posix() if snap else ""
+            if table != DERIVED_DIR and table not in tx.replaced and rel not in tx.written:
+                raise InputError(f"{problem.path} {problem.reason}, and this ingest does not rewrite it",
+                                 hint=f"ingest table {table} again with it (all of its years), "
+                                 "or ingest everything into a new --warehouse folder")
         tables = {}
         for t in TABLES:
             files = sorted(p.name for p in (staging / t).glob("*.parquet")) if (staging / t).is_dir() else []
@@ -504,24 +800,74 @@ class Warehouse:
         tx.manifest["tables"] = tables
         tx.manifest["snapshot"] = staging.name
         tx.manifest["parent"] = self.snapshot_id
-        (staging / "manifest.json").write_text(json.dumps(tx.manifest, indent=1))
-        self._write_catalog(staging, tx.manifest)
-        for f in staging.rglob("*"):
-            if f.is_file():
-                with open(f, "rb") as fh:
-                    os.fsync(fh.fileno())
         snapshots = self.path / "snapshots"
-        snapshots.mkdir(exist_ok=True)
         final = snapshots / staging.name
-        os.replace(staging, final)
-        _fsync_dir(snapshots)
         tmp_current = self.path / "CURRENT.tmp"
-        tmp_current.write_text(staging.name + "\n")
-        with open(tmp_current, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp_current, self.path / "CURRENT")
+        moved = False
+        try:
+            tx.manifest["derived"] = self._derive(tx, tables.get("trade_flows", []))
+            self._write_catalog(staging, tx.manifest)
+            entries: dict[str, dict[str, Any]] = {}
+            for f in sorted(staging.rglob("*")):
+                if not f.is_file():
+                    continue
+                rel = f.relative_to(staging).as_posix()
+                old = tx.inherited.get(rel)
+                if old is not None and rel not in tx.written and f.stat().st_ino == old[0]:
+                    entries[rel] = old[1]
+                else:
+                    entries[rel] = _file_entry(f)
+            tx.manifest["files"] = entries
+            (staging / "manifest.json").write_text(json.dumps(tx.manifest, indent=1), encoding="utf-8")
+            for f in staging.rglob("*"):
+                if f.is_file():
+                    with open(f, "rb") as fh:
+                        os.fsync(fh.fileno())
+            tmp_current.write_text(staging.name + "\n", encoding="utf-8")
+            with open(tmp_current, "rb") as fh:
+                os.fsync(fh.fileno())
+            snapshots.mkdir(exist_ok=True)
+            os.replace(staging, final)
+            moved = True
+            _fsync_dir(snapshots)
+            os.replace(tmp_current, self.path / "CURRENT")
+        except (OSError, duckdb.Error, pa.ArrowException) as exc:
+            if moved:
+                shutil.rmtree(final, ignore_errors=True)
+            tmp_current.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise _write_error(self.path, exc) from None
+            raise EngineError(f"could not commit to warehouse {self.path}: {exc}",
+                              hint="check the free space; the warehouse is unchanged") from None
         _fsync_dir(self.path)
         self._prune(keep=staging.name)
+
+    @staticmethod
+    def _derive(tx: Transaction, trade_files: list[str]) -> dict[str, Any]:
+        """Compute the derived summaries of the years this transaction rewrote; keep the others'."""
+        staging = tx.path
+        previous: dict[int, list[dict[str, Any]]] = {}
+        for row in (tx.manifest.get("derived") or {}).get("trade_summary", []):
+            previous.setdefault(int(row["year"]), []).append(row)
+        keep: list[str] = []
+        summary: list[dict[str, Any]] = []
+        for name in trade_files:
+            year = int(Path(name).stem)
+            rel, out_rel = f"trade_flows/{name}", f"{EXPORT_TOTALS}/{name}"
+            out = staging / out_rel
+            if rel in tx.written or "trade_flows" in tx.replaced or not out.exists() or year not in previous:
+                out.unlink(missing_ok=True)
+                summary += _derive_trade_year(staging / rel, out)
+                tx.written.add(out_rel)
+            else:
+                summary += previous[year]
+            keep.append(out_rel)
+        folder = staging / EXPORT_TOTALS
+        if folder.is_dir():
+            for f in folder.iterdir():
+                if f"{EXPORT_TOTALS}/{f.name}" not in keep:
+                    f.unlink()
+        return {"export_totals": keep, "trade_summary": summary}
 
     @staticmethod
     def _write_catalog(staging: Path, manifest: dict[str, Any]) -> None:
@@ -549,4 +895,8 @@ class Warehouse:
             shutil.rmtree(p, ignore_errors=True)
 
     def __repr__(self) -> str:
-        return f"Warehouse({str(self.path)!r}, engine={self.engine!r}, snapshot={self.snapshot_id!r})"
+        try:
+            sid: str | None = self.snapshot_id
+        except KakehashiError:
+            sid = "damaged"
+        return f"Warehouse({str(self.path)!r}, engine={self.engine!r}, snapshot={sid!r})"

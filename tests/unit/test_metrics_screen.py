@@ -164,27 +164,26 @@ def test_same_screen_on_duckdb_and_spark(hand_wh: Warehouse, spark_available: No
         pd.testing.assert_frame_equal(a, b, check_dtype=False, check_exact=False, rtol=1e-12)
 
 
-def test_world_summary_cache_matches_inline(tmp_path_factory: pytest.TempPathFactory) -> None:
-    from kakehashi.metrics.derived import DERIVED_DIR, sweep
+def test_world_summary_stored_at_ingest_matches_inline(tmp_path_factory: pytest.TempPathFactory) -> None:
     from kakehashi.metrics.screen import screen_expr
+    from kakehashi.warehouse import EXPORT_TOTALS
 
     wh = Warehouse(tmp_path_factory.mktemp("cache") / "wh")
     wh.ingest("trade_flows", pd.DataFrame(_rows(2022, MAGNET_2022) + _rows(2023, MAGNET_DEP)), source=SRC)
-    cached = wh.execute(dependency_screen(wh, "JPN", "CHN")).sort_values(["hs6", "year"])
-    files = list((wh.path / DERIVED_DIR / str(wh.snapshot_id)).glob("export_totals_HS22.parquet"))
-    assert len(files) == 1
+    snap = wh.path / "snapshots" / str(wh.snapshot_id)
+    assert sorted(p.name for p in (snap / EXPORT_TOTALS).iterdir()) == ["2022.parquet", "2023.parquet"]
+    stored = wh.execute(dependency_screen(wh, "JPN", "CHN")).sort_values(["hs6", "year"])
     inline = wh.execute(screen_expr(wh.table("trade_flows"), ["JPN"], "CHN", years=[2022, 2023],
                                     available_years=[2022, 2023])).sort_values(["hs6", "year"])
-    pd.testing.assert_frame_equal(cached.reset_index(drop=True), inline.reset_index(drop=True))
-    # a new ingest makes a new snapshot: its summary is computed afresh, old folders are swept
-    old = wh.snapshot_id
+    pd.testing.assert_frame_equal(stored.reset_index(drop=True), inline.reset_index(drop=True))
+    # a new ingest of 2021 computes 2021's totals and keeps the other years' files (the same inode)
+    before = (snap / EXPORT_TOTALS / "2022.parquet").stat().st_ino
     wh.ingest("trade_flows", pd.DataFrame(_rows(2021, MAGNET_DEP)), source=SRC)
-    for _ in range(3):
-        wh.ingest("trade_flows", pd.DataFrame(_rows(2021, MAGNET_DEP)), source=SRC)
-    wh.execute(dependency_screen(wh, "JPN", "CHN"))
-    assert (wh.path / DERIVED_DIR / str(wh.snapshot_id)).is_dir()
-    assert not (wh.path / DERIVED_DIR / str(old)).exists()
-    assert sweep(wh) == []
+    snap = wh.path / "snapshots" / str(wh.snapshot_id)
+    assert (snap / EXPORT_TOTALS / "2022.parquet").stat().st_ino == before
+    assert sorted(p.name for p in (snap / EXPORT_TOTALS).iterdir()) == ["2021.parquet", "2022.parquet",
+                                                                       "2023.parquet"]
+    assert not (wh.path / "derived").exists()  # nothing is written outside the snapshot
 
 
 def test_workstream_screen_on_hs17_data_through_the_concordance(tmp_path: Path) -> None:

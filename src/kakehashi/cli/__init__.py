@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "scenario",
     "optimize",
     "present",
+    "status",
     "demo",
 )
 

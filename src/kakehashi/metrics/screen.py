@@ -51,7 +51,7 @@ from dataclasses import dataclass
 import ibis
 import pandas as pd
 
-from kakehashi.errors import EngineError, InputError, unknown_value_error, year_span
+from kakehashi.errors import InputError, unknown_value_error, year_span
 from kakehashi.metrics.thresholds import (  # re-exported: the screen's parameters
     DEFAULT_THRESHOLDS,
     PERSISTENCE_MIN,
@@ -165,7 +165,7 @@ def screen_expr(
     totals
         Optional precomputed exporter totals ``exporter, hs6, year,
         exports_usd`` (every exporter's exports of every product and year, as
-        :func:`kakehashi.metrics.derived.export_totals` caches them); without
+        :func:`kakehashi.metrics.derived.export_totals` reads them); without
         it they are computed from ``flows`` in the same query.
 
     Returns
@@ -354,13 +354,13 @@ def to_frame(wh: Warehouse, expr: ibis.Expr) -> pd.DataFrame:
     try:
         table = con.to_pyarrow(expr)
     except Exception as exc:  # engines raise many unrelated classes, as in Warehouse.execute
-        raise EngineError(f"{wh.engine} failed to run the query: {exc}") from exc
+        raise wh.engine_error(exc) from exc
     df: pd.DataFrame = table.to_pandas()
     return df
 
 
 def trade_coverage(wh: Warehouse) -> TradeCoverage:
-    """Read which HS revisions and years the warehouse's trade flows hold (cached per snapshot)."""
+    """Read which HS revisions and years the warehouse's trade flows hold (recorded at ingest)."""
     from kakehashi.metrics.derived import trade_revision_years
 
     df = trade_revision_years(wh)
@@ -519,7 +519,7 @@ def request_expr(wh: Warehouse, req: ScreenRequest,
     """The screen expression of a resolved request.
 
     For one importer or a bloc, world exports and the importer's own exports
-    come from the snapshot's cached exporter totals
+    come from the snapshot's exporter totals, written at ingest
     (:func:`kakehashi.metrics.derived.export_totals`), so the query reads
     only the importer's rows; for every importer at once they are computed in
     the same query.

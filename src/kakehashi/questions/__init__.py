@@ -11,4 +11,6 @@ defaults
 request
     The request grammar (countries, blocs such as ``JPN+IND``, HS lists, years)
     and its validators (light: no engine imports).
+inventory
+    What the warehouse holds (``kakehashi status``, ``/api/status``).
 """

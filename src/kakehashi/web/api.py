@@ -645,3 +645,29 @@ def diversify(service: ServiceDep, importer: Importer, rival: Rival = "CHN", par
     """How far the partner, a coalition and the world could replace the rival, product by product, and the
     optimiser's diversified portfolio (JSON twin of `/diversify`)."""
     return diversify_data(service, importer, rival, partner, coalition, workstream, year, dependent_only)
+
+
+class StatusOut(BaseModel):
+    """What the warehouse holds (the JSON of ``kakehashi status --format json``)."""
+
+    warehouse: str
+    snapshot: str | None
+    synthetic: bool
+    integrity: dict[str, Any] = Field(description="Files checked against the manifest (presence and sizes).")
+    tables: list[dict[str, Any]] = Field(description="table, rows, files, years")
+    trade_years: list[dict[str, Any]] = Field(description="hs_revision, source, years, rows, value_usd")
+    sources: list[dict[str, Any]] = Field(
+        description="source, tables, rows, years, vintage, last_ingested, publisher, licence, terms, "
+                    "synthetic")
+    snapshots: list[dict[str, Any]] = Field(description="snapshot, committed_at, current, parent, tables, "
+                                                        "checksummed")
+
+
+@router.get("/status", response_model=StatusOut, tags=["meta"], summary="What the warehouse holds")
+def status(service: ServiceDep) -> StatusOut:
+    """Tables and rows, trade years by HS revision and source, sources with vintage and licence,
+    snapshots, whether the data are synthetic (computed by `kakehashi.questions.inventory`)."""
+    from kakehashi.questions.inventory import inventory
+
+    wh = service.wh
+    return service.call(("status",), lambda: StatusOut(**inventory(wh).to_dict()))
