@@ -25,11 +25,15 @@ import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import ibis
 import pandas as pd
 
 from kakehashi.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from kakehashi.metrics.flows import TradePlan
 
 DERIVED_DIR = "derived"
 """Folder of the warehouse holding derived summaries, one sub-folder per snapshot."""
@@ -95,11 +99,24 @@ def _write(df: pd.DataFrame, path: Path) -> None:
             tmp.unlink()
 
 
-def export_totals(wh: Warehouse, revision: str) -> ibis.Table:
+def export_totals(wh: Warehouse, revision: str, plan: TradePlan | None = None) -> ibis.Table:
     """Every exporter's total exports of every product and year: ``exporter, hs6, year, exports_usd``.
 
     .. math:: X_{ekt} = \\sum_d x_{e \\to d,k,t}
+
+    Without ``plan``, the rows held in ``revision``; with a plan
+    (:func:`kakehashi.metrics.flows.plan_trade`), the analysis flows of the
+    plan: one source per year, every row converted to the plan's revision.
     """
+    if plan is not None:
+        from kakehashi.metrics.flows import analysis_flows
+
+        def build_plan() -> ibis.Table:
+            f = analysis_flows(wh, plan)
+            return f.group_by(["exporter", "hs6", "year"]).aggregate(exports_usd=f.value_usd.sum())
+
+        return cached(wh, f"export_totals_{plan.revision}_{plan.key}", build_plan)
+
     def build() -> ibis.Table:
         flows = wh.table("trade_flows")
         f = flows.filter(flows.hs_revision == revision)
