@@ -31,6 +31,14 @@ sent to :math:`t`; :math:`\\sum_t w_{s,t} = 1`, so conversion preserves totals.
   ``w = 1/k`` (the "equal weights" choice of Pierce and Schott, "Concording U.S.
   Harmonized System Codes over Time", Journal of Official Statistics 28(1),
   2012, as the fallback when no trade is observed).
+* **pooled targets**: a target code that gathers parts of more than
+  :data:`POOLED_TARGET_SOURCES` source codes is a residual pool, such as
+  HS 2022's heading 85.49 (electrical and electronic waste), which the UN
+  concordance links to 1,019 HS 2017 codes, from permanent magnets to
+  printed circuits. A source code that also has other targets sends it
+  nothing (``w = 0``) and splits equally among its other targets: an equal
+  split would send six sevenths of every HS 2017 electrical code to waste.
+  A source whose only targets are pools splits equally among them.
 * :func:`weights_from_trade` replaces the split weights with trade shares:
   ``w_{s,t} = v_t / \\sum_{t' \\in T(s)} v_{t'}``, where ``v_t`` is the trade
   value observed under target code ``t`` (e.g. in the first year reported in
@@ -75,6 +83,9 @@ REVISION_YEARS: dict[str, int] = {
     "HS92": 1992, "HS96": 1996, "HS02": 2002, "HS07": 2007, "HS12": 2012, "HS17": 2017, "HS22": 2022,
 }
 """HS revision name → the year of its entry into force (as the concordance file names them)."""
+
+POOLED_TARGET_SOURCES = 20
+"""A target code linked to more source codes than this is a residual pool (module docstring)."""
 
 _YEAR_REVISIONS = {y: r for r, y in REVISION_YEARS.items()}
 _CONCORDANCE_COLUMNS = ["from_revision", "from_hs6", "to_revision", "to_hs6", "relationship", "weight"]
@@ -162,7 +173,8 @@ def concordance_from_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         The ``hs_concordance`` columns; ``weight = 1 / (number of target codes
-        of the source code)``.
+        of the source code)``, except for links to pooled targets (module
+        docstring), which get 0 when the source has other targets.
 
     Examples
     --------
@@ -187,7 +199,12 @@ def concordance_from_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
         default="n:n",
     )
     df["relationship"] = rel
-    df["weight"] = 1.0 / n_to
+    pooled = n_from > POOLED_TARGET_SOURCES
+    src = [*step, df["from_hs6"]]
+    has_other = (~pooled).groupby(src).transform("any")
+    keep = ~pooled | ~has_other
+    n_keep = keep.groupby(src).transform("sum")
+    df["weight"] = np.where(keep, 1.0 / n_keep.where(n_keep > 0, 1), 0.0)
     return df[_CONCORDANCE_COLUMNS].reset_index(drop=True)
 
 
@@ -307,7 +324,7 @@ def conversion_steps(from_revision: str, to_revision: str) -> list[tuple[str, st
 def _step(flows: ir.Table, concordance: ir.Table, a: str, b: str) -> ir.Table:
     """Move the rows of revision ``a`` to revision ``b``; other rows pass through."""
     conc = concordance.filter(
-        (concordance.from_revision == a) & (concordance.to_revision == b)
+        (concordance.from_revision == a) & (concordance.to_revision == b) & (concordance.weight > 0)
     ).select("from_hs6", "to_hs6", "weight")
     moving = flows.filter(flows.hs_revision == a)
     joined = moving.left_join(conc, moving.hs6 == conc.from_hs6)
@@ -402,11 +419,12 @@ def step_pairs(concordance: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
     """
     fwd = concordance[(concordance["from_revision"] == a) & (concordance["to_revision"] == b)]
     if len(fwd):
-        return fwd[["from_hs6", "to_hs6", "weight"]].reset_index(drop=True)
+        return fwd.loc[fwd["weight"] > 0, ["from_hs6", "to_hs6", "weight"]].reset_index(drop=True)
     bwd = concordance[(concordance["from_revision"] == b) & (concordance["to_revision"] == a)]
     pairs = pd.DataFrame({"from_revision": a, "from_hs6": bwd["to_hs6"], "to_revision": b,
                           "to_hs6": bwd["from_hs6"]})
-    return concordance_from_pairs(pairs)[["from_hs6", "to_hs6", "weight"]]
+    out = concordance_from_pairs(pairs)
+    return out.loc[out["weight"] > 0, ["from_hs6", "to_hs6", "weight"]].reset_index(drop=True)
 
 
 def compose_concordance(concordance: pd.DataFrame, path: list[str]) -> pd.DataFrame:
