@@ -435,8 +435,9 @@ def compose_concordance(concordance: pd.DataFrame, path: list[str]) -> pd.DataFr
     the product of the step matrices (:func:`step_pairs`), so each code's
     weights still sum to one: :math:`W_{s,t}` is the share of the value of
     code ``s`` (revision :math:`r_0`) that conversion sends to code ``t``
-    (revision :math:`r_n`). As in :func:`convert_trade_flows`, a code with no
-    link in a step is carried over unchanged.
+    (revision :math:`r_n`). The codes are those the first step links; as in
+    :func:`convert_trade_flows`, a code with no link in a later step is
+    carried over unchanged.
 
     Parameters
     ----------
@@ -460,7 +461,7 @@ def compose_concordance(concordance: pd.DataFrame, path: list[str]) -> pd.DataFr
     [['999999', '222222', 0.5], ['999999', '333333', 0.5]]
     """
     steps = [step_pairs(concordance, a, b) for a, b in itertools.pairwise(path)]
-    codes = sorted(set().union(*(set(s["from_hs6"]) for s in steps))) if steps else []
+    codes = sorted(set(steps[0]["from_hs6"])) if steps else []
     cur = pd.DataFrame({"from_hs6": codes, "to_hs6": codes, "weight": 1.0})
     for st in steps:
         m = cur.merge(st.rename(columns={"from_hs6": "_mid", "to_hs6": "_to", "weight": "_w"}),
