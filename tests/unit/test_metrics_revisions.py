@@ -94,7 +94,7 @@ def test_screen_equals_a_computation_from_the_raw_file(wh24: Warehouse, shared_d
     want = raw_screen(shared_data, importer, "CHN")
     assert len(want) > 20
     assert got["hs6"].tolist() == want["hs6"].tolist()
-    assert set(got["hs_revision"]) == {"HS17"} and not got["converted"].any()  # no concordance: its own revision
+    assert set(got["hs_revision"]) == {"HS17"} and not got["converted"].any()  # no concordance: own revision
     assert (got["year"] == 2024).all()
     for col in ["top_supplier", "dependent", "world_exporters"]:
         assert got[col].tolist() == want[col].tolist(), col
