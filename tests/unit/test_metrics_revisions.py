@@ -286,3 +286,21 @@ def test_one_source_per_year_by_precedence(tmp_path: Path) -> None:
     flipped = screen_frame(wh, "JPN", "CHN", precedence=["UN Comtrade"]).set_index("year")
     assert flipped.at[2023, "imports_usd"] == 50.0 and flipped.at[2023, "rival_usd"] == 0.0
     assert sources_by_year(wh, precedence=["UN Comtrade"])["source"].tolist() == ["UN Comtrade"] * 2
+
+
+def test_only_the_years_read_must_reach_the_revision(tmp_path: Path) -> None:
+    from kakehashi.metrics.screen import screen_frame
+
+    # SYNTHETIC: 2021 in HS22, 2024 in HS17, no concordance
+    flows = _flows([(2021, "CHN", "JPN", "850511", 80.0, "HS22", SRC), (2024, "CHN", "JPN", "850511", 90.0,
+                                                                       "HS17", SRC)])
+    wh = Warehouse(tmp_path / "wh")
+    wh.ingest("trade_flows", flows, source=SRC)
+    df = screen_frame(wh, "JPN", "CHN", years=[2021])
+    assert df[["year", "imports_usd", "hs_revision"]].values.tolist() == [[2021, 80.0, "HS22"]]
+    assert screen_frame(wh, "JPN", "CHN", years=[2024], revision="HS17")["imports_usd"].tolist() == [90.0]
+    # without a concordance the requested year's own revision is used; 2021 (HS22) is not read
+    alone = screen_frame(wh, "JPN", "CHN", years=[2024])
+    assert alone[["year", "hs_revision", "persistent"]].values.tolist() == [[2024, "HS17", False]]
+    with pytest.raises(InputError, match="trade of 2024 is held in HS17 and cannot be converted to HS22"):
+        screen_frame(wh, "JPN", "CHN")

@@ -107,7 +107,9 @@ class TradePlan:
     years
         Years requested (or every year of the data).
     available_years
-        Every year the data hold (persistence reads earlier ones).
+        The years the plan reads: from the earliest year persistence needs
+        (up to two available years before the first requested one) to the
+        last requested year.
     datasets
         Year → dataset used (a BACI source label, ``"UN Comtrade"``, ...).
     revisions
@@ -203,11 +205,28 @@ def plan_trade(
     else:
         target = DEFAULT_REVISION
     pairs = concordance_pairs(wh)
-    # every year read (the requested ones and those persistence reads before them) must reach the target
-    read = [y for y in available if y <= max(want)]
+    # the years read: the requested ones, every year between them and the (up to two) years persistence
+    # reads before them; every one must reach the target (earlier years that cannot are left out), and
+    # no other year is read
+    from kakehashi.metrics.screen import persistence_years
+
+    def span(rev: str) -> list[int]:
+        earlier = [y for y in persistence_years(want, available) if y < min(want)]
+        ok: list[int] = []
+        for y in reversed(earlier):
+            if not all(r == rev or reachable(pairs, r, rev) for r in chosen[y][1]):
+                break
+            ok.insert(0, y)
+        return [y for y in available if (ok[0] if ok else min(want)) <= y <= max(want)]
+
+    read = span(target)
     held = sorted({r for y in read for r in chosen[y][1]}, key=HS_REVISIONS.index)
-    if revision is None and not all(reachable(pairs, r, target) for r in held) and len(held) == 1:
-        target = held[0]  # no concordance: the data's one revision, unconverted
+    if revision is None and not all(reachable(pairs, r, target) for r in held):
+        core = sorted({r for y in available if min(want) <= y <= max(want) for r in chosen[y][1]})
+        if len(core) == 1:  # no concordance: the requested years' one revision, unconverted
+            target = core[0]
+            read = span(target)
+            held = sorted({r for y in read for r in chosen[y][1]}, key=HS_REVISIONS.index)
     for r in held:
         if r != target and not reachable(pairs, r, target):
             yrs = [y for y in read if r in chosen[y][1]]
@@ -217,9 +236,9 @@ def plan_trade(
                 f"the warehouse has {what}",
                 value=target, hint=_INGEST_HINT + (", or pass --revision " + r if len(held) == 1 else ""))
     return TradePlan(
-        revision=target, years=want, available_years=available,
-        datasets={y: chosen[y][0] for y in available}, revisions={y: chosen[y][1] for y in available},
-        set_aside={y: chosen[y][2] for y in available if chosen[y][2]}, precedence=prec)
+        revision=target, years=want, available_years=read,
+        datasets={y: chosen[y][0] for y in read}, revisions={y: chosen[y][1] for y in read},
+        set_aside={y: chosen[y][2] for y in read if chosen[y][2]}, precedence=prec)
 
 
 def _dataset_filter(t: ibis.Table, plan: TradePlan, years: Sequence[int]) -> ibis.ir.BooleanValue:
