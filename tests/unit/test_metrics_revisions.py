@@ -304,3 +304,17 @@ def test_only_the_years_read_must_reach_the_revision(tmp_path: Path) -> None:
     assert alone[["year", "hs_revision", "persistent"]].values.tolist() == [[2024, "HS17", False]]
     with pytest.raises(InputError, match="trade of 2024 is held in HS17 and cannot be converted to HS22"):
         screen_frame(wh, "JPN", "CHN")
+
+
+def test_dataset_ranking_between_baci_releases_and_other_sources() -> None:
+    from kakehashi.metrics.flows import choose_datasets
+
+    inv = pd.DataFrame({
+        "year": [2021] * 5, "rows": 1, "hs_revision": ["HS92", "HS17", "HS17", "HS22", "HS22"],
+        "source": ["CEPII BACI HS92 V202301", "CEPII BACI HS17 V202401", "CEPII BACI HS17 V202601",
+                   "UN Comtrade HS22 reported by USA", "SYNTHETIC other"]})
+    used, revs, aside = choose_datasets(inv)[2021]
+    # BACI first; among BACI datasets the newest revision, then the newest release
+    assert (used, revs) == ("CEPII BACI HS17 V202601", ["HS17"])
+    assert aside == ["CEPII BACI HS17 V202401", "CEPII BACI HS92 V202301", "UN Comtrade", "SYNTHETIC other"]
+    assert choose_datasets(inv, ["SYNTHETIC"])[2021][0] == "SYNTHETIC other"

@@ -12,8 +12,13 @@ and :func:`analysis_flows`, so that
   (:func:`kakehashi.sources.hs.convert_trade_flows`: values conserved, 1:n
   and n:n links split by the concordance's weights, equal split by
   default). Each row says whether it was converted (column ``converted``).
-  When the warehouse holds no concordance and every year to read sits in one
-  revision, that revision is used unconverted.
+  Without ``revision=``, when the warehouse cannot convert to HS22 (no
+  concordance) and the requested years sit in one revision, that revision is
+  used unconverted. Only the requested years, the years between them and up
+  to two earlier years for persistence are read (earlier years that cannot
+  be converted are left out); any other unreachable year is an
+  :class:`~kakehashi.errors.InputError` whose hint names the concordance
+  file to ingest.
 * **one source per year**: when a year holds trade of several datasets, one
   is used and the others are set aside, never added up. Datasets are ranked
   by :data:`SOURCE_PRECEDENCE` (prefixes of ``trade_flows.source``; CEPII
@@ -59,12 +64,14 @@ def dataset_of(source: str) -> str:
     return COMTRADE_DATASET if source.startswith(COMTRADE_DATASET) else source
 
 
-def dataset_rank(dataset: str, revisions: Sequence[str], precedence: Sequence[str]) -> tuple[int, int, str]:
-    """Sort key of a dataset (smallest first): precedence prefix, newest revision, label (newest release)."""
+def dataset_rank(dataset: str, revisions: Sequence[str], precedence: Sequence[str]) -> tuple[int, int]:
+    """Sort key of a dataset (smallest first): position of its precedence prefix, then newest revision.
+
+    Ties are broken by label, the last in alphabetical order first (the newest release).
+    """
     pos = next((i for i, p in enumerate(precedence) if dataset.startswith(p)), len(precedence))
     newest = max((HS_REVISIONS.index(r) for r in revisions if r in HS_REVISIONS), default=-1)
-    # label: descending, so that V202601 comes before V202301
-    return pos, -newest, "".join(chr(0x10FFFF - ord(c)) for c in dataset)
+    return pos, -newest
 
 
 def trade_inventory(wh: Warehouse) -> pd.DataFrame:
@@ -150,7 +157,7 @@ def choose_datasets(inventory: pd.DataFrame, precedence: Sequence[str] = SOURCE_
     for year, grp in inv.groupby("year"):
         revs = {str(d): sorted(set(g["hs_revision"].astype(str)), key=HS_REVISIONS.index)
                 for d, g in grp.groupby("dataset")}
-        ranked = sorted(revs, key=lambda d: dataset_rank(d, revs[d], precedence))
+        ranked = sorted(sorted(revs, reverse=True), key=lambda d: dataset_rank(d, revs[d], precedence))
         out[int(str(year))] = (ranked[0], revs[ranked[0]], ranked[1:])
     return out
 

@@ -18,7 +18,10 @@ Three pieces:
     are zero-padded to six digits.
 :func:`convert_trade_flows`
     An Ibis expression that re-expresses ``trade_flows`` in another revision,
-    step by step along the chain of adjacent revisions.
+    step by step along the chain of adjacent revisions. Every analysis reads
+    its trade through it (:mod:`kakehashi.metrics.flows`);
+    :func:`compose_concordance` gives the same chained weights as a table
+    (for deciding which codes are in scope of a workstream).
 
 Weights
 -------
