@@ -126,8 +126,12 @@ def test_select_products_through_chained_concordance(tmp_path: Path) -> None:
     )
     wh = Warehouse(tmp_path / "wh")
     wh.ingest("hs_concordance", conc, source="hand-made test data")
-    assert select_products(["854143", "850511"], revision="HS17", wh=wh) == ["850511", "854140"]
-    assert select_products(["854143"], revision="HS12", wh=wh) == ["854140"]
+    # HS17 854140 splits equally into HS22 854142 and 854143: it is in scope only when more than half
+    # of its value maps to the selection (both codes), not when one of the two is selected
+    assert select_products(["854143", "850511"], revision="HS17", wh=wh) == ["850511"]
+    assert select_products(["854142", "854143", "850511"], revision="HS17", wh=wh) == ["850511", "854140"]
+    assert select_products(["854142", "854143"], revision="HS12", wh=wh) == ["854140"]
+    assert select_products(["854143"], revision="HS12", wh=wh) == []
     assert select_products(["854140"], revision="HS22", selector_revision="HS12", wh=wh) == [
         "854142", "854143"]
     with pytest.raises(InputError, match="no chain from HS22 to HS92"):

@@ -27,7 +27,6 @@ source supports is left out rather than guessed.
 from __future__ import annotations
 
 import functools
-import itertools
 import re
 from collections import deque
 from importlib import resources
@@ -188,12 +187,10 @@ def select_products(
         HS revision of the data the codes will select (``HS92`` ... ``HS22``).
     wh
         Warehouse whose ``hs_concordance`` table converts codes when
-        ``revision`` differs from ``selector_revision``. Conversion chains
-        through intermediate revisions (HS22 → HS17 → HS12 ...) when the table
-        only holds adjacent pairs, following the concordance in either
-        direction. Every target code linked to a selected code is kept, so a
-        split code selects all its parts (an ``n:n`` link can select more than
-        the good itself; check ``relationship`` in the concordance).
+        ``revision`` differs from ``selector_revision``. A code of
+        ``revision`` is selected when most of its value maps to the selected
+        codes (:func:`convert_codes`, the concordance's weights chained
+        through intermediate revisions), not every code an n:n link touches.
     selector_revision
         HS revision of explicit codes in ``selector`` (catalogue workstreams
         are always HS 2022).
@@ -230,13 +227,39 @@ def select_products(
     return convert_codes(codes, from_rev, revision, wh)
 
 
-def convert_codes(codes: list[str], from_revision: str, to_revision: str, wh: Warehouse) -> list[str]:
-    """Map codes between HS revisions through the warehouse's ``hs_concordance``.
+IN_SCOPE_SHARE = 0.5
+"""A code of another revision is in scope when more than this share of its value maps to selected codes."""
 
-    The concordance may hold any set of revision pairs, in either direction;
-    the shortest chain of pairs from ``from_revision`` to ``to_revision`` is
-    followed. A code with no link in a step is dropped (it did not exist in
-    that revision).
+
+def convert_codes(codes: list[str], from_revision: str, to_revision: str, wh: Warehouse, *,
+                  min_share: float = IN_SCOPE_SHARE) -> list[str]:
+    """Codes of ``to_revision`` in scope of ``codes`` (``from_revision``), by the concordance's weights.
+
+    A code ``c`` of ``to_revision`` is in scope when most of its value maps
+    to the selected codes ``S`` when converted to ``from_revision``:
+
+    .. math:: \\sum_{s \\in S} W_{c,s} > \\text{min\\_share}
+
+    where :math:`W` are the weights of the warehouse's ``hs_concordance``
+    composed along the shortest chain of revision pairs from ``to_revision``
+    to ``from_revision`` (:func:`kakehashi.sources.hs.compose_concordance`;
+    equal split of 1:n and n:n links unless trade weights were loaded). A
+    code that keeps its number (1:1) is in scope; a basket code of which a
+    selected good is a minor part (steel scrap, plastics that once shared a
+    code with a semiconductor input) is not, where following every n:n link
+    would take it in. A code the concordance does not list did not exist in
+    that revision and is not selected.
+
+    Parameters
+    ----------
+    codes
+        Selected codes in ``from_revision``.
+    from_revision, to_revision
+        HS revisions.
+    wh
+        Warehouse holding ``hs_concordance``.
+    min_share
+        Share above which a code is in scope (:data:`IN_SCOPE_SHARE`).
     """
     if from_revision == to_revision:
         return sorted(set(codes))
@@ -244,30 +267,24 @@ def convert_codes(codes: list[str], from_revision: str, to_revision: str, wh: Wa
         raise InputError(
             f"cannot convert {from_revision} codes to {to_revision}: the warehouse has no "
             "hs_concordance table",
-            hint="load the HS concordance first, e.g. 'kakehashi ingest hs ...'",
+            hint="ingest the HS concordance: 'kakehashi ingest concordance "
+                 "HS_consolidated_comtrade_concordances.csv'",
         )
+    from kakehashi.metrics.flows import composed_weights
+
     conc = wh.table("hs_concordance")
     pairs_df = wh.execute(conc.select("from_revision", "to_revision").distinct())
     pairs = list(zip(pairs_df["from_revision"], pairs_df["to_revision"], strict=True))
-    path = _revision_path(pairs, from_revision, to_revision)
+    path = _revision_path(pairs, to_revision, from_revision)
     if path is None:
         raise InputError(
             f"the warehouse's hs_concordance has no chain from {from_revision} to {to_revision}",
             hint=f"load a concordance covering {from_revision} and {to_revision}",
         )
-    current = sorted(set(codes))
-    for a, b in itertools.pairwise(path):
-        if not current:
-            break
-        fwd = conc.filter((conc.from_revision == a) & (conc.to_revision == b) & conc.from_hs6.isin(current))
-        bwd = conc.filter((conc.from_revision == b) & (conc.to_revision == a) & conc.to_hs6.isin(current))
-        found: set[str] = set()
-        if (a, b) in pairs:
-            found |= set(wh.execute(fwd.select("to_hs6"))["to_hs6"])
-        if (b, a) in pairs:
-            found |= set(wh.execute(bwd.select("from_hs6"))["from_hs6"])
-        current = sorted(found)
-    return current
+    w = composed_weights(wh, path)
+    sel = set(codes)
+    share = w[w["to_hs6"].isin(sel)].groupby("from_hs6")["weight"].sum()
+    return sorted(str(c) for c in share.index[share > min_share])
 
 
 def _revision_path(pairs: list[tuple[str, str]], start: str, goal: str) -> list[str] | None:
@@ -294,6 +311,7 @@ def _revision_path(pairs: list[tuple[str, str]], start: str, goal: str) -> list[
 
 __all__ = [
     "CATALOGUE_REVISION",
+    "IN_SCOPE_SHARE",
     "STAGES",
     "WORKSTREAMS",
     "chain_links",

@@ -26,6 +26,7 @@ from kakehashi.cli.common import (
     parse_products,
     parse_years,
 )
+from kakehashi.warehouse import Warehouse
 
 ImporterOpt = Annotated[str, typer.Option("--importer", "-i", help="Importer ISO3 code, or a bloc "
                                           "such as JPN+IND (trade inside the bloc is excluded).")]
@@ -37,8 +38,9 @@ WorkstreamOpt = Annotated[str | None, typer.Option(
     "clean-energy, medicines, ai-data-centres.", show_default=False)]
 HsOpt = Annotated[str | None, typer.Option("--hs", help="Only these HS 2022 six-digit codes, "
                                            "comma-separated.", show_default=False)]
-RevisionOpt = Annotated[str | None, typer.Option("--revision", help="HS revision of the trade data to use "
-                                                 "(default: chosen from the years).", show_default=False)]
+RevisionOpt = Annotated[str | None, typer.Option("--revision", help="HS revision of the analysis (default "
+                                                 "HS22; trade held in other revisions is converted through "
+                                                 "the concordance).", show_default=False)]
 
 
 def _bloc(importer: str, partner: str | None) -> list[str]:
@@ -96,6 +98,24 @@ def _substitutes_view(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
     return view, units
 
 
+def _warn_coverage(wh: Warehouse, df: pd.DataFrame, years: list[int] | None, revision: str | None) -> None:
+    """Print the library's coverage warnings for the years shown (stderr)."""
+    from kakehashi.metrics.coverage import coverage_warnings
+
+    shown = sorted({int(y) for y in df["year"]}) if len(df) else years
+    for line in coverage_warnings(wh, shown, revision=revision):
+        console_err.print(f"warning: {line}", highlight=False, soft_wrap=True, markup=False)
+
+
+def _revision_note(df: pd.DataFrame) -> str:
+    """Header words for the analysis revision and the converted rows."""
+    if df.empty or "hs_revision" not in df.columns:
+        return ""
+    rev = ", ".join(sorted({str(r) for r in df["hs_revision"]}))
+    conv = int(df["converted"].sum()) if "converted" in df.columns else 0
+    return f" [{rev}" + (f"; {conv} rows converted from other HS revisions]" if conv else "]")
+
+
 def _say_empty(df: pd.DataFrame, fmt: Format, message: str) -> None:
     if df.empty and fmt is not Format.table:
         console_err.print(message)
@@ -135,6 +155,8 @@ def screen(
     bloc = _bloc(importer, partner)
     df = screen_frame(wh, bloc, rival, years=parse_years(years), products=parse_products(workstream, hs),
                       thresholds=Thresholds(import_hhi, export_hhi, ratio), revision=revision)
+    _warn_coverage(wh, df, parse_years(years), revision)
+    note = _revision_note(df)
     if dependent_only:
         df = df[df["dependent"]].reset_index(drop=True)
     who = "+".join(bloc)
@@ -145,7 +167,7 @@ def screen(
     units = dict(SCREEN_UNITS)
     if fmt is Format.table:
         df, units = _screen_view(df)
-    title = f"Dependency screen: {who} vs {rival.upper()}{scope}, sorted by severity"
+    title = f"Dependency screen: {who} vs {rival.upper()}{scope}{note}, sorted by severity"
     if fmt is Format.table:
         title += ("\nimp_hhi, wld_hhi: import and world-export HHI (0-1); rival_sh: rival's share (0-1); "
                   "imp/exp: imports/exports (- = no exports); severity 0-100")
@@ -184,6 +206,8 @@ def substitutes(
         years=parse_years(years), products=parse_products(workstream, hs), only_dependent=not all_products,
         top=top, revision=revision,
     )
+    _warn_coverage(wh, df, parse_years(years), revision)
+    note = _revision_note(df)
     what = "products bought from" if all_products else "dependent products supplied by"
     empty = f"No {what} {rival.upper()} for {importer.upper()} in the selected years; nothing to substitute."
     _say_empty(df, fmt, empty)
@@ -193,7 +217,7 @@ def substitutes(
     who = f"partner {partner.upper()}" if partner else "no partner"
     if coalition:
         who += f", coalition {'+'.join(parse_codes(coalition))}"
-    title = f"Substitution capacity for {importer.upper()} replacing {rival.upper()} ({who})"
+    title = f"Substitution capacity for {importer.upper()} replacing {rival.upper()} ({who}){note}"
     if fmt is Format.table:
         title += "\ncover = spare exports to third countries / imports from the rival"
     emit(df, fmt, out, title=title, units=units, empty_message=empty)
@@ -218,9 +242,11 @@ def complementarity(
     wh = open_warehouse(warehouse, engine)
     df = complementarity_frame(wh, exporter, importer, years=parse_years(years), workstream=workstream,
                                revision=revision)
+    _warn_coverage(wh, df, parse_years(years), revision)
     empty = f"No trade of {exporter.upper()} or {importer.upper()} in the selected years."
     _say_empty(df, fmt, empty)
-    title = f"Trade complementarity (WITS TCI): {exporter.upper()} exports vs {importer.upper()} imports"
+    title = (f"Trade complementarity (WITS TCI): {exporter.upper()} exports vs {importer.upper()} imports"
+             f"{_revision_note(df)}")
     units = {"tci": "0-100", "exporter_exports_usd": "USD", "importer_imports_usd": "USD"}
     if fmt is Format.table:
         df = pd.DataFrame({

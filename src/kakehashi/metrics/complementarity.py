@@ -133,6 +133,7 @@ def trade_complementarity(flows: ibis.Table, exporter: str, importer: str,
 COMPLEMENTARITY_COLUMNS: tuple[str, ...] = (
     "exporter", "importer", "scope", "year", "tci",
     "exporter_exports_usd", "importer_imports_usd", "n_products",
+    "world_exporters", "hs_revision", "converted",
 )
 """Columns of :func:`complementarity_frame`."""
 
@@ -145,6 +146,7 @@ def complementarity_frame(
     years: Sequence[int] | None = None,
     workstream: str | None = None,
     revision: str | None = None,
+    precedence: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Trade complementarity overall (scope ``all``) and per catalogue workstream.
 
@@ -159,16 +161,23 @@ def complementarity_frame(
     workstream
         Only this workstream (plus the overall index); default every workstream.
     revision
-        HS revision of the trade data (default: chosen from the years).
+        HS revision of the analysis (default HS22; other revisions converted,
+        :mod:`kakehashi.metrics.flows`).
+    precedence
+        Source prefixes in order of preference (default: BACI, then Comtrade).
 
     Returns
     -------
     pandas.DataFrame
         Columns :data:`COMPLEMENTARITY_COLUMNS`, sorted by scope (``all``
-        first, then workstream order) and year.
+        first, then workstream order) and year. ``world_exporters`` is the
+        number of exporters reporting any product of the scope that year;
+        ``converted`` is true when some of the two countries' trade in scope
+        was held in another revision.
     """
     from kakehashi.catalogue import WORKSTREAMS, select_products
-    from kakehashi.metrics.screen import iso3_validator, known_countries, trade_coverage, validate_country
+    from kakehashi.metrics.flows import analysis_flows, plan_trade
+    from kakehashi.metrics.screen import iso3_validator, known_countries, validate_country
 
     known = known_countries(wh) if iso3_validator() is None else None
     exp = validate_country(exporter, wh, known=known)
@@ -176,9 +185,9 @@ def complementarity_frame(
     if exp == imp:
         raise InputError(f"exporter and importer are both {exp}", value=exp,
                          hint="compare two different countries")
-    rev, yrs = trade_coverage(wh).choose(revision, list(years) if years is not None else None)
-    flows = wh.table("trade_flows")
-    flows = flows.filter((flows.hs_revision == rev) & flows.year.isin(yrs))
+    plan = plan_trade(wh, revision, list(years) if years is not None else None, precedence=precedence)
+    rev, yrs = plan.revision, plan.years
+    flows = analysis_flows(wh, plan, years=yrs)
     scopes: list[tuple[str, list[str] | None]] = [("all", None)]
     keys = [workstream] if workstream is not None else list(WORKSTREAMS)
     for key in keys:
@@ -187,6 +196,14 @@ def complementarity_frame(
     for scope, codes in scopes:
         df = wh.execute(trade_complementarity(flows, exp, imp, codes))
         df.insert(0, "scope", scope)
+        f = flows if codes is None else flows.filter(flows.hs6.isin(codes))
+        cov = wh.execute(f.group_by("year").aggregate(
+            world_exporters=f.exporter.nunique(where=f.value_usd > 0),
+            converted=f.converted.any(where=(f.exporter == exp) | (f.importer == imp))))
+        df = df.merge(cov, on="year", how="left")
+        df["world_exporters"] = df["world_exporters"].fillna(0).astype("int64")
+        df["converted"] = df["converted"].fillna(False).astype(bool)
+        df["hs_revision"] = rev
         frames.append(df)
     out = pd.concat(frames, ignore_index=True)
     out.insert(0, "importer", imp)

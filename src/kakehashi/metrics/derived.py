@@ -16,19 +16,37 @@ quantities are computed in the query, in memory.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
+from threading import Lock
+from typing import TYPE_CHECKING
+
 import ibis
 import pandas as pd
 
 from kakehashi.warehouse import Warehouse
 
+if TYPE_CHECKING:
+    from kakehashi.metrics.flows import TradePlan
 
-def export_totals(wh: Warehouse, revision: str) -> ibis.Table:
+
+def export_totals(wh: Warehouse, revision: str, plan: TradePlan | None = None) -> ibis.Table:
     """Every exporter's total exports of every product and year: ``exporter, hs6, year, exports_usd``.
 
     .. math:: X_{ekt} = \\sum_d x_{e \\to d,k,t}
 
-    Read from the snapshot's derived files when it has them, else computed in the query.
+    Without ``plan``, the rows held in ``revision``; with a plan
+    (:func:`kakehashi.metrics.flows.plan_trade`), the analysis flows of the
+    plan: one source per year, every row converted to the plan's revision.
+    The totals stored at ingest are used when they are the same thing (every
+    year of the plan read from one dataset held in ``revision``); otherwise
+    they are computed in the query (a read-only warehouse writes no cache).
     """
+    if plan is not None and not _plan_is_stored(plan, revision):
+        from kakehashi.metrics.flows import analysis_flows
+
+        f = analysis_flows(wh, plan)
+        return f.group_by(["exporter", "hs6", "year"]).aggregate(exports_usd=f.value_usd.sum())
     stored = wh.derived_table("export_totals")
     if stored is not None:
         f = stored.filter(stored.hs_revision == revision)
@@ -36,6 +54,39 @@ def export_totals(wh: Warehouse, revision: str) -> ibis.Table:
     flows = wh.table("trade_flows")
     g = flows.filter(flows.hs_revision == revision)
     return g.group_by(["exporter", "hs6", "year"]).aggregate(exports_usd=g.value_usd.sum())
+
+
+MEMO_ENTRIES = 64
+"""Small summaries kept in memory per process (:func:`memo_frame`), oldest dropped first."""
+_MEMO: OrderedDict[tuple[str, str, str], pd.DataFrame] = OrderedDict()
+_MEMO_LOCK = Lock()
+
+
+def memo_frame(wh: Warehouse, name: str, build: Callable[[], ibis.Table]) -> pd.DataFrame:
+    """A small summary of the current snapshot, computed once per process and kept in memory.
+
+    Nothing is written to the warehouse (a read-only warehouse stays byte-identical);
+    the key includes the snapshot id, so a new ingest is never answered from an old summary.
+    """
+    key = (str(wh.path), str(wh.snapshot_id), name)
+    with _MEMO_LOCK:
+        hit = _MEMO.get(key)
+        if hit is not None:
+            _MEMO.move_to_end(key)
+            return hit.copy()
+    df = wh.execute(build())
+    with _MEMO_LOCK:
+        _MEMO[key] = df
+        while len(_MEMO) > MEMO_ENTRIES:
+            _MEMO.popitem(last=False)
+    return df.copy()
+
+
+def _plan_is_stored(plan: TradePlan, revision: str) -> bool:
+    """True when every year of ``plan`` reads one dataset held in ``revision`` only (no conversion)."""
+    return plan.revision == revision and all(
+        not plan.set_aside.get(y) and list(plan.revisions.get(y, [])) == [revision]
+        for y in plan.available_years)
 
 
 def trade_summary(wh: Warehouse) -> pd.DataFrame:

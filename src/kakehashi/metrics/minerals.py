@@ -292,23 +292,22 @@ def _add_imports(wh: Warehouse, out: pd.DataFrame, prod_rows: pd.DataFrame,
     if importer is None or "trade_flows" not in wh.tables():
         return out
     from kakehashi.catalogue import select_products, usgs_hs
-    from kakehashi.metrics.screen import trade_coverage
+    from kakehashi.metrics.flows import analysis_flows, plan_trade
 
-    cov = trade_coverage(wh)
     hs_map = usgs_hs()
-    flows = wh.table("trade_flows")
     for i, row in out.iterrows():
         codes_all = hs_map.loc[hs_map["commodity"] == row["commodity"]]
         if codes_all.empty:
             continue
         try:
-            rev, yrs = cov.choose(None, [int(row["year"])])
+            plan = plan_trade(wh, None, [int(row["year"])])
         except InputError:
             continue
+        rev, yrs = plan.revision, plan.years
         codes = select_products(sorted(set(codes_all["hs6"])), revision=rev, wh=wh)
         codes_e = select_products(sorted(set(codes_all.loc[codes_all["flag"] == "E", "hs6"])) or ["000000"],
                                   revision=rev, wh=wh)
-        f = flows.filter((flows.hs_revision == rev) & (flows.year == yrs[0]) & flows.hs6.isin(codes))
+        f = analysis_flows(wh, plan, years=yrs, products=codes)
         imp = f.filter(f.importer == importer)
         m = wh.execute(imp.aggregate(
             total=imp.value_usd.sum(),

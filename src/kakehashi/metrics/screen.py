@@ -16,6 +16,11 @@ its members excluded), each HS six-digit product ``k`` and year ``t``:
   ``imports_usd > 1 × exports_usd`` (thresholds are the :class:`Thresholds` parameters)
 * ``persistent``       dependent in at least 2 of the last 3 years available in the data
   up to and including ``t`` (years before the requested ones are read for this)
+* ``world_exporters``  the number of exporters with exports of ``k`` in year ``t`` in the data
+  (how complete the world-export figures are: see :mod:`kakehashi.metrics.coverage`)
+* ``hs_revision``      the HS revision of ``hs6`` (the analysis revision, :mod:`kakehashi.metrics.flows`)
+* ``converted``        true when some of the importer's flows behind the row were held in another
+  HS revision and converted through the concordance
 * ``severity``         :math:`100 \\cdot s_{rival} \\cdot HHI_{imports} \\cdot HHI_{world\\ exports}
   \\cdot \\max(0, 1 - E_{mkt}/V_{mkt})`
 
@@ -46,19 +51,19 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import ibis
 import pandas as pd
 
-from kakehashi.errors import InputError, unknown_value_error, year_span
+from kakehashi.errors import InputError, unknown_value_error
+from kakehashi.metrics.flows import TradePlan, analysis_flows, plan_trade
 from kakehashi.metrics.thresholds import (  # re-exported: the screen's parameters
     DEFAULT_THRESHOLDS,
     PERSISTENCE_MIN,
     PERSISTENCE_WINDOW,
     Thresholds,
 )
-from kakehashi.schemas import HS_REVISIONS
 from kakehashi.warehouse import Warehouse
 
 SCREEN_COLUMNS: tuple[str, ...] = (
@@ -77,6 +82,9 @@ SCREEN_COLUMNS: tuple[str, ...] = (
     "dependent",
     "persistent",
     "severity",
+    "world_exporters",
+    "hs_revision",
+    "converted",
 )
 """Columns of :func:`dependency_screen`, in order."""
 
@@ -90,6 +98,7 @@ SCREEN_UNITS: dict[str, str] = {
     "exports_usd": "USD",
     "import_export_ratio": "ratio",
     "severity": "0-100",
+    "world_exporters": "countries",
 }
 """Unit of each numeric screen column."""
 
@@ -188,15 +197,20 @@ def screen_expr(
 
     # imports by supplier: canonical rows are unique per (year, exporter, importer, hs6) within
     # one revision, so only a bloc (several importers) needs summing per supplier
-    f = rows("year", "exporter", "importer", "hs6", "value_usd")
+    has_conv = "converted" in flows.columns
+    f = rows("year", "exporter", "importer", "hs6", "value_usd", "hs_revision",
+             *(["converted"] if has_conv else []))
+    if not has_conv:
+        f = f.mutate(converted=ibis.literal(False))
     imp = f if importers is None else f.filter(f.importer.isin(list(importers)))
     if bloc:
         imp = imp.filter(~imp.exporter.isin(bloc))
         imp = imp.mutate(unit=ibis.literal(bloc_label(bloc)))
-        sup = imp.group_by([*keys, "exporter"]).aggregate(v=imp.value_usd.sum())
+        sup = imp.group_by([*keys, "exporter"]).aggregate(
+            v=imp.value_usd.sum(), _rev=imp.hs_revision.max(), _conv=imp.converted.any())
     else:
         sup = imp.select(unit=imp.importer, hs6=imp.hs6, year=imp.year, exporter=imp.exporter,
-                         v=imp.value_usd)
+                         v=imp.value_usd, _rev=imp.hs_revision, _conv=imp.converted)
     # the largest supplier, ties to the first ISO3 code: min over (-value, exporter)
     top = ibis.struct({"nv": -sup.v, "e": sup.exporter}).min()
     stats = sup.group_by(keys).aggregate(
@@ -204,6 +218,8 @@ def screen_expr(
         _sq=(sup.v * sup.v).sum(),
         rival_usd=ibis.ifelse(sup.exporter == rival, sup.v, 0.0).sum(),
         _top=top,
+        _rev=sup._rev.max(),
+        _conv=sup._conv.any(),
     )
     stats = stats.filter(stats.imports_usd > 0)
     stats = stats.mutate(top_supplier=stats._top["e"], _top_v=-stats._top["nv"]).drop("_top")
@@ -217,7 +233,9 @@ def screen_expr(
         if products is not None:
             x = x.filter(x.hs6.isin(list(products)))
         x = x.select("exporter", "hs6", "year", _x=x.exports_usd)
-    w = x.group_by(["hs6", "year"]).aggregate(world_exports=x._x.sum(), world_sumsq=(x._x * x._x).sum())
+    w = x.group_by(["hs6", "year"]).aggregate(
+        world_exports=x._x.sum(), world_sumsq=(x._x * x._x).sum(),
+        world_exporters=ibis.ifelse(x._x > 0, 1, 0).sum().cast("int64"))
     if bloc:
         fe = rows("year", "importer", "exporter", "hs6", "value_usd")
         ex = fe.filter(fe.exporter.isin(bloc) & ~fe.importer.isin(bloc))
@@ -231,7 +249,7 @@ def screen_expr(
         *[stats[c] for c in stats.columns], own._exports
     )
     j = j.left_join(w, [j.hs6 == w.hs6, j.year == w.year]).select(
-        *[j[c] for c in j.columns], w.world_exports, w.world_sumsq
+        *[j[c] for c in j.columns], w.world_exports, w.world_sumsq, w.world_exporters
     )
     exports = j._exports.fill_null(0.0)
     import_hhi = j._sq / (j.imports_usd * j.imports_usd)
@@ -283,6 +301,9 @@ def screen_expr(
         dependent=j.dependent,
         persistent=j.persistent,
         severity=j.severity,
+        world_exporters=j.world_exporters.fill_null(0),
+        hs_revision=j._rev,
+        converted=j._conv,
     )
 
 
@@ -301,46 +322,22 @@ def world_export_summary(flows: ibis.Table) -> ibis.Table:
 # ------------------------------------------------------------ warehouse level
 @dataclass(frozen=True)
 class TradeCoverage:
-    """What the warehouse's trade_flows hold: revisions and their years."""
+    """What the warehouse's trade_flows hold: revisions and their years (:mod:`kakehashi.metrics.flows`)."""
 
     years_by_revision: dict[str, list[int]]
+    warehouse: Warehouse | None = field(default=None, compare=False, repr=False)
 
     def choose(self, revision: str | None, years: Sequence[int] | None) -> tuple[str, list[int]]:
-        """Pick the HS revision to use and validate the requested years against it.
+        """The analysis revision and the years to report (:func:`kakehashi.metrics.flows.plan_trade`).
 
-        Without ``revision``, the newest revision that holds every requested
-        year (or, without years, the one holding the most recent year) is used.
+        Every year of the data can be read in one revision (HS22 by default):
+        rows of other revisions are converted through the concordance.
         """
-        if not self.years_by_revision:
+        if self.warehouse is None:
             raise InputError("the warehouse holds no trade flows",
                              hint="ingest BACI or the sample first ('kakehashi ingest ...')")
-        if revision is not None:
-            if revision not in self.years_by_revision:
-                choices = list(self.years_by_revision)
-                if revision not in HS_REVISIONS:
-                    raise unknown_value_error("HS revision", revision, HS_REVISIONS)
-                raise InputError(f"no trade flows in {revision} in the warehouse",
-                                 value=revision, hint=f"revisions present: {', '.join(choices)}")
-            cands = [revision]
-        else:
-            cands = sorted(self.years_by_revision, key=HS_REVISIONS.index, reverse=True)
-        if years is None:
-            best = max(cands, key=lambda r: (max(self.years_by_revision[r]), HS_REVISIONS.index(r)))
-            return best, list(self.years_by_revision[best])
-        for rev in cands:
-            have = set(self.years_by_revision[rev])
-            if set(years) <= have:
-                return rev, sorted(set(years))
-        have_all = sorted(set().union(*(self.years_by_revision[r] for r in cands)))
-        bad = [y for y in years if y not in have_all]
-        if bad:
-            raise InputError(
-                f"year {bad[0]} is outside the data",
-                value=bad[0],
-                hint=f"trade flows cover {year_span(have_all)}",
-            )
-        raise InputError(f"no single HS revision covers years {year_span(sorted(years))}",
-                         hint="pass --revision, or choose years within one revision")
+        plan = plan_trade(self.warehouse, revision, years)
+        return plan.revision, list(plan.years)
 
 
 def to_frame(wh: Warehouse, expr: ibis.Expr) -> pd.DataFrame:
@@ -363,11 +360,12 @@ def trade_coverage(wh: Warehouse) -> TradeCoverage:
     """Read which HS revisions and years the warehouse's trade flows hold (recorded at ingest)."""
     from kakehashi.metrics.derived import trade_revision_years
 
-    df = trade_revision_years(wh)
+    df = trade_revision_years(wh) if "trade_flows" in wh.tables() else pd.DataFrame(
+        {"hs_revision": [], "year": []})
     out: dict[str, list[int]] = {}
     for rev, grp in df.groupby("hs_revision"):
         out[str(rev)] = sorted(int(y) for y in grp["year"])
-    return TradeCoverage(out)
+    return TradeCoverage(out, wh)
 
 
 def known_countries(wh: Warehouse) -> list[str]:
@@ -416,6 +414,13 @@ class ScreenRequest:
     years: list[int]
     available_years: list[int]
     products: list[str] | None
+    plan: TradePlan | None = None
+
+    def with_years(self, years: Sequence[int]) -> ScreenRequest:
+        """The same request for other years (of the same data)."""
+        yrs = sorted({int(y) for y in years})
+        plan = replace(self.plan, years=yrs) if self.plan is not None else None
+        return replace(self, years=yrs, plan=plan)
 
 
 def resolve_request(
@@ -427,12 +432,16 @@ def resolve_request(
     products: str | Sequence[str] | None = None,
     revision: str | None = None,
     all_products: bool = True,
+    precedence: Sequence[str] | None = None,
 ) -> ScreenRequest:
     """Validate countries, years and products against the warehouse.
 
     ``products``: ``None`` (every HS6 when ``all_products``, else every
-    catalogue code), a workstream key, or a list of HS 2022 codes (converted to
-    the data's revision through the concordance).
+    catalogue code), a workstream key, or a list of HS 2022 codes (in scope
+    of the analysis revision by the concordance's weights,
+    :func:`kakehashi.catalogue.convert_codes`). ``revision`` and
+    ``precedence`` choose the analysis revision and the source of each year
+    (:func:`kakehashi.metrics.flows.plan_trade`).
     """
     from kakehashi.catalogue import select_products
 
@@ -444,8 +453,8 @@ def resolve_request(
     if importers is not None and rival_code in importers:
         raise InputError(f"the rival {rival_code} is also an importer",
                          value=rival_code, hint="the rival must be outside the importer bloc")
-    cov = trade_coverage(wh)
-    rev, yrs = cov.choose(revision, list(years) if years is not None else None)
+    plan = plan_trade(wh, revision, list(years) if years is not None else None, precedence=precedence)
+    rev, yrs = plan.revision, list(plan.years)
     codes: list[str] | None
     if products is None and all_products:
         codes = None
@@ -454,7 +463,7 @@ def resolve_request(
                                 revision=rev, wh=wh)
         if isinstance(products, list | tuple) and "products" in wh.tables():
             _check_known_codes(wh, codes, rev)
-    return ScreenRequest(importers, rival_code, rev, yrs, cov.years_by_revision[rev], codes)
+    return ScreenRequest(importers, rival_code, rev, yrs, list(plan.available_years), codes, plan)
 
 
 def _check_known_codes(wh: Warehouse, codes: list[str], revision: str) -> None:
@@ -476,6 +485,7 @@ def dependency_screen(
     products: str | Sequence[str] | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     revision: str | None = None,
+    precedence: Sequence[str] | None = None,
 ) -> ibis.Table:
     """Dependency screen of an importer (or bloc) against a rival, as an Ibis expression.
 
@@ -498,7 +508,11 @@ def dependency_screen(
     thresholds
         Dependency thresholds (EU/CEPII defaults 0.4, 0.4, 1).
     revision
-        HS revision of the trade data to use (default: chosen from the years).
+        HS revision of the analysis (default HS22, the catalogue's; trade held
+        in other revisions is converted, :mod:`kakehashi.metrics.flows`).
+    precedence
+        Source prefixes in order of preference when a year has several
+        sources (default: BACI, then Comtrade).
 
     Returns
     -------
@@ -510,7 +524,8 @@ def dependency_screen(
     >>> t = dependency_screen(wh, ["JPN", "IND"], "CHN", products="critical-minerals")  # doctest: +SKIP
     >>> wh.execute(t.order_by(ibis.desc("severity")).limit(5))                          # doctest: +SKIP
     """
-    req = resolve_request(wh, importer, rival, years=years, products=products, revision=revision)
+    req = resolve_request(wh, importer, rival, years=years, products=products, revision=revision,
+                          precedence=precedence)
     return request_expr(wh, req, thresholds)
 
 
@@ -526,11 +541,21 @@ def request_expr(wh: Warehouse, req: ScreenRequest,
     """
     from kakehashi.metrics.derived import export_totals
 
-    flows = wh.table("trade_flows")
-    flows = flows.filter(flows.hs_revision == req.revision)
-    totals = export_totals(wh, req.revision) if req.importers is not None else None
+    plan = req.plan if req.plan is not None else plan_trade(wh, req.revision, req.years)
+    flows = request_flows(wh, req)
+    totals = export_totals(wh, req.revision, plan) if req.importers is not None else None
     return screen_expr(flows, req.importers, req.rival, years=req.years, available_years=req.available_years,
                        products=req.products, thresholds=thresholds, totals=totals)
+
+
+def request_flows(wh: Warehouse, req: ScreenRequest, years: Sequence[int] | None = None) -> ibis.Table:
+    """The trade flows of a resolved request: its revision, one source per year, ``converted`` flag.
+
+    See :func:`kakehashi.metrics.flows.analysis_flows`; ``years`` defaults to
+    every year of the data (persistence reads earlier years).
+    """
+    plan = req.plan if req.plan is not None else plan_trade(wh, req.revision, req.years)
+    return analysis_flows(wh, plan, years=years, products=req.products)
 
 
 def screen_frame(
@@ -542,6 +567,7 @@ def screen_frame(
     products: str | Sequence[str] | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     revision: str | None = None,
+    precedence: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Run :func:`dependency_screen` and add ``product_name`` and ``workstream``.
 
@@ -551,7 +577,8 @@ def screen_frame(
     ``workstream`` lists the catalogue workstreams of the code (converted to
     the data's revision), empty when the code is in none.
     """
-    req = resolve_request(wh, importer, rival, years=years, products=products, revision=revision)
+    req = resolve_request(wh, importer, rival, years=years, products=products, revision=revision,
+                          precedence=precedence)
     df = to_frame(wh, request_expr(wh, req, thresholds))
     return annotate_products(df, wh, req.revision).sort_values(
         ["severity", "importer", "hs6", "year"], ascending=[False, True, True, True], kind="stable"

@@ -26,6 +26,7 @@ the reallocation step of the export-restriction scenarios.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import ibis
 import pandas as pd
@@ -38,6 +39,7 @@ from kakehashi.metrics.screen import (
     annotate_products,
     bloc_label,
     request_expr,
+    request_flows,
     resolve_request,
     validate_country,
 )
@@ -47,14 +49,14 @@ SUBSTITUTION_COLUMNS: tuple[str, ...] = (
     "importer", "hs6", "year", "rival", "rival_usd", "rival_share", "dependent", "persistent",
     "partner", "partner_spare_usd", "partner_cover",
     "coalition", "coalition_spare_usd", "coalition_cover",
-    "world_spare_usd", "world_cover", "top_candidates",
+    "world_spare_usd", "world_cover", "top_candidates", "world_exporters", "hs_revision", "converted",
 )
 """Columns of :func:`substitution_capacity` (before ``product_name`` and ``workstream``)."""
 
 SUBSTITUTION_UNITS: dict[str, str] = {
     "rival_usd": "USD", "rival_share": "fraction", "partner_spare_usd": "USD", "partner_cover": "x rival",
     "coalition_spare_usd": "USD", "coalition_cover": "x rival", "world_spare_usd": "USD",
-    "world_cover": "x rival",
+    "world_cover": "x rival", "world_exporters": "countries",
 }
 """Units of the numeric columns."""
 
@@ -108,6 +110,7 @@ def substitution_capacity(
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     top: int = 3,
     revision: str | None = None,
+    precedence: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Capacity of the partner, a coalition and the world to replace the rival (module docstring).
 
@@ -135,24 +138,28 @@ def substitution_capacity(
     top
         Number of candidate suppliers listed per product.
     revision
-        HS revision of the trade data (default: chosen from the years).
+        HS revision of the analysis (default HS22; other revisions converted,
+        :mod:`kakehashi.metrics.flows`).
+    precedence
+        Source prefixes in order of preference (default: BACI, then Comtrade).
 
     Returns
     -------
     pandas.DataFrame
-        :data:`SUBSTITUTION_COLUMNS` plus ``product_name`` and ``workstream``,
+        :data:`SUBSTITUTION_COLUMNS` (``world_exporters``, ``hs_revision``
+        and ``converted`` as in the screen) plus ``product_name`` and ``workstream``,
         sorted by rival imports (largest first). ``top_candidates`` reads
         ``"KOR 12.3m (RCA 2.10); ..."``: spare exports in USD and RCA.
     """
     if top < 1:
         raise InputError(f"top must be at least 1, got {top}", value=top)
-    req = resolve_request(wh, importer, rival, years=years, products=products, revision=revision)
+    req = resolve_request(wh, importer, rival, years=years, products=products, revision=revision,
+                          precedence=precedence)
     if req.importers is None:
         raise InputError("substitution needs an importer", hint="pass --importer, e.g. JPN or JPN+IND")
     members: list[str] = list(req.importers)
     if years is None:
-        req = type(req)(req.importers, req.rival, req.revision, [max(req.years)],
-                        req.available_years, req.products)
+        req = req.with_years([max(req.years)])
     partner_code = validate_country(partner, wh) if partner is not None else None
     coal = [validate_country(c, wh) for c in coalition]
     for code in [partner_code, *coal]:
@@ -161,21 +168,20 @@ def substitution_capacity(
                              hint="partners and coalition members must be third countries")
     group = list(dict.fromkeys([c for c in [partner_code, *coal] if c is not None]))
 
-    flows = wh.table("trade_flows")
-    flows = flows.filter(flows.hs_revision == req.revision)
+    flows = request_flows(wh, req, req.years)
     scr = request_expr(wh, req, thresholds)
     scr = scr.filter(scr.rival_usd > 0)
     if only_dependent:
         scr = scr.filter(scr.dependent)
     base = wh.execute(scr.select("importer", "hs6", "year", "rival_usd", "rival_share", "dependent",
-                                 "persistent"))
+                                 "persistent", "world_exporters", "hs_revision", "converted"))
     cols = [*SUBSTITUTION_COLUMNS, "product_name", "workstream"]
     if base.empty:
         return pd.DataFrame(columns=cols)
     codes = sorted(set(base["hs6"]))
     spare = wh.execute(spare_exports(flows, members, products=codes, years=req.years))
     spare = spare[spare["exporter"] != req.rival]
-    yr_flows = flows.filter(flows.year.isin(req.years))
+    yr_flows = request_flows(wh, replace(req, products=None), req.years)  # RCA needs every product
     rcas = wh.execute(rca(yr_flows, products=codes))
     spare = spare.merge(rcas[["exporter", "hs6", "year", "rca"]], on=["exporter", "hs6", "year"], how="left")
 
@@ -220,6 +226,7 @@ def candidates(
     *,
     year: int | None = None,
     revision: str | None = None,
+    precedence: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Every possible replacement supplier of one product: spare exports, current supply and RCA.
 
@@ -227,12 +234,11 @@ def candidates(
     by spare exports (largest first); the rival and the importers are left out.
     """
     req = resolve_request(wh, importer, rival, years=[year] if year is not None else None,
-                          products=[hs6], revision=revision)
+                          products=[hs6], revision=revision, precedence=precedence)
     if req.importers is None:
         raise InputError("candidates need an importer")
     yrs = req.years if year is not None else [max(req.years)]
-    flows = wh.table("trade_flows")
-    flows = flows.filter((flows.hs_revision == req.revision) & flows.year.isin(yrs))
+    flows = request_flows(wh, replace(req, products=None), yrs)
     codes = req.products or [hs6]
     sp = wh.execute(spare_exports(flows, req.importers, products=codes))
     r = wh.execute(rca(flows, products=codes))

@@ -51,6 +51,7 @@ from kakehashi.metrics.minerals import wgi_scaled
 from kakehashi.metrics.screen import (
     annotate_products,
     normalise_importers,
+    request_flows,
     resolve_request,
     validate_country,
 )
@@ -180,8 +181,7 @@ def load_portfolio_data(
             raise InputError(f"the partner {p} is the rival", value=p,
                              hint="choose a third country as partner")
     codes = req.products
-    flows = wh.table("trade_flows")
-    f = flows.filter((flows.hs_revision == req.revision) & (flows.year == yr) & flows.hs6.isin(codes))
+    f = request_flows(wh, req, [yr])
     if wh.engine == "duckdb":  # scan the big table once; the three queries below read this small result
         f = ibis.memtable(wh.connect().to_pyarrow(
             f.select("year", "exporter", "importer", "hs6", "value_usd", "quantity_t")))

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from kakehashi.errors import InputError
-from kakehashi.metrics.screen import resolve_request
+from kakehashi.metrics.screen import request_flows, resolve_request
 from kakehashi.scenarios import restriction as rs
 from kakehashi.warehouse import Warehouse
 
@@ -181,9 +181,8 @@ def stockpile(
     if len(req.importers) != 1:
         raise InputError("stockpiles are sized for one importer", hint="pass one ISO3 code, e.g. JPN")
     yr = int(year) if year is not None else max(req.years)
-    flows = wh.table("trade_flows")
-    f = flows.filter((flows.hs_revision == req.revision) & (flows.year == yr)
-                     & flows.hs6.isin(req.products) & (flows.exporter != flows.importer))
+    flows = request_flows(wh, req, [yr])
+    f = flows.filter(flows.exporter != flows.importer)
     df = wh.execute(f.group_by(["exporter", "importer"]).aggregate(value=f.value_usd.sum()))
     m_i = float(df.loc[df["importer"] == imp, "value"].sum())
     if m_i <= 0:

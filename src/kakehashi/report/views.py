@@ -19,6 +19,7 @@ import pandas as pd
 from kakehashi import catalogue
 from kakehashi.errors import InputError, ScenarioError
 from kakehashi.metrics import concentration, minerals
+from kakehashi.metrics import flows as trade_flows_mod
 from kakehashi.metrics import screen as screen_mod
 from kakehashi.metrics import substitution as subst
 from kakehashi.scenarios import measures as scenario_measures
@@ -89,7 +90,8 @@ def workstream_summary(screen_df: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------- product
 def trade_revision(wh: Warehouse, years: Sequence[int] | None = None) -> tuple[str, list[int]]:
     """HS revision and years of the trade data the pages read (as the screen chooses them)."""
-    return screen_mod.trade_coverage(wh).choose(None, list(years) if years is not None else None)
+    plan = trade_flows_mod.plan_trade(wh, None, list(years) if years is not None else None)
+    return plan.revision, list(plan.years)
 
 
 def supplier_shares(wh: Warehouse, importer: str, hs6: str, *, keep: Sequence[str | None] = (),
@@ -99,9 +101,9 @@ def supplier_shares(wh: Warehouse, importer: str, hs6: str, *, keep: Sequence[st
     Columns ``year, supplier, value_usd, share`` (:func:`kakehashi.metrics.concentration.shares`),
     small suppliers grouped as ``other``.
     """
-    rev, _ = trade_revision(wh)
-    t = wh.table("trade_flows")
-    f = t.filter((t.hs_revision == rev) & (t.importer == importer) & (t.hs6 == hs6))
+    plan = trade_flows_mod.plan_trade(wh)
+    t = trade_flows_mod.analysis_flows(wh, plan, products=[hs6])
+    f = t.filter(t.importer == importer)
     df = wh.execute(concentration.shares(f, ["year"], "exporter", "value_usd"))
     df = df.rename(columns={"exporter": "supplier"})
     return group_small(df[["year", "supplier", "value_usd", "share"]], by="supplier", value="value_usd",
@@ -111,9 +113,7 @@ def supplier_shares(wh: Warehouse, importer: str, hs6: str, *, keep: Sequence[st
 def world_supply(wh: Warehouse, hs6: str, *, keep: Sequence[str | None] = (),
                  top: int = TOP_SUPPLIERS) -> pd.DataFrame:
     """Each exporter's share of world exports of ``hs6``, per year (columns as :func:`supplier_shares`)."""
-    rev, _ = trade_revision(wh)
-    t = wh.table("trade_flows")
-    f = t.filter((t.hs_revision == rev) & (t.hs6 == hs6))
+    f = trade_flows_mod.analysis_flows(wh, trade_flows_mod.plan_trade(wh), products=[hs6])
     df = wh.execute(concentration.shares(f, ["year"], "exporter", "value_usd"))
     df = df.rename(columns={"exporter": "supplier"})
     return group_small(df[["year", "supplier", "value_usd", "share"]], by="supplier", value="value_usd",

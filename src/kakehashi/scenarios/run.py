@@ -653,8 +653,14 @@ def run_scenario(spec: ScenarioSpec, wh: Warehouse, *, links: pd.DataFrame | Non
         or commodity (naming the field); a measure none of whose HS codes is
         traded in the base year; or no trade flows for the base year and revision.
     """
+    from kakehashi.metrics.flows import analysis_flows, plan_trade
+
     t = wh.table("trade_flows")
-    base = t.filter((t.year == spec.base_year) & (t.hs_revision == spec.hs_revision))
+    try:  # one source per year; rows of other revisions converted (kakehashi.metrics.flows)
+        plan = plan_trade(wh, spec.hs_revision, [spec.base_year])
+        base = analysis_flows(wh, plan, years=[spec.base_year]).drop("converted")
+    except InputError:
+        base = t.filter((t.year == spec.base_year) & (t.hs_revision == spec.hs_revision))
     if wh.execute(base.select("year").limit(1)).empty:
         avail = wh.execute(t.group_by(["year", "hs_revision"]).aggregate(n=t.year.count()))
         have = ", ".join(f"{y} {r}" for y, r in sorted(zip(avail["year"], avail["hs_revision"], strict=True)))

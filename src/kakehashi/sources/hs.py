@@ -18,7 +18,10 @@ Three pieces:
     are zero-padded to six digits.
 :func:`convert_trade_flows`
     An Ibis expression that re-expresses ``trade_flows`` in another revision,
-    step by step along the chain of adjacent revisions.
+    step by step along the chain of adjacent revisions. Every analysis reads
+    its trade through it (:mod:`kakehashi.metrics.flows`);
+    :func:`compose_concordance` gives the same chained weights as a table
+    (for deciding which codes are in scope of a workstream).
 
 Weights
 -------
@@ -31,6 +34,14 @@ sent to :math:`t`; :math:`\\sum_t w_{s,t} = 1`, so conversion preserves totals.
   ``w = 1/k`` (the "equal weights" choice of Pierce and Schott, "Concording U.S.
   Harmonized System Codes over Time", Journal of Official Statistics 28(1),
   2012, as the fallback when no trade is observed).
+* **pooled targets**: a target code that gathers parts of more than
+  :data:`POOLED_TARGET_SOURCES` source codes is a residual pool, such as
+  HS 2022's heading 85.49 (electrical and electronic waste), which the UN
+  concordance links to 1,019 HS 2017 codes, from permanent magnets to
+  printed circuits. A source code that also has other targets sends it
+  nothing (``w = 0``) and splits equally among its other targets: an equal
+  split would send six sevenths of every HS 2017 electrical code to waste.
+  A source whose only targets are pools splits equally among them.
 * :func:`weights_from_trade` replaces the split weights with trade shares:
   ``w_{s,t} = v_t / \\sum_{t' \\in T(s)} v_{t'}``, where ``v_t`` is the trade
   value observed under target code ``t`` (e.g. in the first year reported in
@@ -45,6 +56,7 @@ disagrees with the pairs for about one row in ten; weights never depend on it.)
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 from typing import Any
@@ -59,6 +71,7 @@ from kakehashi.schemas import HS_REVISIONS, conform
 
 __all__ = [
     "REVISION_YEARS",
+    "compose_concordance",
     "concordance_from_pairs",
     "conversion_steps",
     "convert_trade_flows",
@@ -73,6 +86,9 @@ REVISION_YEARS: dict[str, int] = {
     "HS92": 1992, "HS96": 1996, "HS02": 2002, "HS07": 2007, "HS12": 2012, "HS17": 2017, "HS22": 2022,
 }
 """HS revision name → the year of its entry into force (as the concordance file names them)."""
+
+POOLED_TARGET_SOURCES = 20
+"""A target code linked to more source codes than this is a residual pool (module docstring)."""
 
 _YEAR_REVISIONS = {y: r for r, y in REVISION_YEARS.items()}
 _CONCORDANCE_COLUMNS = ["from_revision", "from_hs6", "to_revision", "to_hs6", "relationship", "weight"]
@@ -160,7 +176,8 @@ def concordance_from_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         The ``hs_concordance`` columns; ``weight = 1 / (number of target codes
-        of the source code)``.
+        of the source code)``, except for links to pooled targets (module
+        docstring), which get 0 when the source has other targets.
 
     Examples
     --------
@@ -185,7 +202,12 @@ def concordance_from_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
         default="n:n",
     )
     df["relationship"] = rel
-    df["weight"] = 1.0 / n_to
+    pooled = n_from > POOLED_TARGET_SOURCES
+    src = [*step, df["from_hs6"]]
+    has_other = (~pooled).groupby(src).transform("any")
+    keep = ~pooled | ~has_other
+    n_keep = keep.groupby(src).transform("sum")
+    df["weight"] = np.where(keep, 1.0 / n_keep.where(n_keep > 0, 1), 0.0)
     return df[_CONCORDANCE_COLUMNS].reset_index(drop=True)
 
 
@@ -305,11 +327,12 @@ def conversion_steps(from_revision: str, to_revision: str) -> list[tuple[str, st
 def _step(flows: ir.Table, concordance: ir.Table, a: str, b: str) -> ir.Table:
     """Move the rows of revision ``a`` to revision ``b``; other rows pass through."""
     conc = concordance.filter(
-        (concordance.from_revision == a) & (concordance.to_revision == b)
+        (concordance.from_revision == a) & (concordance.to_revision == b) & (concordance.weight > 0)
     ).select("from_hs6", "to_hs6", "weight")
     moving = flows.filter(flows.hs_revision == a)
     joined = moving.left_join(conc, moving.hs6 == conc.from_hs6)
     weight = joined.weight.fill_null(1.0)
+    extra = {"converted": joined.converted} if "converted" in flows.columns else {}
     moved = joined.select(
         year=joined.year,
         exporter=joined.exporter,
@@ -319,6 +342,7 @@ def _step(flows: ir.Table, concordance: ir.Table, a: str, b: str) -> ir.Table:
         quantity_t=joined.quantity_t * weight,
         hs_revision=ibis.literal(b),
         source=joined.source,
+        **extra,
     )
     staying = flows.filter(flows.hs_revision != a).select(moved.columns)
     return staying.union(moved, distinct=False)
@@ -330,6 +354,7 @@ def convert_trade_flows(
     to_revision: str,
     *,
     from_revisions: list[str] | None = None,
+    flag_converted: bool = False,
 ) -> ir.Table:
     """Re-express trade flows in another HS revision (an Ibis expression).
 
@@ -353,11 +378,14 @@ def convert_trade_flows(
     from_revisions
         Revisions present in ``flows`` (default: all; giving them skips the
         steps that have nothing to move).
+    flag_converted
+        Add a boolean column ``converted``: true when some of the row's value
+        was held in another revision and converted.
 
     Returns
     -------
     ibis.Table
-        ``trade_flows`` columns, all rows in ``to_revision``.
+        ``trade_flows`` columns, all rows in ``to_revision`` (plus ``converted``).
 
     Examples
     --------
@@ -371,15 +399,81 @@ def convert_trade_flows(
     newest = max((HS_REVISIONS.index(r) for r in sources), default=t)
     out = flows.select("year", "exporter", "importer", "hs6", "value_usd", "quantity_t",
                        "hs_revision", "source")
+    if flag_converted:
+        out = out.mutate(converted=out.hs_revision != target)
     for i in range(oldest, t):  # older revisions move forward
         out = _step(out, concordance, HS_REVISIONS[i], HS_REVISIONS[i + 1])
     for i in range(newest, t, -1):  # newer revisions move back
         out = _step(out, concordance, HS_REVISIONS[i], HS_REVISIONS[i - 1])
+    extra = {"converted": out.converted.any()} if flag_converted else {}
     grouped = out.group_by(["year", "exporter", "importer", "hs6", "hs_revision", "source"]).aggregate(
-        value_usd=out.value_usd.sum(), quantity_t=out.quantity_t.sum()
+        value_usd=out.value_usd.sum(), quantity_t=out.quantity_t.sum(), **extra
     )
     return grouped.select("year", "exporter", "importer", "hs6", "value_usd", "quantity_t",
-                          "hs_revision", "source")
+                          "hs_revision", "source", *extra)
+
+
+def step_pairs(concordance: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
+    """Links and weights from revision ``a`` to ``b``: ``from_hs6, to_hs6, weight``.
+
+    The rows ``a → b`` of the concordance; when it holds only the other
+    direction (a hand-made table), the reversed pairs with the equal split of
+    :func:`concordance_from_pairs`.
+    """
+    fwd = concordance[(concordance["from_revision"] == a) & (concordance["to_revision"] == b)]
+    if len(fwd):
+        return fwd.loc[fwd["weight"] > 0, ["from_hs6", "to_hs6", "weight"]].reset_index(drop=True)
+    bwd = concordance[(concordance["from_revision"] == b) & (concordance["to_revision"] == a)]
+    pairs = pd.DataFrame({"from_revision": a, "from_hs6": bwd["to_hs6"], "to_revision": b,
+                          "to_hs6": bwd["from_hs6"]})
+    out = concordance_from_pairs(pairs)
+    return out.loc[out["weight"] > 0, ["from_hs6", "to_hs6", "weight"]].reset_index(drop=True)
+
+
+def compose_concordance(concordance: pd.DataFrame, path: list[str]) -> pd.DataFrame:
+    """Weights from the first revision of ``path`` to its last, through every revision between.
+
+    .. math:: W_{r_0 \\to r_n} = W_{r_0 \\to r_1} W_{r_1 \\to r_2} \\cdots W_{r_{n-1} \\to r_n}
+
+    the product of the step matrices (:func:`step_pairs`), so each code's
+    weights still sum to one: :math:`W_{s,t}` is the share of the value of
+    code ``s`` (revision :math:`r_0`) that conversion sends to code ``t``
+    (revision :math:`r_n`). The codes are those the first step links; as in
+    :func:`convert_trade_flows`, a code with no link in a later step is
+    carried over unchanged.
+
+    Parameters
+    ----------
+    concordance
+        An ``hs_concordance`` frame.
+    path
+        Revisions in order, e.g. ``["HS92", "HS96", ..., "HS22"]``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``from_hs6, to_hs6, weight``, one row per linked pair.
+
+    Examples
+    --------
+    >>> conc = concordance_from_pairs(pd.DataFrame({"from_revision": ["HS17", "HS17", "HS12"],
+    ...     "to_revision": ["HS22", "HS22", "HS17"], "from_hs6": ["111111", "111111", "999999"],
+    ...     "to_hs6": ["222222", "333333", "111111"]}))
+    >>> w = compose_concordance(conc, ["HS12", "HS17", "HS22"])
+    >>> w[w.from_hs6 == "999999"].values.tolist()
+    [['999999', '222222', 0.5], ['999999', '333333', 0.5]]
+    """
+    steps = [step_pairs(concordance, a, b) for a, b in itertools.pairwise(path)]
+    codes = sorted(set(steps[0]["from_hs6"])) if steps else []
+    cur = pd.DataFrame({"from_hs6": codes, "to_hs6": codes, "weight": 1.0})
+    for st in steps:
+        m = cur.merge(st.rename(columns={"from_hs6": "_mid", "to_hs6": "_to", "weight": "_w"}),
+                      left_on="to_hs6", right_on="_mid", how="left")
+        linked = m["_to"].notna()
+        m["to_hs6"] = m["_to"].where(linked, m["to_hs6"])
+        m["weight"] = m["weight"] * m["_w"].where(linked, 1.0)
+        cur = m.groupby(["from_hs6", "to_hs6"])["weight"].sum().reset_index()
+    return cur[["from_hs6", "to_hs6", "weight"]].reset_index(drop=True)
 
 
 def load_hs_nomenclature(wh: Any, path: str | Path, *, revision: str | None = None) -> pd.DataFrame:
