@@ -52,6 +52,7 @@ import ibis
 import pandas as pd
 
 from kakehashi.errors import EngineError, InputError, unknown_value_error, year_span
+from kakehashi.metrics.concentration import stable_sum
 from kakehashi.schemas import HS_REVISIONS
 from kakehashi.warehouse import Warehouse
 
@@ -221,16 +222,16 @@ def screen_expr(
     if bloc:
         imp = imp.filter(~imp.exporter.isin(bloc))
         imp = imp.mutate(unit=ibis.literal(bloc_label(bloc)))
-        sup = imp.group_by([*keys, "exporter"]).aggregate(v=imp.value_usd.sum())
+        sup = imp.group_by([*keys, "exporter"]).aggregate(v=stable_sum(imp.value_usd))
     else:
         sup = imp.select(unit=imp.importer, hs6=imp.hs6, year=imp.year, exporter=imp.exporter,
                          v=imp.value_usd)
     # the largest supplier, ties to the first ISO3 code: min over (-value, exporter)
     top = ibis.struct({"nv": -sup.v, "e": sup.exporter}).min()
     stats = sup.group_by(keys).aggregate(
-        imports_usd=sup.v.sum(),
-        _sq=(sup.v * sup.v).sum(),
-        rival_usd=ibis.ifelse(sup.exporter == rival, sup.v, 0.0).sum(),
+        imports_usd=stable_sum(sup.v),
+        _sq=stable_sum(sup.v * sup.v),
+        rival_usd=stable_sum(ibis.ifelse(sup.exporter == rival, sup.v, 0.0)),
         _top=top,
     )
     stats = stats.filter(stats.imports_usd > 0)
@@ -239,17 +240,18 @@ def screen_expr(
     # exporter totals per product: the world-export summary and the importer's own exports
     if totals is None:
         fx = rows("year", "exporter", "hs6", "value_usd")
-        x = fx.group_by(["exporter", "hs6", "year"]).aggregate(_x=fx.value_usd.sum())
+        x = fx.group_by(["exporter", "hs6", "year"]).aggregate(_x=stable_sum(fx.value_usd))
     else:
         x = totals.filter(totals.year.isin(read_years))
         if products is not None:
             x = x.filter(x.hs6.isin(list(products)))
         x = x.select("exporter", "hs6", "year", _x=x.exports_usd)
-    w = x.group_by(["hs6", "year"]).aggregate(world_exports=x._x.sum(), world_sumsq=(x._x * x._x).sum())
+    w = x.group_by(["hs6", "year"]).aggregate(world_exports=stable_sum(x._x),
+                                            world_sumsq=stable_sum(x._x * x._x))
     if bloc:
         fe = rows("year", "importer", "exporter", "hs6", "value_usd")
         ex = fe.filter(fe.exporter.isin(bloc) & ~fe.importer.isin(bloc))
-        own = ex.group_by(["hs6", "year"]).aggregate(_exports=ex.value_usd.sum()).mutate(
+        own = ex.group_by(["hs6", "year"]).aggregate(_exports=stable_sum(ex.value_usd)).mutate(
             unit=ibis.literal(bloc_label(bloc)))
     else:
         own = x if importers is None else x.filter(x.exporter.isin(list(importers)))
@@ -320,9 +322,9 @@ def world_export_summary(flows: ibis.Table) -> ibis.Table:
     .. math:: X_{kt} = \\sum_e X_{ekt}, \\qquad Q_{kt} = \\sum_e X_{ekt}^2,
               \\qquad HHI^{world}_{kt} = Q_{kt} / X_{kt}^2
     """
-    wx = flows.group_by(["hs6", "year", "exporter"]).aggregate(_x=flows.value_usd.sum())
+    wx = flows.group_by(["hs6", "year", "exporter"]).aggregate(_x=stable_sum(flows.value_usd))
     return wx.group_by(["hs6", "year"]).aggregate(
-        world_exports=wx._x.sum(), world_sumsq=(wx._x * wx._x).sum()
+        world_exports=stable_sum(wx._x), world_sumsq=stable_sum(wx._x * wx._x)
     )
 
 
