@@ -7,6 +7,7 @@ The warehouse is the small hand-made SYNTHETIC one of ``_webdata``.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -220,3 +221,174 @@ def test_years_option_refuses_a_huge_span_before_expanding_it() -> None:
 
 
 
+
+
+# ------------------------------------------------------------------------- API contract
+def _is_error_body(body: object) -> bool:
+    return (isinstance(body, dict) and set(body) == {"detail", "hint", "error"}
+            and isinstance(body["detail"], str) and isinstance(body["error"], str)
+            and (body["hint"] is None or isinstance(body["hint"], str)))
+
+
+def test_error_bodies_match_the_documented_schema(client: SyncClient) -> None:
+    schema = client.get("/openapi.json").json()
+    error = schema["components"]["schemas"]["ErrorOut"]
+    assert set(error["properties"]) == {"detail", "hint", "error"}
+    assert set(error["required"]) == {"detail", "hint", "error"}
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    for path, methods in schema["paths"].items():
+        for method, op in methods.items():
+            ref = op["responses"]["422"]["content"]["application/json"]["schema"]["$ref"]
+            assert ref == "#/components/schemas/ErrorOut", (method, path)
+            assert "503" in op["responses"]
+            assert ("413" in op["responses"]) == ("requestBody" in op), (method, path)
+    answers = [client.get("/api/screen?importer=XXX&rival=CHN"), client.get("/api/screen?importer=jp"),
+               client.post("/api/scenarios/run", json={"bogus": 1}),
+               client.post("/api/scenarios/run", content="{", headers={"content-type": "application/json"}),
+               client.get("/api/measures?as_of=0")]
+    for r in answers:
+        assert r.status_code == 422 and _is_error_body(r.json()), r.text
+
+
+def test_method_not_allowed_carries_allow(client: SyncClient) -> None:
+    for method, url, allowed in (("PUT", "/api/health", "GET"), ("DELETE", "/api/scenarios/run", "POST"),
+                                 ("POST", "/api/screen", "GET")):
+        r = client.request(method, url)
+        assert r.status_code == 405, (method, url, r.status_code)
+        assert r.headers["allow"] == allowed and _is_error_body(r.json())
+
+
+@pytest.mark.parametrize(("as_of", "status"), [
+    ("2025-06-01", 200), ("1990-01-01", 200), ("2100-12-31", 200),
+    ("0", 422), ("1700000000", 422), ("1989-12-31", 422), ("2101-01-01", 422), ("20250601", 422),
+    ("2025-02-30", 422), ("2025-06-01T00:00:00", 422),
+])
+def test_as_of_is_a_real_iso_date(client: SyncClient, as_of: str, status: int) -> None:
+    r = client.get("/api/measures", params={"as_of": as_of})
+    assert r.status_code == status, r.text
+    if status == 200:
+        assert r.json()["as_of"] == as_of
+    else:
+        assert r.json()["detail"].startswith("as_of:"), r.json()
+
+
+# ------------------------------------------------------------------ bounded work per request
+def test_many_codes_are_refused_before_any_work_and_without_the_lock(warehouse_dir: Path) -> None:
+    from kakehashi.web.validate import MAX_PRODUCTS
+
+    app = create_app(warehouse_dir, max_draws=500)
+    c = SyncClient(app)
+    try:
+        assert c.get("/api/meta").status_code == 200  # what the warehouse holds, read once
+        service = app.state.service
+        many = {**REE_BAN, "measures": [{**REE_BAN["measures"][0],  # type: ignore[index]
+                                         "products": [f"{k:06d}" for k in range(100000, 100000 + 6000)]}]}
+        few = {**REE_BAN, "measures": [{**REE_BAN["measures"][0],  # type: ignore[index]
+                                        "products": ["280530", "999999"]}]}
+        holding, release = threading.Event(), threading.Event()
+
+        def hold() -> None:  # another request busy on the warehouse
+            with service._lock:
+                holding.set()
+                release.wait(30)
+
+        worker = threading.Thread(target=hold)
+        worker.start()
+        assert holding.wait(10)
+        try:
+            r = c.post("/api/scenarios/run", json={"scenario": many, "draws": 5})
+            assert r.status_code == 422 and f"at most {MAX_PRODUCTS:,}" in r.json()["detail"], r.text
+            r = c.post("/api/scenarios/run", json={"scenario": few, "draws": 5})
+            assert r.status_code == 422, r.text
+            detail = r.json()["detail"]
+            assert detail == "measures[0].products: no trade in HS code '999999' in this warehouse"
+            r = c.get("/api/screen?importer=XXX&rival=CHN")  # the screen validates outside the lock too
+            assert r.status_code == 422 and "XXX" in r.json()["detail"]
+            assert worker.is_alive() and not release.is_set()  # all answered while the lock was held
+        finally:
+            release.set()
+            worker.join(10)
+    finally:
+        c.close()
+
+
+def test_a_request_that_cannot_get_the_warehouse_in_time_is_503(warehouse_dir: Path) -> None:
+    app = create_app(warehouse_dir, max_draws=500, request_timeout=0.3)
+    c = SyncClient(app)
+    try:
+        assert c.get("/api/meta").status_code == 200
+        service = app.state.service
+        holding, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with service._lock:
+                holding.set()
+                release.wait(30)
+
+        worker = threading.Thread(target=hold)
+        worker.start()
+        assert holding.wait(10)
+        try:
+            r = c.get("/api/screen?importer=JPN&rival=CHN&year=2022")
+            assert r.status_code == 503, r.text
+            assert r.headers["retry-after"] == "5" and _is_error_body(r.json())
+        finally:
+            release.set()
+            worker.join(10)
+        ok = c.get("/api/screen?importer=JPN&rival=CHN&year=2022")
+        assert ok.status_code == 200 and ok.json()["year"] == 2022
+    finally:
+        c.close()
+
+
+def test_request_time_limit_answers_503_and_drops_the_late_answer() -> None:
+    from kakehashi.web.security import RequestTimeout
+
+    async def slow_app(scope: dict[str, object], receive: object, send: object) -> None:
+        await asyncio.sleep(5)
+        raise AssertionError("a timed-out request must not be answered twice")
+
+    async def fast_app(scope: dict[str, object], receive: object, send: object) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})  # type: ignore[operator]
+        await send({"type": "http.response.body", "body": b"ok"})  # type: ignore[operator]
+
+    async def run(app: object) -> list[dict[str, object]]:
+        sent: list[dict[str, object]] = []
+
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": b""}
+
+        async def send(message: dict[str, object]) -> None:
+            sent.append(message)
+
+        await RequestTimeout(app, seconds=0.1)({"type": "http", "method": "GET"}, receive, send)  # type: ignore[arg-type]
+        return sent
+
+    loop = asyncio.new_event_loop()
+    try:
+        late = loop.run_until_complete(run(slow_app))
+        assert late[0]["status"] == 503 and (b"retry-after", b"5") in late[0]["headers"]  # type: ignore[operator]
+        assert b'"error": "Timeout"' in late[1]["body"]  # type: ignore[operator]
+        fast = loop.run_until_complete(run(fast_app))
+        assert [m.get("status") for m in fast] == [200, None] and fast[1]["body"] == b"ok"
+    finally:
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+        loop.run_until_complete(asyncio.sleep(0))
+        loop.close()
+
+
+def test_result_cache_is_bounded_by_bytes(warehouse_dir: Path) -> None:
+    from kakehashi.web.service import Service, size_of
+
+    service = Service.open(warehouse_dir, max_draws=10, cache_size=100, cache_bytes=2000)
+    item = b"x" * 600
+    assert size_of(item) == 664
+    for k in range(5):
+        assert service.call(("k", k), lambda: item) is item
+    # 5 x 664 bytes do not fit in 2000: only the last three are kept, least recently used dropped first
+    assert service.cache_used == 3 * 664
+    assert [service.peek(("k", k)) is not None for k in range(5)] == [False, False, True, True, True]
+    huge = b"y" * 5000
+    assert service.call(("huge",), lambda: huge) is huge and service.peek(("huge",)) is None
+    assert service.cache_used == 3 * 664
