@@ -11,7 +11,7 @@ import re
 from collections.abc import Collection, Sequence
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, WithJsonSchema
 
 from kakehashi.errors import InputError, close_matches, unknown_value_error
 
@@ -177,5 +177,10 @@ def iso_date(value: Any) -> dt.date:
     return day
 
 
-IsoDate = Annotated[dt.date, BeforeValidator(iso_date)]
+BOUNDED_DATE_PATTERN = r"^(199\d|20\d\d|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+"""The shape of a date :func:`iso_date` accepts, for the OpenAPI schema (it also checks the calendar)."""
+
+IsoDate = Annotated[dt.date, BeforeValidator(iso_date),
+                    WithJsonSchema({"type": "string", "pattern": BOUNDED_DATE_PATTERN,
+                                    "description": "YYYY-MM-DD, 1990-01-01 to 2100-12-31"})]
 """A request date: YYYY-MM-DD between :data:`FIRST_DATE` and :data:`LAST_DATE` (see :func:`iso_date`)."""
