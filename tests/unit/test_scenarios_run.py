@@ -11,7 +11,7 @@ import pytest
 from kakehashi import Warehouse
 from kakehashi.errors import InputError
 from kakehashi.scenarios.run import KEY_COLUMNS, METRICS, run_scenario
-from kakehashi.scenarios.spec import parse_spec
+from kakehashi.scenarios.spec import load_spec, parse_spec
 
 # Synthetic world, base year 2023, HS22. Product 284690 (RE compounds):
 #   CHN -> JPN 60, IND 40, USA 30 ; AUS -> JPN 40, IND 10, DEU 50, USA 20 ; VNM -> KOR 30
@@ -185,15 +185,18 @@ def test_restricted_product_downstream_of_another_uses_its_exports(wh: Warehouse
 def test_user_elasticity_table_overrides_default(wh: Warehouse, tmp_path: Path) -> None:
     table = tmp_path / "eps.csv"
     table.write_text("hs6,elasticity,importer\n850511,3.0,\n850511,2.0,USA\n")
-    spec = parse_spec(TARIFF.replace("parameters: {",
-                                     f"parameters: {{import_demand_elasticities: '{table}', "))
+    text = TARIFF.replace("parameters: {", "parameters: {import_demand_elasticities: eps.csv, ")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(text)
+    spec = load_spec(scenario)  # the table is read when the file is loaded, relative to it
+    assert spec.parameters.import_demand_elasticities == {"850511": 3.0, "USA": {"850511": 2.0}}
     res = run_scenario(spec, wh, links=LINKS)
     # USA-specific 2.0 wins over the generic 3.0: TC = -100 * 2.0 * 0.20 / (1.30 * (1 + 2.0/99))
     tc = -100 * 2.0 * 0.20 / (1.30 * (1 + 2.0 / 99))
     assert _get(res.table, "USA", "850511", "trade_creation_usd").p50 == pytest.approx(tc)
     table.write_text("hs6,elasticity\n850511,-1.2\n")
-    with pytest.raises(InputError, match=r"eps\.csv:2: elasticity -1\.2 of 850511 must be positive"):
-        run_scenario(spec, wh, links=LINKS)
+    with pytest.raises(InputError, match=r"eps\.csv:2: elasticity -1\.2 of 850511 must be a finite positive"):
+        load_spec(scenario)
 
 
 @pytest.mark.spark

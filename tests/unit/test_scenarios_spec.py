@@ -160,3 +160,29 @@ def test_scenario_file_that_is_not_utf8(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not UTF-8 text") as err:
         load_spec(path)
     assert err.value.file == str(path)
+
+
+def test_inline_elasticity_tables_round_trip_and_refuse_bad_values() -> None:
+    text = GOOD + "parameters:\n  import_demand_elasticities: {280530: 1.5, jpn: {'850511': 0.8}}\n"
+    spec = parse_spec(text)
+    assert spec.parameters.import_demand_elasticities == {"280530": 1.5, "JPN": {"850511": 0.8}}
+    assert parse_spec(spec.to_yaml()) == spec
+    for table, expected in (("{JPN: 1.2}", r"the table of importer JPN must be a mapping"),
+                            ("{280530: .inf}", r"elasticity of 280530 is inf; it must be a finite number"),
+                            ("eps.csv", r"a table given by file name or URL is not accepted here")):
+        with pytest.raises(InputError, match=expected):
+            parse_spec(GOOD + f"parameters:\n  import_demand_elasticities: {table}\n")
+
+
+def test_table_file_errors_name_the_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "eps.csv").write_text("hs6,elasticity,importer\n280530,1.5,\n850511,nan,JPN\n")
+    f = tmp_path / "s.yaml"
+    f.write_text(GOOD + "parameters:\n  import_demand_elasticities: eps.csv\n")
+    with pytest.raises(InputError, match=r"eps\.csv:3: elasticity nan of 850511 must be a finite positive"):
+        load_spec(f)
+    (tmp_path / "eps.csv").write_text("code,value\n280530,1.5\n")
+    with pytest.raises(InputError, match=r"eps\.csv: needs columns hs6 and elasticity"):
+        load_spec(f)
+    f.write_text(GOOD + "parameters:\n  import_demand_elasticities: missing.csv\n")
+    with pytest.raises(InputError, match=r"cannot read .*missing\.csv"):
+        load_spec(f)

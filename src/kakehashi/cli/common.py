@@ -69,8 +69,13 @@ def open_warehouse(path: Path | None, engine: str | None, *, read_only: bool = T
     return wh
 
 
+MAX_YEAR_SPAN = 200
+"""Longest range ``--years A-B`` accepted (B - A + 1 years); a longer one is refused before it is expanded."""
+
+
 def parse_years(text: str | None) -> list[int] | None:
-    """Parse ``2021``, ``2021-2023`` or ``2019,2021`` into a list of years."""
+    """Parse ``2021``, ``2021-2023`` or ``2019,2021`` into a list of years (a range spans at most
+    :data:`MAX_YEAR_SPAN` years)."""
     if text is None or text == "":
         return None
     years: list[int] = []
@@ -79,14 +84,15 @@ def parse_years(text: str | None) -> list[int] | None:
             part = part.strip()
             if "-" in part:
                 a, b = (int(x) for x in part.split("-", 1))
-                if b < a:
+                if b < a or b - a >= MAX_YEAR_SPAN:
                     raise ValueError
                 years.extend(range(a, b + 1))
             else:
                 years.append(int(part))
     except ValueError:
         raise InputError(f"cannot read years {text!r}",
-                         hint="write one year (2021), a range (2021-2023) or a list (2019,2021)") from None
+                         hint="write one year (2021), a range (2021-2023) of at most "
+                         f"{MAX_YEAR_SPAN} years or a list (2019,2021)") from None
     return years
 
 

@@ -31,6 +31,9 @@ def serve(
     max_body: Annotated[int, typer.Option(help="Largest request body in bytes.", min=1024)] = 64 * 1024,
     cors_origin: Annotated[list[str] | None, typer.Option(
         help="Allow browser calls from this origin (repeatable). Default: CORS off.")] = None,
+    request_timeout: Annotated[float, typer.Option(
+        help="Seconds within which a request must be answered, else 503 with Retry-After (0: no limit).",
+        min=0)] = 60.0,
     engine: EngineOpt = None,
     measures: MeasuresOpt = None,
 ) -> None:
@@ -43,7 +46,8 @@ def serve(
         raise InputError(f"the web extra is not installed ({exc.name} missing)",
                          hint="pip install 'kakehashi[web]'") from None
     web_app = create_app(warehouse, max_draws=max_draws, max_body=max_body,
-                         cors_origins=tuple(cors_origin or ()), engine=engine, measures=measures)
+                         cors_origins=tuple(cors_origin or ()), engine=engine, measures=measures,
+                         request_timeout=request_timeout or None)
     if host not in ("127.0.0.1", "localhost", "::1"):
         console_err.print(f"warning: listening on {host}, reachable from other machines; "
                           "the API has no authentication", highlight=False)

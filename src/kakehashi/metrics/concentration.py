@@ -9,6 +9,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import ibis
+import ibis.expr.types as ir
+
+
+def stable_sum(x: ir.NumericColumn) -> ir.FloatingScalar:
+    """Sum of ``x`` in a fixed order (the values sorted), so the same bits on every run.
+
+    A parallel engine (DuckDB, Spark) adds doubles in an order that changes from
+    run to run, so a plain ``sum`` may differ in the last bits; collecting each
+    group's values, sorting them and adding them in that order gives the same
+    result whatever the order the rows arrive in: the same inputs give
+    byte-identical outputs. Nulls are skipped; an all-null group sums to null.
+    """
+    total: ir.FloatingScalar = x.cast("float64").collect().sort().sums()
+    return total
 
 
 def _cols(group: str | Sequence[str]) -> list[str]:
@@ -44,8 +58,8 @@ def shares(expr: ibis.Table, group: str | Sequence[str], by: str, value: str) ->
     [0.75, 0.25]
     """
     g = _cols(group)
-    agg = expr.group_by([*g, by]).aggregate(**{value: expr[value].sum()})
-    tot = agg.group_by(g).aggregate(_group_total=agg[value].sum())
+    agg = expr.group_by([*g, by]).aggregate(**{value: stable_sum(expr[value])})
+    tot = agg.group_by(g).aggregate(_group_total=stable_sum(agg[value]))
     j = agg.join(tot, g)
     share = ibis.ifelse(j._group_total > 0, j[value] / j._group_total, ibis.null("float64"))
     return j.mutate(share=share).drop("_group_total")
@@ -82,7 +96,8 @@ def hhi(expr: ibis.Table, group: str | Sequence[str], by: str, value: str) -> ib
     [0.625]
     """
     g = _cols(group)
-    agg = expr.group_by([*g, by]).aggregate(_v=expr[value].sum())
-    out = agg.group_by(g).aggregate(total=agg._v.sum(), _sq=(agg._v * agg._v).sum(), n=agg._v.count())
+    agg = expr.group_by([*g, by]).aggregate(_v=stable_sum(expr[value]))
+    out = agg.group_by(g).aggregate(total=stable_sum(agg._v), _sq=stable_sum(agg._v * agg._v),
+                                    n=agg._v.count())
     h = ibis.ifelse(out.total > 0, out._sq / (out.total * out.total), ibis.null("float64"))
     return out.mutate(hhi=h).drop("_sq")

@@ -57,6 +57,7 @@ import ibis
 import pandas as pd
 
 from kakehashi.errors import InputError, unknown_value_error
+from kakehashi.metrics.concentration import stable_sum
 from kakehashi.metrics.flows import TradePlan, analysis_flows, plan_trade
 from kakehashi.metrics.thresholds import (  # re-exported: the screen's parameters
     DEFAULT_THRESHOLDS,
@@ -207,16 +208,16 @@ def screen_expr(
         imp = imp.filter(~imp.exporter.isin(bloc))
         imp = imp.mutate(unit=ibis.literal(bloc_label(bloc)))
         sup = imp.group_by([*keys, "exporter"]).aggregate(
-            v=imp.value_usd.sum(), _rev=imp.hs_revision.max(), _conv=imp.converted.any())
+            v=stable_sum(imp.value_usd), _rev=imp.hs_revision.max(), _conv=imp.converted.any())
     else:
         sup = imp.select(unit=imp.importer, hs6=imp.hs6, year=imp.year, exporter=imp.exporter,
                          v=imp.value_usd, _rev=imp.hs_revision, _conv=imp.converted)
     # the largest supplier, ties to the first ISO3 code: min over (-value, exporter)
     top = ibis.struct({"nv": -sup.v, "e": sup.exporter}).min()
     stats = sup.group_by(keys).aggregate(
-        imports_usd=sup.v.sum(),
-        _sq=(sup.v * sup.v).sum(),
-        rival_usd=ibis.ifelse(sup.exporter == rival, sup.v, 0.0).sum(),
+        imports_usd=stable_sum(sup.v),
+        _sq=stable_sum(sup.v * sup.v),
+        rival_usd=stable_sum(ibis.ifelse(sup.exporter == rival, sup.v, 0.0)),
         _top=top,
         _rev=sup._rev.max(),
         _conv=sup._conv.any(),
@@ -227,19 +228,19 @@ def screen_expr(
     # exporter totals per product: the world-export summary and the importer's own exports
     if totals is None:
         fx = rows("year", "exporter", "hs6", "value_usd")
-        x = fx.group_by(["exporter", "hs6", "year"]).aggregate(_x=fx.value_usd.sum())
+        x = fx.group_by(["exporter", "hs6", "year"]).aggregate(_x=stable_sum(fx.value_usd))
     else:
         x = totals.filter(totals.year.isin(read_years))
         if products is not None:
             x = x.filter(x.hs6.isin(list(products)))
         x = x.select("exporter", "hs6", "year", _x=x.exports_usd)
     w = x.group_by(["hs6", "year"]).aggregate(
-        world_exports=x._x.sum(), world_sumsq=(x._x * x._x).sum(),
+        world_exports=stable_sum(x._x), world_sumsq=stable_sum(x._x * x._x),
         world_exporters=ibis.ifelse(x._x > 0, 1, 0).sum().cast("int64"))
     if bloc:
         fe = rows("year", "importer", "exporter", "hs6", "value_usd")
         ex = fe.filter(fe.exporter.isin(bloc) & ~fe.importer.isin(bloc))
-        own = ex.group_by(["hs6", "year"]).aggregate(_exports=ex.value_usd.sum()).mutate(
+        own = ex.group_by(["hs6", "year"]).aggregate(_exports=stable_sum(ex.value_usd)).mutate(
             unit=ibis.literal(bloc_label(bloc)))
     else:
         own = x if importers is None else x.filter(x.exporter.isin(list(importers)))
@@ -313,9 +314,9 @@ def world_export_summary(flows: ibis.Table) -> ibis.Table:
     .. math:: X_{kt} = \\sum_e X_{ekt}, \\qquad Q_{kt} = \\sum_e X_{ekt}^2,
               \\qquad HHI^{world}_{kt} = Q_{kt} / X_{kt}^2
     """
-    wx = flows.group_by(["hs6", "year", "exporter"]).aggregate(_x=flows.value_usd.sum())
+    wx = flows.group_by(["hs6", "year", "exporter"]).aggregate(_x=stable_sum(flows.value_usd))
     return wx.group_by(["hs6", "year"]).aggregate(
-        world_exports=wx._x.sum(), world_sumsq=(wx._x * wx._x).sum()
+        world_exports=stable_sum(wx._x), world_sumsq=stable_sum(wx._x * wx._x)
     )
 
 

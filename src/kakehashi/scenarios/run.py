@@ -449,37 +449,12 @@ def _restriction_block(spec: ScenarioSpec, wh: Warehouse, base: Any, params: dic
 # ------------------------------------------------------------------------------ tariffs
 
 def _elasticity_table(spec: ScenarioSpec, importer: str) -> dict[str, float]:
-    table = spec.parameters.import_demand_elasticities
-    if table is None:
-        return {}
-    if isinstance(table, dict):
-        return dict(table)
-    try:
-        df = pd.read_csv(table, dtype=str)
-    except OSError as exc:
-        raise InputError(f"parameters.import_demand_elasticities: cannot read {table}: {exc.strerror}",
-                         hint="give a CSV with columns hs6, elasticity (optionally importer)") from None
-    if not {"hs6", "elasticity"} <= set(df.columns):
-        raise InputError("needs columns hs6 and elasticity", file=table,
-                         hint="optionally an importer column (ISO3) for country-specific values")
-    out: dict[str, float] = {}
-    generic: dict[str, float] = {}
-    for k, row in enumerate(df.itertuples(index=False), start=2):
-        code = str(row.hs6).strip().zfill(6)
-        try:
-            value = float(str(row.elasticity))
-        except ValueError:
-            raise InputError(f"elasticity {row.elasticity!r} is not a number", file=table, line=k,
-                             value=row.elasticity) from None
-        if not value > 0:
-            raise InputError(f"elasticity {value} of {code} must be positive (a magnitude)", file=table,
-                             line=k, value=value, hint="write 1.2 for an elasticity of -1.2")
-        imp = getattr(row, "importer", None)
-        if imp is None or (isinstance(imp, float) and np.isnan(imp)) or str(imp).strip() == "":
-            generic[code] = value
-        elif str(imp).strip().upper() == importer:
-            out[code] = value
-    return {**generic, **out}
+    """The user's elasticities for ``importer``: its own table over the generic one (no I/O: tables
+    given by file name were read when the scenario file was loaded, see :mod:`kakehashi.scenarios.spec`)."""
+    table = spec.parameters.import_demand_elasticities or {}
+    generic = {k: v for k, v in table.items() if isinstance(v, float)}
+    own = table.get(importer)
+    return {**generic, **(own if isinstance(own, dict) else {})}
 
 
 def _tariff_block(spec: ScenarioSpec, m: Tariff, pos: int, wh: Warehouse, base: Any,

@@ -47,8 +47,12 @@ Parameters (``parameters:``; each may also be made uncertain under ``uncertain:`
 ``import_demand_elasticity``   absolute value, > 0, for products the table below
                                does not cover (1.0)
 ``import_demand_elasticities`` table of product-specific values: a mapping
-                               ``{hs6: value}`` or a CSV file with columns
-                               ``hs6, elasticity`` (optionally ``importer``)
+                               ``{hs6: value}``, with optional per-importer
+                               mappings ``{ISO3: {hs6: value}}`` that win for
+                               that importer; or, in a scenario *file* only, the
+                               name of a local CSV file with columns
+                               ``hs6, elasticity`` (optionally ``importer``),
+                               read when the file is loaded
 ``tiers``                      chain tiers to propagate, 0–6 (3)
 
 ``hs_revision`` (top level, default HS22) names the HS revision of the baseline
@@ -66,11 +70,22 @@ as independent cuts, ``1 − Π (1 − φ_m)``, and the USD results sum the mont
 A 3-month ban next to a 12-month 50 % cut loses all the lane's trade for three
 months and half of it for nine, i.e. ``(3 × 1 + 9 × 0.5) / 12`` of a year's
 imports (see :func:`kakehashi.scenarios.restriction.time_combined_severity`).
+Every number must be finite (no ``.nan``, ``.inf``).
+
+Tables by name and requests from the network
+--------------------------------------------
+Only :func:`load_spec` (a scenario file the user names on the command line)
+reads the CSV file an elasticity table names, and only a local file, never a
+URL. :func:`parse_spec` refuses a table given by name unless it is called with
+``allow_files=True``: a scenario that arrives over HTTP carries its tables
+inline, so no request can make the server open a file or a URL.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import math
 import re
 from importlib import resources
 from pathlib import Path
@@ -102,6 +117,15 @@ MAX_TIERS = 6
 MAX_RATE = 10.0
 """Largest additional ad-valorem duty accepted (10.0 = 1,000 %)."""
 
+MAX_MEASURES = 100
+"""Most measures one scenario may hold."""
+
+MAX_VALUES = 200_000
+"""Most values (mapping entries, list items, scalars) a scenario document may hold before validation;
+counts repeated YAML aliases each time they are used, so an alias bomb is refused cheaply."""
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
 _ISO3 = re.compile(r"^[A-Z]{3}$")
 _HS6 = re.compile(r"^\d{6}$")
 
@@ -124,7 +148,7 @@ def _hs6(value: Any) -> str:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _hs_prefix(value: Any) -> str:
@@ -367,24 +391,41 @@ class Parameters(_Model):
     sigma: float = Field(default=tf.DEFAULT_SIGMA, ge=0.0)
     export_supply_elasticity: float = Field(default=tf.DEFAULT_EXPORT_SUPPLY_ELASTICITY, gt=0.0)
     import_demand_elasticity: float = Field(default=tf.DEFAULT_IMPORT_DEMAND_ELASTICITY, gt=0.0)
-    import_demand_elasticities: dict[str, float] | str | None = None
+    import_demand_elasticities: dict[str, float | dict[str, float]] | None = Field(
+        default=None, description="{hs6: elasticity} with optional {ISO3: {hs6: elasticity}} per importer.")
     tiers: int = Field(default=3, ge=0, le=MAX_TIERS)
 
     @field_validator("import_demand_elasticities", mode="before")
     @classmethod
     def _table(cls, v: Any) -> Any:
+        if isinstance(v, str):  # never echo it: it may name a file or URL the caller probes for
+            raise ValueError("a table given by file name is read only from a scenario file on the "
+                             "command line; give the table inline as {hs6: elasticity}")
         if isinstance(v, dict):
-            out: dict[str, float] = {}
+            out: dict[str, float | dict[str, float]] = {}
             for k, val in v.items():
-                code = _hs6(k)
-                if isinstance(val, bool) or not isinstance(val, int | float):
-                    raise ValueError(f"elasticity of {code} must be a number, got {val!r}")
-                if val <= 0:
-                    raise ValueError(f"elasticity of {code} is {val}; import-demand elasticities are "
-                                     "written as positive magnitudes (1.2, not -1.2)")
-                out[code] = float(val)
+                if isinstance(k, str) and _ISO3.match(k.strip().upper()):
+                    if not isinstance(val, dict):
+                        raise ValueError(f"the table of importer {k.strip().upper()} must be a mapping "
+                                         "{hs6: elasticity}")
+                    out[k.strip().upper()] = {_hs6(c): _elasticity(c, e) for c, e in val.items()}
+                else:
+                    out[_hs6(k)] = _elasticity(k, val)
             return out
         return v
+
+
+def _elasticity(code: Any, val: Any) -> float:
+    """One import-demand elasticity: a finite positive number."""
+    code = _hs6(code)
+    if isinstance(val, bool) or not isinstance(val, int | float):
+        raise ValueError(f"elasticity of {code} must be a number, got {val!r}")
+    if not math.isfinite(val):
+        raise ValueError(f"elasticity of {code} is {val}; it must be a finite number")
+    if val <= 0:
+        raise ValueError(f"elasticity of {code} is {val}; import-demand elasticities are "
+                         "written as positive magnitudes (1.2, not -1.2)")
+    return float(val)
 
 
 #: Bounds of each uncertain parameter: (lowest, highest, lowest is allowed).
@@ -406,7 +447,7 @@ class ScenarioSpec(_Model):
     description: str = ""
     base_year: int = Field(ge=1988, le=2100)
     hs_revision: str = Field(default="HS22", description="HS revision of the baseline trade flows.")
-    measures: list[Measure] = Field(min_length=1)
+    measures: list[Measure] = Field(min_length=1, max_length=MAX_MEASURES)
     parameters: Parameters = Field(default_factory=Parameters)
     uncertain: dict[str, DistributionSpec] = Field(default_factory=dict)
     draws: int = Field(default=1000, ge=1, le=MAX_DRAWS)
@@ -519,7 +560,10 @@ _Dumper.add_representer(list, _represent_list)
 # ----------------------------------------------------------------------- loading
 
 def load_spec(path: str | Path) -> ScenarioSpec:
-    """Read and validate a scenario file.
+    """Read and validate a scenario file (the command line's door).
+
+    An elasticity table given by name is read here, from a local CSV file
+    (relative names are relative to the scenario file); a URL is refused.
 
     Raises
     ------
@@ -536,16 +580,26 @@ def load_spec(path: str | Path) -> ScenarioSpec:
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text (byte {exc.start}): {exc.reason}", file=p,
                          hint="a scenario is a YAML text file; save it as UTF-8") from None
-    spec = parse_spec(text, origin=p)
-    table = spec.parameters.import_demand_elasticities
-    if isinstance(table, str) and not Path(table).is_absolute():  # relative to the scenario file
-        params = spec.parameters.model_copy(update={"import_demand_elasticities": str(p.parent / table)})
-        spec = spec.model_copy(update={"parameters": params})
-    return spec
+    return parse_spec(text, origin=p, allow_files=True)
 
 
-def parse_spec(source: str | dict[str, Any], *, origin: str | Path | None = None) -> ScenarioSpec:
-    """Validate a scenario given as YAML text or an already-parsed mapping."""
+def parse_spec(source: str | dict[str, Any], *, origin: str | Path | None = None,
+               allow_files: bool = False) -> ScenarioSpec:
+    """Validate a scenario given as YAML text or an already-parsed mapping.
+
+    Parameters
+    ----------
+    source
+        YAML text or a mapping.
+    origin
+        The file the text came from, for messages (and, with ``allow_files``,
+        the folder relative table names are read from).
+    allow_files
+        Read an elasticity table given by file name (a local file only). False
+        (the default, and always for requests over the network): a table given
+        by name is an :class:`InputError` that says nothing of the target, and
+        no file or URL is opened.
+    """
     text = source if isinstance(source, str) else None
     if isinstance(source, str):
         try:
@@ -563,10 +617,113 @@ def parse_spec(source: str | dict[str, Any], *, origin: str | Path | None = None
     if not isinstance(data, dict):
         raise InputError("a scenario file must be a YAML mapping with name, base_year and measures",
                          file=origin)
+    check_size(data, origin=origin)
+    data = _inline_tables(data, text=text, origin=origin, allow_files=allow_files)
     try:
         return ScenarioSpec.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc, data, text=text, origin=origin) from None
+
+
+def check_size(data: Any, *, limit: int = MAX_VALUES, origin: str | Path | None = None) -> None:
+    """Refuse a document with more than ``limit`` values (aliases counted at each use).
+
+    The walk stops at the limit, so its cost is bounded whatever the input.
+    """
+    stack = [data]
+    seen = 0
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > limit:
+            raise InputError(f"the scenario holds more than {limit:,} values", file=origin,
+                             hint="a scenario lists measures and parameters; select products by "
+                             "workstream, commodity or HS prefix rather than listing thousands of codes")
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+
+
+_TABLE_FIELD = "parameters.import_demand_elasticities"
+
+
+def _inline_tables(data: dict[str, Any], *, text: str | None, origin: str | Path | None,
+                   allow_files: bool) -> dict[str, Any]:
+    """``data`` with an elasticity table given by file name replaced by its content (or refused)."""
+    params = data.get("parameters")
+    if not isinstance(params, dict) or not isinstance(params.get("import_demand_elasticities"), str):
+        return data
+    name = params["import_demand_elasticities"]
+    line = _yaml_line(text, ("parameters", "import_demand_elasticities"))
+    if not allow_files:  # say nothing of the target: whether it exists, what it holds
+        raise InputError(f"{_TABLE_FIELD}: a table given by file name or URL is not accepted here",
+                         file=origin, line=line,
+                         hint="give the table inline, e.g. {850511: 1.2, 280530: 0.8}, optionally with "
+                         "per-importer tables such as JPN: {850511: 0.9}")
+    if _URL.match(name.strip()):
+        raise InputError(f"{_TABLE_FIELD}: {name!r} is a URL; tables are read from local files only",
+                         file=origin, line=line,
+                         hint="download the CSV and name the local file, or give the table inline")
+    path = Path(name)
+    if not path.is_absolute() and origin is not None:
+        path = Path(origin).parent / path
+    table = read_elasticity_table(path)
+    return {**data, "parameters": {**params, "import_demand_elasticities": table}}
+
+
+def read_elasticity_table(path: Path) -> dict[str, float | dict[str, float]]:
+    """Read a CSV of import-demand elasticities (columns ``hs6, elasticity``, optionally ``importer``).
+
+    Rows without an importer give the generic ``{hs6: value}``; rows with one
+    give ``{ISO3: {hs6: value}}``, which wins for that importer.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, lacks a column, or holds a value that is not a
+        finite positive number (the message names the file and line).
+    """
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh))
+    except OSError as exc:
+        raise InputError(f"{_TABLE_FIELD}: cannot read {path}: {exc.strerror}",
+                         hint="give a CSV with columns hs6, elasticity (optionally importer)") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", file=path,
+                         hint="save the table as UTF-8 CSV") from None
+    header = [c.strip() for c in rows[0]] if rows else []
+    if not {"hs6", "elasticity"} <= set(header):
+        raise InputError("needs columns hs6 and elasticity", file=path,
+                         hint="optionally an importer column (ISO3) for country-specific values")
+    col = {name: header.index(name) for name in ("hs6", "elasticity", "importer") if name in header}
+    out: dict[str, Any] = {}
+    for k, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) < len(header):
+            raise InputError(f"{len(row)} fields where the header has {len(header)}", file=path, line=k)
+        raw = row[col["elasticity"]].strip()
+        try:
+            value = float(raw)
+        except ValueError:
+            raise InputError(f"elasticity {raw!r} is not a number", file=path, line=k, value=raw) from None
+        code = row[col["hs6"]].strip().zfill(6)
+        if not _HS6.match(code):
+            raise InputError(f"{code!r} is not a six-digit HS code", file=path, line=k, value=code)
+        if not (math.isfinite(value) and value > 0):
+            raise InputError(f"elasticity {value} of {code} must be a finite positive number (a magnitude)",
+                             file=path, line=k, value=value, hint="write 1.2 for an elasticity of -1.2")
+        imp = row[col["importer"]].strip().upper() if "importer" in col else ""
+        if not imp:
+            out[code] = value
+        elif _ISO3.match(imp):
+            out.setdefault(imp, {})[code] = value
+        else:
+            raise InputError(f"importer {imp!r} is not an ISO3 code", file=path, line=k, value=imp)
+    return out
 
 
 def _loc_text(loc: tuple[Any, ...]) -> str:

@@ -59,7 +59,7 @@ async def cached_json(service: Service, key: tuple[Any, ...], build: Callable[[]
     full = ("json", *key)
     body = service.peek(full)
     if body is None:
-        body = await run_in_threadpool(service.call, full, lambda: build().model_dump_json().encode())
+        body = await run_in_threadpool(service.memo, full, lambda: build().model_dump_json().encode())
     return Response(body, media_type="application/json")
 
 
@@ -429,7 +429,8 @@ class MeasuresOut(BaseModel):
 def measures(service: ServiceDep,
              country: Annotated[str | None, Query(pattern=validate.ISO3_PATTERN,
                                                   description="Only measures naming this country.")] = None,
-             as_of: Annotated[dt.date | None, Query(description="Reading date, YYYY-MM-DD (default today).")]
+             as_of: Annotated[validate.IsoDate | None, Query(
+                 description="Reading date, YYYY-MM-DD between 1990-01-01 and 2100-12-31 (default today).")]
              = None) -> MeasuresOut:
     """Dated export controls and tariffs with their status on `as_of` (JSON twin of `/scenarios`)."""
     day = as_of.isoformat() if as_of else None
@@ -498,9 +499,8 @@ def run_scenario_data(service: Service, req: ScenarioRequest) -> tuple[ScenarioO
         base_year = max(meta.years)  # the latest data, rather than the catalogue's year before the measure
     spec = views.scenario_spec(measure_id=req.measure_id, scenario=req.scenario, base_year=base_year,
                                draws=draws, severity=req.severity, theta=req.theta, extra=service.measures)
-    validate.draws(int(spec.draws), service.max_draws)
-    if meta.years:
-        validate.year(int(spec.base_year), meta.years)
+    validate.scenario(spec, years=meta.years, products=meta.products, revisions=meta.revisions,
+                      max_draws=service.max_draws)
     spec_json = spec.model_dump(mode="json", exclude_none=True)
     key = ("scenario", json.dumps(spec_json, sort_keys=True), _measures_key(service))
     result = service.call(key, lambda: views.run_scenario(service.wh, spec, service.measures))

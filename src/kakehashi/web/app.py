@@ -4,7 +4,10 @@ The application opens the warehouse read-only, serves the dashboard's HTML
 pages (Jinja2 templates) and their JSON twins under ``/api`` (documented in
 the OpenAPI schema at ``/openapi.json`` and ``/api-docs``), and the Vega
 JavaScript from the package itself. Every user error is answered 422 with a
-message and a hint; a body over ``max_body`` bytes is answered 413.
+message and a hint (the body is :class:`ErrorOut`, documented on every
+operation); a body over ``max_body`` bytes is answered 413; a request not
+answered within ``request_timeout`` seconds, or that cannot get the warehouse
+before then, is answered 503 with ``Retry-After``; a 405 carries ``Allow``.
 
 Examples
 --------
@@ -15,7 +18,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kakehashi import __version__, config
@@ -31,8 +35,8 @@ from kakehashi.errors import KakehashiError
 from kakehashi.scenarios.measures import load_catalogue
 from kakehashi.web import api, pages
 from kakehashi.web.render import templates
-from kakehashi.web.security import BodyLimit, SecurityHeaders
-from kakehashi.web.service import Service
+from kakehashi.web.security import BodyLimit, RequestTimeout, SecurityHeaders
+from kakehashi.web.service import DEFAULT_CACHE_BYTES, ServerBusy, Service
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -40,6 +44,28 @@ DEFAULT_MAX_DRAWS = 2000
 """Monte-Carlo draws allowed per scenario request unless the server is started with another cap."""
 DEFAULT_MAX_BODY = 64 * 1024
 """Largest request body accepted, in bytes (a scenario spec is a few hundred bytes)."""
+DEFAULT_REQUEST_TIMEOUT = 60.0
+"""Seconds within which a request must be answered, else 503 (``kakehashi serve --request-timeout``)."""
+RETRY_AFTER = "5"
+"""Seconds a client is told to wait (``Retry-After``) after a 503."""
+
+
+class ErrorOut(BaseModel):
+    """The body of every error response (400, 404, 405, 413, 422, 503)."""
+
+    detail: str = Field(description="What went wrong, naming the parameter, field or value.")
+    hint: str | None = Field(description="What to do about it.")
+    error: str = Field(description="Kind of error: InputError, ValidationError, HTTPError, Timeout, "
+                       "Busy, ...", examples=["InputError"])
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorOut, "description": "Invalid parameter or body: the message names it and says what "
+          "to send instead."},
+    503: {"model": ErrorOut, "description": "Not answered within the server's time limit, or the server is "
+          "busy; retry after the `Retry-After` seconds."},
+}
+"""Error responses documented on every API operation (413 is added to those with a body)."""
 
 API_DESCRIPTION = """\
 JSON API of the kakehashi dashboard. Every HTML page of the dashboard has a twin here.
@@ -47,8 +73,13 @@ JSON API of the kakehashi dashboard. Every HTML page of the dashboard has a twin
 * Countries are ISO 3166-1 alpha-3 codes in upper case (`JPN`, `IND`, `CHN`).
 * Products are HS six-digit codes (`850511`), in the HS revision of the warehouse.
 * Values are in US dollars; shares are fractions between 0 and 1.
-* Errors: `422` with `{"detail": message, "hint": what to do, "error": kind}`;
-  `413` when the request body is too large.
+* Errors: `422` with `{"detail": message, "hint": what to do, "error": kind}` (schema `ErrorOut`);
+  `413` when the request body is too large; `503` with `Retry-After` when a request is not answered
+  within the server's time limit (`kakehashi serve --request-timeout`, 60 s by default) or the server
+  is busy; `405` with `Allow`. Every error body has the same three fields.
+* Dates (`as_of`) are `YYYY-MM-DD` between 1990-01-01 and 2100-12-31.
+* Scenario tables (`parameters.import_demand_elasticities`) are given inline; a file name or URL is
+  refused (`422`) and never opened.
 * Results computed from the bundled **synthetic sample** say so (`synthetic: true`).
 """
 
@@ -62,6 +93,8 @@ def create_app(
     engine: str | None = None,
     cache_size: int = 256,
     measures: Sequence[str | Path] | None = None,
+    cache_bytes: int = DEFAULT_CACHE_BYTES,
+    request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
 ) -> FastAPI:
     """Build the dashboard and API over the warehouse at ``warehouse_path``.
 
@@ -82,6 +115,11 @@ def create_app(
     measures
         User measures files added to the bundled catalogue (``None``: ``$KAKEHASHI_MEASURES``,
         read now). Checked now; a file edited later is read again, and its errors answered 422.
+    cache_bytes
+        Estimated bytes of results kept in memory (the least recently used are dropped first).
+    request_timeout
+        Seconds within which a request must be answered, else 503 with ``Retry-After``
+        (``None`` or 0: no limit). A request waiting for the warehouse gives up at the same deadline.
 
     Raises
     ------
@@ -92,7 +130,7 @@ def create_app(
     if extra:
         load_catalogue(extra)  # refuse a bad file at start, with its line and field
     service = Service.open(warehouse_path, max_draws=max_draws, engine=engine, cache_size=cache_size,
-                           measures=extra)
+                           measures=extra, cache_bytes=cache_bytes)
     app = FastAPI(
         title="kakehashi",
         version=__version__,
@@ -109,8 +147,9 @@ def create_app(
     )
     app.state.service = service
     app.state.max_body = max_body
-    app.include_router(api.router)
+    app.include_router(api.router, responses=ERROR_RESPONSES)
     app.include_router(pages.router)
+    _document_errors(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_handlers(app)
     if cors_origins:
@@ -118,6 +157,7 @@ def create_app(
 
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins),
                            allow_methods=["GET", "POST"], allow_headers=["content-type"])
+    app.add_middleware(RequestTimeout, seconds=request_timeout)
     app.add_middleware(BodyLimit, max_body=max_body)
     app.add_middleware(SecurityHeaders)
     return app
@@ -127,16 +167,41 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
 
 
-def _error_response(request: Request, status: int, detail: str, hint: str | None, kind: str) -> Response:
-    if _wants_html(request):
+ERROR_REF = "#/components/schemas/ErrorOut"
+
+
+def _document_errors(app: FastAPI) -> None:
+    """Document 413 (body too large) on every operation with a request body."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for methods in schema.get("paths", {}).values():
+                for op in methods.values():
+                    if isinstance(op, dict) and "requestBody" in op:
+                        op.setdefault("responses", {})["413"] = {
+                            "description": "The request body is larger than the server's limit.",
+                            "content": {"application/json": {"schema": {"$ref": ERROR_REF}}},
+                        }
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _error_response(request: Request, status: int, detail: str, hint: str | None, kind: str,
+                    headers: Mapping[str, str] | None = None) -> Response:
+    if _wants_html(request) and status != 503:  # a busy server answers briefly, without reading meta
         service: Service = request.app.state.service
         return templates.TemplateResponse(
             request, "error.html",
             {"status": status, "detail": detail, "hint": hint, "kind": kind,
              "meta": service.meta, "synthetic": service.meta.synthetic},
-            status_code=status,
+            status_code=status, headers=dict(headers or {}),
         )
-    return JSONResponse({"detail": detail, "hint": hint, "error": kind}, status_code=status)
+    body = ErrorOut(detail=detail, hint=hint, error=kind).model_dump()
+    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
 
 
 def _validation_message(errors: Sequence[Any]) -> tuple[str, str | None]:
@@ -145,7 +210,7 @@ def _validation_message(errors: Sequence[Any]) -> tuple[str, str | None]:
     for err in errors:
         loc = [str(x) for x in err.get("loc", ()) if x not in ("query", "path", "body")]
         where = ".".join(loc) or "request"
-        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+        parts.append(f"{where}: {str(err.get('msg', 'invalid')).removeprefix('Value error, ')}")
         ctx = err.get("ctx") or {}
         pattern = ctx.get("pattern")
         if pattern == r"^[A-Z]{3}$":
@@ -174,7 +239,14 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         detail = str(exc.detail)
         hint = "see /api-docs for the API and / for the dashboard" if exc.status_code == 404 else None
-        return _error_response(request, exc.status_code, detail, hint, "HTTPError")
+        if exc.status_code == 405:
+            hint = f"this path answers {(exc.headers or {}).get('Allow', 'other methods')}"
+        return _error_response(request, exc.status_code, detail, hint, "HTTPError", headers=exc.headers)
+
+    @app.exception_handler(ServerBusy)
+    async def busy(request: Request, exc: ServerBusy) -> Response:
+        return _error_response(request, 503, str(exc), "retry in a moment", "Busy",
+                               headers={"Retry-After": RETRY_AFTER})
 
 
-__all__ = ["DEFAULT_MAX_BODY", "DEFAULT_MAX_DRAWS", "create_app"]
+__all__ = ["DEFAULT_MAX_BODY", "DEFAULT_MAX_DRAWS", "DEFAULT_REQUEST_TIMEOUT", "ErrorOut", "create_app"]

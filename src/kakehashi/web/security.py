@@ -1,12 +1,15 @@
-"""ASGI middleware: security headers on every response and a request-body cap.
+"""ASGI middleware: security headers on every response, a request-body cap and a time limit.
 
-Both are plain ASGI wrappers (no Starlette ``BaseHTTPMiddleware``), so they
+All are plain ASGI wrappers (no Starlette ``BaseHTTPMiddleware``), so they
 cost one dictionary update per response and do not buffer responses.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -15,6 +18,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_log = logging.getLogger("kakehashi.web")
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -120,13 +125,68 @@ class BodyLimit:
                 "send a smaller scenario (or start the server with a larger max_body)")
 
 
-async def _refuse(send: Send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail, "hint": None, "error": "RequestTooLarge" if status == 413
-                       else "BadRequest"}).encode()
+class RequestTimeout:
+    """Answer 503 when a request is not answered within ``seconds``.
+
+    The deadline is also published in :data:`kakehashi.web.service.DEADLINE`,
+    so a request that waits for the warehouse lock gives up at its deadline
+    (503) instead of queueing. Work already running in a thread cannot be
+    interrupted: it finishes in the background and its result is cached, so
+    the same request asked again is answered from the cache. A response that
+    has started (headers sent) is never cut.
+    """
+
+    def __init__(self, app: ASGIApp, seconds: float | None) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.seconds:
+            await self.app(scope, receive, send)
+            return
+        from kakehashi.web.service import DEADLINE
+
+        started = False
+        timed_out = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if timed_out:
+                return  # the client already has its 503
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        token = DEADLINE.set(time.monotonic() + self.seconds)
+        try:
+            task = asyncio.ensure_future(self.app(scope, receive, guarded_send))
+        finally:
+            DEADLINE.reset(token)
+        done, _ = await asyncio.wait({task}, timeout=self.seconds)
+        if task in done or started:
+            await task
+            return
+        timed_out = True
+        task.add_done_callback(_log_late_failure)
+        await _refuse(send, 503, f"the request was not answered within the limit of {self.seconds:g} s",
+                      hint="retry in a moment (a repeated request is often answered from the cache), or ask "
+                      "for less: fewer draws, one workstream, fewer products",
+                      kind="Timeout", extra=[(b"retry-after", b"5")])
+
+
+def _log_late_failure(task: asyncio.Future[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        _log.warning("a request that timed out failed later: %r", task.exception())
+
+
+async def _refuse(send: Send, status: int, detail: str, *, hint: str | None = None, kind: str | None = None,
+                  extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    kind = kind or ("RequestTooLarge" if status == 413 else "BadRequest")
+    body = json.dumps({"detail": detail, "hint": hint, "error": kind}).encode()
     await send({
         "type": "http.response.start",
         "status": status,
         "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close")],
+                    (b"connection", b"close"), *(extra or [])],
     })
     await send({"type": "http.response.body", "body": body})

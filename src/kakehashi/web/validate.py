@@ -6,8 +6,12 @@ bad code, year or draw count gets a message that says what to send instead.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Collection, Sequence
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, WithJsonSchema
 
 from kakehashi.errors import InputError, close_matches, unknown_value_error
 
@@ -20,7 +24,18 @@ COMMODITY_PATTERN = r"^[a-z][a-z0-9-]{1,40}$"
 SLUG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,80}$"
 """A workstream key or measure id."""
 
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+"""A calendar date in ISO 8601 extended form, YYYY-MM-DD (no timestamps, no basic form)."""
+FIRST_DATE = dt.date(1990, 1, 1)
+"""Earliest reading date accepted (``as_of``): before any catalogued measure."""
+LAST_DATE = dt.date(2100, 12, 31)
+"""Latest reading date accepted (``as_of``)."""
+
+MAX_PRODUCTS = 1000
+"""Most HS codes a scenario sent to the server may list (select more by workstream, commodity or prefix)."""
+
 _ISO3 = re.compile(ISO3_PATTERN)
+_DATE = re.compile(DATE_PATTERN)
 _HS6 = re.compile(HS6_PATTERN)
 _COMMODITY = re.compile(COMMODITY_PATTERN)
 _SLUG = re.compile(SLUG_PATTERN)
@@ -81,6 +96,35 @@ def draws(value: int, cap: int) -> int:
     return value
 
 
+def scenario(spec: Any, *, years: Sequence[int], products: Collection[str], revisions: Sequence[str],
+             max_draws: int) -> Any:
+    """Check a validated scenario against the server's limits and the warehouse, before any work.
+
+    Draws within ``max_draws``; the base year among ``years``; at most
+    :data:`MAX_PRODUCTS` listed HS codes, each present in ``products`` when the
+    scenario's HS revision is the warehouse's only one. All checks are on
+    in-memory sets: no warehouse query, no lock.
+    """
+    draws(int(spec.draws), max_draws)
+    if years:
+        year(int(spec.base_year), years)
+    listed = [(i, code) for i, m in enumerate(spec.measures) if m.products.kind == "hs6"
+              for code in m.products.values]
+    if len(listed) > MAX_PRODUCTS:
+        raise InputError(f"the scenario lists {len(listed):,} HS codes; this server takes at most "
+                         f"{MAX_PRODUCTS:,} per request", value=len(listed),
+                         hint="select products by workstream, commodity or HS prefix, or run the scenario "
+                         "from the command line ('kakehashi scenario run')")
+    if products and list(revisions) == [spec.hs_revision]:
+        for i, code in listed:
+            if code not in products:
+                matches = close_matches(code, sorted(products))
+                raise InputError(f"measures[{i}].products: no trade in HS code {code!r} in this warehouse",
+                                 value=code, hint=f"did you mean: {', '.join(matches)}?" if matches
+                                 else "see /api/meta and the catalogue's workstreams")
+    return spec
+
+
 def commodity(value: str, known: Collection[str]) -> str:
     """Return ``value`` if it is a known commodity key."""
     if not _COMMODITY.match(value):
@@ -111,3 +155,32 @@ def slug(value: str, *, field: str) -> str:
         raise InputError(f"{field} {value!r} is not a valid id", value=value,
                          hint="ids use letters, digits and - _ . : only")
     return value
+
+
+def iso_date(value: Any) -> dt.date:
+    """Read a YYYY-MM-DD date between :data:`FIRST_DATE` and :data:`LAST_DATE`.
+
+    Numbers (``0`` would be read as 1970-01-01 by a timestamp parser) and other
+    forms are refused with :class:`ValueError`, which the API answers 422.
+    """
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        day = value
+    elif isinstance(value, str) and _DATE.match(value):
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a calendar date; write YYYY-MM-DD, e.g. 2026-11-21") from None
+    else:
+        raise ValueError("write the date as YYYY-MM-DD, e.g. 2026-11-21")
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise ValueError(f"{day.isoformat()} is outside {FIRST_DATE.isoformat()}..{LAST_DATE.isoformat()}")
+    return day
+
+
+BOUNDED_DATE_PATTERN = r"^(199\d|20\d\d|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+"""The shape of a date :func:`iso_date` accepts, for the OpenAPI schema (it also checks the calendar)."""
+
+IsoDate = Annotated[dt.date, BeforeValidator(iso_date),
+                    WithJsonSchema({"type": "string", "pattern": BOUNDED_DATE_PATTERN,
+                                    "description": "YYYY-MM-DD, 1990-01-01 to 2100-12-31"})]
+"""A request date: YYYY-MM-DD between :data:`FIRST_DATE` and :data:`LAST_DATE` (see :func:`iso_date`)."""
