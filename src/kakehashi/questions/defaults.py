@@ -83,3 +83,15 @@ rival's supply."""
 # ------------------------------------------------------------------ presentation
 TOP_ROWS: Final = 20
 """Rows a terminal table or a page shows before saying how many more there are."""
+TOP_DEPENDENCIES: Final = 15
+"""Products listed on an importer's overview (dashboard), most severe first."""
+TOP_SUPPLIERS: Final = 6
+"""Suppliers shown by name in share charts; the rest are grouped as ``other``."""
+CANDIDATES: Final = 3
+"""Candidate replacement suppliers listed per product in the substitution table."""
+FRONTIER_LAMS: Final[tuple[float, ...]] = (0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+"""λ values swept by the risk–cost frontier (risk units per 100 % of the import bill)."""
+SCENARIO_MONTHS: Final = 12
+"""Duration of the briefing pack's licence scenario, months."""
+WORKSTREAM: Final = "critical-minerals"
+"""Workstream a dashboard page or form opens on."""
