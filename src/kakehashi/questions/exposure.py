@@ -148,7 +148,7 @@ def overview(wh: Warehouse, importer: Importer, rival: str, year: int | None = N
 
 # ---------------------------------------------------------------------- product
 def _shares(wh: Warehouse, flows_filter: object, keep: Sequence[str | None], top: int) -> pd.DataFrame:
-    df = wh.execute(concentration.shares(flows_filter, ["year"], "exporter", "value_usd"))  # type: ignore[arg-type]
+    df = wh.execute(concentration.shares(flows_filter, ["year"], "exporter", "value_usd"))
     df = df.rename(columns={"exporter": "supplier"})
     return group_small(df[["year", "supplier", "value_usd", "share"]], by="supplier", value="value_usd",
                        top=top, keep=keep)

@@ -234,7 +234,8 @@ def portfolio(wh: Warehouse, importer: Importer, rival: str, *, partner: str | S
     partners = _partners(partner)
     if joint:
         if not partners:
-            raise InputError("a joint portfolio needs a partner", hint="e.g. --importer JPN --partner IND --joint")
+            raise InputError("a joint portfolio needs a partner",
+                             hint="e.g. --importer JPN --partner IND --joint")
         codes = codes + tuple(p for p in partners if p not in codes)
     who: str | list[str] = list(codes) if len(codes) > 1 else codes[0]
     cap = _check_settings(max_rival_share, max_change, lam)
@@ -278,7 +279,8 @@ def portfolio(wh: Warehouse, importer: Importer, rival: str, *, partner: str | S
         notes.append(f"the rival's share rises for {len(rises)} products: {', '.join(rises[:10])}")
     settings = {"rival_cap": max_rival_share, "max_change": max_change, "lam": lam,
                 "min_partner_share": min_partner_share, "objective": objective}
-    return Portfolio(importer=bloc_label(codes), rival=riv, partner=partners, year=yr, revision=rev, objective=objective, table=table, products=prod, notes=notes,
+    return Portfolio(importer=bloc_label(codes), rival=riv, partner=partners, year=yr, revision=rev,
+                     objective=objective, table=table, products=prod, notes=notes,
                      settings=settings)
 
 
@@ -307,7 +309,8 @@ def frontier(wh: Warehouse, importer: Importer, rival: str, *, partner: str | Se
     partners = _partners(partner)
     if joint:
         if not partners:
-            raise InputError("a joint frontier needs a partner", hint="e.g. --importer JPN --partner IND --joint")
+            raise InputError("a joint frontier needs a partner",
+                             hint="e.g. --importer JPN --partner IND --joint")
         codes = codes + tuple(p for p in partners if p not in codes)
     who: str | list[str] = list(codes) if len(codes) > 1 else codes[0]
     cap = _check_settings(max_rival_share, max_change, 0.0)
@@ -385,16 +388,21 @@ def diversification(wh: Warehouse, importer: Importer, rival: str, *, partner: s
     return Diversification(port, front, portfolio_note(port))
 
 
+def cap_text(cap: RivalCap) -> str:
+    """The rival cap in words."""
+    if cap == "current":
+        return "the rival's share may not rise above today's"
+    return "no cap on the rival's share" if cap is None else f"the rival's share at most {cap:g}"
+
+
 def portfolio_note(port: Portfolio) -> str:
     """What the optimiser was asked, in one sentence, with the flags."""
     s = port.settings
-    cap = s["rival_cap"]
-    cap_text = ("the rival's share may not rise above today's" if cap == "current"
-                else "no cap on the rival's share" if cap is None else f"the rival's share at most {cap:g}")
+    cap = cap_text(s["rival_cap"])
     change = "no limit on change" if s["max_change"] is None else \
         f"no supplier's share moves by more than {s['max_change']:g} in one period"
     text = (f"Portfolio from kakehashi.optimize: supply risk ({port.objective}) minimised plus "
-            f"λ = {s['lam']:g} × extra cost; {cap_text}; {change}.")
+            f"λ = {s['lam']:g} × extra cost; {cap}; {change}.")
     if port.notes:
         text += " " + "; ".join(n[0].upper() + n[1:] for n in port.notes) + "."
     return text

@@ -233,7 +233,8 @@ def _portfolio_columns(req: BriefingRequest, products: pd.DataFrame) -> dict[str
     cols = {"hs6": "HS6", "product_name": "product", "rival_share_before": f"{req.rival} share now",
             "rival_share_after": f"{req.rival} share proposed"}
     if req.partner or len(req.members) > 1:
-        cols.update({"partner_share_before": "partner share now", "partner_share_after": "partner share proposed",
+        cols.update({"partner_share_before": "partner share now",
+                     "partner_share_after": "partner share proposed",
                      "partner_share_falls": "partner share falls"})
     cols.update({"extra_cost_usd": "extra cost (USD)", "status": "status"})
     if len(req.members) > 1:
@@ -336,7 +337,8 @@ def _summary(req: BriefingRequest, screen_df: pd.DataFrame, dependent: pd.DataFr
                             f"{label}; median, 90% band {fmt_usd(r['p5'])}–{fmt_usd(r['p95'])} USD",
                             alert=True))
         lines.append(f"If {req.rival} put these goods under licence for {defaults.SCENARIO_MONTHS} months, "
-                     f"{req.importer}'s largest net shortfall after reallocation would be in {label}: a median "
+                     f"{req.importer}'s largest net shortfall after reallocation would be in {label}: "
+                     "a median "
                      f"{fmt_usd(r['p50'])} USD (5th–95th percentile {fmt_usd(r['p5'])}–{fmt_usd(r['p95'])}); "
                      "see the scenario chart for every product.")
     port = div.portfolio
@@ -345,9 +347,9 @@ def _summary(req: BriefingRequest, screen_df: pd.DataFrame, dependent: pd.DataFr
     else:
         n = int((port.products["status"] == "optimal").sum())
         falls = port.partner_falls
-        lines.append(f"The optimiser proposes a portfolio for {n} product{'s' if n != 1 else ''}; the rival's "
-                     "share never rises above today's"
-                     + (f"; the partner's share falls for {len(falls)} ({', '.join(falls[:5])})" if falls else "")
+        fall_text = f"; the partner's share falls for {len(falls)} ({', '.join(falls[:5])})" if falls else ""
+        lines.append(f"The optimiser proposes a portfolio for {n} product{'s' if n != 1 else ''}; "
+                     f"{replacement.cap_text(port.settings['rival_cap'])}" + fall_text
                      + " (see the portfolio table).")
     return kf, lines
 
@@ -360,7 +362,8 @@ def thresholds_table(th: defaults.Thresholds = defaults.THRESHOLDS) -> pd.DataFr
         {"threshold": "world-export HHI above", "value": f"{th.world_export_hhi:g}", "source": src},
         {"threshold": "imports / exports above", "value": f"{th.import_export_ratio:g}", "source": src},
         {"threshold": "persistent: dependent in at least",
-         "value": f"{defaults.PERSISTENCE_MIN} of {defaults.PERSISTENCE_WINDOW} years", "source": "CEPII GeoDep"},
+         "value": f"{defaults.PERSISTENCE_MIN} of {defaults.PERSISTENCE_WINDOW} years",
+         "source": "CEPII GeoDep"},
     ])
 
 
@@ -413,7 +416,8 @@ def data_files(b: Briefing) -> dict[str, bytes]:
 
     files = {f"{key}.csv": df.to_csv(index=False).encode("utf-8") for key, df in b.data.items()}
     if b.scenario:
-        files["scenario.yaml"] = yaml.safe_dump(b.scenario, sort_keys=False, allow_unicode=True).encode("utf-8")
+        text = yaml.safe_dump(b.scenario, sort_keys=False, allow_unicode=True)
+        files["scenario.yaml"] = text.encode("utf-8")
     return files
 
 
@@ -429,7 +433,8 @@ def write_data(b: Briefing, target: Path) -> Path:
         target.write_bytes(buf.getvalue())
         return target
     if target.exists() and not target.is_dir():
-        raise InputError(f"--data {target} is a file", hint="give a folder (created if missing) or a .zip name")
+        raise InputError(f"--data {target} is a file",
+                         hint="give a folder (created if missing) or a .zip name")
     target.mkdir(parents=True, exist_ok=True)
     for name, blob in files.items():
         (target / name).write_bytes(blob)

@@ -11,7 +11,6 @@ functions.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import pathlib
 from collections.abc import Callable
@@ -175,7 +174,8 @@ def screen_frame(service: Service, importer: tuple[str, ...], rival: str, year: 
                  workstream: str | None) -> pd.DataFrame:
     """The screen for one (importer or bloc, rival, year, workstream), cached per warehouse snapshot."""
     return service.call(("screen", importer, rival, year, workstream),
-                        lambda: exposure.screen(service.wh, importer, rival, years=[year], products=workstream))
+                        lambda: exposure.screen(service.wh, importer, rival, years=[year],
+                                                products=workstream))
 
 
 @router.get("/screen", response_model=ScreenOut, tags=["analysis"], summary="Dependency screen")
@@ -198,7 +198,8 @@ async def screen(service: ServiceDep, importer: Importer, rival: Rival, year: Ye
         ws = checked_workstream(workstream)
         df = screen_frame(service, imp, riv, yr, ws)
         shown = df[df["dependent"]] if dependent_only else df
-        return ScreenOut(importer=bloc_label(imp), rival=riv, year=yr, workstream=ws, synthetic=meta.synthetic,
+        return ScreenOut(importer=bloc_label(imp), rival=riv, year=yr, workstream=ws,
+                         synthetic=meta.synthetic,
                          total_rows=len(df), dependent=int(df["dependent"].sum()) if len(df) else 0,
                          rows=[ScreenRow(**r) for r in records(shown.head(limit))])
 
@@ -599,8 +600,8 @@ def diversify_data(service: Service, importer: str, rival: str, partner: str | N
     yr = validate.year(year, meta.years)
     wh = service.wh
     sub = service.call(("substitution-ws", imp, riv, par, coal, ws, yr, dependent_only),
-                       lambda: replacement.substitution(wh, imp, riv, ws, partner=par, coalition=coal, years=[yr],
-                                                        only_dependent=dependent_only))
+                       lambda: replacement.substitution(wh, imp, riv, ws, partner=par, coalition=coal,
+                                                        years=[yr], only_dependent=dependent_only))
     div = service.call(("portfolio", imp, riv, par, ws, yr),
                        lambda: replacement.diversification(wh, imp, riv, partner=par, products=ws, year=yr))
     port = div.portfolio

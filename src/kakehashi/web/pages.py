@@ -263,12 +263,14 @@ def briefing_page(request: Request, service: ServiceDep, importer: api.ImporterO
 
 @router.get("/diversify", response_class=HTMLResponse)
 def diversify_page(request: Request, service: ServiceDep, importer: api.ImporterOpt = None,
-                   rival: api.Rival = defaults.RIVAL, partner: api.Partner = None, coalition: api.Coalition = None,
+                   rival: api.Rival = defaults.RIVAL, partner: api.Partner = None,
+                   coalition: api.Coalition = None,
                    workstream: api.Workstream = None, year: api.Year = None) -> HTMLResponse:
     """Who could replace the rival across a workstream, and the optimiser's portfolio."""
     meta = service.meta
     default = defaults.IMPORTER
-    imp = importer or (default if default in meta.importers else (meta.importers[0] if meta.importers else default))
+    imp = importer or (default if default in meta.importers
+                       else (meta.importers[0] if meta.importers else default))
     par = partner if partner is not None or imp != default else (
         defaults.PARTNER if defaults.PARTNER in meta.countries else None)
     d = api.diversify_data(service, imp, rival, par, coalition, workstream or defaults.WORKSTREAM, year, True)
