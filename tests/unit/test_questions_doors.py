@@ -57,7 +57,8 @@ def csv(pack: dict[str, bytes], name: str) -> pd.DataFrame:
 def test_screen_is_the_same_through_every_door(whpath: str, web: SyncClient, pack: dict[str, bytes],
                                                tiny_warehouse: Warehouse,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    cols = ["imports_usd", "rival_usd", "import_hhi", "rival_share", "world_export_hhi", "severity", "dependent"]
+    cols = ["imports_usd", "rival_usd", "import_hhi", "rival_share", "world_export_hhi", "severity",
+            "dependent"]
     cli = keyed(cli_json(capsys, "screen", "-i", IMP, "-r", RIV, "--workstream", WS, "--years", "2023",
                          "-w", whpath), ["hs6"], cols)
     r = web.get(f"/api/screen?importer={IMP}&rival={RIV}&workstream={WS}&year=2023&limit=10000")
@@ -97,8 +98,9 @@ def test_substitutes_are_the_same_through_every_door(whpath: str, web: SyncClien
         assert list(packed[f"{g}_could_replace"].astype(bool)) == list(expected)
 
 
-def test_scenario_from_a_measure_with_every_default(whpath: str, web: SyncClient, pack: dict[str, bytes],
-                                                    tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_scenario_from_a_measure_with_every_default(
+        whpath: str, web: SyncClient, pack: dict[str, bytes], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
     from kakehashi.scenarios.spec import parse_spec
 
     # the CLI writes the scenario, the API runs it: the same spec, with the shared defaults

@@ -147,19 +147,21 @@ def _partners(partner: str | Sequence[str] | None) -> tuple[str, ...]:
 
 def _check_settings(max_rival_share: RivalCap, max_change: float | None, lam: float) -> float | None:
     """The numeric part of the rival cap (``None`` for ``"current"`` alone); checks each value."""
+    cap: float | None = None
     if isinstance(max_rival_share, str):
         if max_rival_share != "current":
             raise InputError(f"rival cap {max_rival_share!r} is neither a share nor 'current'",
                              value=max_rival_share, hint="write a fraction such as 0.3, or current")
-        return None
-    for name, v in (("max_rival_share", max_rival_share), ("max_change", max_change)):
+    else:
+        cap = max_rival_share
+    for name, v in (("max_rival_share", cap), ("max_change", max_change)):
         if v is not None and not 0 <= v <= 1:
             raise InputError(f"{name} must be between 0 and 1, got {v!r}", value=v,
                              hint="shares are fractions, e.g. 0.25")
     if not lam >= 0 or not np.isfinite(lam):
         raise InputError(f"λ must be zero or positive, got {lam}", value=lam,
                          hint="λ weighs the extra cost against the risk; 0 ignores cost")
-    return max_rival_share
+    return cap
 
 
 def _library_caps_at_current() -> bool:
