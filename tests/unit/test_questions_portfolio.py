@@ -47,8 +47,8 @@ def test_dashboard_portfolio_caps_the_rival_and_flags_the_partner(web: SyncClien
     assert page.status_code == 200 and "partner share falls" in page.text
 
 
-def test_pack_portfolio_caps_the_rival_and_flags_the_partner(tiny_warehouse: Warehouse,
-                                                             tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_pack_portfolio_caps_the_rival_and_flags_the_partner(
+        tiny_warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> None:
     from kakehashi.report.build import build_briefing
 
     folder = tmp_path_factory.mktemp("pack")
