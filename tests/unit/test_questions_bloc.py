@@ -74,6 +74,14 @@ def test_bloc_in_pages_and_the_rest_of_the_api(web: SyncClient) -> None:
     assert r.status_code == 200 and r.json()["importer"] == "JPN+IND"
     r = web.get(f"/api/briefing?importer=JPN%2BIND&rival=CHN&workstream={WS}")
     assert r.status_code == 200 and "briefing-JPN+IND-CHN" in r.headers["content-disposition"]
+    named = "briefing-JPN+IND-CHN-critical-minerals-data.zip"
+    assert named in r.text  # the pack names its data file, and the API serves it under that name
+    data = web.get(f"/api/briefing?importer=JPN%2BIND&rival=CHN&workstream={WS}&format=data")
+    assert data.status_code == 200 and named in data.headers["content-disposition"]
+    with zipfile.ZipFile(io.BytesIO(data.content)) as z:
+        assert {"screen.csv", "substitution.csv", "portfolio.csv", "scenario.yaml"} <= set(z.namelist())
+    page = web.get("/briefing?importer=JPN%2BIND")
+    assert page.status_code == 200 and "importer=JPN%2BIND" in page.text and "format=data" in page.text
 
 
 def test_bloc_report_on_the_cli(whpath: str, tmp_path_factory: pytest.TempPathFactory,

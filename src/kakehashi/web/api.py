@@ -523,19 +523,22 @@ def briefing_file(service: Service, importer: str, rival: str, partner: str | No
     """Validate and build (or fetch from the cache) one briefing pack."""
     import tempfile
 
-    from kakehashi.report.build import build_briefing
+    from kakehashi.report.build import build_briefing, data_name
 
     meta = service.meta
     imp = bloc_label(validate.bloc(importer, meta.countries, field="importer"))
     riv = validate.iso3(rival, meta.countries, field="rival")
     par = checked_country(service, partner, "partner")
     ws = validate.choice(workstream, catalogue.workstreams(), field="workstream")
-    fmt = validate.choice(fmt, ("html", "pdf"), field="format")
+    fmt = validate.choice(fmt, ("html", "pdf", "data"), field="format")
     draws = min(defaults.DRAWS, service.max_draws)
 
     def build(wh: Warehouse) -> tuple[str, bytes]:
         with tempfile.TemporaryDirectory(prefix="kakehashi-briefing-") as folder:
-            path = build_briefing(wh, imp, riv, par, ws, fmt, pathlib.Path(folder), draws=draws)
+            path = build_briefing(wh, imp, riv, par, ws, "html" if fmt == "data" else fmt,
+                                  pathlib.Path(folder), draws=draws)
+            if fmt == "data":  # the data behind every table, as the pack names it
+                path = path.with_name(data_name(path.name))
             return path.name, path.read_bytes()
 
     return service.briefings.get(("briefing", imp, riv, par, ws, fmt), build)
@@ -543,16 +546,18 @@ def briefing_file(service: Service, importer: str, rival: str, partner: str | No
 
 @router.get("/briefing", tags=["briefing"], summary="Download a briefing pack",
             response_class=Response,
-            responses={200: {"content": {"text/html": {}, "application/pdf": {}},
+            responses={200: {"content": {"text/html": {}, "application/pdf": {}, "application/zip": {}},
                              "description": "The pack, as an attachment."}})
 def briefing(service: ServiceDep, importer: Importer, workstream: Annotated[str, Query(
                  pattern=validate.SLUG_PATTERN, description="Workstream key, e.g. critical-minerals.")],
              rival: Rival = defaults.RIVAL, partner: Partner = None,
-             format: Annotated[str, Query(pattern="^(html|pdf)$", description="html or pdf.")] = "html",
+             format: Annotated[str, Query(pattern="^(html|pdf|data)$", description="html, pdf, or data "
+                                          "(the zip of CSV files behind the pack's tables).")] = "html",
              ) -> Response:
-    """A briefing pack for importer, rival, partner and workstream: one self-contained HTML file or a PDF."""
+    """A briefing pack for importer, rival, partner and workstream: one self-contained HTML file or a PDF,
+    or the data behind its tables (a zip of CSV files)."""
     name, data = briefing_file(service, importer, rival, partner, workstream, format)
-    media = "application/pdf" if format == "pdf" else "text/html; charset=utf-8"
+    media = {"pdf": "application/pdf", "data": "application/zip"}.get(format, "text/html; charset=utf-8")
     return Response(data, media_type=media, headers={
         "content-disposition": f'attachment; filename="{name}"', "content-security-policy": BRIEFING_CSP})
 
