@@ -161,10 +161,6 @@ def diversify(
         emit(view, fmt, None, title=f"Diversification, {label} vs {rival.upper()}, {res.year} "
              f"(objective {res.objective}, λ = {lam:g})",
              units={"imports": "USD m", "extra_cost": "USD m"}, empty_message=empty)
-        if "partner_share_falls" in prod and prod["partner_share_falls"].any():
-            console_err.print("flag: the partner's share falls for "
-                              + ", ".join(sorted(set(prod.loc[prod["partner_share_falls"], "hs6"]))),
-                              highlight=False, soft_wrap=True)
         for note in prod.loc[prod["status"] == "infeasible", "note"]:
             console_err.print(f"infeasible: {note}", highlight=False, soft_wrap=True)
         if not res.table.empty:
