@@ -477,7 +477,8 @@ def run_scenario_data(service: Service, req: ScenarioRequest) -> tuple[ScenarioO
     draws = req.draws
     if draws is None and not (req.scenario and "draws" in req.scenario):
         draws = min(defaults.DRAWS, service.max_draws)  # unstated: the default, within the cap
-    spec = whatif.scenario_spec(measure_id=req.measure_id, scenario=req.scenario, data_years=meta.years,
+    years = service.call(("data-years",), lambda: whatif.data_years(service.wh)) if req.measure_id else []
+    spec = whatif.scenario_spec(measure_id=req.measure_id, scenario=req.scenario, data_years=years,
                                 base_year=req.base_year, draws=draws, severity=req.severity, theta=req.theta)
     validate.draws(int(spec.draws), service.max_draws)
     if meta.years:
