@@ -74,18 +74,29 @@ def data_years(wh: Warehouse) -> list[int]:
 
 # -------------------------------------------------------------------- builders
 def measure_spec(measure_id: str, *, data_years: Sequence[int], base_year: int | None = None,
-                 as_of: str | None = None, draws: int = defaults.DRAWS, seed: int = defaults.SEED) -> Any:
+                 as_of: str | None = None, draws: int = defaults.DRAWS, seed: int = defaults.SEED,
+                 extra: Any = None) -> Any:
     """A catalogued measure as a validated scenario, with the shared defaults.
 
     :func:`kakehashi.scenarios.measures.spec_from_measure` with base year
     ``base_year`` or :func:`default_base_year` of the measure's year and
-    ``data_years`` (the measure's own default when no data years are given).
+    ``data_years`` (the measure's own default when no data years are given);
+    ``extra`` names user measures files where the library reads them.
     """
+    import inspect
+
     from kakehashi.scenarios.measures import spec_from_measure
 
+    accepted = inspect.signature(spec_from_measure).parameters
+    kw: dict[str, Any] = {}
+    if extra is not None and "extra" in accepted:
+        kw["extra"] = extra
     if base_year is None and len(data_years):
-        base_year = default_base_year(measure_year(measure_id), data_years)
-    return spec_from_measure(measure_id, base_year=base_year, as_of=as_of, draws=draws, seed=seed)
+        if "available_years" in accepted:  # the library applies the same rule (and notes codes left out)
+            kw["available_years"] = list(data_years)
+        else:
+            base_year = default_base_year(measure_year(measure_id), data_years)
+    return spec_from_measure(measure_id, base_year=base_year, as_of=as_of, draws=draws, seed=seed, **kw)
 
 
 def licence_spec(importer: Sequence[str], rival: str, partner: str | None, workstream: str, *,
@@ -120,7 +131,7 @@ def licence_spec(importer: Sequence[str], rival: str, partner: str | None, works
 def scenario_spec(*, measure_id: str | None = None, scenario: dict[str, Any] | str | None = None,
                   data_years: Sequence[int] = (), base_year: int | None = None, draws: int | None = None,
                   severity: float | None = None, theta: float | None = None,
-                  as_of: str | None = None) -> Any:
+                  as_of: str | None = None, extra: Any = None) -> Any:
     """A validated :class:`~kakehashi.scenarios.spec.ScenarioSpec` from a measure or a mapping.
 
     From a catalogued measure (:func:`measure_spec`: draws default
@@ -137,7 +148,7 @@ def scenario_spec(*, measure_id: str | None = None, scenario: dict[str, Any] | s
                          hint="send measure_id (see /api/measures) or a scenario mapping")
     if measure_id is not None:
         spec = measure_spec(measure_id, data_years=data_years, base_year=base_year, as_of=as_of,
-                            draws=draws if draws is not None else defaults.DRAWS)
+                            draws=draws if draws is not None else defaults.DRAWS, extra=extra)
     else:
         spec = parse_spec(scenario)  # type: ignore[arg-type]
     base_override = base_year if measure_id is None else None
