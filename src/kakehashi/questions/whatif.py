@@ -187,11 +187,18 @@ def parse_scenario_text(text: str) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------ runs
-def run(wh: Warehouse, spec: Any) -> Any:
-    """Run a scenario (:func:`kakehashi.scenarios.run.run_scenario`)."""
+def _with_extra(fn: Any, extra: Any, name: str = "extra") -> dict[str, Any]:
+    """``{name: extra}`` when ``fn`` takes user measures files under ``name`` and some are given."""
+    import inspect
+
+    return {name: extra} if extra is not None and name in inspect.signature(fn).parameters else {}
+
+
+def run(wh: Warehouse, spec: Any, extra: Any = None) -> Any:
+    """Run a scenario (:func:`kakehashi.scenarios.run.run_scenario`; ``extra``: user measures files)."""
     from kakehashi.scenarios.run import run_scenario
 
-    return run_scenario(spec, wh)
+    return run_scenario(spec, wh, **_with_extra(run_scenario, extra, "measures"))
 
 
 def summary(result: Any) -> pd.DataFrame:
@@ -204,11 +211,12 @@ def summary(result: Any) -> pd.DataFrame:
     return pd.DataFrame()
 
 
-def measures(country: str | None = None, as_of: str | None = None) -> pd.DataFrame:
-    """Catalogued measures as of a date (:func:`kakehashi.scenarios.measures.measures_as_of`)."""
+def measures(country: str | None = None, as_of: str | None = None, extra: Any = None) -> pd.DataFrame:
+    """Catalogued measures as of a date, with those of the user files ``extra`` where supported
+    (:func:`kakehashi.scenarios.measures.measures_as_of`)."""
     from kakehashi.scenarios.measures import measures_as_of
 
-    return measures_as_of(as_of, country=country)
+    return measures_as_of(as_of, country=country, **_with_extra(measures_as_of, extra))
 
 
 METRIC_PREFERENCE: tuple[str, ...] = ("net_shortfall_usd", "direct_loss_usd", "trade_total_usd",
