@@ -126,3 +126,15 @@ def test_bad_bloc_is_422_on_the_web(web: SyncClient, url: str) -> None:
     r = web.get(url)
     assert r.status_code == 422, r.text
     assert "empty member" in r.json()["detail"]
+
+
+def test_scenario_results_for_a_bloc(web: SyncClient) -> None:
+    """A scenario's rows for JPN+IND are the rows of JPN and of IND (the same run, filtered)."""
+    body = {"measure_id": "CN-2025-18-RARE-EARTHS", "draws": 50, "limit": 20000}
+    both = web.post("/api/scenarios/run", json={**body, "importer": "JPN+IND"})
+    assert both.status_code == 200, both.text
+    assert both.json()["importer"] == "JPN+IND"
+    rows = {imp: web.post("/api/scenarios/run", json={**body, "importer": imp}).json()["rows"]
+            for imp in ("JPN", "IND")}
+    assert len(both.json()["rows"]) == len(rows["JPN"]) + len(rows["IND"]) > 0
+    assert web.post("/api/scenarios/run", json={**body, "importer": "JPN++IND"}).status_code == 422

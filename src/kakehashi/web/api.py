@@ -438,8 +438,9 @@ class ScenarioRequest(BaseModel):
                                    description="Override φ of every export restriction (1 = ban).")
     theta: float | None = Field(None, ge=0.0, le=1.0,
                                 description="Override θ, the redirectable share of spare exports.")
-    importer: str | None = Field(None, pattern=validate.ISO3_PATTERN,
-                                 description="Importer whose results to return (default: all).")
+    importer: str | None = Field(None, pattern=validate.BLOC_PATTERN,
+                                 description="Importer (or bloc, JPN+IND) whose results to return "
+                                 "(default: all).")
     limit: int = Field(2000, ge=1, le=20000, description="Most rows returned, largest median first.")
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
@@ -473,7 +474,8 @@ def run_scenario_data(service: Service, req: ScenarioRequest) -> tuple[ScenarioO
     meta = service.meta
     if req.draws is not None:
         validate.draws(req.draws, service.max_draws)
-    imp = validate.iso3(req.importer, meta.countries, field="importer") if req.importer else None
+    members = validate.bloc(req.importer, meta.countries, field="importer") if req.importer else None
+    imp = bloc_label(members) if members else None
     draws = req.draws
     if draws is None and not (req.scenario and "draws" in req.scenario):
         draws = min(defaults.DRAWS, service.max_draws)  # unstated: the default, within the cap
@@ -487,23 +489,23 @@ def run_scenario_data(service: Service, req: ScenarioRequest) -> tuple[ScenarioO
     key = ("scenario", json.dumps(spec_json, sort_keys=True))
     result = service.call(key, lambda: whatif.run(service.wh, spec))
     table: pd.DataFrame = result.table
-    shown = table if imp is None else table[table["importer"] == imp]
+    shown = table if members is None else table[table["importer"].isin(members)]
     shown = shown.sort_values("p50", ascending=False, kind="stable").head(req.limit)
     out = ScenarioOut(
         scenario=spec.name, description=spec.description, base_year=int(spec.base_year),
         draws=int(spec.draws),
         seed=int(spec.seed), synthetic=meta.synthetic, importer=imp,
         metrics=sorted(set(table["metric"])) if len(table) else [], total_rows=len(table),
-        rows=records(shown), summary=records(_importer_rows(whatif.summary(result), imp)),
+        rows=records(shown), summary=records(_importer_rows(whatif.summary(result), members)),
         spec=spec_json,
     )
     return out, shown
 
 
-def _importer_rows(df: pd.DataFrame, importer: str | None) -> pd.DataFrame:
-    if importer is None or df.empty or "importer" not in df:
+def _importer_rows(df: pd.DataFrame, members: tuple[str, ...] | None) -> pd.DataFrame:
+    if members is None or df.empty or "importer" not in df:
         return df
-    return df[df["importer"] == importer]
+    return df[df["importer"].isin(members)]
 
 
 @router.post("/scenarios/run", response_model=ScenarioOut, tags=["scenarios"], summary="Run a scenario")
