@@ -29,6 +29,7 @@ from kakehashi.questions.request import (
     bloc_label,
     parse_bloc,
     parse_bloc_with,
+    parse_country,
     parse_country_list,
     parse_products,
     parse_years,
@@ -187,7 +188,8 @@ def substitutes(
     products = parse_products(workstream, hs)
     wh = open_warehouse(warehouse, engine)
     df = replacement.substitution(
-        wh, bloc, rival, products, partner=partner.upper() if partner else None, coalition=coal,
+        wh, bloc, rival, products, partner=parse_country(partner, field="partner") if partner else None,
+        coalition=coal,
         years=parse_years(years), only_dependent=not all_products, top=top, revision=revision,
     )
     what = "products bought from" if all_products else "dependent products supplied by"
