@@ -16,13 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from kakehashi.metrics.screen import screen_frame
-from kakehashi.metrics.substitution import substitution_capacity
+from kakehashi.questions import defaults, exposure, replacement, whatif
 from kakehashi.report.build import build_briefing
 from kakehashi.sample import generate, write_sample
 from kakehashi.sample.ingest import ingest_sample
-from kakehashi.scenarios.measures import spec_from_measure
-from kakehashi.scenarios.run import run_scenario, summarise
+from kakehashi.scenarios.run import summarise
 from kakehashi.warehouse import Warehouse
 
 DEMO_MEASURE = "CN-2025-18-RARE-EARTHS"
@@ -44,12 +42,15 @@ class DemoResult:
     notes: list[str] = field(default_factory=list)
 
 
-def run_demo(out: str | Path, *, size: str = "small", importer: str = "JPN", rival: str = "CHN",
-             partner: str = "IND", coalition: tuple[str, ...] = ("AUS", "USA", "KOR"),
-             workstream: str = "critical-minerals", draws: int = 500) -> DemoResult:
+def run_demo(out: str | Path, *, size: str = "small", importer: str = defaults.IMPORTER,
+             rival: str = defaults.RIVAL, partner: str = defaults.PARTNER,
+             coalition: tuple[str, ...] = ("AUS", "USA", "KOR"), workstream: str = defaults.WORKSTREAM,
+             draws: int = defaults.DRAWS) -> DemoResult:
     """Run the whole pipeline on the SYNTHETIC sample into folder ``out``.
 
-    The folder's ``sample/`` and ``warehouse/`` are re-created on every run.
+    Every step asks :mod:`kakehashi.questions` with its shared defaults, as the
+    CLI, the dashboard and the packs do. The folder's ``sample/`` and
+    ``warehouse/`` are re-created on every run.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -63,26 +64,18 @@ def run_demo(out: str | Path, *, size: str = "small", importer: str = "JPN", riv
     loaded = ingest_sample(wh, sample_dir)
     last_year = max(int(y) for y in world.trade_flows["year"].unique())
 
-    screen = screen_frame(wh, importer, rival, products=workstream)
-    screen = screen[screen["year"] == last_year].sort_values("severity", ascending=False)
-    subs = substitution_capacity(wh, importer, rival, partner=partner, coalition=coalition,
-                                 years=[last_year], products=workstream)
-    spec = spec_from_measure(DEMO_MEASURE, base_year=last_year, draws=draws)
-    table = run_scenario(spec, wh).table
+    screen = exposure.screen(wh, importer, rival, years=[last_year], products=workstream)
+    subs = replacement.substitution(wh, importer, rival, workstream, partner=partner, coalition=coalition,
+                                    years=[last_year], only_dependent=True)
+    spec = whatif.scenario_spec(measure_id=DEMO_MEASURE, data_years=whatif.data_years(wh), draws=draws)
+    table = whatif.run(wh, spec).table
     summary = summarise(table[table["importer"].isin([importer, partner])], top=8)
     notes: list[str] = []
-    try:
-        from kakehashi.optimize.portfolio import diversify
-    except ImportError:  # the optimiser is an optional part of a partial install
-        portfolio = pd.DataFrame()
-        notes.append("optimiser not installed: portfolio step skipped")
-    else:
-        result = diversify(wh, importer, rival, partner=partner, products=workstream,
-                           max_rival_share=0.5, year=last_year, on_infeasible="skip")
-        portfolio = result.products
-        notes.extend(result.notes)
+    result = replacement.portfolio(wh, importer, rival, partner=partner, products=workstream, year=last_year)
+    portfolio = result.products
+    notes.extend(result.notes)
     briefing = build_briefing(wh, importer, rival, partner, workstream, "html",
                               out / f"briefing-{importer}-{rival}-{workstream}.html",
-                              coalition=coalition, year=last_year)
+                              coalition=coalition, year=last_year, draws=draws)
     wh.close()
     return DemoResult(sample_dir, wh_dir, loaded, screen, subs, summary, portfolio, briefing, notes)

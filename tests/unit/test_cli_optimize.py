@@ -33,7 +33,8 @@ def whpath(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def test_diversify_csv_has_the_documented_columns(whpath: str, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["diversify", "--importer", "JPN", "--rival", "CHN", "--hs", "850511",
-                 "--max-rival-share", "0.3", "--format", "csv", "--warehouse", whpath])
+                 "--max-rival-share", "0.3",
+                 "--max-change", "none", "--lam", "0", "--format", "csv", "--warehouse", whpath])
     out = capsys.readouterr().out
     assert code == 0
     df = pd.read_csv(io.StringIO(out), dtype={"hs6": str})
@@ -47,17 +48,20 @@ def test_diversify_csv_has_the_documented_columns(whpath: str, capsys: pytest.Ca
 
 def test_diversify_table_and_json(whpath: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["diversify", "-i", "JPN", "-r", "CHN", "--partner", "IND", "--hs", "850511,280530",
-                 "--max-rival-share", "0.5", "--min-partner-share", "0.1", "--warehouse", whpath]) == 0
+                 "--max-rival-share", "0.5",
+                 "--max-change", "none", "--min-partner-share", "0.1", "--warehouse", whpath]) == 0
     text = capsys.readouterr().out
     assert "Diversification, JPN vs CHN, 2023" in text and "Proposed shares" in text
     assert main(["diversify", "-i", "JPN", "-r", "CHN", "--partner", "IND", "--joint", "--hs", "850511",
-                 "--max-rival-share", "0.3", "-f", "json", "--warehouse", whpath]) == 0
+                 "--max-rival-share", "0.3",
+                 "--max-change", "none", "-f", "json", "--warehouse", whpath]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {r["importer"] for r in rows} == {"JPN", "IND"}
 
 
 def test_infeasible_caps_give_one_line_and_exit_2(whpath: str, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["diversify", "-i", "JPN", "-r", "CHN", "--hs", "280530", "--max-rival-share", "0.2",
+                 "--max-change", "none",
                  "--warehouse", whpath])
     err = capsys.readouterr().err
     assert code == 2
@@ -67,6 +71,7 @@ def test_infeasible_caps_give_one_line_and_exit_2(whpath: str, capsys: pytest.Ca
     assert "Traceback" not in err
     # with --skip-infeasible the product is reported with its reason
     assert main(["diversify", "-i", "JPN", "-r", "CHN", "--hs", "280530,850511", "--max-rival-share", "0.2",
+                 "--max-change", "none",
                  "--skip-infeasible", "--warehouse", whpath]) == 0
     assert "infeasible: JPN 280530" in capsys.readouterr().err
 
@@ -101,6 +106,7 @@ def test_stockpile_and_frontier(whpath: str, capsys: pytest.CaptureFixture[str])
                  "--warehouse", whpath]) == 0
     assert "stock_months_of_imports" in capsys.readouterr().out
     assert main(["frontier", "-i", "JPN", "-r", "CHN", "--hs", "850511,280530", "--max-rival-share", "0.5",
+                 "--max-change", "none",
                  "--lams", "0,1", "-f", "csv", "--warehouse", whpath]) == 0
     fr = pd.read_csv(io.StringIO(capsys.readouterr().out), dtype={"hs6": str})
     assert set(fr.hs6) == {"850511", "280530", "ALL"} and sorted(set(fr.lam)) == [0.0, 1.0]

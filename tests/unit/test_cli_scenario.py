@@ -97,11 +97,12 @@ def test_from_measure_then_run(tmp_path: Path, wh_path: Path, capsys: pytest.Cap
     assert "did you mean: CN-2024-46-US-MINERALS" in capsys.readouterr().err
     assert main(["scenario", "from-measure", "CN-2023-TECH-CATALOGUE"]) == 2
     assert "names no goods" in capsys.readouterr().err
-    # the written file runs (no US imports of these codes in the synthetic data: a clear empty result);
-    # chain propagation is checked in test_scenarios_run, so it is switched off here
+    # none of the measure's codes is traded in this small warehouse: one line, exit 2 (a measure whose
+    # codes are only partly present runs on those present: test_scenarios_measures)
     out.write_text(text.replace("tiers: 3", "tiers: 0"))
-    assert main(["scenario", "run", str(out), "-w", str(wh_path)]) == 0
-    assert "no trade is affected" in capsys.readouterr().out
+    assert main(["scenario", "run", str(out), "-w", str(wh_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: measures[0].products: none of the measure's HS codes is traded in 2023")
 
 
 def test_measures_list(capsys: pytest.CaptureFixture[str]) -> None:

@@ -68,7 +68,9 @@ def test_report_all_workstreams(warehouse_dir: Path, tmp_path: Path,
                    "--all-workstreams", "--draws", "20", "--out", str(tmp_path)])
     assert status == 0
     written = sorted(p.name for p in tmp_path.iterdir())
-    assert written == sorted(f"briefing-JPN-CHN-IND-{w}.html" for w in workstreams())
+    # each pack with the data behind its tables beside it
+    assert written == sorted([f"briefing-JPN-CHN-IND-{w}.html" for w in workstreams()]
+                             + [f"briefing-JPN-CHN-IND-{w}-data.zip" for w in workstreams()])
     printed = capsys.readouterr().out.split()
     assert len(printed) == len(workstreams())
     # workstreams without trade in the data still give a pack that says so

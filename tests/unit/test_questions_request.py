@@ -58,3 +58,17 @@ def test_grammar_and_defaults_load_no_query_engine() -> None:
             "print(sorted(m for m in ('ibis', 'duckdb', 'pandas', 'pyarrow') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_products_and_bloc_with_partner() -> None:
+    assert request.parse_products("critical-minerals", None) == "critical-minerals"
+    assert request.parse_products(None, "850511,280530") == ["850511", "280530"]
+    assert request.parse_products(None, None) is None
+    with pytest.raises(InputError, match="not both"):
+        request.parse_products("critical-minerals", "850511")
+    with pytest.raises(InputError, match="names no HS code"):
+        request.parse_products(None, ",")
+    assert request.parse_bloc_with("JPN", "IND") == ("JPN", "IND")
+    assert request.parse_bloc_with("JPN+IND", "IND") == ("JPN", "IND")
+    with pytest.raises(InputError, match="partner 'IND\\+' has an empty member"):
+        request.parse_bloc_with("JPN", "IND+")

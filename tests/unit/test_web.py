@@ -126,7 +126,7 @@ def test_openapi_documents_the_api(client: httpx.Client) -> None:
         ref = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
         assert ref.endswith("/" + model), (path, ref)
     params = {p["name"]: p for p in schema["paths"]["/api/screen"]["get"]["parameters"]}
-    assert params["importer"]["schema"]["pattern"] == "^[A-Z]{3}$"
+    assert params["importer"]["schema"]["pattern"] == "^[A-Za-z+, ]{1,200}$"  # a country or a bloc
     assert client.get("/docs").status_code == 404  # Swagger UI would load from a CDN
     page = client.get("/api-docs")
     assert page.status_code == 200 and "/api/health" in page.text
@@ -183,9 +183,12 @@ def test_screen_default_year_filters_and_limit(client: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(("query", "fragment"), [
-    ("importer=jpn&rival=CHN", "ISO 3166-1 alpha-3"),
+    ("importer=JPN%2B&rival=CHN", "has an empty member"),  # the one request grammar: JPN+ is refused
+    ("importer=JPN%2B%2BIND&rival=CHN", "has an empty member"),
+    ("importer=J1N&rival=CHN", "importer"),
     ("importer=JPNX&rival=CHN", "importer"),
-    ("importer=XXX&rival=CHN", "no data for importer 'XXX'"),
+    ("importer=XXX&rival=CHN", "unknown ISO3 country code 'XXX'"),
+    ("importer=FRA&rival=CHN", "no data for importer 'FRA'"),
     ("importer=JPN&rival=CHM", "did you mean: CHN"),
     ("importer=JPN&rival=CHN&year=1999", "no trade data for year 1999"),
     ("importer=JPN&rival=CHN&year=abc", "year"),
@@ -259,7 +262,9 @@ def test_product_json_and_page(client: httpx.Client) -> None:
     ("/api/products/280530", "importer"),
     ("/api/minerals/Rare_Earths", "commodity"),
     ("/api/minerals/unobtainium", "unknown commodity 'unobtainium'"),
-    ("/api/importers/ZZZ", "no data for importer 'ZZZ'"),
+    ("/api/importers/ZZZ", "unknown ISO3 country code 'ZZZ'"),
+    ("/api/importers/FRA", "no data for importer 'FRA'"),
+    ("/api/importers/JPN++IND", "has an empty member"),
 ])
 def test_bad_paths_are_422(client: httpx.Client, url: str, fragment: str) -> None:
     _needs("kakehashi.metrics.screen")
@@ -269,7 +274,7 @@ def test_bad_paths_are_422(client: httpx.Client, url: str, fragment: str) -> Non
 
 
 def test_bad_page_request_renders_html_error(client: httpx.Client) -> None:
-    r = client.get("/importers/ZZZ", headers={"Accept": "text/html"})
+    r = client.get("/importers/FRA", headers={"Accept": "text/html"})
     assert r.status_code == 422 and "text/html" in r.headers["content-type"]
     assert "no data for importer" in r.text and "SYNTHETIC SAMPLE" in r.text
 

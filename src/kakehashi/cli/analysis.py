@@ -1,7 +1,8 @@
 """Analysis commands: ``screen``, ``substitutes``, ``complementarity``, ``minerals``.
 
-Presentation only: each command parses options, calls one library function
-and writes its table.
+Presentation only: each command parses options with the request grammar
+(:mod:`kakehashi.questions.request`), asks one question (:mod:`kakehashi.questions`
+or the library) and writes its table.
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ from kakehashi.cli.common import (
     console_err,
     emit,
     open_warehouse,
-    parse_codes,
+)
+from kakehashi.questions import defaults
+from kakehashi.questions.request import (
+    bloc_label,
+    parse_bloc,
+    parse_bloc_with,
+    parse_country,
+    parse_country_list,
     parse_products,
     parse_years,
 )
@@ -41,13 +49,6 @@ HsOpt = Annotated[str | None, typer.Option("--hs", help="Only these HS 2022 six-
 RevisionOpt = Annotated[str | None, typer.Option("--revision", help="HS revision of the analysis (default "
                                                  "HS22; trade held in other revisions is converted through "
                                                  "the concordance).", show_default=False)]
-
-
-def _bloc(importer: str, partner: str | None) -> list[str]:
-    codes = parse_codes(importer.replace("+", ","))
-    if partner:
-        codes += [c for c in parse_codes(partner.replace("+", ",")) if c not in codes]
-    return codes
 
 
 def _short(df: pd.DataFrame, col: str = "product_name", width: int = 32) -> pd.DataFrame:
@@ -134,11 +135,12 @@ def screen(
     dependent_only: Annotated[bool, typer.Option("--dependent-only",
                                                  help="Show dependent products only.")] = False,
     import_hhi: Annotated[float, typer.Option("--import-hhi",
-                                              help="Threshold: import HHI above this.")] = 0.4,
+                                              help="Threshold: import HHI above this.")
+                  ] = defaults.THRESHOLDS.import_hhi,
     export_hhi: Annotated[float, typer.Option("--export-hhi", help="Threshold: world-export HHI above "
-                                              "this.")] = 0.4,
+                                              "this.")] = defaults.THRESHOLDS.world_export_hhi,
     ratio: Annotated[float, typer.Option("--ratio", help="Threshold: imports above this multiple of "
-                                         "exports.")] = 1.0,
+                                         "exports.")] = defaults.THRESHOLDS.import_export_ratio,
     revision: RevisionOpt = None,
     warehouse: WarehouseOpt = None,
     engine: EngineOpt = None,
@@ -149,17 +151,18 @@ def screen(
     world-export concentration, net-import ratio, the EU/CEPII dependency flag, persistence
     and a severity score (100 x rival share x import HHI x world-export HHI
     x max(0, 1 - exports/imports))."""
-    from kakehashi.metrics.screen import SCREEN_UNITS, Thresholds, screen_frame
+    from kakehashi.metrics.screen import SCREEN_UNITS
+    from kakehashi.questions import exposure
 
+    bloc = parse_bloc_with(importer, partner)
+    products = parse_products(workstream, hs)
+    thresholds = defaults.Thresholds(import_hhi, export_hhi, ratio)
     wh = open_warehouse(warehouse, engine)
-    bloc = _bloc(importer, partner)
-    df = screen_frame(wh, bloc, rival, years=parse_years(years), products=parse_products(workstream, hs),
-                      thresholds=Thresholds(import_hhi, export_hhi, ratio), revision=revision)
+    df = exposure.screen(wh, bloc, rival, years=parse_years(years), products=products, thresholds=thresholds,
+                         revision=revision, dependent_only=dependent_only)
     _warn_coverage(wh, df, parse_years(years), revision)
     note = _revision_note(df)
-    if dependent_only:
-        df = df[df["dependent"]].reset_index(drop=True)
-    who = "+".join(bloc)
+    who = bloc_label(bloc)
     scope = f" ({workstream})" if workstream else ""
     empty = (f"No {'dependent ' if dependent_only else ''}products{scope} found for {who} "
              f"against {rival.upper()} in the selected years.")
@@ -189,7 +192,8 @@ def substitutes(
                                               show_default=False)] = None,
     all_products: Annotated[bool, typer.Option("--all-products", help="Every product bought from the "
                                                "rival, not only dependent ones.")] = False,
-    top: Annotated[int, typer.Option("--top", help="Candidate suppliers listed per product.")] = 3,
+    top: Annotated[int, typer.Option("--top", help="Candidate suppliers listed per product.")
+                   ] = defaults.CANDIDATES,
     revision: RevisionOpt = None,
     warehouse: WarehouseOpt = None,
     engine: EngineOpt = None,
@@ -198,26 +202,30 @@ def substitutes(
 ) -> None:
     """Substitution capacity: how much of the rival's supply the partner, the coalition and the
     rest of the world could replace from their current exports to third countries."""
-    from kakehashi.metrics.substitution import SUBSTITUTION_UNITS, substitution_capacity
+    from kakehashi.metrics.substitution import SUBSTITUTION_UNITS
+    from kakehashi.questions import replacement
 
+    bloc = parse_bloc(importer)
+    coal = parse_country_list(coalition)
+    products = parse_products(workstream, hs)
     wh = open_warehouse(warehouse, engine)
-    df = substitution_capacity(
-        wh, _bloc(importer, None), rival, partner=partner, coalition=parse_codes(coalition),
-        years=parse_years(years), products=parse_products(workstream, hs), only_dependent=not all_products,
-        top=top, revision=revision,
+    df = replacement.substitution(
+        wh, bloc, rival, products, partner=parse_country(partner, field="partner") if partner else None,
+        coalition=coal,
+        years=parse_years(years), only_dependent=not all_products, top=top, revision=revision,
     )
     _warn_coverage(wh, df, parse_years(years), revision)
     note = _revision_note(df)
     what = "products bought from" if all_products else "dependent products supplied by"
-    empty = f"No {what} {rival.upper()} for {importer.upper()} in the selected years; nothing to substitute."
+    empty = f"No {what} {rival.upper()} for {bloc_label(bloc)} in the selected years; nothing to substitute."
     _say_empty(df, fmt, empty)
     units = dict(SUBSTITUTION_UNITS)
     if fmt is Format.table:
         df, units = _substitutes_view(df)
     who = f"partner {partner.upper()}" if partner else "no partner"
     if coalition:
-        who += f", coalition {'+'.join(parse_codes(coalition))}"
-    title = f"Substitution capacity for {importer.upper()} replacing {rival.upper()} ({who}){note}"
+        who += f", coalition {bloc_label(coal)}"
+    title = f"Substitution capacity for {bloc_label(bloc)} replacing {rival.upper()} ({who}){note}"
     if fmt is Format.table:
         title += "\ncover = spare exports to third countries / imports from the rival"
     emit(df, fmt, out, title=title, units=units, empty_message=empty)

@@ -45,7 +45,7 @@ def demo_command(
          "p5/p50/p95 (SYNTHETIC)")
     if not r.portfolio.empty:
         emit(_cols(r.portfolio, _PORT_COLS).head(10), Format.table, None,
-             title="4. Proposed sourcing portfolio, rival share capped at 50% (SYNTHETIC)")
+             title="4. Proposed sourcing portfolio, rival share never above today's (SYNTHETIC)")
     for note in r.notes:
         console.print(note)
     console.print(f"5. briefing pack: {r.briefing}")

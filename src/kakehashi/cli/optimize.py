@@ -1,7 +1,9 @@
 """Optimisation commands: ``diversify``, ``frontier``, ``stockpile``.
 
-Presentation only: each command parses options, calls one library function of
-:mod:`kakehashi.optimize` and writes its table.
+Presentation only: each command parses options with the request grammar
+(:mod:`kakehashi.questions.request`), asks :mod:`kakehashi.questions.replacement`
+(portfolios with the shared defaults of :mod:`kakehashi.questions.defaults`) or
+:mod:`kakehashi.optimize` (stockpiles), and writes its table.
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ from kakehashi.cli.common import (
     console_err,
     emit,
     open_warehouse,
-    parse_codes,
-    parse_products,
 )
 from kakehashi.errors import InputError
+from kakehashi.questions import defaults
+from kakehashi.questions.request import bloc_label, parse_bloc, parse_products
 
 ImporterOpt = Annotated[str, typer.Option("--importer", "-i", help="Importer ISO3 code (JPN), or a "
                                           "coalition optimised jointly (JPN+IND).")]
@@ -42,26 +44,43 @@ HsOpt = Annotated[str | None, typer.Option("--hs", help="HS 2022 six-digit codes
 ObjectiveOpt = Annotated[str, typer.Option("--objective", help="hhi (import HHI), governance "
                                            "(WGI-weighted HHI) or shortfall (expected net shortfall "
                                            "under a rival restriction).")]
-RivalCapOpt = Annotated[float | None, typer.Option("--max-rival-share", help="Cap on the rival's "
-                                                   "share, 0-1.", show_default=False)]
+RivalCapOpt = Annotated[str, typer.Option("--max-rival-share", help="Cap on the rival's share: 'current' "
+                                          "(never above today's share of each product), a fraction 0-1, "
+                                          "or 'none'.")]
 PartnerMinOpt = Annotated[float | None, typer.Option("--min-partner-share", help="Least combined share "
                                                      "of the partners, 0-1.", show_default=False)]
-MaxChangeOpt = Annotated[float | None, typer.Option("--max-change", help="Largest change of any share "
-                                                    "in one period, 0-1.", show_default=False)]
+MaxChangeOpt = Annotated[str, typer.Option("--max-change", help="Largest change of any share in one "
+                                           "period, 0-1, or 'none'.")]
 YearOpt = Annotated[int | None, typer.Option("--year", "-y", help="Trade year (default: the latest).",
                                              show_default=False)]
 RevisionOpt = Annotated[str | None, typer.Option("--revision", help="HS revision of the trade data "
                                                  "(default: chosen from the year).", show_default=False)]
 
 
-def _who(importer: str, partner: str | None, joint: bool) -> tuple[str | list[str], list[str] | None]:
-    members = parse_codes(importer.replace("+", ","))
-    partners = parse_codes(partner.replace("+", ",")) if partner else []
-    if joint:
-        if not partners:
-            raise InputError("--joint needs --partner", hint="e.g. --importer JPN --partner IND --joint")
-        members += [p for p in partners if p not in members]
-    return (members if len(members) > 1 else members[0]), (partners or None)
+def _who(importer: str, partner: str | None, joint: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    members = parse_bloc(importer)
+    partners = parse_bloc(partner, field="partner") if partner else ()
+    if joint and not partners:
+        raise InputError("--joint needs --partner", hint="e.g. --importer JPN --partner IND --joint")
+    return members, partners
+
+
+def _share_option(text: str, option: str, *, current: bool = False) -> float | str | None:
+    """``current`` (rival cap only), ``none`` or a fraction 0-1."""
+    t = text.strip().lower()
+    if t == "none":
+        return None
+    if current and t == "current":
+        return "current"
+    try:
+        v = float(t)
+    except ValueError:
+        raise InputError(f"{option} {text!r} is not a fraction", value=text,
+                         hint=("write current, none or " if current else "write none or ")
+                         + "a number between 0 and 1, e.g. 0.25") from None
+    if not 0 <= v <= 1:
+        raise InputError(f"{option} {v:g} is outside 0-1", value=v, hint="shares are fractions, e.g. 0.25")
+    return v
 
 
 def _lams(text: str) -> list[float]:
@@ -86,11 +105,12 @@ def diversify(
     workstream: WorkstreamOpt = None,
     hs: HsOpt = None,
     objective: ObjectiveOpt = "hhi",
-    max_rival_share: RivalCapOpt = None,
+    max_rival_share: RivalCapOpt = str(defaults.RIVAL_CAP),
     min_partner_share: PartnerMinOpt = None,
-    max_change: MaxChangeOpt = None,
+    max_change: MaxChangeOpt = f"{defaults.MAX_CHANGE:g}",
     lam: Annotated[float, typer.Option("--lam", help="λ: weight of the extra cost (fraction of the "
-                                       "import bill) against the risk; 0 ignores cost.")] = 0.0,
+                                       "import bill) against the risk; 0 ignores cost.")
+                   ] = defaults.COST_WEIGHT,
     year: YearOpt = None,
     revision: RevisionOpt = None,
     skip_infeasible: Annotated[bool, typer.Option("--skip-infeasible", help="Report products whose "
@@ -104,22 +124,25 @@ def diversify(
     λ x extra cost, within each supplier's spare exports, a rival cap, a partner minimum and a
     maximum change per period."""
     from kakehashi.optimize.portfolio import UNITS
-    from kakehashi.optimize.portfolio import diversify as run
     from kakehashi.optimize.solve import InfeasibleError
+    from kakehashi.questions.replacement import portfolio
 
+    members, partners = _who(importer, partner, joint)
+    products = parse_products(workstream, hs)
+    cap = _share_option(max_rival_share, "--max-rival-share", current=True)
+    change = _share_option(max_change, "--max-change")
     wh = open_warehouse(warehouse, engine)
-    who, partners = _who(importer, partner, joint)
     try:
-        res = run(wh, who, rival, partner=partners, products=parse_products(workstream, hs),
-                  objective=objective,  # type: ignore[arg-type]  # validated by the library
-                  max_rival_share=max_rival_share, min_partner_share=min_partner_share,
-                  max_change=max_change, lam=lam, year=year, revision=revision,
-                  on_infeasible="skip" if skip_infeasible else "raise")
+        res = portfolio(wh, members, rival, partner=partners or None, products=products, joint=joint,
+                        objective=objective, max_rival_share=cap,  # type: ignore[arg-type]
+                        min_partner_share=min_partner_share, max_change=change,  # type: ignore[arg-type]
+                        lam=lam, year=year, revision=revision,
+                        on_infeasible="skip" if skip_infeasible else "raise")
     except InfeasibleError as exc:
         exc.hint = ("relax --max-rival-share, --min-partner-share or --max-change"
                     + (", or pass --skip-infeasible to report them" if len(exc.failures) > 0 else ""))
         raise
-    label = who if isinstance(who, str) else "+".join(who)
+    label = res.importer
     empty = f"{label} imports none of the selected products in {res.year}; nothing to diversify."
     _notes(res.notes)
     if fmt is Format.table:
@@ -159,11 +182,11 @@ def frontier(
     workstream: WorkstreamOpt = None,
     hs: HsOpt = None,
     objective: ObjectiveOpt = "hhi",
-    max_rival_share: RivalCapOpt = None,
+    max_rival_share: RivalCapOpt = str(defaults.RIVAL_CAP),
     min_partner_share: PartnerMinOpt = None,
-    max_change: MaxChangeOpt = None,
+    max_change: MaxChangeOpt = f"{defaults.MAX_CHANGE:g}",
     lams: Annotated[str, typer.Option("--lams", help="λ values, comma-separated.")] =
-        "0,0.01,0.03,0.1,0.3,1,3,10",
+        ",".join(f"{x:g}" for x in defaults.FRONTIER_LAMS),
     year: YearOpt = None,
     revision: RevisionOpt = None,
     warehouse: WarehouseOpt = None,
@@ -174,13 +197,17 @@ def frontier(
     """Risk-cost frontier: the optimal risk and extra cost for each λ, per product and for the
     whole set (hs6 = ALL: import-weighted risk, summed cost)."""
     from kakehashi.optimize.portfolio import WHOLE_SET
-    from kakehashi.optimize.portfolio import frontier as run
+    from kakehashi.questions.replacement import frontier as run
 
+    members, partners = _who(importer, partner, joint)
+    products = parse_products(workstream, hs)
+    cap = _share_option(max_rival_share, "--max-rival-share", current=True)
+    change = _share_option(max_change, "--max-change")
+    lam_values = _lams(lams)
     wh = open_warehouse(warehouse, engine)
-    who, partners = _who(importer, partner, joint)
-    df = run(wh, who, rival, lams=_lams(lams), partner=partners, products=parse_products(workstream, hs),
-             objective=objective,  # type: ignore[arg-type]  # validated by the library
-             max_rival_share=max_rival_share, min_partner_share=min_partner_share, max_change=max_change,
+    df = run(wh, members, rival, lams=lam_values, partner=partners or None, products=products, joint=joint,
+             objective=objective, max_rival_share=cap,  # type: ignore[arg-type]
+             min_partner_share=min_partner_share, max_change=change,  # type: ignore[arg-type]
              year=year, revision=revision)
     left_out = df.attrs.get("infeasible", {})
     if left_out:
@@ -189,7 +216,7 @@ def frontier(
     if fmt is Format.table:
         whole = df["hs6"] == WHOLE_SET
         df = df[whole].reset_index(drop=True) if whole.any() else df
-    label = who if isinstance(who, str) else "+".join(who)
+    label = bloc_label(members + (tuple(p for p in partners if p not in members) if joint else ()))
     emit(df, fmt, out, title=f"Risk-cost frontier, {label} vs {rival.upper()} (whole set; "
          "--format csv for every product)", units={"imports_usd": "USD", "extra_cost_usd": "USD"},
          empty_message="no feasible product: nothing to trace")

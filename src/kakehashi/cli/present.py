@@ -15,10 +15,11 @@ from kakehashi.cli.common import (
     console,
     console_err,
     open_warehouse,
-    parse_codes,
 )
 from kakehashi.config import measures_paths
 from kakehashi.errors import InputError
+from kakehashi.questions import defaults
+from kakehashi.questions.request import bloc_label, parse_bloc, parse_country, parse_country_list
 
 
 @app.command()
@@ -57,8 +58,8 @@ def serve(
 
 @app.command()
 def report(
-    importer: Annotated[str, typer.Option(help="Importer, ISO3 (e.g. JPN).")],
-    rival: Annotated[str, typer.Option(help="Rival supplier, ISO3.")] = "CHN",
+    importer: Annotated[str, typer.Option(help="Importer, ISO3 (e.g. JPN), or a bloc such as JPN+IND.")],
+    rival: Annotated[str, typer.Option(help="Rival supplier, ISO3.")] = defaults.RIVAL,
     partner: Annotated[str | None, typer.Option(help="Partner country, ISO3 (e.g. IND).")] = None,
     coalition: Annotated[str | None, typer.Option(
         help="Further partner countries, comma-separated (e.g. AUS,USA).")] = None,
@@ -72,7 +73,10 @@ def report(
         "--out", "-o", help="File to write (a directory with --all-workstreams).")] = None,
     year: Annotated[int | None, typer.Option(help="Trade year (default: the latest).")] = None,
     draws: Annotated[int, typer.Option(help="Monte-Carlo draws of the pack's scenario.", min=1,
-                                       max=100_000)] = 500,
+                                       max=100_000)] = defaults.DRAWS,
+    data: Annotated[Path | None, typer.Option(
+        "--data", help="Write the data behind every table here: a folder, or a .zip file "
+        "(default: PACK-data.zip next to the pack).", show_default=False)] = None,
     warehouse: WarehouseOpt = None,
     engine: EngineOpt = None,
     measures: MeasuresOpt = None,
@@ -84,6 +88,10 @@ def report(
     if all_workstreams == (workstream is not None):
         raise InputError("give --workstream NAME or --all-workstreams",
                          hint=f"workstreams: {', '.join(workstreams())}")
+    imp = bloc_label(parse_bloc(importer))
+    riv = parse_country(rival, field="rival")
+    par = parse_country(partner, field="partner") if partner else None
+    coal = parse_country_list(coalition)
     wh = open_warehouse(warehouse, engine)
     keys = workstreams() if all_workstreams else [str(workstream)]
     if all_workstreams and out is not None and out.suffix:
@@ -94,7 +102,11 @@ def report(
         target = out or Path(".")
         target.mkdir(parents=True, exist_ok=True)
     for key in keys:
-        path = build_briefing(wh, importer.upper(), rival.upper(), partner.upper() if partner else None, key,
-                              fmt, target, coalition=tuple(parse_codes(coalition)), year=year, draws=draws,
-                              measures=measures_paths(measures))
+        pack_data = (data / key if data is not None and all_workstreams and data.suffix != ".zip"
+                     else data)
+        if data is not None and all_workstreams and data.suffix == ".zip":
+            raise InputError("--data FILE.zip with --all-workstreams would be overwritten by each pack",
+                             hint="pass a folder: one subfolder per workstream")
+        path = build_briefing(wh, imp, riv, par, key, fmt, target, coalition=coal, year=year, draws=draws,
+                              data=pack_data, measures=measures_paths(measures))
         console.print(str(path), highlight=False, soft_wrap=True)

@@ -25,6 +25,7 @@ from kakehashi.cli.common import (
 )
 from kakehashi.config import measures_paths
 from kakehashi.errors import InputError
+from kakehashi.questions.defaults import DRAWS
 
 scenario_app = typer.Typer(help="What-if scenarios: export restrictions and tariffs, with uncertainty bands.",
                            no_args_is_help=True)
@@ -105,21 +106,29 @@ def scenario_from_measure(
     measure_id: Annotated[str, typer.Argument(metavar="MEASURE_ID", help="Catalogue id, see "
                                               "'kakehashi measures list'.")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the scenario file here.")] = None,
-    base_year: Annotated[int | None, typer.Option(help="Baseline year (default: the year before the "
-                                                  "measure took effect).")] = None,
+    base_year: Annotated[int | None, typer.Option(help="Baseline year (default: the latest year of data "
+                                                  "not after the year before the measure).",
+                                                  show_default=False)] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date whose rate a tariff uses "
                                               "(YYYY-MM-DD; default: its latest rate).")] = None,
-    draws: Annotated[int, typer.Option(help="Monte-Carlo draws.")] = 1000,
+    draws: Annotated[int, typer.Option(help="Monte-Carlo draws.", min=1)] = DRAWS,
     measures: MeasuresOpt = None,
+    warehouse: WarehouseOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
-    """Write a scenario file that simulates one catalogued measure."""
-    from kakehashi.scenarios.measures import spec_from_measure
-    from kakehashi.scenarios.spec import parse_spec
+    """Write a scenario file that simulates one catalogued measure (the same scenario the API runs)."""
+    from kakehashi.questions import whatif
 
-    spec = spec_from_measure(measure_id, base_year=base_year, as_of=_date_option(as_of) if as_of else None,
-                             extra=measures_paths(measures))
-    if draws != spec.draws:
-        spec = parse_spec({**spec.model_dump(mode="json", exclude_none=True), "draws": draws})
+    day = _date_option(as_of) if as_of else None
+    years: list[int] = []
+    if base_year is None:
+        try:
+            years = whatif.data_years(open_warehouse(warehouse, engine))
+        except InputError:  # no warehouse: the catalogue's rule alone (the year before the measure)
+            console_err.print("note: no warehouse, so the base year is the year before the measure; "
+                              "pass --warehouse or --base-year", highlight=False, soft_wrap=True)
+    spec = whatif.scenario_spec(measure_id=measure_id, data_years=years, base_year=base_year, draws=draws,
+                                as_of=day, extra=measures_paths(measures))
     text = f"# written by 'kakehashi scenario from-measure {measure_id}'\n" + spec.to_yaml()
     if out is None:
         typer.echo(text, nl=False)

@@ -67,22 +67,32 @@ def spare_exports(
     *,
     products: Sequence[str] | None = None,
     years: Sequence[int] | None = None,
+    not_suppliers: Sequence[str] | None = None,
 ) -> ibis.Table:
     """Each supplier's exports of each product to third countries (outside ``importers``).
+
+    The one implementation of spare exports: substitution capacity, the
+    sourcing optimiser and the stockpile sizing all call it.
+
+    Parameters
+    ----------
+    not_suppliers
+        Exporters left out (default: ``importers``, whose members are not
+        suppliers of themselves). The stockpile passes the rival (and the
+        importer), so that other hit importers still supply third countries.
 
     Returns
     -------
     ibis.Table
         ``exporter, hs6, year, spare_usd, to_importer_usd``: exports to
         destinations outside ``importers``, and current exports to them.
-        Members of ``importers`` are not suppliers here.
     """
     f = flows
     if years is not None:
         f = f.filter(f.year.isin(list(years)))
     if products is not None:
         f = f.filter(f.hs6.isin(list(products)))
-    f = f.filter(~f.exporter.isin(list(importers)))
+    f = f.filter(~f.exporter.isin(list(importers if not_suppliers is None else not_suppliers)))
     inside = f.importer.isin(list(importers))
     return f.group_by(["exporter", "hs6", "year"]).aggregate(
         spare_usd=ibis.ifelse(inside, 0.0, f.value_usd).sum(),

@@ -38,6 +38,7 @@ import pandas as pd
 
 from kakehashi.errors import InputError
 from kakehashi.metrics.screen import request_flows, resolve_request
+from kakehashi.metrics.substitution import spare_exports
 from kakehashi.scenarios import restriction as rs
 from kakehashi.warehouse import Warehouse
 
@@ -193,10 +194,12 @@ def stockpile(
     if imp not in hit:
         hit.append(imp)
     # spare exports as in the restriction scenarios: other suppliers' exports to countries not hit
-    # (with targets='importer', the importer's own exports are not a supplier of itself)
+    # (with targets='importer', the importer's own exports are not a supplier of itself);
+    # kakehashi.metrics.substitution.spare_exports, the one implementation
     not_suppliers = [r, imp] if targets == "importer" else [r]
-    others = df[~df["exporter"].isin(not_suppliers)]
-    spare = float(others.loc[~others["importer"].isin(hit), "value"].sum())
+    sp = spare_exports(f, hit, not_suppliers=not_suppliers)
+    total = wh.execute(sp.aggregate(s=sp.spare_usd.sum()))["s"].iloc[0]
+    spare = 0.0 if pd.isna(total) else float(total)
     exposure = np.array([[float(from_r.get(c, 0.0)) for c in hit]])  # (P=1, I)
     loss = rs.direct_loss(exposure, np.array([[[severity]]]))  # (D=1, P=1, I)
     realloc = rs.reallocation(loss, np.array([spare]), np.array([theta]))

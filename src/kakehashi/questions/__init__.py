@@ -13,4 +13,15 @@ request
     and its validators (light: no engine imports).
 inventory
     What the warehouse holds (``kakehashi status``, ``/api/status``).
+exposure
+    Where are we exposed? The screen with names and workstreams, an importer's
+    overview, one product, one mineral.
+replacement
+    Who could replace the rival? Substitution capacity with the *could replace*
+    judgement; portfolios and frontiers under the shared defaults, with flags.
+whatif
+    What if? Scenarios from catalogued measures (shared draws, seed and base-year
+    rule), the briefing's licence scenario, overrides, runs and tables.
+
+Importing this package loads nothing heavy; import the module you need.
 """

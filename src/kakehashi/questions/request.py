@@ -155,3 +155,35 @@ def parse_years(text: str | None, *, field: str = "years") -> list[int] | None:
             raise bad
         years.update(range(lo, hi + 1))
     return sorted(years)
+
+
+def parse_products(workstream: str | None, hs: str | None) -> str | list[str] | None:
+    """The product set of a request: a workstream key or an HS list (:func:`parse_hs_list`), not both.
+
+    Examples
+    --------
+    >>> parse_products(None, "850511,280530")
+    ['850511', '280530']
+    >>> parse_products("critical-minerals", None)
+    'critical-minerals'
+    """
+    if workstream and hs is not None:
+        raise InputError("give a workstream or HS codes, not both",
+                         hint="--workstream selects a catalogue group; --hs lists codes")
+    if hs is not None:
+        return parse_hs_list(hs)
+    return workstream or None
+
+
+def parse_bloc_with(importer: str, partner: str | None = None, *, field: str = "importer") -> tuple[str, ...]:
+    """The importer's members followed by the partner's (a bloc screened as one importer).
+
+    Examples
+    --------
+    >>> parse_bloc_with("JPN", "IND")
+    ('JPN', 'IND')
+    """
+    codes = parse_bloc(importer, field=field)
+    if partner:
+        codes += tuple(c for c in parse_bloc(partner, field="partner") if c not in codes)
+    return codes

@@ -6,7 +6,7 @@ Presentation only: the numbers come from :mod:`kakehashi.metrics`,
 Modules
 
 ``build``       :func:`build_briefing`: gather, render and write one pack
-``views``       the tables each page and pack shows, fetched from the library
+``views``       re-exports of display helpers (the analysis lives in kakehashi.questions)
 ``charts``      Altair chart definitions shared with the dashboard (SVG/PNG offline)
 ``render``      one self-contained HTML file; PDF through WeasyPrint
 ``model``       the pack's content as dataclasses

@@ -12,14 +12,17 @@ The pack for (importer, rival, partner, workstream) holds
   HS revision, thresholds, licences, and "SYNTHETIC SAMPLE" on every page when
   the data are the synthetic sample.
 
-Every number comes from the library (:mod:`kakehashi.report.views`); this
-module chooses what to show and in which order.
+Every number comes from the layer that answers questions
+(:mod:`kakehashi.questions`); this module chooses what to show and in which
+order, and writes the data behind every table beside the pack (a zip of CSV
+files, or a folder with ``data=``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
+import io
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +33,8 @@ import pandas as pd
 from kakehashi import catalogue
 from kakehashi.errors import InputError, KakehashiError, unknown_value_error
 from kakehashi.metrics import screen as screen_mod
-from kakehashi.report import appendix, charts, provenance, views
+from kakehashi.questions import defaults, exposure, replacement, whatif
+from kakehashi.report import appendix, charts, provenance
 from kakehashi.report.fmt import fmt_share, fmt_usd
 from kakehashi.report.model import Appendix, Briefing, Figure, KeyFigure
 from kakehashi.report.render import render_html, render_pdf
@@ -46,15 +50,14 @@ SUPPLIER_CHARTS = 2
 """Products (the most severe dependencies) whose supplier shares are charted."""
 MINERAL_CHARTS = 3
 """Mineral commodities of the workstream whose production shares are charted."""
-SCENARIO_DRAWS = 500
-"""Monte-Carlo draws of the briefing's scenario."""
 
 
 @dataclass(frozen=True)
 class BriefingRequest:
-    """Validated parameters of one pack."""
+    """Validated parameters of one pack (``importer`` is a country or a bloc label such as ``JPN+IND``)."""
 
     importer: str
+    members: tuple[str, ...]
     rival: str
     partner: str | None
     coalition: tuple[str, ...]
@@ -65,18 +68,18 @@ class BriefingRequest:
 
 def resolve(wh: Warehouse, importer: str, rival: str, partner: str | None, workstream: str,
             coalition: Sequence[str] = (), year: int | None = None) -> BriefingRequest:
-    """Validate countries, workstream and year against the warehouse and the catalogue."""
+    """Validate countries (the importer may be a bloc, ``JPN+IND``), workstream and year."""
     if workstream not in catalogue.workstreams():
         raise unknown_value_error("workstream", workstream, catalogue.workstreams())
-    imp = screen_mod.validate_country(importer, wh)
+    mem = tuple(screen_mod.validate_country(c, wh) for c in exposure.members(importer))
     riv = screen_mod.validate_country(rival, wh)
     par = screen_mod.validate_country(partner, wh) if partner else None
     coal = tuple(screen_mod.validate_country(c, wh) for c in coalition)
-    if riv == imp or riv == par:
+    if riv in mem or riv == par:
         raise InputError(f"the rival {riv} is also the importer or the partner", value=riv,
                          hint="choose a third country as rival, e.g. CHN")
-    rev, years = views.trade_revision(wh, [year] if year is not None else None)
-    return BriefingRequest(imp, riv, par, coal, workstream, max(years), rev)
+    rev, yr = exposure.latest_year(wh, year)
+    return BriefingRequest(exposure.label(mem), mem, riv, par, coal, workstream, yr, rev)
 
 
 def country_names(wh: Warehouse, codes: Sequence[str]) -> dict[str, str]:
@@ -89,29 +92,10 @@ def country_names(wh: Warehouse, codes: Sequence[str]) -> dict[str, str]:
     return names
 
 
-def briefing_scenario(req: BriefingRequest, draws: int = SCENARIO_DRAWS) -> dict[str, Any]:
-    """The pack's scenario: the rival puts the workstream's goods under licence for the importer
-    (and the partner), with the catalogue's uncertain licence severity.
-
-    The severity distribution is :data:`kakehashi.scenarios.measures.LICENCE_SEVERITY`,
-    the assumption the scenario library uses for catalogued licensing regimes.
-    """
-    targets = [req.importer] + ([req.partner] if req.partner else [])
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{req.rival}-licence-{req.workstream}")
-    severity = scenario_measures.LICENCE_SEVERITY
-    return {
-        "name": name,
-        "description": f"{req.rival} puts every {req.workstream} good under export licence for "
-                       f"{', '.join(targets)} for 12 months; the share of trade stopped is uncertain "
-                       f"(triangular {severity.low}-{severity.mode}-{severity.high}).",
-        "base_year": req.year,
-        "hs_revision": req.revision,
-        "measures": [{"type": "export_restriction", "id": "licence", "exporter": req.rival,
-                      "products": {"workstream": req.workstream}, "targets": targets,
-                      "severity": severity.mode, "duration_months": 12}],
-        "uncertain": {"severity.licence": severity.model_dump(exclude_none=True)},
-        "draws": draws,
-    }
+def briefing_scenario(req: BriefingRequest, draws: int = defaults.DRAWS) -> dict[str, Any]:
+    """The pack's scenario (:func:`kakehashi.questions.whatif.licence_spec`)."""
+    return whatif.licence_spec(req.members, req.rival, req.partner, req.workstream, base_year=req.year,
+                               revision=req.revision, draws=draws)
 
 
 def _label(hs6: str, name: object, width: int = 40) -> str:
@@ -123,20 +107,23 @@ def _label(hs6: str, name: object, width: int = 40) -> str:
 
 def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | None, workstream: str, *,
                      coalition: Sequence[str] = (), year: int | None = None,
-                     draws: int = SCENARIO_DRAWS,
+                     draws: int = defaults.DRAWS,
                      measures: scenario_measures.MeasuresFiles = None) -> Briefing:
-    """Gather every table and chart of one pack (no rendering); ``measures``: user measures files."""
+    """Gather every table and chart of one pack (no rendering); ``data`` holds the table behind each;
+    ``measures``: user measures files."""
     req = resolve(wh, importer, rival, partner, workstream, coalition, year)
-    names = country_names(wh, [c for c in (req.importer, req.rival, req.partner, *req.coalition) if c])
+    names = country_names(wh, [c for c in (*req.members, req.rival, req.partner, *req.coalition) if c])
     labels = {c: appendix.country_label(c, names.get(c)) for c in names}
-    labels_list = ", ".join(labels[c] for c in (req.importer, req.partner) if c)
+    labels[req.importer] = labels.get(req.importer, " + ".join(labels[c] for c in req.members))
+    labels_list = ", ".join(labels[c] for c in (*req.members, req.partner) if c)
     synthetic = provenance.is_synthetic(wh)
     sub_by = f"partner {req.partner}" if req.partner else "no partner"
 
-    screen_df = views.screen(wh, req.importer, req.rival, req.year, req.workstream)
-    sub_df = views.substitution(wh, req.importer, req.rival, req.workstream, partner=req.partner,
-                                coalition=req.coalition, year=req.year, only_dependent=False)
+    screen_df = exposure.screen(wh, req.members, req.rival, years=[req.year], products=req.workstream)
+    sub_df = replacement.substitution(wh, req.members, req.rival, req.workstream, partner=req.partner,
+                                      coalition=req.coalition, years=[req.year], only_dependent=False)
     dependent = screen_df[screen_df["dependent"]] if len(screen_df) else screen_df
+    data: dict[str, pd.DataFrame] = {"screen": screen_df, "substitution": sub_df}
 
     figures: list[Figure] = []
     # dependency map: severity against the world's spare exports as a share of the rival's supply
@@ -161,7 +148,7 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
 
     # supplier shares of the most severe dependencies
     for _, row in screen_df.head(SUPPLIER_CHARTS).iterrows():
-        shares = views.supplier_shares(wh, req.importer, str(row["hs6"]), keep=(req.rival, req.partner))
+        shares = exposure.supplier_shares(wh, req.members, str(row["hs6"]), keep=(req.rival, req.partner))
         label = _label(str(row["hs6"]), row.get("product_name"))
         figures.append(Figure(
             f"suppliers-{row['hs6']}", f"Suppliers of {label}",
@@ -173,17 +160,18 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
             columns={"year": "year", "supplier": "supplier", "value_usd": "value (USD)", "share": "share"}))
 
     # scenario
+    scenario_spec = briefing_scenario(req, draws)
     if len(screen_df) and float(screen_df["rival_usd"].sum()) > 0:
-        scenario_table, scenario_summary, scenario_note, scenario_spec = _scenario(wh, req, draws)
+        scenario_table, scenario_summary, scenario_note = _scenario(wh, scenario_spec)
     else:  # nothing bought from the rival: nothing to restrict
-        scenario_spec = briefing_scenario(req, draws)
         scenario_table, scenario_summary = pd.DataFrame(), pd.DataFrame()
         scenario_note = (f"No scenario: {req.importer} bought no {req.workstream} goods from {req.rival} "
                          f"in {req.year}.")
+    data["scenario"], data["scenario-summary"] = scenario_table, scenario_summary
     bands = pd.DataFrame()
     if len(scenario_table):
-        bands = views.bands_table(scenario_table[scenario_table["importer"] == req.importer],
-                                  "net_shortfall_usd", with_importer=False)
+        bands = whatif.bands_table(scenario_table[scenario_table["importer"].isin(req.members)],
+                                   "net_shortfall_usd", with_importer=len(req.members) > 1)
     figures.append(Figure(
         "scenario", "Scenario: export licensing by the rival",
         scenario_note, bands,
@@ -194,20 +182,25 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
         columns={"label": "product", "tier": "tier", "p5": "p5 (USD)", "p50": "median (USD)",
                  "p95": "p95 (USD)"}, kinds={"p5": "usd", "p50": "usd", "p95": "usd"}))
 
-    # portfolio and frontier
-    portfolio, frontier_df, portfolio_note = _portfolio(wh, req)
+    # portfolio and frontier (the shared defaults: rival cap at today's share, max change, λ)
+    div = replacement.diversification(wh, req.members, req.rival, partner=req.partner,
+                                      products=req.workstream, year=req.year)
+    frontier_df = div.frontier
+    portfolio = div.portfolio.table if div.portfolio is not None else pd.DataFrame()
+    port_products = div.portfolio.products if div.portfolio is not None else pd.DataFrame()
+    data.update({"portfolio": portfolio, "portfolio-products": port_products, "frontier": frontier_df})
     figures.append(Figure(
-        "frontier", "Risk–cost frontier of diversified sourcing", portfolio_note, frontier_df,
+        "frontier", "Risk–cost frontier of diversified sourcing", div.note, frontier_df,
         charts.frontier(frontier_df, title="Risk against cost of sourcing portfolios",
                         x=_frontier_x(frontier_df), y=_frontier_y(frontier_df))
-        if len(frontier_df) else None, empty=portfolio_note))
-    if len(portfolio):
-        figures.append(Figure("portfolio", "Proposed sourcing portfolio", portfolio_note, portfolio, None,
-                              empty=""))
+        if len(frontier_df) else None, empty=div.note))
+    if len(port_products):
+        figures.append(Figure("portfolio", "Proposed sourcing portfolio", div.note, port_products, None,
+                              empty="", columns=_portfolio_columns(req, port_products)))
 
     # minerals
-    for commodity in _workstream_commodities(wh, req.workstream)[:MINERAL_CHARTS]:
-        prod = views.production_shares(wh, commodity)
+    for commodity in exposure.workstream_commodities(wh, req.workstream)[:MINERAL_CHARTS]:
+        prod = exposure.production_shares(wh, commodity)
         if prod.empty:
             continue
         stage = str(prod["stage"].iloc[0])
@@ -221,18 +214,23 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
             columns={"country": "country", "quantity": "quantity", "unit": "unit", "share": "share"}))
 
     figures.append(_measures_figure(req, measures))
-    key_figures, summary = _summary(req, screen_df, dependent, sub_df, scenario_summary, portfolio,
-                                    portfolio_note, labels)
+    key_figures, summary = _summary(req, screen_df, dependent, sub_df, scenario_summary, div, labels)
     top_table, top_columns = _top_table(req, screen_df, sub_df)
+    data["top-dependencies"] = top_table
+    for f in figures:
+        data.setdefault(f"figure-{f.key}", f.table)
+    app = _appendix(wh, req, scenario_spec)
+    data["thresholds"] = app.thresholds
+    rival_name = names.get(req.rival, req.rival)
     return Briefing(
-        title=f"{labels_list} and {req.rival}: {req.workstream}",
+        title=f"{labels_list}: dependence on {rival_name} ({req.rival}), {req.workstream}",
         subtitle=f"Importer {req.importer}, rival {req.rival}, {sub_by}; trade year {req.year} "
                  f"({req.revision}); generated from warehouse snapshot {wh.snapshot_id}",
         importer=req.importer, rival=req.rival, partner=req.partner, workstream=req.workstream,
         year=req.year, synthetic=synthetic, snapshot=wh.snapshot_id or "",
         key_figures=key_figures, summary=summary, figures=figures,
-        appendix=_appendix(wh, req, scenario_spec), names=labels,
-        top_table=top_table, top_columns=top_columns,
+        appendix=app, names=labels,
+        top_table=top_table, top_columns=top_columns, data=data, scenario=scenario_spec,
     )
 
 
@@ -240,7 +238,7 @@ def _measures_figure(req: BriefingRequest, measures: scenario_measures.MeasuresF
     """Catalogued measures (and the user's, ``measures``) on the workstream's goods, as of today."""
     today = dt.date.today().isoformat()
     countries = [c for c in (req.importer, req.partner) if c]
-    df = views.measures_on_products(catalogue.select_products(req.workstream), countries, today, measures)
+    df = whatif.measures_on_products(catalogue.select_products(req.workstream), countries, today, measures)
     files = scenario_measures.catalogue(measures).files
     mine = f"; origin: the bundled catalogue or {', '.join(p for p, _ in files)}" if files else ""
     return Figure(
@@ -252,6 +250,17 @@ def _measures_figure(req: BriefingRequest, measures: scenario_measures.MeasuresF
                         f"{req.workstream} goods on {today}.",
         columns={"id": "measure", "status": "status", "since": "since", "until": "until", "rate": "rate",
                  "flag": "flag", "sources": "sources", "origin": "origin"}, kinds={"rate": "share"})
+def _portfolio_columns(req: BriefingRequest, products: pd.DataFrame) -> dict[str, str]:
+    cols = {"hs6": "HS6", "product_name": "product", "rival_share_before": f"{req.rival} share now",
+            "rival_share_after": f"{req.rival} share proposed"}
+    if req.partner or len(req.members) > 1:
+        cols.update({"partner_share_before": "partner share now",
+                     "partner_share_after": "partner share proposed",
+                     "partner_share_falls": "partner share falls"})
+    cols.update({"extra_cost_usd": "extra cost (USD)", "status": "status"})
+    if len(req.members) > 1:
+        cols = {"importer": "importer", **cols}
+    return {k: v for k, v in cols.items() if k in products}
 
 
 def _top_table(req: BriefingRequest, screen_df: pd.DataFrame, sub_df: pd.DataFrame
@@ -277,20 +286,14 @@ def _top_table(req: BriefingRequest, screen_df: pd.DataFrame, sub_df: pd.DataFra
     return top, columns
 
 
-def _scenario(wh: Warehouse, req: BriefingRequest, draws: int
-              ) -> tuple[pd.DataFrame, pd.DataFrame, str, dict[str, Any]]:
-    spec_data = briefing_scenario(req, draws)
+def _scenario(wh: Warehouse, spec_data: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     try:
-        spec = views.scenario_spec(scenario=spec_data)
-        result = views.run_scenario(wh, spec)
+        spec = whatif.scenario_spec(scenario=spec_data)
+        result = whatif.run(wh, spec)
     except KakehashiError as exc:
-        return pd.DataFrame(), pd.DataFrame(), f"The scenario could not be run: {exc}", spec_data
+        return pd.DataFrame(), pd.DataFrame(), f"The scenario could not be run: {exc}"
     note = spec_data["description"] + " " + " ".join(getattr(result, "notes", []) or [])
-    return views.scenario_table(result), views.scenario_summary(result), note.strip(), spec_data
-
-
-def _portfolio(wh: Warehouse, req: BriefingRequest) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-    return views.portfolio(wh, req.importer, req.rival, req.partner, req.workstream)
+    return result.table, whatif.summary(result), note.strip()
 
 
 def _frontier_x(df: pd.DataFrame) -> str:
@@ -301,19 +304,8 @@ def _frontier_y(df: pd.DataFrame) -> str:
     return next((c for c in ("cost", "cost_usd", "extra_cost_usd") if c in df), str(df.columns[-1]))
 
 
-def _workstream_commodities(wh: Warehouse, workstream: str) -> list[str]:
-    codes = set(catalogue.select_products(workstream))
-    usgs = catalogue.usgs_hs()
-    wanted = sorted(set(usgs.loc[usgs["hs6"].isin(codes), "commodity"]))
-    have: set[str] = set()
-    if "production" in wh.tables():
-        p = wh.table("production")
-        have = set(wh.execute(p.select("commodity").distinct())["commodity"])
-    return [c for c in wanted if c in have]
-
-
 def _summary(req: BriefingRequest, screen_df: pd.DataFrame, dependent: pd.DataFrame, sub_df: pd.DataFrame,
-             scenario_summary: pd.DataFrame, portfolio: pd.DataFrame, portfolio_note: str,
+             scenario_summary: pd.DataFrame, div: replacement.Diversification,
              labels: dict[str, str]) -> tuple[list[KeyFigure], list[str]]:
     totals = screen_mod.screen_totals(screen_df)
     share = totals.rival_import_share
@@ -321,7 +313,8 @@ def _summary(req: BriefingRequest, screen_df: pd.DataFrame, dependent: pd.DataFr
         KeyFigure("Products screened", str(totals.products),
                   f"{req.workstream} goods imported in {req.year}"),
         KeyFigure("Dependent", str(totals.dependent),
-                  f"{totals.persistent} persistent (dependent in 2 of the last 3 years)",
+                  f"{totals.persistent} persistent (dependent in {defaults.PERSISTENCE_MIN} of the last "
+                  f"{defaults.PERSISTENCE_WINDOW} years)",
                   alert=totals.dependent > 0),
         KeyFigure(f"Imports from {req.rival}", fmt_usd(totals.rival_usd),
                   f"{fmt_share(share) if share is not None else '-'} of {fmt_usd(totals.imports_usd)} USD"),
@@ -336,51 +329,67 @@ def _summary(req: BriefingRequest, screen_df: pd.DataFrame, dependent: pd.DataFr
     else:
         lines.append(f"No {req.workstream} product meets the dependency criteria for {req.importer} on "
                      f"{req.rival} in {req.year} ({len(screen_df)} products screened).")
-    dep_sub = sub_df[sub_df["dependent"]] if len(sub_df) else sub_df
-    if len(dep_sub):
-        n = len(dep_sub)
-        if req.partner:
-            k = int((dep_sub["partner_cover"] >= 1).sum())
+    counts = replacement.replace_counts(sub_df) if len(sub_df) else {}
+    cover = f"{defaults.COULD_REPLACE_COVER:g}×"
+    if counts and counts["world"].n:
+        n = counts["world"].n
+        if req.partner and "partner" in counts:
+            k = counts["partner"].k
             kf.append(KeyFigure(f"{req.partner} could replace", f"{k} of {n}",
-                                "dependent products where its spare exports ≥ the rival's supply"))
+                                f"dependent products where its spare exports ≥ {cover} the rival's supply"))
             lines.append(f"{labels.get(req.partner, req.partner)}'s spare exports would cover the rival's "
                          f"supply in full for {k} of the {n} dependent products.")
-        if req.coalition:
-            k = int((dep_sub["coalition_cover"] >= 1).sum())
-            lines.append(f"The coalition {dep_sub['coalition'].iloc[0]} would cover it for {k} of {n}.")
-        k = int((dep_sub["world_cover"] >= 1).sum())
+        if req.coalition and "coalition" in counts:
+            dep_sub = sub_df[sub_df["dependent"]]
+            lines.append(f"The coalition {dep_sub['coalition'].iloc[0]} would cover it for "
+                         f"{counts['coalition'].k} of {n}.")
+        k = counts["world"].k
         kf.append(KeyFigure("World could replace", f"{k} of {n}", "dependent products, all other exporters"))
         lines.append(f"All other exporters together would cover it for {k} of {n} (spare exports to third "
                      "countries; an upper bound that ignores contracts, quality and capacity).")
     mine = scenario_summary
     if len(mine) and {"importer", "metric"} <= set(mine.columns):
-        mine = mine[(mine["importer"] == req.importer) & (mine["metric"] == "net_shortfall_usd")]
+        mine = mine[mine["importer"].isin(req.members) & (mine["metric"] == "net_shortfall_usd")]
+        mine = mine[mine["p50"] > 0]
     if len(mine):
         r = mine.iloc[0]
         label = _label(str(r["hs6"]), r.get("product_name"), 44)
         kf.append(KeyFigure("Largest scenario shortfall", fmt_usd(r["p50"]),
                             f"{label}; median, 90% band {fmt_usd(r['p5'])}–{fmt_usd(r['p95'])} USD",
                             alert=True))
-        lines.append(f"If {req.rival} put these goods under licence for 12 months, {req.importer}'s largest "
-                     f"net shortfall after reallocation would be in {label}: a median {fmt_usd(r['p50'])} "
-                     f"USD (5th–95th percentile {fmt_usd(r['p5'])}–{fmt_usd(r['p95'])}); see the scenario "
-                     "chart for every product.")
-    lines.append(portfolio_note if portfolio.empty else
-                 f"The optimiser proposes a portfolio for {len(portfolio)} rows (see the portfolio table).")
+        lines.append(f"If {req.rival} put these goods under licence for {defaults.SCENARIO_MONTHS} months, "
+                     f"{req.importer}'s largest net shortfall after reallocation would be in {label}: "
+                     "a median "
+                     f"{fmt_usd(r['p50'])} USD (5th–95th percentile {fmt_usd(r['p5'])}–{fmt_usd(r['p95'])}); "
+                     "see the scenario chart for every product.")
+    port = div.portfolio
+    if port is None or port.products.empty:
+        lines.append(div.note)
+    else:
+        n = int((port.products["status"] == "optimal").sum())
+        falls = port.partner_falls
+        fall_text = f"; the partner's share falls for {len(falls)} ({', '.join(falls[:5])})" if falls else ""
+        lines.append(f"The optimiser proposes a portfolio for {n} product{'s' if n != 1 else ''}; "
+                     f"{replacement.cap_text(port.settings['rival_cap'])}" + fall_text
+                     + " (see the portfolio table).")
     return kf, lines
 
 
-def _appendix(wh: Warehouse, req: BriefingRequest, scenario_spec: dict[str, Any]) -> Appendix:
-    th = screen_mod.DEFAULT_THRESHOLDS
-    thresholds = pd.DataFrame([
-        {"threshold": "import HHI above", "value": th.import_hhi, "source": "EU SWD(2021) 352; CEPII GeoDep"},
-        {"threshold": "world-export HHI above", "value": th.world_export_hhi,
-         "source": "EU SWD(2021) 352; CEPII GeoDep"},
-        {"threshold": "imports / exports above", "value": th.import_export_ratio,
-         "source": "EU SWD(2021) 352; CEPII GeoDep"},
-        {"threshold": "persistent: dependent in at least", "value": f"{screen_mod.PERSISTENCE_MIN} of "
-         f"{screen_mod.PERSISTENCE_WINDOW} years", "source": "CEPII GeoDep"},
+def thresholds_table(th: defaults.Thresholds = defaults.THRESHOLDS) -> pd.DataFrame:
+    """The thresholds of the screen as printed in a method table (values as text: 0.4, not 0)."""
+    src = "EU SWD(2021) 352; CEPII GeoDep"
+    return pd.DataFrame([
+        {"threshold": "import HHI above", "value": f"{th.import_hhi:g}", "source": src},
+        {"threshold": "world-export HHI above", "value": f"{th.world_export_hhi:g}", "source": src},
+        {"threshold": "imports / exports above", "value": f"{th.import_export_ratio:g}", "source": src},
+        {"threshold": "persistent: dependent in at least",
+         "value": f"{defaults.PERSISTENCE_MIN} of {defaults.PERSISTENCE_WINDOW} years",
+         "source": "CEPII GeoDep"},
     ])
+
+
+def _appendix(wh: Warehouse, req: BriefingRequest, scenario_spec: dict[str, Any]) -> Appendix:
+    thresholds = thresholds_table()
     labels = provenance.source_labels(wh)
     log = provenance.ingest_log(wh)
     vintages = log[["table", "source", "rows", "years", "ingested_at"]] if len(log) else log
@@ -388,14 +397,20 @@ def _appendix(wh: Warehouse, req: BriefingRequest, scenario_spec: dict[str, Any]
     method = [
         ("Dependency screen", "For each HS6 product: import HHI = Σ supplier share², the rival's share, the "
          "world-export HHI and imports against the importer's own exports. Dependent when all three exceed "
-         "the thresholds below (EU 2021 strategic-dependencies screen as generalised by CEPII GeoDep); "
+         f"the thresholds below ({defaults.THRESHOLDS.describe()}; EU 2021 strategic-dependencies screen as "
+         "generalised by CEPII GeoDep); "
          "severity = 100 × rival share × import HHI × world-export HHI × max(0, 1 − exports/imports)."),
         ("Substitution capacity", "Spare exports: what each other supplier already ships to third "
-         "countries; cover = spare exports ÷ imports from the rival (1× would replace it in full)."),
+         "countries; cover = spare exports ÷ imports from the rival; a group could replace the rival when "
+         f"its cover is at least {defaults.COULD_REPLACE_COVER:g}×."),
         ("Scenario", "Export restriction: direct loss φ × imports from the rival; other suppliers redirect "
          "a share θ of their spare exports, shared among the affected importers; shortfalls propagate down "
          "the catalogue's chain links; uncertain parameters drawn by Monte-Carlo (p5, p50, p95). "
          f"Scenario run: {scenario_spec.get('description', '')}"),
+        ("Portfolio", "Next-period supplier shares minimising supply risk plus λ × extra cost within each "
+         "supplier's spare exports; defaults: the rival's share may not rise above today's, no share "
+         f"moves by more than {defaults.MAX_CHANGE:g} in one period, λ = {defaults.COST_WEIGHT:g}; products "
+         "where the partner's share falls are flagged."),
         ("Mineral production", "Country shares of world mine or refinery production, USGS Mineral "
          "Commodity Summaries format; world totals are kept apart."),
         ("Products", f"The {req.workstream} workstream of the kakehashi strategic-goods catalogue "
@@ -406,23 +421,60 @@ def _appendix(wh: Warehouse, req: BriefingRequest, scenario_spec: dict[str, Any]
 
 
 def default_name(importer: str, rival: str, partner: str | None, workstream: str, fmt: str) -> str:
-    """File name of a pack: ``briefing-JPN-CHN-IND-critical-minerals.html``."""
+    """File name of a pack: ``briefing-JPN-CHN-IND-critical-minerals.html`` (a bloc as ``JPN+IND``)."""
     parts = ["briefing", importer, rival, *([partner] if partner else []), workstream]
     return "-".join(parts) + f".{fmt}"
 
 
+def data_name(pack_name: str) -> str:
+    """File name of a pack's data: ``briefing-...-critical-minerals-data.zip``."""
+    return Path(pack_name).stem + "-data.zip"
+
+
+def data_files(b: Briefing) -> dict[str, bytes]:
+    """The data behind every table of a pack: one CSV per table, and the scenario that was run (YAML)."""
+    import yaml
+
+    files = {f"{key}.csv": df.to_csv(index=False).encode("utf-8") for key, df in b.data.items()}
+    if b.scenario:
+        text = yaml.safe_dump(b.scenario, sort_keys=False, allow_unicode=True)
+        files["scenario.yaml"] = text.encode("utf-8")
+    return files
+
+
+def write_data(b: Briefing, target: Path) -> Path:
+    """Write :func:`data_files` to a zip file (``target`` ends in ``.zip``) or into a folder."""
+    files = data_files(b)
+    if target.suffix == ".zip":
+        target.parent.mkdir(parents=True, exist_ok=True)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            for name, blob in files.items():
+                z.writestr(name, blob)
+        target.write_bytes(buf.getvalue())
+        return target
+    if target.exists() and not target.is_dir():
+        raise InputError(f"--data {target} is a file",
+                         hint="give a folder (created if missing) or a .zip name")
+    target.mkdir(parents=True, exist_ok=True)
+    for name, blob in files.items():
+        (target / name).write_bytes(blob)
+    return target
+
+
 def build_briefing(wh: Warehouse, importer: str, rival: str, partner: str | None, workstream: str,
                    fmt: str = "html", out: str | Path | None = None, *, coalition: Sequence[str] = (),
-                   year: int | None = None, draws: int = SCENARIO_DRAWS,
+                   year: int | None = None, draws: int = defaults.DRAWS,
+                   data: str | Path | None = None,
                    measures: scenario_measures.MeasuresFiles = None) -> Path:
-    """Write one briefing pack and return its path.
+    """Write one briefing pack and the data behind its tables; return the pack's path.
 
     Parameters
     ----------
     wh
         The warehouse (read-only is enough).
     importer, rival, partner
-        ISO3 codes; ``partner`` may be ``None``.
+        ISO3 codes (the importer may be a bloc, ``JPN+IND``); ``partner`` may be ``None``.
     workstream
         Catalogue workstream, e.g. ``critical-minerals``.
     fmt
@@ -435,14 +487,17 @@ def build_briefing(wh: Warehouse, importer: str, rival: str, partner: str | None
     year
         Trade year (default: the latest).
     draws
-        Monte-Carlo draws of the scenario.
+        Monte-Carlo draws of the scenario (default :data:`kakehashi.questions.defaults.DRAWS`).
+    data
+        Where to write the data behind every table: a folder, or a ``.zip`` file;
+        default: a zip next to the pack (:func:`data_name`). The pack names it.
     measures
         User measures files whose measures join the bundled ones in the pack's measures table.
 
     Returns
     -------
     pathlib.Path
-        The written file.
+        The written pack.
 
     Examples
     --------
@@ -458,6 +513,9 @@ def build_briefing(wh: Warehouse, importer: str, rival: str, partner: str | None
     if path.is_dir() or (out is not None and str(out).endswith(("/", "\\"))):
         path = path / name
     path.parent.mkdir(parents=True, exist_ok=True)
+    target = Path(data) if data is not None else path.with_name(data_name(path.name))
+    written = write_data(briefing, target)
+    briefing.data_file = written.name + ("" if written.suffix == ".zip" else "/")
     html = render_html(briefing)
     if fmt == "html":
         path.write_text(html, encoding="utf-8")

@@ -72,3 +72,9 @@ class Briefing:
     top_table: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Top dependencies with the partner's, coalition's and world's cover (summary page)."""
     top_columns: dict[str, str] = field(default_factory=dict)
+    data: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """The data behind every table, written beside the pack (one CSV per key)."""
+    scenario: dict[str, Any] = field(default_factory=dict)
+    """The scenario the pack ran, as a scenario mapping."""
+    data_file: str = ""
+    """Name of the file (zip) or folder the data were written to, as the pack names it."""

@@ -1,7 +1,8 @@
 """JSON API under ``/api`` (the twins of the dashboard's pages).
 
-Each endpoint validates its inputs (:mod:`kakehashi.web.validate`), calls
-the library through :mod:`kakehashi.report.views` under the service's lock
+Each endpoint validates its inputs (:mod:`kakehashi.web.validate`, the request
+grammar of :mod:`kakehashi.questions.request`), asks one question of
+:mod:`kakehashi.questions` under the service's lock
 and cache, and returns plain JSON. No SQL is built from request strings:
 request values reach the warehouse only as Ibis literals inside library
 functions.
@@ -10,7 +11,6 @@ functions.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import pathlib
 from collections.abc import Callable
@@ -22,8 +22,8 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from kakehashi import __version__, catalogue
-from kakehashi.metrics.screen import screen_totals
-from kakehashi.report import views
+from kakehashi.questions import defaults, exposure, replacement, whatif
+from kakehashi.questions.request import bloc_label, parse_country_list
 from kakehashi.warehouse import Warehouse
 from kakehashi.web import validate
 from kakehashi.web.service import Service
@@ -105,8 +105,11 @@ def meta(service: ServiceDep) -> MetaOut:
 
 
 # ------------------------------------------------------------------ parameters
-Importer = Annotated[str, Query(pattern=validate.ISO3_PATTERN, description="Importer, ISO3 (e.g. JPN).",
-                                examples=["JPN"])]
+Importer = Annotated[str, Query(pattern=validate.BLOC_PATTERN, description="Importer, ISO3 (e.g. JPN), or a "
+                                "bloc such as JPN+IND (write %2B for + in a URL) or JPN,IND.",
+                                examples=["JPN", "JPN,IND"])]
+ImporterOpt = Annotated[str | None, Query(pattern=validate.BLOC_PATTERN,
+                                          description="Importer, ISO3, or a bloc such as JPN,IND.")]
 Rival = Annotated[str, Query(pattern=validate.ISO3_PATTERN, description="Rival supplier, ISO3 (e.g. CHN).",
                              examples=["CHN"])]
 Partner = Annotated[str | None, Query(pattern=validate.ISO3_PATTERN,
@@ -167,11 +170,12 @@ class ScreenOut(BaseModel):
     rows: list[ScreenRow]
 
 
-def screen_frame(service: Service, importer: str, rival: str, year: int,
+def screen_frame(service: Service, importer: tuple[str, ...], rival: str, year: int,
                  workstream: str | None) -> pd.DataFrame:
-    """The screen for one (importer, rival, year, workstream), cached per warehouse snapshot."""
+    """The screen for one (importer or bloc, rival, year, workstream), cached per warehouse snapshot."""
     return service.call(("screen", importer, rival, year, workstream),
-                        lambda: views.screen(service.wh, importer, rival, year, workstream))
+                        lambda: exposure.screen(service.wh, importer, rival, years=[year],
+                                                products=workstream))
 
 
 @router.get("/screen", response_model=ScreenOut, tags=["analysis"], summary="Dependency screen")
@@ -188,13 +192,14 @@ async def screen(service: ServiceDep, importer: Importer, rival: Rival, year: Ye
 
     def build() -> ScreenOut:
         meta = service.meta
-        imp = validate.iso3(importer, meta.countries, field="importer")
+        imp = validate.bloc(importer, meta.countries, field="importer")
         riv = validate.iso3(rival, meta.countries, field="rival")
         yr = validate.year(year, meta.years)
         ws = checked_workstream(workstream)
         df = screen_frame(service, imp, riv, yr, ws)
         shown = df[df["dependent"]] if dependent_only else df
-        return ScreenOut(importer=imp, rival=riv, year=yr, workstream=ws, synthetic=meta.synthetic,
+        return ScreenOut(importer=bloc_label(imp), rival=riv, year=yr, workstream=ws,
+                         synthetic=meta.synthetic,
                          total_rows=len(df), dependent=int(df["dependent"].sum()) if len(df) else 0,
                          rows=[ScreenRow(**r) for r in records(shown.head(limit))])
 
@@ -230,22 +235,16 @@ class OverviewOut(BaseModel):
     top_dependencies: list[ScreenRow]
 
 
-TOP_DEPENDENCIES = 15
-"""Products listed on the overview, by severity."""
-
-
 def overview_data(service: Service, importer: str, rival: str, year: int | None) -> OverviewOut:
     """Validate and build the overview (shared by the page and its JSON twin)."""
     meta = service.meta
-    imp = validate.iso3(importer, meta.countries, field="importer")
+    imp = validate.bloc(importer, meta.countries, field="importer")
     riv = validate.iso3(rival, meta.countries, field="rival")
     yr = validate.year(year, meta.years)
-    df = screen_frame(service, imp, riv, yr, None)
-    ws = views.workstream_summary(df)
-    top = df.head(TOP_DEPENDENCIES)
-    totals = screen_totals(df)
+    ov = exposure.overview(service.wh, imp, riv, yr, screen_df=screen_frame(service, imp, riv, yr, None))
+    ws, top, totals = ov.workstreams, ov.top, ov.totals
     return OverviewOut(
-        importer=imp, rival=riv, year=yr, synthetic=meta.synthetic, products_screened=totals.products,
+        importer=ov.importer, rival=riv, year=yr, synthetic=meta.synthetic, products_screened=totals.products,
         dependent=totals.dependent, persistent=totals.persistent, imports_usd=totals.imports_usd,
         rival_usd=totals.rival_usd,
         workstreams=[WorkstreamRow(**r) for r in records(ws)],
@@ -256,8 +255,9 @@ def overview_data(service: Service, importer: str, rival: str, year: int | None)
 @router.get("/importers/{importer}", response_model=OverviewOut, tags=["analysis"],
             summary="Overview of one importer")
 async def overview(service: ServiceDep,
-             importer: Annotated[str, Path(pattern=validate.ISO3_PATTERN, description="Importer, ISO3.")],
-             rival: Rival = "CHN", year: Year = None) -> Response:
+             importer: Annotated[str, Path(pattern=validate.BLOC_PATTERN,
+                                           description="Importer, ISO3, or a bloc such as JPN+IND.")],
+             rival: Rival = defaults.RIVAL, year: Year = None) -> Response:
     """Workstreams and top dependencies of an importer on a rival (JSON twin of `/importers/{importer}`)."""
     return await cached_json(service, ("overview", importer, rival, year),
                        lambda: overview_data(service, importer, rival, year))
@@ -317,32 +317,21 @@ def product_data(service: Service, hs6: str, importer: str, rival: str, partner:
     """Validate and build the product view (shared by the page and its JSON twin)."""
     meta = service.meta
     code = validate.hs6(hs6, meta.products)
-    imp = validate.iso3(importer, meta.countries, field="importer")
+    imp = validate.bloc(importer, meta.countries, field="importer")
     riv = validate.iso3(rival, meta.countries, field="rival")
     par = checked_country(service, partner, "partner")
-    wh = service.wh
-    info = views.product_info(code)
-    key = (code, imp, riv, par)
-    screen_all = service.call(("product-screen", *key), lambda: views.product_screen(wh, imp, riv, code))
-    suppliers = service.call(("suppliers", *key),
-                             lambda: views.supplier_shares(wh, imp, code, keep=(riv, par)))
-    world = service.call(("world", code, riv, par), lambda: views.world_supply(wh, code, keep=(riv, par)))
-    subs = service.call(("substitution", *key), lambda: views.substitution(wh, imp, riv, [code], partner=par))
-    cands = service.call(("candidates", code, imp, riv), lambda: views.candidates(wh, imp, riv, code))
-    minerals = [
-        MineralProduction(commodity=c, production=[ProductionRow(**r) for r in records(
-            service.call(("production", c), functools.partial(views.production_shares, wh, c)))])
-        for c in info.commodities
-    ]
+    v = service.call(("product", code, imp, riv, par),
+                     lambda: exposure.product_view(service.wh, imp, riv, code, partner=par))
     return ProductOut(
-        hs6=code, importer=imp, rival=riv, partner=par, synthetic=meta.synthetic,
-        name=info.name or _screen_name(screen_all), workstreams=info.workstreams, stage=info.stage,
-        screen=[ScreenRow(**r) for r in records(screen_all)],
-        supplier_shares=[ShareRow(**r) for r in records(suppliers)],
-        world_supply=[ShareRow(**r) for r in records(world)],
-        substitution=records(subs),
-        candidates=records(cands),
-        minerals=minerals,
+        hs6=code, importer=v.importer, rival=riv, partner=par, synthetic=meta.synthetic,
+        name=v.name, workstreams=v.info.workstreams, stage=v.info.stage,
+        screen=[ScreenRow(**r) for r in records(v.screen)],
+        supplier_shares=[ShareRow(**r) for r in records(v.supplier_shares)],
+        world_supply=[ShareRow(**r) for r in records(v.world_supply)],
+        substitution=records(v.substitution),
+        candidates=records(v.candidates),
+        minerals=[MineralProduction(commodity=c, production=[ProductionRow(**r) for r in records(df)])
+                  for c, df in v.minerals.items()],
     )
 
 
@@ -356,7 +345,7 @@ def _screen_name(df: pd.DataFrame) -> str | None:
 @router.get("/products/{hs6}", response_model=ProductOut, tags=["analysis"], summary="One product")
 async def product(service: ServiceDep,
             hs6: Annotated[str, Path(pattern=validate.HS6_PATTERN, description="HS six-digit code.")],
-            importer: Importer, rival: Rival = "CHN", partner: Partner = None) -> Response:
+            importer: Importer, rival: Rival = defaults.RIVAL, partner: Partner = None) -> Response:
     """Supplier shares over the years, world supply, the screen, candidate substitutes and (for mineral
     codes) world production shares (JSON twin of `/products/{hs6}`)."""
     return await cached_json(service, ("product", hs6, importer, rival, partner),
@@ -396,13 +385,10 @@ def mineral_data(service: Service, commodity: str, rival: str, importer: str | N
     com = validate.commodity(commodity, meta.commodities)
     riv = validate.iso3(rival, meta.countries, field="rival")
     imp = checked_country(service, importer, "importer")
-    wh = service.wh
-    production = service.call(("production", com), lambda: views.production_shares(wh, com))
-    risk = service.call(("supply-risk", com, riv, imp), lambda: views.supply_risk(wh, com, riv, imp))
-    codes = views.commodity_codes(com)
-    return MineralOut(commodity=com, rival=riv, importer=imp, synthetic=meta.synthetic, hs6=codes,
-                      production=[ProductionRow(**r) for r in records(production)],
-                      supply_risk=records(risk))
+    v = service.call(("mineral", com, riv, imp), lambda: exposure.mineral_view(service.wh, com, riv, imp))
+    return MineralOut(commodity=com, rival=riv, importer=imp, synthetic=meta.synthetic, hs6=v.hs6,
+                      production=[ProductionRow(**r) for r in records(v.production)],
+                      supply_risk=records(v.supply_risk))
 
 
 @router.get("/minerals/{commodity}", response_model=MineralOut, tags=["analysis"],
@@ -410,7 +396,7 @@ def mineral_data(service: Service, commodity: str, rival: str, importer: str | N
 async def mineral(service: ServiceDep,
             commodity: Annotated[str, Path(pattern=validate.COMMODITY_PATTERN,
                                            description="Commodity key, e.g. rare-earths.")],
-            rival: Rival = "CHN", importer: Partner = None) -> Response:
+            rival: Rival = defaults.RIVAL, importer: Partner = None) -> Response:
     """World production shares and supply risk of a commodity (JSON twin of `/minerals/{commodity}`)."""
     return await cached_json(service, ("mineral", commodity, rival, importer),
                        lambda: mineral_data(service, commodity, rival, importer))
@@ -435,7 +421,7 @@ def measures(service: ServiceDep,
     """Dated export controls and tariffs with their status on `as_of` (JSON twin of `/scenarios`)."""
     day = as_of.isoformat() if as_of else None
     return MeasuresOut(as_of=day, country=country,
-                       measures=records(views.measures(country, day, service.measures)))
+                       measures=records(whatif.measures(country, day, service.measures)))
 
 
 class ScenarioRequest(BaseModel):
@@ -447,16 +433,17 @@ class ScenarioRequest(BaseModel):
         None, description="A scenario as in a scenario YAML file (name, base_year, measures, ...).")
     base_year: int | None = Field(None, ge=1988, le=2100, description="Base year of the trade flows "
                                   "(default: the scenario's; for a catalogued measure the latest "
-                                  "year of data).")
+                                  "year of data not after the year before the measure).")
     draws: int | None = Field(None, description="Monte-Carlo draws; at most the server's cap "
                               "(see /api/meta). "
-                              "Default: the scenario's, else 1000 or the cap if lower.")
+                              f"Default: the scenario's, else {defaults.DRAWS} or the cap if lower.")
     severity: float | None = Field(None, ge=0.0, le=1.0,
                                    description="Override φ of every export restriction (1 = ban).")
     theta: float | None = Field(None, ge=0.0, le=1.0,
                                 description="Override θ, the redirectable share of spare exports.")
-    importer: str | None = Field(None, pattern=validate.ISO3_PATTERN,
-                                 description="Importer whose results to return (default: all).")
+    importer: str | None = Field(None, pattern=validate.BLOC_PATTERN,
+                                 description="Importer (or bloc, JPN+IND) whose results to return "
+                                 "(default: all).")
     limit: int = Field(2000, ge=1, le=20000, description="Most rows returned, largest median first.")
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
@@ -490,29 +477,29 @@ def run_scenario_data(service: Service, req: ScenarioRequest) -> tuple[ScenarioO
     meta = service.meta
     if req.draws is not None:
         validate.draws(req.draws, service.max_draws)
-    imp = validate.iso3(req.importer, meta.countries, field="importer") if req.importer else None
+    members = validate.bloc(req.importer, meta.countries, field="importer") if req.importer else None
+    imp = bloc_label(members) if members else None
     draws = req.draws
     if draws is None and not (req.scenario and "draws" in req.scenario):
-        draws = min(views.DEFAULT_DRAWS, service.max_draws)  # unstated: the default, within the cap
-    base_year = req.base_year
-    if req.measure_id is not None and base_year is None and meta.years:
-        base_year = max(meta.years)  # the latest data, rather than the catalogue's year before the measure
-    spec = views.scenario_spec(measure_id=req.measure_id, scenario=req.scenario, base_year=base_year,
-                               draws=draws, severity=req.severity, theta=req.theta, extra=service.measures)
+        draws = min(defaults.DRAWS, service.max_draws)  # unstated: the default, within the cap
+    years = service.call(("data-years",), lambda: whatif.data_years(service.wh)) if req.measure_id else []
+    spec = whatif.scenario_spec(measure_id=req.measure_id, scenario=req.scenario, data_years=years,
+                                base_year=req.base_year, draws=draws, severity=req.severity, theta=req.theta,
+                                extra=service.measures)
     validate.scenario(spec, years=meta.years, products=meta.products, revisions=meta.revisions,
                       max_draws=service.max_draws)
     spec_json = spec.model_dump(mode="json", exclude_none=True)
     key = ("scenario", json.dumps(spec_json, sort_keys=True), _measures_key(service))
-    result = service.call(key, lambda: views.run_scenario(service.wh, spec, service.measures))
-    table = views.scenario_table(result)
-    shown = table if imp is None else table[table["importer"] == imp]
+    result = service.call(key, lambda: whatif.run(service.wh, spec, service.measures))
+    table: pd.DataFrame = result.table
+    shown = table if members is None else table[table["importer"].isin(members)]
     shown = shown.sort_values("p50", ascending=False, kind="stable").head(req.limit)
     out = ScenarioOut(
         scenario=spec.name, description=spec.description, base_year=int(spec.base_year),
         draws=int(spec.draws),
         seed=int(spec.seed), synthetic=meta.synthetic, importer=imp,
         metrics=sorted(set(table["metric"])) if len(table) else [], total_rows=len(table),
-        rows=records(shown), summary=records(_importer_rows(views.scenario_summary(result), imp)),
+        rows=records(shown), summary=records(_importer_rows(whatif.summary(result), members)),
         spec=spec_json,
     )
     return out, shown
@@ -529,10 +516,10 @@ def _measures_key(service: Service) -> tuple[tuple[str, int], ...]:
     return tuple(out)
 
 
-def _importer_rows(df: pd.DataFrame, importer: str | None) -> pd.DataFrame:
-    if importer is None or df.empty or "importer" not in df:
+def _importer_rows(df: pd.DataFrame, members: tuple[str, ...] | None) -> pd.DataFrame:
+    if members is None or df.empty or "importer" not in df:
         return df
-    return df[df["importer"] == importer]
+    return df[df["importer"].isin(members)]
 
 
 @router.post("/scenarios/run", response_model=ScenarioOut, tags=["scenarios"], summary="Run a scenario")
@@ -553,20 +540,22 @@ def briefing_file(service: Service, importer: str, rival: str, partner: str | No
     """Validate and build (or fetch from the cache) one briefing pack."""
     import tempfile
 
-    from kakehashi.report.build import SCENARIO_DRAWS, build_briefing
+    from kakehashi.report.build import build_briefing, data_name
 
     meta = service.meta
-    imp = validate.iso3(importer, meta.countries, field="importer")
+    imp = bloc_label(validate.bloc(importer, meta.countries, field="importer"))
     riv = validate.iso3(rival, meta.countries, field="rival")
     par = checked_country(service, partner, "partner")
     ws = validate.choice(workstream, catalogue.workstreams(), field="workstream")
-    fmt = validate.choice(fmt, ("html", "pdf"), field="format")
-    draws = min(SCENARIO_DRAWS, service.max_draws)
+    fmt = validate.choice(fmt, ("html", "pdf", "data"), field="format")
+    draws = min(defaults.DRAWS, service.max_draws)
 
     def build(wh: Warehouse) -> tuple[str, bytes]:
         with tempfile.TemporaryDirectory(prefix="kakehashi-briefing-") as folder:
-            path = build_briefing(wh, imp, riv, par, ws, fmt, pathlib.Path(folder), draws=draws,
-                                  measures=service.measures)
+            path = build_briefing(wh, imp, riv, par, ws, "html" if fmt == "data" else fmt,
+                                  pathlib.Path(folder), draws=draws, measures=service.measures)
+            if fmt == "data":  # the data behind every table, as the pack names it
+                path = path.with_name(data_name(path.name))
             return path.name, path.read_bytes()
 
     key = ("briefing", imp, riv, par, ws, fmt, _measures_key(service), dt.date.today().isoformat())
@@ -575,16 +564,18 @@ def briefing_file(service: Service, importer: str, rival: str, partner: str | No
 
 @router.get("/briefing", tags=["briefing"], summary="Download a briefing pack",
             response_class=Response,
-            responses={200: {"content": {"text/html": {}, "application/pdf": {}},
+            responses={200: {"content": {"text/html": {}, "application/pdf": {}, "application/zip": {}},
                              "description": "The pack, as an attachment."}})
 def briefing(service: ServiceDep, importer: Importer, workstream: Annotated[str, Query(
                  pattern=validate.SLUG_PATTERN, description="Workstream key, e.g. critical-minerals.")],
-             rival: Rival = "CHN", partner: Partner = None,
-             format: Annotated[str, Query(pattern="^(html|pdf)$", description="html or pdf.")] = "html",
+             rival: Rival = defaults.RIVAL, partner: Partner = None,
+             format: Annotated[str, Query(pattern="^(html|pdf|data)$", description="html, pdf, or data "
+                                          "(the zip of CSV files behind the pack's tables).")] = "html",
              ) -> Response:
-    """A briefing pack for importer, rival, partner and workstream: one self-contained HTML file or a PDF."""
+    """A briefing pack for importer, rival, partner and workstream: one self-contained HTML file or a PDF,
+    or the data behind its tables (a zip of CSV files)."""
     name, data = briefing_file(service, importer, rival, partner, workstream, format)
-    media = "application/pdf" if format == "pdf" else "text/html; charset=utf-8"
+    media = {"pdf": "application/pdf", "data": "application/zip"}.get(format, "text/html; charset=utf-8")
     return Response(data, media_type=media, headers={
         "content-disposition": f'attachment; filename="{name}"', "content-security-policy": BRIEFING_CSP})
 
@@ -603,7 +594,12 @@ class DiversifyOut(BaseModel):
     substitution: list[dict[str, Any]] = Field(
         description="Partner, coalition and world cover per product bought from the rival "
         "(kakehashi.metrics.substitution.substitution_capacity).")
-    portfolio: list[dict[str, Any]] = Field(description="Proposed sourcing shares (kakehashi.optimize).")
+    portfolio: list[dict[str, Any]] = Field(description="Proposed sourcing shares (kakehashi.optimize), "
+                                            "under the defaults of kakehashi.questions.defaults.")
+    products: list[dict[str, Any]] = Field(
+        description="One row per product: rival and partner shares before and after, with the flags "
+        "rival_share_rises and partner_share_falls.")
+    settings: dict[str, Any] = Field(description="Rival cap, maximum change per period and λ used.")
     frontier: list[dict[str, Any]] = Field(
         description="Risk–cost frontier of the whole product set (hs6 = ALL), one row per λ "
                     "(kakehashi.optimize).")
@@ -618,27 +614,30 @@ def diversify_data(service: Service, importer: str, rival: str, partner: str | N
                    workstream: str | None, year: int | None, dependent_only: bool) -> DiversifyOut:
     """Validate and build the diversification view (shared by the page and its JSON twin)."""
     meta = service.meta
-    imp = validate.iso3(importer, meta.countries, field="importer")
+    imp = validate.bloc(importer, meta.countries, field="importer")
     riv = validate.iso3(rival, meta.countries, field="rival")
     par = checked_country(service, partner, "partner")
-    coal = tuple(validate.iso3_list(coalition.split(","), meta.countries, field="coalition")
-                 if coalition else ())
+    coal = tuple(validate.iso3_list(list(parse_country_list(coalition, field="coalition")), meta.countries,
+                                    field="coalition"))
     ws = checked_workstream(workstream)
     yr = validate.year(year, meta.years)
     wh = service.wh
     sub = service.call(("substitution-ws", imp, riv, par, coal, ws, yr, dependent_only),
-                       lambda: views.substitution(wh, imp, riv, ws, partner=par, coalition=coal, year=yr,
-                                                  only_dependent=dependent_only))
-    portfolio, front, note = service.call(("portfolio", imp, riv, par, ws),
-                                          lambda: views.portfolio(wh, imp, riv, par, ws))
-    return DiversifyOut(importer=imp, rival=riv, partner=par, coalition=list(coal), workstream=ws, year=yr,
-                        synthetic=meta.synthetic, substitution=records(sub), portfolio=records(portfolio),
-                        frontier=records(front), note=note)
+                       lambda: replacement.substitution(wh, imp, riv, ws, partner=par, coalition=coal,
+                                                        years=[yr], only_dependent=dependent_only))
+    div = service.call(("portfolio", imp, riv, par, ws, yr),
+                       lambda: replacement.diversification(wh, imp, riv, partner=par, products=ws, year=yr))
+    port = div.portfolio
+    return DiversifyOut(importer=bloc_label(imp), rival=riv, partner=par, coalition=list(coal), workstream=ws,
+                        year=yr, synthetic=meta.synthetic, substitution=records(sub),
+                        portfolio=records(port.table) if port else [],
+                        products=records(port.products) if port else [],
+                        settings=port.settings if port else {}, frontier=records(div.frontier), note=div.note)
 
 
 @router.get("/diversify", response_model=DiversifyOut, tags=["diversification"],
             summary="Substitution and sourcing portfolio")
-def diversify(service: ServiceDep, importer: Importer, rival: Rival = "CHN", partner: Partner = None,
+def diversify(service: ServiceDep, importer: Importer, rival: Rival = defaults.RIVAL, partner: Partner = None,
               coalition: Coalition = None, workstream: Workstream = None, year: Year = None,
               dependent_only: Annotated[bool, Query(description="Only products flagged dependent.")] = True,
               ) -> DiversifyOut:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import pandas as pd
 from fastapi import APIRouter, Form, Path, Request
@@ -10,7 +11,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from kakehashi import catalogue
 from kakehashi.errors import InputError
-from kakehashi.report import charts, views
+from kakehashi.questions import defaults, whatif
+from kakehashi.questions.request import bloc_label
+from kakehashi.report import charts
 from kakehashi.web import api, validate
 from kakehashi.web.api import ServiceDep
 from kakehashi.web.render import templates
@@ -68,18 +71,18 @@ def chart(fn: Any, df: pd.DataFrame, **kw: Any) -> dict[str, Any] | None:
 
 
 @router.get("/go")
-def go(service: ServiceDep, importer: api.Importer, rival: api.Rival = "CHN") -> RedirectResponse:
-    """The start page's form: validate and go to the importer's overview."""
+def go(service: ServiceDep, importer: api.Importer, rival: api.Rival = defaults.RIVAL) -> RedirectResponse:
+    """The start page's form: validate and go to the importer's (or bloc's) overview."""
     meta = service.meta
-    imp = validate.iso3(importer, meta.countries, field="importer")
+    imp = bloc_label(validate.bloc(importer, meta.countries, field="importer"))
     riv = validate.iso3(rival, meta.countries, field="rival")
     return RedirectResponse(f"/importers/{imp}?rival={riv}", status_code=303)
 
 
 @router.get("/importers/{importer}", response_class=HTMLResponse)
 def overview_page(request: Request, service: ServiceDep,
-                  importer: Annotated[str, Path(pattern=validate.ISO3_PATTERN)],
-                  rival: api.Rival = "CHN", year: api.Year = None) -> HTMLResponse:
+                  importer: Annotated[str, Path(pattern=validate.BLOC_PATTERN)],
+                  rival: api.Rival = defaults.RIVAL, year: api.Year = None) -> HTMLResponse:
     """Overview of an importer: key figures, workstreams, top dependencies."""
     data = api.overview_data(service, importer, rival, year)
     top = pd.DataFrame([r.model_dump() for r in data.top_dependencies])
@@ -92,13 +95,13 @@ def overview_page(request: Request, service: ServiceDep,
                               " × max(0, 1 − exports/imports)")
     return templates.TemplateResponse(request, "overview.html", context(
         service, nav="overview", d=data, importer=data.importer, severity_spec=spec,
-        api=f"/api/importers/{data.importer}?rival={data.rival}&year={data.year}"))
+        api=f"/api/importers/{quote(data.importer)}?rival={data.rival}&year={data.year}"))
 
 
 @router.get("/products/{hs6}", response_class=HTMLResponse)
 def product_page(request: Request, service: ServiceDep,
                  hs6: Annotated[str, Path(pattern=validate.HS6_PATTERN)],
-                 importer: api.Importer, rival: api.Rival = "CHN",
+                 importer: api.Importer, rival: api.Rival = defaults.RIVAL,
                  partner: api.Partner = None) -> HTMLResponse:
     """One product: supplier shares over years, world supply, screen, substitutes, minerals."""
     d = api.product_data(service, hs6, importer, rival, partner)
@@ -123,7 +126,7 @@ def product_page(request: Request, service: ServiceDep,
         world_spec=chart(charts.supplier_shares, world, rival=d.rival, partner=d.partner,
                          title="World supply", subtitle="share of world exports"),
         mineral_specs=mineral_specs, suppliers_table=suppliers,
-        api=f"/api/products/{d.hs6}?importer={d.importer}&rival={d.rival}"
+        api=f"/api/products/{d.hs6}?importer={quote(d.importer)}&rival={d.rival}"
             + (f"&partner={d.partner}" if d.partner else "")))
 
 
@@ -137,7 +140,7 @@ def minerals_page(request: Request, service: ServiceDep) -> HTMLResponse:
 @router.get("/minerals/{commodity}", response_class=HTMLResponse)
 def mineral_page(request: Request, service: ServiceDep,
                  commodity: Annotated[str, Path(pattern=validate.COMMODITY_PATTERN)],
-                 rival: api.Rival = "CHN", importer: api.Partner = None) -> HTMLResponse:
+                 rival: api.Rival = defaults.RIVAL, importer: api.Partner = None) -> HTMLResponse:
     """One commodity: world production shares by stage, supply risk, HS codes."""
     d = api.mineral_data(service, commodity, rival, importer)
     prod = pd.DataFrame([r.model_dump() for r in d.production])
@@ -157,7 +160,7 @@ def mineral_page(request: Request, service: ServiceDep,
 
 def _measure_choices(service: Service, importer: str | None) -> pd.DataFrame:
     try:
-        df = views.measures(importer, extra=service.measures)
+        df = whatif.measures(importer, extra=service.measures)
     except (ImportError, AttributeError):
         return pd.DataFrame()
     return df[df["kind"].isin(["export_control", "tariff"])].reset_index(drop=True)
@@ -166,7 +169,7 @@ def _measure_choices(service: Service, importer: str | None) -> pd.DataFrame:
 def _scenario_context(service: Service, importer: str | None, **extra: Any) -> dict[str, Any]:
     meta = service.meta
     return context(service, nav="scenarios", importer=importer, measures=_measure_choices(service, importer),
-                   max_draws=service.max_draws, default_draws=min(500, service.max_draws),
+                   max_draws=service.max_draws, default_draws=min(defaults.DRAWS, service.max_draws),
                    base_years=meta.years, **extra)
 
 
@@ -225,13 +228,13 @@ def scenario_run_page(
         severity=_form_float(severity, "severity"), theta=_form_float(theta, "theta"), limit=2000,
     )
     if yaml_text is not None:
-        req = req.model_copy(update={"scenario": views.parse_scenario_text(yaml_text)})
+        req = req.model_copy(update={"scenario": whatif.parse_scenario_text(yaml_text)})
     out, shown = api.run_scenario_data(service, req)
-    metric = views.default_metric(shown)
+    metric = whatif.default_metric(shown)
     spec = None
     if metric is not None:
-        bands = views.bands_table(shown, metric, with_importer=out.importer is None)
-        spec = chart(charts.scenario_bands, bands, unit=views.metric_unit(metric),
+        bands = whatif.bands_table(shown, metric, with_importer=out.importer is None)
+        spec = chart(charts.scenario_bands, bands, unit=whatif.metric_unit(metric),
                      title=f"{out.scenario}: {metric}" + (f", {out.importer}" if out.importer else ""),
                      subtitle=f"median and 5th–95th percentile over {out.draws} draws")
     return templates.TemplateResponse(request, "scenarios.html", _scenario_context(
@@ -242,29 +245,35 @@ def scenario_run_page(
 
 
 @router.get("/briefing", response_class=HTMLResponse)
-def briefing_page(request: Request, service: ServiceDep, importer: api.Partner = None,
-                  rival: api.Rival = "CHN", partner: api.Partner = None,
+def briefing_page(request: Request, service: ServiceDep, importer: api.ImporterOpt = None,
+                  rival: api.Rival = defaults.RIVAL, partner: api.Partner = None,
                   workstream: api.Workstream = None) -> HTMLResponse:
     """Choose and download a briefing pack (the download is GET /api/briefing)."""
-    imp = api.checked_country(service, importer, "importer")
+    imp = (bloc_label(validate.bloc(importer, service.meta.countries, field="importer"))
+           if importer else None)
     par = api.checked_country(service, partner, "partner")
     riv = validate.iso3(rival, service.meta.countries, field="rival")
     ws = api.checked_workstream(workstream)
     return templates.TemplateResponse(request, "briefing.html", context(
-        service, nav="briefing", importer=imp, rival=riv, partner=par or ("IND" if imp == "JPN" else None),
-        workstream=ws or "critical-minerals", workstreams=catalogue.workstreams(),
+        service, nav="briefing", importer=imp, rival=riv,
+        partner=par or (defaults.PARTNER if imp == defaults.IMPORTER else None),
+        workstream=ws or defaults.WORKSTREAM, workstreams=catalogue.workstreams(),
         api="/openapi.json"))
 
 
 @router.get("/diversify", response_class=HTMLResponse)
-def diversify_page(request: Request, service: ServiceDep, importer: api.Partner = None,
-                   rival: api.Rival = "CHN", partner: api.Partner = None, coalition: api.Coalition = None,
+def diversify_page(request: Request, service: ServiceDep, importer: api.ImporterOpt = None,
+                   rival: api.Rival = defaults.RIVAL, partner: api.Partner = None,
+                   coalition: api.Coalition = None,
                    workstream: api.Workstream = None, year: api.Year = None) -> HTMLResponse:
     """Who could replace the rival across a workstream, and the optimiser's portfolio."""
     meta = service.meta
-    imp = importer or ("JPN" if "JPN" in meta.importers else (meta.importers[0] if meta.importers else "JPN"))
-    par = partner if partner is not None or imp != "JPN" else ("IND" if "IND" in meta.countries else None)
-    d = api.diversify_data(service, imp, rival, par, coalition, workstream or "critical-minerals", year, True)
+    default = defaults.IMPORTER
+    imp = importer or (default if default in meta.importers
+                       else (meta.importers[0] if meta.importers else default))
+    par = partner if partner is not None or imp != default else (
+        defaults.PARTNER if defaults.PARTNER in meta.countries else None)
+    d = api.diversify_data(service, imp, rival, par, coalition, workstream or defaults.WORKSTREAM, year, True)
     sub = pd.DataFrame(d.substitution)
     spec = None
     if not sub.empty:
@@ -283,5 +292,5 @@ def diversify_page(request: Request, service: ServiceDep, importer: api.Partner 
     return templates.TemplateResponse(request, "diversify.html", context(
         service, nav="diversify", d=d, importer=d.importer, sub=sub, cover_spec=spec,
         workstreams=catalogue.workstreams(),
-        api=f"/api/diversify?importer={d.importer}&rival={d.rival}"
+        api=f"/api/diversify?importer={quote(d.importer)}&rival={d.rival}"
             + (f"&partner={d.partner}" if d.partner else "") + f"&workstream={d.workstream}"))

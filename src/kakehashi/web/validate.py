@@ -17,6 +17,8 @@ from kakehashi.errors import InputError, close_matches, unknown_value_error
 
 ISO3_PATTERN = r"^[A-Z]{3}$"
 """An ISO 3166-1 alpha-3 country code, upper case (JPN, IND, CHN)."""
+BLOC_PATTERN = r"^[A-Za-z+, ]{1,200}$"
+"""A country or a bloc as typed (JPN, JPN+IND, JPN,IND); :func:`bloc` checks the grammar and the codes."""
 HS6_PATTERN = r"^\d{6}$"
 """A six-digit HS code, zero-padded (850511)."""
 COMMODITY_PATTERN = r"^[a-z][a-z0-9-]{1,40}$"
@@ -55,6 +57,20 @@ def iso3(value: str, known: Collection[str], *, field: str = "country") -> str:
     if known and value not in known:
         raise _not_in_warehouse(field, value, known)
     return value
+
+
+def bloc(value: str, known: Collection[str], *, field: str = "importer") -> tuple[str, ...]:
+    """A country or a bloc (:func:`kakehashi.questions.request.parse_bloc`) whose members the warehouse has.
+
+    A ``+`` typed in a query string arrives as a space (form encoding), so spaces join members too.
+    """
+    from kakehashi.questions.request import parse_bloc
+
+    members = parse_bloc(value.strip().replace(" ", "+"), field=field)
+    for code in members:
+        if known and code not in known:
+            raise _not_in_warehouse(field, code, known)
+    return members
 
 
 def iso3_list(values: Sequence[str], known: Collection[str], *, field: str = "country") -> list[str]:

@@ -1,0 +1,327 @@
+"""Where are we exposed? The screen, the overview of an importer, one product, one mineral.
+
+Every front end (command line, dashboard and API, briefing packs) asks these
+questions here and only formats the answers. Each function composes library
+results (:mod:`kakehashi.metrics`) into plain DataFrames or dataclasses; no
+formula lives here and nothing is rendered.
+
+An importer is a country (``JPN``) or a bloc (``JPN+IND``, ``JPN,IND`` or a
+list of codes), parsed by :func:`kakehashi.questions.request.parse_bloc`;
+trade inside a bloc is left out (:mod:`kakehashi.metrics.screen`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from kakehashi import catalogue
+from kakehashi.metrics import concentration, minerals
+from kakehashi.metrics import screen as screen_mod
+from kakehashi.questions import defaults
+from kakehashi.questions.request import bloc_label, parse_bloc
+from kakehashi.warehouse import Warehouse
+
+Importer = str | Sequence[str]
+"""A country or a bloc: ``"JPN"``, ``"JPN+IND"``, ``"JPN,IND"`` or ``["JPN", "IND"]``."""
+
+
+def members(importer: Importer, *, field: str = "importer") -> tuple[str, ...]:
+    """The member codes of a country or bloc (:func:`~kakehashi.questions.request.parse_bloc`).
+
+    Examples
+    --------
+    >>> members("jpn+ind")
+    ('JPN', 'IND')
+    """
+    if isinstance(importer, str):
+        return parse_bloc(importer, field=field)
+    return parse_bloc(list(importer), field=field)
+
+
+def label(importer: Importer) -> str:
+    """The name of a country or bloc as shown (``JPN+IND``)."""
+    return bloc_label(members(importer))
+
+
+def _one_or_bloc(codes: tuple[str, ...]) -> str | list[str]:
+    return codes[0] if len(codes) == 1 else list(codes)
+
+
+# ---------------------------------------------------------------- display helpers
+def group_small(df: pd.DataFrame, *, by: str, value: str, period: str = "year",
+                top: int = defaults.TOP_SUPPLIERS, keep: Sequence[str | None] = ()) -> pd.DataFrame:
+    """Keep the ``top`` largest ``by`` members (over all periods) plus ``keep``; sum the rest as ``other``.
+
+    ``df`` has columns ``period, by, value, share``; the result has the same
+    columns with at most ``top + len(keep) + 1`` members per period.
+    """
+    if df.empty:
+        return df
+    totals = df.groupby(by)[value].sum().sort_values(ascending=False)
+    named = set(totals.index[:top]) | {k for k in keep if k}
+    out = df.assign(**{by: df[by].where(df[by].isin(named), "other")})
+    out = out.groupby([period, by], as_index=False)[[value, "share"]].sum(min_count=1)
+    return out.sort_values([period, value], ascending=[True, False], ignore_index=True)
+
+
+def explode_workstreams(screen: pd.DataFrame) -> pd.DataFrame:
+    """One row per (screen row, workstream) from the screen's comma-separated ``workstream`` column."""
+    ws = screen.assign(workstream=screen["workstream"].fillna("").str.split(", "))
+    ws = ws.explode("workstream")
+    return ws[ws["workstream"] != ""]
+
+
+# ----------------------------------------------------------------------- screen
+def screen(wh: Warehouse, importer: Importer, rival: str, *, years: Sequence[int] | None = None,
+           products: str | Sequence[str] | None = None,
+           thresholds: defaults.Thresholds = defaults.THRESHOLDS, revision: str | None = None,
+           dependent_only: bool = False) -> pd.DataFrame:
+    """The dependency screen with product names and workstreams, most severe first.
+
+    :func:`kakehashi.metrics.screen.screen_frame` for a country or a bloc
+    (default: every year of the data, every product, the EU/CEPII thresholds
+    :data:`~kakehashi.questions.defaults.THRESHOLDS`).
+    """
+    codes = members(importer)
+    df = screen_mod.screen_frame(wh, _one_or_bloc(codes), rival, years=years, products=products,
+                                 thresholds=thresholds, revision=revision)
+    if dependent_only:
+        df = df[df["dependent"]].reset_index(drop=True)
+    return df
+
+
+def latest_year(wh: Warehouse, year: int | None = None) -> tuple[str, int]:
+    """HS revision and year of a one-year question: ``year`` if the data have it, else the latest."""
+    rev, years = trade_revision(wh, [year] if year is not None else None)
+    return rev, max(years)
+
+
+def trade_revision(wh: Warehouse, years: Sequence[int] | None = None) -> tuple[str, list[int]]:
+    """HS revision and years of the trade data questions read (:func:`metrics.flows.plan_trade`)."""
+    from kakehashi.metrics.flows import plan_trade
+
+    plan = plan_trade(wh, None, list(years) if years is not None else None)
+    return plan.revision, list(plan.years)
+
+
+def workstream_summary(screen_df: pd.DataFrame) -> pd.DataFrame:
+    """Per workstream: products imported, how many are dependent and persistent, imports and rival imports.
+
+    Columns ``workstream, products, dependent, persistent, imports_usd, rival_usd``,
+    in the catalogue's workstream order.
+    """
+    cols = ["workstream", "products", "dependent", "persistent", "imports_usd", "rival_usd"]
+    if screen_df.empty:
+        return pd.DataFrame(columns=cols)
+    ws = explode_workstreams(screen_df)
+    out = ws.groupby("workstream", as_index=False).agg(
+        products=("hs6", "nunique"), dependent=("dependent", "sum"), persistent=("persistent", "sum"),
+        imports_usd=("imports_usd", "sum"), rival_usd=("rival_usd", "sum"))
+    order = {w: i for i, w in enumerate(catalogue.workstreams())}
+    out = out.assign(_o=out["workstream"].map(order)).sort_values("_o").drop(columns="_o")
+    out[["dependent", "persistent"]] = out[["dependent", "persistent"]].astype(int)
+    return out[cols].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """An importer at a glance in one year: totals, workstreams, top dependencies."""
+
+    importer: str
+    rival: str
+    year: int
+    totals: screen_mod.ScreenTotals
+    workstreams: pd.DataFrame
+    top: pd.DataFrame
+    screen: pd.DataFrame
+
+
+def overview(wh: Warehouse, importer: Importer, rival: str, year: int | None = None, *,
+             top: int = defaults.TOP_DEPENDENCIES, screen_df: pd.DataFrame | None = None) -> Overview:
+    """The screen of one year summed per workstream (:func:`workstream_summary`) and in total
+    (:func:`kakehashi.metrics.screen.screen_totals`), with the ``top`` most severe products."""
+    _, yr = latest_year(wh, year)
+    df = screen_df if screen_df is not None else screen(wh, importer, rival, years=[yr])
+    return Overview(importer=label(importer), rival=rival, year=yr, totals=screen_mod.screen_totals(df),
+                    workstreams=workstream_summary(df), top=df.head(top), screen=df)
+
+
+# ---------------------------------------------------------------------- product
+def _shares(wh: Warehouse, flows_filter: object, keep: Sequence[str | None], top: int) -> pd.DataFrame:
+    df = wh.execute(concentration.shares(flows_filter, ["year"], "exporter", "value_usd"))
+    df = df.rename(columns={"exporter": "supplier"})
+    return group_small(df[["year", "supplier", "value_usd", "share"]], by="supplier", value="value_usd",
+                       top=top, keep=keep)
+
+
+def supplier_shares(wh: Warehouse, importer: Importer, hs6: str, *, keep: Sequence[str | None] = (),
+                    top: int = defaults.TOP_SUPPLIERS) -> pd.DataFrame:
+    """Each supplier's share of the importer's (bloc's) imports of ``hs6``, per year.
+
+    Columns ``year, supplier, value_usd, share`` (:func:`kakehashi.metrics.concentration.shares`),
+    small suppliers grouped as ``other``; trade inside a bloc is left out.
+    """
+    from kakehashi.metrics.flows import analysis_flows, plan_trade
+
+    codes = list(members(importer))
+    t = analysis_flows(wh, plan_trade(wh), products=[hs6])
+    f = t.filter(t.importer.isin(codes) & ~t.exporter.isin(codes))
+    return _shares(wh, f, keep, top)
+
+
+def world_supply(wh: Warehouse, hs6: str, *, keep: Sequence[str | None] = (),
+                 top: int = defaults.TOP_SUPPLIERS) -> pd.DataFrame:
+    """Each exporter's share of world exports of ``hs6``, per year (columns as :func:`supplier_shares`)."""
+    from kakehashi.metrics.flows import analysis_flows, plan_trade
+
+    f = analysis_flows(wh, plan_trade(wh), products=[hs6])
+    return _shares(wh, f, keep, top)
+
+
+@dataclass(frozen=True)
+class ProductInfo:
+    """Catalogue facts about one HS6 code (``name`` is ``None`` outside the catalogue)."""
+
+    hs6: str
+    name: str | None
+    workstreams: list[str]
+    stage: str | None
+    flag: str | None
+    source: str | None
+    commodities: list[str]
+
+
+def product_info(hs6: str) -> ProductInfo:
+    """Catalogue facts about ``hs6``: name, workstreams, stage, flag, source, mineral commodities."""
+    goods = catalogue.strategic_goods()
+    rows = goods[goods["hs6"] == hs6]
+    usgs = catalogue.usgs_hs()
+    commodities = sorted(set(usgs.loc[usgs["hs6"] == hs6, "commodity"]))
+    if rows.empty:
+        return ProductInfo(hs6, None, [], None, None, None, commodities)
+    first = rows.iloc[0]
+    return ProductInfo(hs6, str(first["name"]), sorted(set(rows["workstream"])), str(first["stage"]),
+                       str(first["flag"]), str(first["source"]), commodities)
+
+
+@dataclass(frozen=True)
+class ProductView:
+    """One product for one importer: every table the product page and its JSON twin show."""
+
+    hs6: str
+    importer: str
+    rival: str
+    partner: str | None
+    info: ProductInfo
+    name: str | None
+    screen: pd.DataFrame
+    supplier_shares: pd.DataFrame
+    world_supply: pd.DataFrame
+    substitution: pd.DataFrame
+    candidates: pd.DataFrame
+    minerals: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def product_view(wh: Warehouse, importer: Importer, rival: str, hs6: str, *, partner: str | None = None,
+                 candidates_top: int = 10) -> ProductView:
+    """Suppliers over the years, world supply, the screen of every year, the capacity of partner and
+    world to replace the rival (:func:`kakehashi.questions.replacement.substitution`), candidate
+    suppliers, and the world production of the mineral commodities traded under the code."""
+    from kakehashi.questions import replacement
+
+    codes = members(importer)
+    info = product_info(hs6)
+    scr = screen(wh, codes, rival, products=[hs6]).sort_values("year", ignore_index=True)
+    keep = (rival, partner)
+    name = info.name
+    if name is None and "product_name" in scr and scr["product_name"].notna().any():
+        name = str(scr["product_name"].dropna().iloc[-1])  # warehouse nomenclature, outside the catalogue
+    return ProductView(
+        hs6=hs6, importer=bloc_label(codes), rival=rival, partner=partner, info=info, name=name, screen=scr,
+        supplier_shares=supplier_shares(wh, codes, hs6, keep=keep),
+        world_supply=world_supply(wh, hs6, keep=keep),
+        substitution=replacement.substitution(wh, codes, rival, [hs6], partner=partner),
+        candidates=replacement.candidates(wh, codes, rival, hs6, top=candidates_top),
+        minerals={c: production_shares(wh, c) for c in info.commodities},
+    )
+
+
+# ---------------------------------------------------------------------- minerals
+def production_shares(wh: Warehouse, commodity: str, *, year: int | None = None,
+                      stage: str | None = None) -> pd.DataFrame:
+    """Each country's share of world production of ``commodity`` (latest year unless given).
+
+    Columns ``year, stage, country, quantity, unit, share``
+    (:func:`kakehashi.metrics.concentration.shares` over the ``production`` table;
+    country rows only, the publisher's world totals are kept apart).
+    """
+    cols = ["year", "stage", "country", "quantity", "unit", "share"]
+    if "production" not in wh.tables():
+        return pd.DataFrame(columns=cols)
+    p = wh.table("production")
+    p = p.filter((p.commodity == commodity) & p.quantity.notnull())
+    if stage is not None:
+        p = p.filter(p.stage == stage)
+    if year is None:
+        latest = wh.execute(p.aggregate(y=p.year.max()))["y"].iloc[0]
+        if pd.isna(latest):
+            return pd.DataFrame(columns=cols)
+        year = int(latest)
+    p = p.filter(p.year == year)
+    df = wh.execute(concentration.shares(p, ["year", "stage", "unit"], "country", "quantity"))
+    return df[cols].sort_values(["stage", "share"], ascending=[True, False], ignore_index=True)
+
+
+def commodity_codes(commodity: str) -> list[str]:
+    """HS 2022 codes a mineral commodity is traded under (catalogue ``usgs_hs``)."""
+    table = catalogue.usgs_hs()
+    return sorted(set(table.loc[table["commodity"] == commodity, "hs6"]))
+
+
+def workstream_commodities(wh: Warehouse, workstream: str) -> list[str]:
+    """Mineral commodities traded under a workstream's codes that have production data."""
+    codes = set(catalogue.select_products(workstream))
+    usgs = catalogue.usgs_hs()
+    wanted = sorted(set(usgs.loc[usgs["hs6"].isin(codes), "commodity"]))
+    have: set[str] = set()
+    if "production" in wh.tables():
+        p = wh.table("production")
+        have = set(wh.execute(p.select("commodity").distinct())["commodity"])
+    return [c for c in wanted if c in have]
+
+
+def supply_risk(wh: Warehouse, commodity: str | None, rival: str, importer: str | None = None, *,
+                years: Sequence[int] | None = None, stage: str | None = None) -> pd.DataFrame:
+    """Supply-risk indicators of a commodity (:func:`kakehashi.metrics.minerals.supply_risk`)."""
+    return minerals.supply_risk(wh, commodity=commodity, rival=rival, importer=importer, years=years,
+                                stage=stage)
+
+
+@dataclass(frozen=True)
+class MineralView:
+    """One mineral commodity: HS codes, production shares and supply risk."""
+
+    commodity: str
+    rival: str
+    importer: str | None
+    hs6: list[str]
+    production: pd.DataFrame
+    supply_risk: pd.DataFrame
+
+
+def mineral_view(wh: Warehouse, commodity: str, rival: str, importer: str | None = None) -> MineralView:
+    """Production shares (:func:`production_shares`), supply risk (:func:`supply_risk`) and HS codes."""
+    return MineralView(commodity=commodity, rival=rival, importer=importer, hs6=commodity_codes(commodity),
+                       production=production_shares(wh, commodity),
+                       supply_risk=supply_risk(wh, commodity, rival, importer))
+
+
+__all__ = [
+    "MineralView", "Overview", "ProductInfo", "ProductView", "commodity_codes", "explode_workstreams",
+    "group_small", "label", "latest_year", "members", "mineral_view", "overview", "product_info",
+    "product_view", "production_shares", "screen", "supplier_shares", "supply_risk", "trade_revision",
+    "workstream_commodities", "workstream_summary", "world_supply"
+]

@@ -1,0 +1,283 @@
+"""What if? Scenarios from catalogued measures or written by the user, with one set of defaults.
+
+* :func:`measure_spec`: a catalogued measure as a scenario, with the defaults
+  every front end shares: :data:`~kakehashi.questions.defaults.DRAWS` draws,
+  seed :data:`~kakehashi.questions.defaults.SEED`, and as base year the latest
+  year of data not after the year before the measure (:func:`default_base_year`).
+* :func:`licence_spec`: the briefing pack's scenario (the rival puts a
+  workstream's goods under export licence for the importer and partner).
+* :func:`scenario_spec`: either of the above, or a scenario mapping, with the
+  overrides a user may give (draws, the severity of every restriction, θ).
+* :func:`run`, :func:`summary`, :func:`bands_table`: results as tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from kakehashi.errors import InputError
+from kakehashi.questions import defaults
+from kakehashi.warehouse import Warehouse
+
+
+# ------------------------------------------------------------------ base year
+def default_base_year(measure_year: int, data_years: Sequence[int]) -> int:
+    """The latest year of data not after the year before the measure.
+
+    A measure that takes effect in year *t* is simulated on the trade flows of
+    the latest year ≤ *t* − 1 that the warehouse holds, so the baseline is
+    never shaped by the measure itself and a recent measure runs on the latest
+    data.
+
+    Raises
+    ------
+    InputError
+        The data start after the year before the measure (no clean baseline).
+
+    Examples
+    --------
+    >>> default_base_year(2025, [2021, 2022, 2023])
+    2023
+    >>> default_base_year(2023, [2021, 2022, 2023])
+    2022
+    """
+    usable = [int(y) for y in data_years if int(y) <= measure_year - 1]
+    if not usable:
+        shown = f"{min(data_years)}-{max(data_years)}" if len(data_years) else "no years"
+        raise InputError(f"no trade data before the measure's year {measure_year} (the data hold {shown})",
+                         value=measure_year, hint="pass a base year explicitly (--base-year / base_year)")
+    return max(usable)
+
+
+def measure_year(measure_id: str) -> int:
+    """The year a catalogued measure took effect (or was announced)."""
+    from kakehashi.scenarios.measures import get_measure
+
+    m = get_measure(measure_id)
+    start = m.effective or m.announced
+    return start.year if start else dt.date.today().year
+
+
+def data_years(wh: Warehouse) -> list[int]:
+    """Years of trade data in the warehouse (of the revision a question reads)."""
+    from kakehashi.questions.exposure import trade_revision
+
+    if "trade_flows" not in wh.tables():
+        return []
+    return sorted(trade_revision(wh)[1])
+
+
+# -------------------------------------------------------------------- builders
+def measure_spec(measure_id: str, *, data_years: Sequence[int], base_year: int | None = None,
+                 as_of: str | None = None, draws: int = defaults.DRAWS, seed: int = defaults.SEED,
+                 extra: Any = None) -> Any:
+    """A catalogued measure as a validated scenario, with the shared defaults.
+
+    :func:`kakehashi.scenarios.measures.spec_from_measure` with base year
+    ``base_year`` or :func:`default_base_year` of the measure's year and
+    ``data_years`` (the measure's own default when no data years are given);
+    ``extra`` names user measures files where the library reads them.
+    """
+    import inspect
+
+    from kakehashi.scenarios.measures import spec_from_measure
+
+    accepted = inspect.signature(spec_from_measure).parameters
+    kw: dict[str, Any] = {}
+    if extra is not None and "extra" in accepted:
+        kw["extra"] = extra
+    if base_year is None and len(data_years):
+        if "available_years" in accepted:  # the library applies the same rule (and notes codes left out)
+            kw["available_years"] = list(data_years)
+        else:
+            base_year = default_base_year(measure_year(measure_id), data_years)
+    return spec_from_measure(measure_id, base_year=base_year, as_of=as_of, draws=draws, seed=seed, **kw)
+
+
+def licence_spec(importer: Sequence[str], rival: str, partner: str | None, workstream: str, *,
+                 base_year: int, revision: str, draws: int = defaults.DRAWS,
+                 months: int = defaults.SCENARIO_MONTHS) -> dict[str, Any]:
+    """The briefing pack's scenario as a scenario mapping: the rival puts every good of the
+    workstream under export licence for the importer (and the partner) for ``months`` months,
+    with the catalogue's uncertain licence severity
+    (:data:`kakehashi.scenarios.measures.LICENCE_SEVERITY`, as for catalogued licensing regimes).
+    """
+    from kakehashi.scenarios.measures import LICENCE_SEVERITY
+
+    targets = list(importer) + ([partner] if partner and partner not in importer else [])
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{rival}-licence-{workstream}")
+    severity = LICENCE_SEVERITY
+    return {
+        "name": name,
+        "description": f"{rival} puts every {workstream} good under export licence for "
+                       f"{', '.join(targets)} for {months} months; the share of trade stopped is uncertain "
+                       f"(triangular {severity.low}-{severity.mode}-{severity.high}).",
+        "base_year": base_year,
+        "hs_revision": revision,
+        "measures": [{"type": "export_restriction", "id": "licence", "exporter": rival,
+                      "products": {"workstream": workstream}, "targets": targets,
+                      "severity": severity.mode, "duration_months": months}],
+        "uncertain": {"severity.licence": severity.model_dump(exclude_none=True)},
+        "draws": draws,
+        "seed": defaults.SEED,
+    }
+
+
+def scenario_spec(*, measure_id: str | None = None, scenario: dict[str, Any] | str | None = None,
+                  data_years: Sequence[int] = (), base_year: int | None = None, draws: int | None = None,
+                  severity: float | None = None, theta: float | None = None,
+                  as_of: str | None = None, extra: Any = None) -> Any:
+    """A validated :class:`~kakehashi.scenarios.spec.ScenarioSpec` from a measure or a mapping.
+
+    From a catalogued measure (:func:`measure_spec`: draws default
+    :data:`~kakehashi.questions.defaults.DRAWS`, base year
+    :func:`default_base_year`) or a scenario mapping / YAML text
+    (:func:`kakehashi.scenarios.spec.parse_spec`); then the overrides (draws,
+    base year of a mapping, the severity φ of every export restriction, θ) are
+    applied and the result validated again.
+    """
+    from kakehashi.scenarios.spec import parse_spec
+
+    if (measure_id is None) == (scenario is None):
+        raise InputError("give either a catalogued measure or a scenario, not both or neither",
+                         hint="send measure_id (see /api/measures) or a scenario mapping")
+    if measure_id is not None:
+        spec = measure_spec(measure_id, data_years=data_years, base_year=base_year, as_of=as_of,
+                            draws=draws if draws is not None else defaults.DRAWS, extra=extra)
+    else:
+        spec = parse_spec(scenario)  # type: ignore[arg-type]
+    base_override = base_year if measure_id is None else None
+    if draws is None and severity is None and theta is None and base_override is None:
+        return spec
+    data = spec.model_dump(mode="json", exclude_none=True)
+    if draws is not None:
+        data["draws"] = draws
+    if base_override is not None:
+        data["base_year"] = base_override
+    if theta is not None:
+        data.setdefault("parameters", {})["theta"] = theta
+    if severity is not None:
+        for m in data["measures"]:
+            if m.get("type") == "export_restriction":
+                m["severity"] = severity
+        data["uncertain"] = {k: v for k, v in data.get("uncertain", {}).items()
+                             if not k.startswith("severity")}
+    return parse_spec(data)
+
+
+def parse_scenario_text(text: str) -> dict[str, Any]:
+    """Read a scenario written as YAML into a mapping (validated later by the scenario spec)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InputError(f"the scenario is not valid YAML{where}: {getattr(exc, 'problem', exc)}",
+                         hint="check indentation and quoting") from None
+    if not isinstance(data, dict):
+        raise InputError("a scenario must be a YAML mapping with name, base_year and measures")
+    return data
+
+
+# ------------------------------------------------------------------------ runs
+def _with_extra(fn: Any, extra: Any, name: str = "extra") -> dict[str, Any]:
+    """``{name: extra}`` when ``fn`` takes user measures files under ``name`` and some are given."""
+    import inspect
+
+    return {name: extra} if extra is not None and name in inspect.signature(fn).parameters else {}
+
+
+def run(wh: Warehouse, spec: Any, extra: Any = None) -> Any:
+    """Run a scenario (:func:`kakehashi.scenarios.run.run_scenario`; ``extra``: user measures files)."""
+    from kakehashi.scenarios.run import run_scenario
+
+    return run_scenario(spec, wh, **_with_extra(run_scenario, extra, "measures"))
+
+
+def summary(result: Any) -> pd.DataFrame:
+    """The summary of a scenario run as a table (``ScenarioResult.summary``)."""
+    s = getattr(result, "summary", None)
+    if isinstance(s, pd.DataFrame):
+        return s
+    if isinstance(s, dict):
+        return pd.DataFrame([s])
+    return pd.DataFrame()
+
+
+def measures(country: str | None = None, as_of: str | None = None, extra: Any = None) -> pd.DataFrame:
+    """Catalogued measures as of a date, with those of the user files ``extra`` where supported
+    (:func:`kakehashi.scenarios.measures.measures_as_of`)."""
+    from kakehashi.scenarios.measures import measures_as_of
+
+    return measures_as_of(as_of, country=country, **_with_extra(measures_as_of, extra))
+
+
+def measures_on_products(codes: list[str], countries: list[str], as_of: str | None = None,
+                         extra: Any = None) -> pd.DataFrame:
+    """Measures concerning ``countries`` that cover any of ``codes``, as of a date, with those of the
+    user files ``extra`` (:func:`kakehashi.scenarios.measures.measures_on_products`)."""
+    from kakehashi.scenarios.measures import measures_on_products as on_products
+
+    return on_products(codes, countries, as_of, extra=extra)
+
+
+METRIC_PREFERENCE: tuple[str, ...] = ("net_shortfall_usd", "direct_loss_usd", "trade_total_usd",
+                                      "welfare_change_usd")
+"""Metrics drawn first when present."""
+
+
+def default_metric(table: pd.DataFrame) -> str | None:
+    """The metric to chart first: a shortfall in USD if present, else the first metric."""
+    if table.empty or "metric" not in table:
+        return None
+    present = list(dict.fromkeys(table["metric"].astype(str)))
+    for m in METRIC_PREFERENCE:
+        if m in present:
+            return m
+    usd = [m for m in present if m.endswith("_usd")]
+    return usd[0] if usd else present[0]
+
+
+def metric_unit(metric: str) -> str:
+    """Unit of a scenario metric (:data:`kakehashi.scenarios.run.METRICS`): USD, share or value."""
+    from kakehashi.scenarios.run import METRICS
+
+    unit = METRICS.get(metric, ("", ""))[0]
+    if unit.startswith("USD"):
+        return "USD"
+    if unit in ("share", "rate"):
+        return "share"
+    if metric.endswith("_usd"):
+        return "USD"
+    if "share" in metric or metric.endswith(("_pct", "_fraction")):
+        return "share"
+    return "value"
+
+
+def bands_table(table: pd.DataFrame, metric: str, *, top: int = 15, with_importer: bool = True
+                ) -> pd.DataFrame:
+    """The ``top`` rows of one metric, by median, labelled for a bands chart (zero rows left out).
+
+    Columns ``label, importer, exporter, hs6, tier, p5, p50, p95``.
+    """
+    from kakehashi.scenarios.run import ALL_PRODUCTS, WORLD
+
+    rows = table[(table["metric"] == metric) & (table["hs6"] != ALL_PRODUCTS) & (table["importer"] != WORLD)]
+    rows = rows[(rows[["p5", "p50", "p95"]].abs() > 0).any(axis=1)]
+    rows = rows.sort_values("p50", ascending=False, kind="stable").head(top)
+    name = rows["product_name"].fillna("").astype(str).str.slice(0, 32) if "product_name" in rows else ""
+    label = rows["hs6"].astype(str) + " " + name
+    if with_importer:
+        label = rows["importer"].astype(str) + " " + label
+    if "tier" in rows:
+        label = label + rows["tier"].map(lambda t: f" (tier {int(t)})" if pd.notna(t) and int(t) > 0 else "")
+    out = rows.assign(label=label.str.strip())
+    cols = [c for c in ("label", "importer", "exporter", "hs6", "tier", "p5", "p50", "p95") if c in out]
+    return out[cols].reset_index(drop=True)
