@@ -12,7 +12,7 @@ import pytest
 from _doors import SyncClient, web_client
 
 from kakehashi import InputError, Warehouse
-from kakehashi.questions import defaults, replacement, whatif
+from kakehashi.questions import defaults, replacement
 
 TOL = 1e-7
 # the case: India buying semiconductors, Japan the partner, China the rival
@@ -78,18 +78,3 @@ def test_overrides_are_checked() -> None:
         replacement._check_settings(0.3, 1.5, 0.0)
     with pytest.raises(InputError, match="λ must be zero or positive"):
         replacement._check_settings("current", 0.2, -1.0)
-
-
-@pytest.mark.parametrize(("year", "data", "expected"), [
-    (2025, [2021, 2022, 2023], 2023),  # a recent measure runs on the latest data
-    (2023, [2021, 2022, 2023], 2022),  # never on flows the measure itself shaped
-    (2024, [2019, 2021, 2023], 2023),
-    (2022, [2019, 2021, 2023], 2021),  # gaps: the latest year present
-])
-def test_default_base_year(year: int, data: list[int], expected: int) -> None:
-    assert whatif.default_base_year(year, data) == expected
-
-
-def test_default_base_year_without_earlier_data() -> None:
-    with pytest.raises(InputError, match="no trade data before the measure's year 2020"):
-        whatif.default_base_year(2020, [2021, 2022, 2023])

@@ -14,7 +14,7 @@ Lens
 Scenarios
     :data:`DRAWS` Monte-Carlo draws and :data:`SEED`; a catalogued measure's
     base year is the latest year of data not after the year before the measure
-    (:func:`kakehashi.questions.whatif.default_base_year`).
+    (:func:`kakehashi.scenarios.measures.default_base_year`).
 Portfolios
     :data:`RIVAL_CAP` (the rival's share may not rise above today's),
     :data:`MAX_CHANGE` (largest change of any supplier's share in one period)

@@ -19,8 +19,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -41,8 +39,6 @@ RivalCap = float | Literal["current"] | None
 GROUPS: tuple[str, ...] = ("partner", "coalition", "world")
 """The supplier groups whose cover the substitution table reports."""
 
-SHARE_TOLERANCE = 1e-6
-"""Changes of a share smaller than this are not a rise or a fall (solver precision)."""
 
 
 # ----------------------------------------------------------------- substitution
@@ -164,54 +160,6 @@ def _check_settings(max_rival_share: RivalCap, max_change: float | None, lam: fl
     return cap
 
 
-def _library_caps_at_current() -> bool:
-    from kakehashi.optimize import portfolio as opt
-
-    return "cap_rival_at_current" in inspect.signature(opt.build_problems).parameters
-
-
-def _cap_at_current(problem: Any, cap: float | None) -> Any:
-    """``problem`` with the rival capped at its current share (the tightest scalar over members)."""
-    if problem.rival is None:
-        return problem
-    current = float(np.min(problem.current[:, problem.rival]))
-    return dataclasses.replace(problem, rival_cap=current if cap is None else min(cap, current))
-
-
-def _problems(wh: Warehouse, who: str | list[str], rival: str, partners: tuple[str, ...],
-              products: str | Sequence[str] | None, *, objective: str, rival_cap: RivalCap,
-              min_partner_share: float | None, max_change: float | None, lam: float, year: int | None,
-              revision: str | None) -> tuple[Any, list[Any], list[dict[str, object]]]:
-    from kakehashi.optimize import portfolio as opt
-
-    cap = _check_settings(rival_cap, max_change, lam)
-    data = opt.load_portfolio_data(wh, who, rival, partner=list(partners) or None, products=products,
-                                   year=year, revision=revision)
-    at_current = rival_cap == "current" or isinstance(rival_cap, str)
-    kw: dict[str, Any] = {}
-    if at_current and _library_caps_at_current():
-        kw["cap_rival_at_current"] = True
-    problems, skipped = opt.build_problems(
-        data, objective=objective, max_rival_share=cap, min_partner_share=min_partner_share,  # type: ignore[arg-type]
-        max_change=max_change, lam=lam, **kw)
-    if at_current and not kw:
-        # TODO(semantics): the branch 'semantics' adds a per-product "current" rival cap to
-        # kakehashi.optimize.portfolio; until it lands, each product's problem is capped here at the
-        # rival's current share (for a coalition, the lowest of the members' shares).
-        problems = [_cap_at_current(p, cap) for p in problems]
-    return data, problems, skipped
-
-
-def _flag(products: pd.DataFrame, has_partner: bool) -> pd.DataFrame:
-    out = products.copy()
-    before, after = out["rival_share_before"], out["rival_share_after"]
-    out["rival_share_rises"] = (after - before > SHARE_TOLERANCE).fillna(False).astype(bool)
-    pb, pa = out["partner_share_before"], out["partner_share_after"]
-    falls = (pb - pa > SHARE_TOLERANCE).fillna(False).astype(bool)
-    out["partner_share_falls"] = falls & has_partner
-    return out
-
-
 def portfolio(wh: Warehouse, importer: Importer, rival: str, *, partner: str | Sequence[str] | None = None,
               products: str | Sequence[str] | None = None, joint: bool = False, objective: str = "hhi",
               max_rival_share: RivalCap = defaults.RIVAL_CAP, min_partner_share: float | None = None,
@@ -227,10 +175,7 @@ def portfolio(wh: Warehouse, importer: Importer, rival: str, *, partner: str | S
     importer and the partner(s) together. Products where the partner's share
     would fall are flagged and listed in the notes.
     """
-    from kakehashi.metrics.screen import annotate_products
     from kakehashi.optimize import portfolio as opt
-    from kakehashi.optimize.readback import PortfolioSolution
-    from kakehashi.optimize.solve import Infeasible, InfeasibleError, solve_many
 
     codes = members(importer)
     partners = _partners(partner)
@@ -241,35 +186,15 @@ def portfolio(wh: Warehouse, importer: Importer, rival: str, *, partner: str | S
         codes = codes + tuple(p for p in partners if p not in codes)
     who: str | list[str] = list(codes) if len(codes) > 1 else codes[0]
     cap = _check_settings(max_rival_share, max_change, lam)
-    at_current = max_rival_share == "current"
-    if not at_current or _library_caps_at_current():
-        kw: dict[str, Any] = {"cap_rival_at_current": True} if at_current else {}
-        res = opt.diversify(wh, who, rival, partner=list(partners) or None, products=products,
-                            objective=objective, max_rival_share=cap,  # type: ignore[arg-type]
-                            min_partner_share=min_partner_share, max_change=max_change, lam=lam, year=year,
-                            revision=revision, on_infeasible=on_infeasible, **kw)
-        table, prod, notes = res.table, res.products, list(res.notes)
-        yr, rev, riv = res.year, res.revision, rival.upper()
-    else:  # TODO(semantics): delete this branch once 'semantics' (cap_rival_at_current) is merged
-        data, problems, skipped = _problems(
-            wh, who, rival, partners, products, objective=objective, rival_cap=max_rival_share,
-            min_partner_share=min_partner_share, max_change=max_change, lam=lam, year=year,
-            revision=revision)
-        results = solve_many(problems, "auto")
-        failures = [r for r in results if isinstance(r, Infeasible)]
-        if failures and on_infeasible == "raise":
-            raise InfeasibleError(failures, total=len(problems))
-        solutions = [r for r in results if isinstance(r, PortfolioSolution)]
-        table = opt._table(solutions)
-        prod = opt._products(solutions, failures, skipped, data)
-        prod = annotate_products(prod, wh, data.revision).drop(columns=["workstream"])
-        prod = prod[list(opt.PRODUCT_COLUMNS)]
-        notes = list(data.notes)
-        if failures:
-            notes.append(f"{len(failures)} of {len(problems)} products cannot meet the constraints "
-                         "(status 'infeasible', reason in 'note')")
-        yr, rev, riv = data.year, data.revision, data.rival
-    prod = _flag(prod, bool(partners) or len(codes) > 1)
+    res = opt.diversify(wh, who, rival, partner=list(partners) or None, products=products,
+                        objective=objective, max_rival_share=cap,  # type: ignore[arg-type]
+                        min_partner_share=min_partner_share, max_change=max_change, lam=lam, year=year,
+                        revision=revision, on_infeasible=on_infeasible,
+                        cap_rival_at_current=max_rival_share == "current")
+    table, prod, notes = res.table, res.products, list(res.notes)
+    yr, rev, riv = res.year, res.revision, rival.upper()
+    if not (partners or len(codes) > 1):  # no partner: no partner share can fall
+        prod = prod.assign(partner_share_falls=False)
     notes = [n for n in notes if "share falls" not in n and "share rises" not in n]
     falls = sorted(set(prod.loc[prod["partner_share_falls"], "hs6"]))
     if falls:
@@ -299,7 +224,6 @@ def frontier(wh: Warehouse, importer: Importer, rival: str, *, partner: str | Se
     left out with their reasons in ``.attrs["infeasible"]``.
     """
     from kakehashi.optimize import portfolio as opt
-    from kakehashi.optimize.solve import Infeasible, solve_many
 
     lam_list = [float(x) for x in lams]
     if not lam_list:
@@ -316,41 +240,10 @@ def frontier(wh: Warehouse, importer: Importer, rival: str, *, partner: str | Se
         codes = codes + tuple(p for p in partners if p not in codes)
     who: str | list[str] = list(codes) if len(codes) > 1 else codes[0]
     cap = _check_settings(max_rival_share, max_change, 0.0)
-    at_current = max_rival_share == "current"
-    if not at_current or _library_caps_at_current():
-        kw: dict[str, Any] = {"cap_rival_at_current": True} if at_current else {}
-        return opt.frontier(wh, who, rival, lams=lam_list, partner=list(partners) or None, products=products,
-                            objective=objective, max_rival_share=cap,  # type: ignore[arg-type]
-                            min_partner_share=min_partner_share, max_change=max_change, year=year,
-                            revision=revision, **kw)
-    # TODO(semantics): delete the rest once 'semantics' (cap_rival_at_current) is merged
-    _, problems, _ = _problems(
-        wh, who, rival, partners, products, objective=objective, rival_cap=max_rival_share,
-        min_partner_share=min_partner_share, max_change=max_change, lam=0.0, year=year, revision=revision)
-    batch = [dataclasses.replace(p, lam=x) for x in lam_list for p in problems]
-    results = solve_many(batch, "auto")
-    left_out = {r.problem.hs6: r.message() for r in results if isinstance(r, Infeasible)}
-    rows: list[dict[str, object]] = []
-    for k, res in enumerate(results):
-        if isinstance(res, Infeasible):
-            continue
-        x = lam_list[k // max(len(problems), 1)]
-        p = res.problem
-        for i, imp in enumerate(p.importers):
-            rows.append({"lam": x, "importer": imp, "hs6": p.hs6, "imports_usd": float(p.imports_usd[i]),
-                         "risk": float(res.risk_after[i]), "extra_cost_usd": float(res.extra_cost_usd[i])})
-    cols = list(opt.FRONTIER_COLUMNS)
-    df = pd.DataFrame(rows, columns=cols)
-    if len(df):
-        df["_wr"] = df["risk"] * df["imports_usd"]
-        agg = df.groupby(["lam", "importer"], as_index=False).agg(
-            imports_usd=("imports_usd", "sum"), _wr=("_wr", "sum"), extra_cost_usd=("extra_cost_usd", "sum"))
-        agg["risk"] = agg["_wr"] / agg["imports_usd"]
-        agg["hs6"] = opt.WHOLE_SET
-        df = pd.concat([df.drop(columns="_wr"), agg[cols]], ignore_index=True)
-        df = df.sort_values(["importer", "hs6", "lam"], kind="stable").reset_index(drop=True)[cols]
-    df.attrs["infeasible"] = left_out
-    return df
+    return opt.frontier(wh, who, rival, lams=lam_list, partner=list(partners) or None, products=products,
+                        objective=objective, max_rival_share=cap,  # type: ignore[arg-type]
+                        min_partner_share=min_partner_share, max_change=max_change, year=year,
+                        revision=revision, cap_rival_at_current=max_rival_share == "current")
 
 
 def whole_set(front: pd.DataFrame) -> pd.DataFrame:

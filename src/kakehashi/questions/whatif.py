@@ -3,7 +3,7 @@
 * :func:`measure_spec`: a catalogued measure as a scenario, with the defaults
   every front end shares: :data:`~kakehashi.questions.defaults.DRAWS` draws,
   seed :data:`~kakehashi.questions.defaults.SEED`, and as base year the latest
-  year of data not after the year before the measure (:func:`default_base_year`).
+  year of data not after the year before the measure (:func:`kakehashi.scenarios.measures.default_base_year`).
 * :func:`licence_spec`: the briefing pack's scenario (the rival puts a
   workstream's goods under export licence for the importer and partner).
 * :func:`scenario_spec`: either of the above, or a scenario mapping, with the
@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -23,44 +22,6 @@ import pandas as pd
 from kakehashi.errors import InputError
 from kakehashi.questions import defaults
 from kakehashi.warehouse import Warehouse
-
-
-# ------------------------------------------------------------------ base year
-def default_base_year(measure_year: int, data_years: Sequence[int]) -> int:
-    """The latest year of data not after the year before the measure.
-
-    A measure that takes effect in year *t* is simulated on the trade flows of
-    the latest year ≤ *t* − 1 that the warehouse holds, so the baseline is
-    never shaped by the measure itself and a recent measure runs on the latest
-    data.
-
-    Raises
-    ------
-    InputError
-        The data start after the year before the measure (no clean baseline).
-
-    Examples
-    --------
-    >>> default_base_year(2025, [2021, 2022, 2023])
-    2023
-    >>> default_base_year(2023, [2021, 2022, 2023])
-    2022
-    """
-    usable = [int(y) for y in data_years if int(y) <= measure_year - 1]
-    if not usable:
-        shown = f"{min(data_years)}-{max(data_years)}" if len(data_years) else "no years"
-        raise InputError(f"no trade data before the measure's year {measure_year} (the data hold {shown})",
-                         value=measure_year, hint="pass a base year explicitly (--base-year / base_year)")
-    return max(usable)
-
-
-def measure_year(measure_id: str) -> int:
-    """The year a catalogued measure took effect (or was announced)."""
-    from kakehashi.scenarios.measures import get_measure
-
-    m = get_measure(measure_id)
-    start = m.effective or m.announced
-    return start.year if start else dt.date.today().year
 
 
 def data_years(wh: Warehouse) -> list[int]:
@@ -79,24 +40,14 @@ def measure_spec(measure_id: str, *, data_years: Sequence[int], base_year: int |
     """A catalogued measure as a validated scenario, with the shared defaults.
 
     :func:`kakehashi.scenarios.measures.spec_from_measure` with base year
-    ``base_year`` or :func:`default_base_year` of the measure's year and
+    ``base_year`` or :func:`kakehashi.scenarios.measures.default_base_year` of the measure's year and
     ``data_years`` (the measure's own default when no data years are given);
     ``extra`` names user measures files where the library reads them.
     """
-    import inspect
-
     from kakehashi.scenarios.measures import spec_from_measure
 
-    accepted = inspect.signature(spec_from_measure).parameters
-    kw: dict[str, Any] = {}
-    if extra is not None and "extra" in accepted:
-        kw["extra"] = extra
-    if base_year is None and len(data_years):
-        if "available_years" in accepted:  # the library applies the same rule (and notes codes left out)
-            kw["available_years"] = list(data_years)
-        else:
-            base_year = default_base_year(measure_year(measure_id), data_years)
-    return spec_from_measure(measure_id, base_year=base_year, as_of=as_of, draws=draws, seed=seed, **kw)
+    return spec_from_measure(measure_id, base_year=base_year, as_of=as_of, draws=draws, seed=seed,
+                             available_years=list(data_years) if len(data_years) else None, extra=extra)
 
 
 def licence_spec(importer: Sequence[str], rival: str, partner: str | None, workstream: str, *,
@@ -136,7 +87,7 @@ def scenario_spec(*, measure_id: str | None = None, scenario: dict[str, Any] | s
 
     From a catalogued measure (:func:`measure_spec`: draws default
     :data:`~kakehashi.questions.defaults.DRAWS`, base year
-    :func:`default_base_year`) or a scenario mapping / YAML text
+    :func:`~kakehashi.scenarios.measures.default_base_year`) or a scenario mapping / YAML text
     (:func:`kakehashi.scenarios.spec.parse_spec`); then the overrides (draws,
     base year of a mapping, the severity φ of every export restriction, θ) are
     applied and the result validated again.
@@ -187,18 +138,11 @@ def parse_scenario_text(text: str) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------ runs
-def _with_extra(fn: Any, extra: Any, name: str = "extra") -> dict[str, Any]:
-    """``{name: extra}`` when ``fn`` takes user measures files under ``name`` and some are given."""
-    import inspect
-
-    return {name: extra} if extra is not None and name in inspect.signature(fn).parameters else {}
-
-
 def run(wh: Warehouse, spec: Any, extra: Any = None) -> Any:
     """Run a scenario (:func:`kakehashi.scenarios.run.run_scenario`; ``extra``: user measures files)."""
     from kakehashi.scenarios.run import run_scenario
 
-    return run_scenario(spec, wh, **_with_extra(run_scenario, extra, "measures"))
+    return run_scenario(spec, wh, measures=extra)
 
 
 def summary(result: Any) -> pd.DataFrame:
@@ -216,7 +160,7 @@ def measures(country: str | None = None, as_of: str | None = None, extra: Any = 
     (:func:`kakehashi.scenarios.measures.measures_as_of`)."""
     from kakehashi.scenarios.measures import measures_as_of
 
-    return measures_as_of(as_of, country=country, **_with_extra(measures_as_of, extra))
+    return measures_as_of(as_of, country=country, extra=extra)
 
 
 def measures_on_products(codes: list[str], countries: list[str], as_of: str | None = None,
