@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "optimize",
     "present",
     "demo",
+    "cables",
 )
 
 
