@@ -245,7 +245,7 @@ def cut_cmd(
     tables = {"lost-links": result.lost_links, "paths": result.paths, "restore": result.restore}
     if fmt is Format.json:
         obj = {"cut": {**what, "cables_in_service_cut": result.cut},
-               **{k: json.loads(v.to_json(orient="records")) for k, v in tables.items()},
+               **{k.replace("-", "_"): json.loads(v.to_json(orient="records")) for k, v in tables.items()},
                "notes": result.notes}
         _write_json(obj, out / "cut.json" if out is not None else None)
         return
