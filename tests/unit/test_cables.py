@@ -361,6 +361,12 @@ def test_cli_ingest_list_exposure_cut(fixture_wh: str, capsys: pytest.CaptureFix
     assert exp["cables"]["total"] == 5 and exp["landing_stations"]["count"] == 1
     assert exp["rival_built"] == {"rival": "CHN", "cables": 2, "share": 0.4, "builders": ["HMN Tech"]}
     assert exp["chokepoints"]["malacca"]["cables"] == ["new-2", "trunk-3", "west-1", "west-2"]
+    assert main(["cables", "exposure", "--country", "JPN", "-w", fixture_wh, "-f", "csv"]) == 0
+    long = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out)).set_index(["section", "item"])
+    assert long.at[("landing_stations", "hhi_international"), "share"] == pytest.approx(0.5)
+    assert long.at[("builder", "NEC"), "cables"] == 2
+    assert main(["cables", "exposure", "--country", "JPN", "-w", fixture_wh, "-f", "table"]) == 0
+    assert "hhi_international" in capsys.readouterr().out
     assert main(["cables", "cut", "--chokepoint", "Strait of Malacca", "-w", fixture_wh, "-f", "json"]) == 0
     cut = json.loads(capsys.readouterr().out)
     assert cut["paths"][0]["paths_after"] == 1 and len(cut["lost_links"]) == 2
@@ -428,3 +434,26 @@ def test_download_from_local_server(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         pd.testing.assert_frame_equal(a.cables, b.cables)
         pd.testing.assert_frame_equal(a.routes, b.routes)
     assert sorted(os.listdir(folder / "cable")) == sorted(os.listdir(GOOD / "cable"))
+
+
+# ------------------------------------------------------------ package data
+
+
+def test_package_data_is_cited_and_valid() -> None:
+    from kakehashi.report.appendix import licences_for
+    from kakehashi.sources.countries import validate_iso3
+
+    sup = cable_suppliers()
+    assert sup["alias"].str.casefold().is_unique
+    assert (sup["source"].str.len() > 0).all()
+    for code in sup.loc[sup["country"] != "", "country"]:
+        assert validate_iso3(code) == code
+    assert supplier_countries()["HMN Tech"] == "CHN" and supplier_countries()["ASN"] == "FRA"
+    keys = [c.key for c in chokepoints()]
+    assert keys == ["malacca", "luzon", "taiwan", "red-sea", "suez", "hormuz", "sunda", "lombok"]
+    for c in chokepoints():
+        assert len(c.polygon) >= 3 and c.source.startswith("https://") and c.gazetteer and c.note
+        assert all(-180 <= x <= 180 and -90 <= y <= 90 for x, y in c.polygon)
+    assert chokepoint("Bab-el-Mandeb").key == "red-sea" and chokepoint("LOMBOK STRAIT").key == "lombok"
+    lic = licences_for([SOURCE])
+    assert list(lic["licence"].str.startswith("CC BY-NC-SA 3.0")) == [True]

@@ -189,8 +189,9 @@ def _exposure_long(exp: dict[str, Any]) -> Any:
     for k, v in exp["chokepoints"].items():
         rows.append({"section": "chokepoint", "item": k, "cables": len(v["cables"]),
                      "share": len(v["cables"]) / c["total"] if c["total"] else None})
+    counts = pd.Series([None if r["cables"] is None else int(r["cables"]) for r in rows], dtype=object)
     df = pd.DataFrame(rows, columns=["section", "item", "cables", "share"]).assign(country=exp["country"])
-    df["cables"] = pd.Series([None if v is None else int(v) for v in df["cables"].tolist()], dtype=object)
+    df["cables"] = counts
     return df
 
 

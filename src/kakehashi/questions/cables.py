@@ -151,7 +151,7 @@ def exposure(data: CableData, country: str, *, rival: str = DEFAULT_RIVAL) -> di
         "rival_built": {"rival": rival, "cables": n_rival, "share": share_rival,
                         "builders": sorted(s for s, c in sc.items() if c == rival)},
         "owners": owners.to_dict(orient="records"),
-        "chokepoints": {c.key: {"name": c.name,
+        "chokepoints": {c.key: {"name": c.name, "count": int((through["chokepoint"] == c.key).sum()),
                                 "cables": sorted(through.loc[through["chokepoint"] == c.key, "cable"])}
                         for c in chokepoints()},
         "notes": ["shares count cables; a cable built or owned by a consortium counts for each member, "
