@@ -268,6 +268,9 @@ def test_cut_scenario_fixture_known_answer() -> None:
                                            "direct_after": 1, "paths_before": 3, "paths_after": 1,
                                            "paths_with_planned": 2}
     assert list(res.restore[["cable", "kind"]].itertuples(index=False, name=None)) == [("new-1", "+1 paths")]
+    assert res.isolated == []  # LKA keeps lka-ind, SGP keeps east-1
+    both = mc.cut_scenario(t.cables, t.landings, remove=["lka-ind"], pieces=pieces)
+    assert both.isolated == ["LKA"]
     # cut by id: thai-crossing removed whole leaves trunk-3 and east-1+west-1: 2 paths, no link lost
     by_id = mc.cut_scenario(t.cables, t.landings, remove=["thai-crossing"], pairs=[("JPN", "IND")])
     assert by_id.paths.iloc[0]["paths_after"] == 2 and by_id.lost_links.empty
@@ -396,6 +399,22 @@ def test_cli_bad_input_exit_2_and_warehouse_kept(bad: str, words: list[str], fix
     for w in words:
         assert w in error_lines[0]
     assert Warehouse(fixture_wh, read_only=True).snapshot_id == before  # atomic: nothing written
+
+
+@pytest.mark.parametrize(("rel", "text", "words"), [
+    ("cable/cable-geo.json", '{"type": "Feature"}', ["cable-geo.json", "field features"]),
+    ("landing-point/landing-point-geo.json",
+     '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": "x"}, '
+     '"geometry": {"type": "Point", "coordinates": ["a", 1]}}]}',
+     ["landing-point-geo.json", "features[0].geometry.coordinates"]),
+])
+def test_bad_geojson_named(rel: str, text: str, words: list[str], tmp_path: Path) -> None:
+    release = _copy_good(tmp_path)
+    (release / rel).write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        parse_cables(release)
+    for w in words:
+        assert w in str(err.value)
 
 
 def test_cli_unknown_chokepoint_and_cable(fixture_wh: str, capsys: pytest.CaptureFixture[str]) -> None:

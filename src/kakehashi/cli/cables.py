@@ -245,7 +245,7 @@ def cut_cmd(
         console_err.print(f"note: {note}", highlight=False, soft_wrap=True)
     tables = {"lost-links": result.lost_links, "paths": result.paths, "restore": result.restore}
     if fmt is Format.json:
-        obj = {"cut": {**what, "cables_in_service_cut": result.cut},
+        obj = {"cut": {**what, "cables_in_service_cut": result.cut}, "isolated": result.isolated,
                **{k.replace("-", "_"): json.loads(v.to_json(orient="records")) for k, v in tables.items()},
                "notes": result.notes}
         _write_json(obj, out / "cut.json" if out is not None else None)
@@ -262,7 +262,9 @@ def cut_cmd(
         raise InputError(f"--format {fmt.value} writes three tables: give --out DIR",
                          hint="add --out cut-result (or use --format json for one document)")
     how = ", ".join(what["chokepoints"]) or "by id"
-    console_err.print(f"cut: {len(result.cut)} cable(s) in service ({how})", highlight=False, soft_wrap=True)
+    console_err.print(f"cut: {len(result.cut)} cable(s) in service ({how}); countries left without any "
+                      f"international cable: {', '.join(result.isolated) or 'none'}", highlight=False,
+                      soft_wrap=True)
     emit(result.paths, fmt, None, title="independent (cable-disjoint) paths")
     emit(result.lost_links, fmt, None, title=f"direct links lost: {len(result.lost_links)} country pairs",
          empty_message="no country pair loses its last direct link")

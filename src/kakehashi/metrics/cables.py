@@ -531,12 +531,15 @@ class CutResult:
         ``country_a, country_b, cable, name, rfs_year, kind``: planned cables that, cut the same
         way, would restore a lost direct link (kind ``direct link``) or add independent paths to
         an asked pair (kind ``+N paths``).
+    isolated
+        Countries with an international cable in service before the cut and none after.
     """
 
     cut: list[str]
     lost_links: pd.DataFrame
     paths: pd.DataFrame
     restore: pd.DataFrame
+    isolated: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -623,15 +626,5 @@ def cut_scenario(cables: pd.DataFrame, landings: pd.DataFrame, *, remove: Iterab
     if n_planned:
         notes.append(f"{n_planned} planned cable(s) are cut too and restore only what their remaining "
                      "pieces join")
-    return CutResult(cut, lost_df, paths_df, restore_df, notes)
-
-
-def hhi_even(n: int) -> float:
-    """HHI of an even spread over ``n`` stations (1/n), for reading :func:`landing_station_hhi`.
-
-    Examples
-    --------
-    >>> hhi_even(4)
-    0.25
-    """
-    return 1.0 / n if n > 0 else math.nan
+    isolated = sorted(set(adj_before) - {c for c, nb in adj_after.items() if nb})
+    return CutResult(cut, lost_df, paths_df, restore_df, isolated, notes)
