@@ -28,6 +28,19 @@ MEASURES_ENV = "KAKEHASHI_MEASURES"
 """User measures files (YAML, the schema of the bundled ``measures.yaml``) added to the bundled
 catalogue; several are separated by the path separator (``:`` on POSIX). ``--measures`` wins."""
 
+CABLES_URL_ENV = "KAKEHASHI_CABLES_URL"
+"""Base URL of the open submarine-cable repository's raw files for ``kakehashi download cables``
+(``--base-url`` wins); default :data:`DEFAULT_CABLES_URL`."""
+
+DEFAULT_CABLES_URL = "https://raw.githubusercontent.com/stevesong/open_undersea_cable_map/main"
+"""Raw files of ``stevesong/open_undersea_cable_map`` (TeleGeography's map as last released under
+CC BY-NC-SA 3.0)."""
+
+
+def cables_url(option: str | None = None) -> str:
+    """Resolve the cable repository's base URL: option, then ``KAKEHASHI_CABLES_URL``, then default."""
+    return (option or os.environ.get(CABLES_URL_ENV) or DEFAULT_CABLES_URL).rstrip("/")
+
 
 def warehouse_path(option: str | Path | None = None) -> Path:
     """Resolve the warehouse directory: option, then environment, then default."""

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from kakehashi.errors import InputError
 
-DType = Literal["int32", "float64", "string", "bool"]
+DType = Literal["int32", "float64", "string", "bool", "list<string>"]
 Rule = Literal["iso3", "hs6", "non_negative", "year", "hs_revision"]
 
 _ARROW: dict[str, pa.DataType] = {
@@ -31,6 +31,7 @@ _ARROW: dict[str, pa.DataType] = {
     "float64": pa.float64(),
     "string": pa.string(),
     "bool": pa.bool_(),
+    "list<string>": pa.list_(pa.string()),
 }
 
 HS_REVISIONS: tuple[str, ...] = ("HS92", "HS96", "HS02", "HS07", "HS12", "HS17", "HS22")
@@ -201,6 +202,57 @@ TABLES: dict[str, TableSchema] = {
                 _c("region", "string", "UN M49 region.", nullable=True),
             ),
             key=("iso3",),
+        ),
+        TableSchema(
+            "cables",
+            "Submarine cable systems (TeleGeography's open Submarine Cable Map release, "
+            "CC BY-NC-SA 3.0: read at run time, never shipped).",
+            (
+                _c("cable", "string", "Publisher's cable id, e.g. 'seamewe-3'."),
+                _c("name", "string", "Cable name as published."),
+                _c("length_km", "float64", "Route length; null when not published.", "km",
+                   nullable=True, rules=("non_negative",)),
+                _c("rfs_year", "int32", "Ready-for-service year (planned year for planned cables); "
+                   "null when not published.", "year", nullable=True, rules=("year",)),
+                _c("is_planned", "bool", "True for a planned cable, False for one in service."),
+                _c("owners", "list<string>", "Owners, split from the publisher's free text."),
+                _c("suppliers", "list<string>", "Builders (system suppliers), normalised through "
+                   "catalogue/data/cable_suppliers.csv; empty when not published."),
+                _SOURCE,
+            ),
+            key=("cable",),
+        ),
+        TableSchema(
+            "cable_landings",
+            "Where each cable lands: one row per cable and landing station.",
+            (
+                _c("cable", "string", "Cable id (cables.cable)."),
+                _c("station", "string", "Landing station id (landing_stations.station)."),
+                _c("country", "string", "Country of the landing station, ISO3.", rules=("iso3",)),
+            ),
+            key=("cable", "station"),
+        ),
+        TableSchema(
+            "landing_stations",
+            "Cable landing stations (points) with their country and coordinates (WGS 84).",
+            (
+                _c("station", "string", "Publisher's landing point id, e.g. 'chikura-japan'."),
+                _c("name", "string", "Name as published, e.g. 'Chikura, Japan'."),
+                _c("country", "string", "Country, ISO3.", rules=("iso3",)),
+                _c("lon", "float64", "Longitude.", "degree", nullable=True),
+                _c("lat", "float64", "Latitude.", "degree", nullable=True),
+            ),
+            key=("station",),
+        ),
+        TableSchema(
+            "cable_routes",
+            "Drawn route of each cable as a GeoJSON MultiLineString (lon, lat; WGS 84). The "
+            "publisher's lines are schematic, not surveyed positions.",
+            (
+                _c("cable", "string", "Cable id (cables.cable)."),
+                _c("geometry", "string", "GeoJSON MultiLineString text."),
+            ),
+            key=("cable",),
         ),
     )
 }

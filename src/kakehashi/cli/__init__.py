@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "present",
     "status",
     "demo",
+    "cables",
 )
 
 

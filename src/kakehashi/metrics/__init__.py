@@ -12,4 +12,7 @@ complementarity
     Balassa RCA and the WITS trade complementarity index.
 minerals
     Mineral supply risk from USGS production and reserves and WGI governance.
+cables
+    Submarine cables (pandas): landing-station HHI, builders, owners, the country graph
+    (cable-disjoint paths), chokepoints and the cut scenario.
 """

@@ -22,6 +22,10 @@ LICENCES: tuple[tuple[tuple[str, ...], str, str, str], ...] = (
     (("HARMONIZED", "NOMENCLATURE", "WCO"),
      "World Customs Organization HS nomenclature (datasets/harmonized-system)", "ODC-PDDL",
      "https://github.com/datasets/harmonized-system"),
+    (("TELEGEOGRAPHY", "SUBMARINE CABLE"),
+     "TeleGeography Submarine Cable Map, open release (github.com/stevesong/open_undersea_cable_map)",
+     "CC BY-NC-SA 3.0 (non-commercial, share alike; read at run time, never shipped)",
+     "https://creativecommons.org/licenses/by-nc-sa/3.0/"),
 )
 """Publishers and licences, matched on the warehouse's source labels (upper case).
 Source: the publishers' pages listed in the last column."""
