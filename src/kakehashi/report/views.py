@@ -21,6 +21,8 @@ from kakehashi.errors import InputError, ScenarioError
 from kakehashi.metrics import concentration, minerals
 from kakehashi.metrics import screen as screen_mod
 from kakehashi.metrics import substitution as subst
+from kakehashi.present import metric_unit as present_metric_unit
+from kakehashi.present import shorten
 from kakehashi.scenarios import measures as scenario_measures
 from kakehashi.scenarios import run as scenario_run
 from kakehashi.scenarios import spec as scenario_spec_mod
@@ -315,17 +317,8 @@ def default_metric(table: pd.DataFrame) -> str | None:
 
 
 def metric_unit(metric: str) -> str:
-    """Unit of a scenario metric (:data:`kakehashi.scenarios.run.METRICS`): USD, share or value."""
-    unit = scenario_run.METRICS.get(metric, ("", ""))[0]
-    if unit.startswith("USD"):
-        return "USD"
-    if unit in ("share", "rate"):
-        return "share"
-    if metric.endswith("_usd"):
-        return "USD"
-    if "share" in metric or metric.endswith(("_pct", "_fraction")):
-        return "share"
-    return "value"
+    """Unit of a scenario metric: USD, share or value (:func:`kakehashi.present.metric_unit`)."""
+    return present_metric_unit(metric)
 
 
 def bands_table(table: pd.DataFrame, metric: str, *, top: int = 15, with_importer: bool = True
@@ -337,7 +330,7 @@ def bands_table(table: pd.DataFrame, metric: str, *, top: int = 15, with_importe
     rows = table[(table["metric"] == metric) & (table["hs6"] != scenario_run.ALL_PRODUCTS)
                  & (table["importer"] != scenario_run.WORLD)]
     rows = rows.sort_values("p50", ascending=False, kind="stable").head(top)
-    name = rows["product_name"].fillna("").astype(str).str.slice(0, 32) if "product_name" in rows else ""
+    name = rows["product_name"].map(lambda n: shorten(n, 32)) if "product_name" in rows else ""
     label = rows["hs6"].astype(str) + " " + name
     if with_importer:
         label = rows["importer"].astype(str) + " " + label
