@@ -79,6 +79,8 @@ def kind_of_unit(unit: str | None) -> str | None:
     if not unit:
         return None
     u = unit.lower()
+    if u in ("usd m", "usd million", "usd millions"):
+        return "usd_m"
     if u.startswith("usd"):
         return "usd"
     if u in ("fraction", "share", "rate"):
@@ -97,8 +99,8 @@ def kind_of_unit(unit: str | None) -> str | None:
 def column_kind(name: str, unit: str | None = None) -> str:
     """How column ``name`` prints: from ``unit`` or the library's unit of the column, else its name.
 
-    Kinds: ``usd``, ``usd_m`` (millions), ``share``, ``hhi``, ``score``, ``sig``, ``year``,
-    ``count``, ``num1``/``num2`` (decimals) or ``other``.
+    Kinds: ``usd``, ``usd_m`` (millions), ``share`` (``share0``: no decimals), ``hhi``, ``score``,
+    ``sig``, ``year``, ``count``, ``num1``/``num2``/``num3`` (decimals) or ``other``.
     """
     kind = kind_of_unit(unit) if unit else None
     if kind is None and unit is None:
@@ -129,6 +131,8 @@ def fmt_by_kind(value: object, kind: str) -> str:
         return fmt_usd_m(value)
     if kind == "share":
         return fmt_share(value)
+    if kind == "share0":
+        return fmt_share(value, 0)
     if kind == "hhi":
         return fmt_hhi(value)
     if kind == "score":
