@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import subprocess
 import sys
@@ -21,12 +20,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _checkout import checkout_env
 
 from kakehashi.cli import common, main
 from kakehashi.present import fmt_share, fmt_usd_m
 from kakehashi.warehouse import Warehouse
 
-SRC = Path(__file__).resolve().parents[2] / "src"
 MEASURE_YAML = """\
 name: out-test
 base_year: 2023
@@ -39,11 +38,6 @@ measures:
 parameters: {tiers: 0}
 draws: 20
 """
-
-
-def _env() -> dict[str, str]:
-    """This checkout's source first on the path, whatever kakehashi is installed."""
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +99,7 @@ def test_subprocess_stdout_parses_despite_the_solver(fmt: str, name: str, wh: st
     if name == "frontier":
         args = [*args, "--objective", "shortfall"]
     proc = subprocess.run([sys.executable, "-m", "kakehashi", *args, "--format", fmt], capture_output=True,
-                          text=True, timeout=300, env=_env())
+                          text=True, timeout=300, env=checkout_env())
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "HiGHS" not in proc.stdout
     assert _parse(proc.stdout, fmt)
@@ -253,7 +247,7 @@ def test_help_loads_no_heavy_library() -> None:
             "               & {'pandas', 'ibis', 'duckdb', 'pyarrow'})\n"
             "print('HEAVY', ','.join(heavy), 'STATUS', status, file=sys.stderr)\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          env=_env())
+                          env=checkout_env())
     assert "HEAVY  STATUS 0" in proc.stderr, proc.stderr[-2000:]
     for command in ("screen", "diversify", "scenario", "serve", "demo", "ingest"):
         assert command in proc.stdout
