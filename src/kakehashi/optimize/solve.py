@@ -161,9 +161,14 @@ def _c_flush() -> Callable[[], None]:
         import ctypes.util
 
         libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
-        return lambda: libc.fflush(None)  # type: ignore[no-any-return]
+        fflush = libc.fflush
     except (OSError, AttributeError):
         return lambda: None
+
+    def flush() -> None:
+        fflush(None)
+
+    return flush
 
 
 def explain_iis(model: Model) -> list[str]:
