@@ -119,7 +119,7 @@ def parse_years(text: str | None) -> list[int] | None:
     """Parse ``2021``, ``2021-2023`` or ``2019,2021`` into a list of years (bounded)."""
     from kakehashi.questions.request import parse_years as parse
 
-    return parse(text, field="--years")
+    return parse(text)
 
 
 def parse_codes(text: str | None) -> list[str]:
