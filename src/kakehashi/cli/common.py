@@ -242,7 +242,8 @@ def rich_table(df: pd.DataFrame, *, title: str | None = None, units: dict[str, s
     col_kinds = [kinds.get(c) or column_kind(str(c), units.get(c)) for c in cols]
     cells = [[fmt_by_kind(v, k) for v, k in zip(rec, col_kinds, strict=True)]
              for rec in df.itertuples(index=False, name=None)]
-    labels = [f"{c} ({units[c]})" if c in units else str(c) for c in cols]
+    # a unit at the end of a header gets its own line, kept whole ("imports" / "USD m")
+    labels = [(f"{c} ({units[c]})" if c in units else str(c)).replace(" USD m", "\nUSD m") for c in cols]
     widths = column_widths(labels, [[row[i] for row in cells] for i in range(len(cols))], numeric,
                            console.width if width is None else width)
     table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0),
@@ -261,16 +262,19 @@ TEXT_MIN = 8
 def column_widths(headers: list[str], columns: list[list[str]], numeric: list[bool], total: int) -> list[int]:
     """Widths of table columns that fit ``total`` characters (one space between columns) if they can.
 
-    Each column wants its widest cell and header (its natural width). When they do
+    Each column wants its widest cell and header line (its natural width). When they do
     not fit, a column gets at least its longest header word and, if numeric, its
     widest cell (a number is never cut); a text column may shrink to
-    :data:`TEXT_MIN` characters and wraps. What is left goes to the columns that want more, in proportion.
+    :data:`TEXT_MIN` characters and wraps. What is left goes to the text columns that want more,
+    in proportion, then to the headers of numeric columns.
     """
     natural, least = [], []
     for head, cells, num in zip(headers, columns, numeric, strict=True):
         widest = max((len(c) for c in cells), default=0)
-        head_word = max((len(w) for w in head.split()), default=1)
-        natural.append(max(widest, len(head), 1))
+        lines = head.split("\n")
+        tokens = [w for line in lines for w in ([line] if line == "USD m" else line.split())]
+        head_word = max((len(w) for w in tokens), default=1)
+        natural.append(max(widest, max(len(line) for line in lines), 1))
         least.append(max(head_word, widest if num else min(widest, TEXT_MIN), 1))
     room = total - (len(headers) - 1)
     if sum(natural) <= room:
@@ -279,17 +283,20 @@ def column_widths(headers: list[str], columns: list[list[str]], numeric: list[bo
     spare = room - sum(widths)
     if spare <= 0:
         return widths
-    wants = [n - w for n, w in zip(natural, widths, strict=True)]
-    total_want = sum(wants)
-    for i, want in enumerate(wants):
-        widths[i] += want * spare // total_want
-    left = room - sum(widths)
-    while left > 0:
-        i = max(range(len(widths)), key=lambda j: natural[j] - widths[j])
-        if natural[i] <= widths[i]:
-            break
-        widths[i] += 1
-        left -= 1
+    for group in ([i for i, num in enumerate(numeric) if not num], list(range(len(widths)))):
+        # text columns first (their cells wrap), then headers of numeric columns
+        wants = {i: natural[i] - widths[i] for i in group if natural[i] > widths[i]}
+        total_want = sum(wants.values())
+        if spare <= 0 or total_want == 0:
+            continue
+        give = {i: want * spare // total_want if total_want > spare else want for i, want in wants.items()}
+        for i, g in give.items():
+            widths[i] += g
+        spare -= sum(give.values())
+        while spare > 0 and any(natural[i] > widths[i] for i in group):
+            i = max(group, key=lambda j: natural[j] - widths[j])
+            widths[i] += 1
+            spare -= 1
     return widths
 
 

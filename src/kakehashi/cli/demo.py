@@ -28,7 +28,7 @@ _HEADERS = {
 _KINDS = {
     "imports USD m": "usd_m", "rival share": "share", "imp HHI": "hhi", "wld HHI": "hhi",
     "sever- ity": "score", "from rival USD m": "usd_m", "IND cover": "num2", "coali- tion cover": "num2",
-    "world cover": "num2", "p5": "usd_m", "p50": "usd_m", "p95": "usd_m",
+    "world cover": "num2", "p5": "usd", "p50": "usd", "p95": "usd",
     "share of imports": "share", "risk before": "num3", "risk after": "num3", "extra cost USD m": "usd_m",
     "tier": "count",
 }
@@ -59,9 +59,12 @@ def demo_command(
          title="2. Share of China's supply that India, India+AUS+USA+KOR and the world could replace "
         "from their exports to third countries (SYNTHETIC)", kinds=_KINDS,
          empty_message="2. no dependent product to replace")
-    emit(_cols(r.scenario_summary, _SCEN_COLS), Format.table, None,
+    short = r.scenario_summary
+    if "p95" in short:  # importer-product pairs without a shortfall in any draw are not listed
+        short = short[short["p95"].fillna(0) > 0]
+    emit(_cols(short, _SCEN_COLS), Format.table, None,
          title="3. China's April 2025 rare-earth controls: net shortfall for JPN and IND, "
-         "USD m, p5/p50/p95 (SYNTHETIC)", kinds=_KINDS)
+         "USD, p5/p50/p95 (SYNTHETIC)", kinds=_KINDS)
     if not r.portfolio.empty:
         emit(_cols(r.portfolio, _PORT_COLS).head(10), Format.table, None,
              title="4. Proposed sourcing portfolio, rival share capped at 50% (SYNTHETIC)",

@@ -16,6 +16,7 @@ from kakehashi.cli.common import (
     SYNTHETIC_LINE,
     EngineOpt,
     Format,
+    TopOpt,
     WarehouseOpt,
     app,
     console,
@@ -64,23 +65,23 @@ def _out_files(out: Path, name: str, fmt: Format) -> tuple[Path, Path]:
 
 
 def _shortfall_view(short: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Terminal view of the largest net shortfalls (USD m, p5/p50/p95, share of imports)."""
+    """Terminal view of the largest net shortfalls (USD with k/m/bn, p5/p50/p95, share of imports)."""
     import pandas as pd
 
     view = pd.DataFrame({"importer": short["importer"], "hs6": short["hs6"],
                          "product": short["product_name"], "p5": short["p5"], "p50": short["p50"],
                          "p95": short["p95"], "share of imports": short["share_p50"]})
-    return view, {"p5": "usd_m", "p50": "usd_m", "p95": "usd_m", "share of imports": "share"}
+    return view, {"p5": "usd", "p50": "usd", "p95": "usd", "share of imports": "share"}
 
 
 def _cuts_view(cuts: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Terminal view of the largest import cuts of a tariff scenario (USD m per year)."""
+    """Terminal view of the largest import cuts of a tariff scenario (USD with k/m/bn per year)."""
     import pandas as pd
 
     view = pd.DataFrame({"importer": cuts["importer"], "exporter": cuts["exporter"], "hs6": cuts["hs6"],
                          "product": cuts["product_name"], "p5": cuts["p5"], "p50": cuts["p50"],
                          "p95": cuts["p95"]})
-    return view, {"p5": "usd_m", "p50": "usd_m", "p95": "usd_m"}
+    return view, {"p5": "usd", "p50": "usd", "p95": "usd"}
 
 
 @scenario_app.command("run")
@@ -128,7 +129,7 @@ def scenario_run(
         nil = short["p95"].fillna(0) <= 0
         if len(short):
             view, kinds = _shortfall_view(short[~nil])
-            emit(view, fmt, None, title="largest net shortfalls, USD m over the period "
+            emit(view, fmt, None, title="largest net shortfalls, USD over the period "
                  f"(restricting: {short['exporter'].iloc[0]})", kinds=kinds, top=top,
                  empty_message="no importer loses supply in any draw")
             if nil.any():
@@ -137,7 +138,7 @@ def scenario_run(
         cuts = summary[summary["metric"] == "trade_total_usd"]
         if len(cuts):
             view, kinds = _cuts_view(cuts)
-            emit(view, fmt, None, title="largest import cuts from taxed suppliers, USD m per year (SMART "
+            emit(view, fmt, None, title="largest import cuts from taxed suppliers, USD per year (SMART "
                  "trade effect)", kinds=kinds, top=top)
     else:
         emit(result.table, fmt, None, synthetic=synthetic)
@@ -198,6 +199,7 @@ def measures_list(
     active: Annotated[bool, typer.Option("--active", help="Only measures in force on the date.")] = False,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
+    top: TopOpt = TOP_ROWS,
 ) -> None:
     """List catalogued measures with their status as of a date."""
     from kakehashi.questions.request import parse_country
@@ -213,7 +215,7 @@ def measures_list(
         view = df[["id", "status", "since", "until", "rate", "flag"]]
         cutoff = catalogue().information_cutoff
         emit(view, fmt, out, title=f"measures as of {date}" + (f" ({country.upper()})" if country else ""),
-             empty_message="no catalogued measure matches")
+             kinds={"rate": "share"}, empty_message="no catalogued measure matches", top=top)
         if dt.date.fromisoformat(date) > cutoff:
             console_err.print(f"note: the catalogue has no information after {cutoff}; statuses after it "
                               "follow the dates announced before it", highlight=False)
