@@ -16,6 +16,7 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -50,6 +51,15 @@ def spec(tmp_path_factory: pytest.TempPathFactory) -> str:
     f = tmp_path_factory.mktemp("spec") / "out-test.yaml"
     f.write_text(MEASURE_YAML, encoding="utf-8")
     return str(f)
+
+
+@pytest.fixture
+def width80() -> Iterator[None]:
+    """The CLI's console 80 columns wide for one test."""
+    old = common.console.width
+    common.console.width = 80
+    yield
+    common.console.width = old
 
 
 def _commands(wh: str, spec: str) -> dict[str, list[str]]:
@@ -114,10 +124,9 @@ def _table_lines(out: str) -> list[str]:
 
 @pytest.mark.parametrize("name", ["screen", "substitutes", "complementarity", "minerals", "diversify",
                                   "frontier", "stockpile", "scenario run"])
+@pytest.mark.usefixtures("width80")
 def test_tables_fit_80_columns_and_keep_every_number(name: str, wh: str, spec: str,
-                                                     capsys: pytest.CaptureFixture[str],
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(common.console, "width", 80)
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
     assert main(_commands(wh, spec)[name]) == 0
     out = capsys.readouterr().out
     lines = _table_lines(out)
@@ -127,13 +136,12 @@ def test_tables_fit_80_columns_and_keep_every_number(name: str, wh: str, spec: s
     assert "SYNTHETIC" in out
 
 
-def test_screen_table_shows_whole_numbers_of_the_data(wh: str, capsys: pytest.CaptureFixture[str],
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.usefixtures("width80")
+def test_screen_table_shows_whole_numbers_of_the_data(wh: str, capsys: pytest.CaptureFixture[str]) -> None:
     """The first rows' imports, rival share and severity appear in full in an 80-column table."""
     args = _commands(wh, "-")["screen"]
     assert main([*args, "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)[:3]
-    monkeypatch.setattr(common.console, "width", 80)
     assert main([*args, "--top", "3"]) == 0
     out = capsys.readouterr().out
     for r in rows:

@@ -13,12 +13,9 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from rich import box
-from rich.console import Console
-from rich.table import Table
 
 from kakehashi import __version__
 from kakehashi.errors import InputError
@@ -26,6 +23,8 @@ from kakehashi.questions.defaults import TOP_ROWS
 
 if TYPE_CHECKING:
     import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
 
     from kakehashi.warehouse import Warehouse
 
@@ -43,6 +42,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,  # plain help and usage errors: --help loads no rich.markdown or pygments
 )
 
 
@@ -63,8 +63,32 @@ def _width(stream: object) -> int | None:
     return 160
 
 
-console = Console(width=_width(sys.stdout))
-console_err = Console(stderr=True, width=_width(sys.stderr))
+class _LazyConsole:
+    """A :class:`rich.console.Console` built on first use (``--help`` never loads rich.console)."""
+
+    def __init__(self, stderr: bool) -> None:
+        object.__setattr__(self, "_stderr", stderr)
+        object.__setattr__(self, "_console", None)
+
+    def _get(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            stream = sys.stderr if self._stderr else sys.stdout
+            object.__setattr__(self, "_console", Console(stderr=self._stderr, width=_width(stream)))
+        return cast("Console", self._console)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._get(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._get(), name, value)
+
+
+console = cast("Console", _LazyConsole(stderr=False))
+"""The console of stdout (tables, plain lines)."""
+console_err = cast("Console", _LazyConsole(stderr=True))
+"""The console of stderr (errors, notes, the SYNTHETIC note of machine formats)."""
 
 SYNTHETIC_LINE = "SYNTHETIC sample data, not real statistics"
 """Said above every table and on stderr for every file built from the bundled sample world."""
@@ -202,6 +226,8 @@ def emit(
         shown = df if top is None or out is not None else df.head(top)
         if synthetic:
             title = f"{SYNTHETIC_LINE}\n{title}" if title else SYNTHETIC_LINE
+        from rich.console import Console
+
         if out is not None:
             with open(out, "w", encoding="utf-8") as fh:
                 Console(file=fh, width=200).print(rich_table(shown, title=title, units=units, kinds=kinds,
@@ -231,6 +257,8 @@ def rich_table(df: pd.DataFrame, *, title: str | None = None, units: dict[str, s
     headers wrap into what is left.
     """
     import pandas as pd
+    from rich import box
+    from rich.table import Table
 
     from kakehashi.present import column_kind, fmt_by_kind
 
@@ -309,8 +337,8 @@ def _write_text(text: str, out: Path | None) -> None:
 
 
 ingest_app = typer.Typer(help="Parse publishers' files and load them into the warehouse (atomically).",
-                         no_args_is_help=True)
+                         no_args_is_help=True, rich_markup_mode=None)
 download_app = typer.Typer(help="Download publishers' files (resumable, checksummed, cached).",
-                           no_args_is_help=True)
+                           no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(download_app, name="download")

@@ -33,9 +33,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 scenario_app = typer.Typer(help="What-if scenarios: export restrictions and tariffs, with uncertainty bands.",
-                           no_args_is_help=True)
+                           no_args_is_help=True, rich_markup_mode=None)
 measures_app = typer.Typer(help="The catalogue of real, dated measures (export controls, tariffs).",
-                           no_args_is_help=True)
+                           no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(measures_app, name="measures")
 
