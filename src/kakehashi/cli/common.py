@@ -203,15 +203,16 @@ def emit(
 
     A table shows the first ``top`` rows (``None``: all) and says how many more
     there are (and that option ``top_option`` shows them); ``synthetic`` puts
-    :data:`SYNTHETIC_LINE` in the table's title, or
-    on stderr for the machine formats, whose stdout stays pure data.
+    :data:`SYNTHETIC_LINE` in the table's title, or on stderr for the machine
+    formats, whose stdout stays pure data.
     """
     if out is not None:
         prepare_out(out)
     if synthetic and (fmt is not Format.table or out is not None):
         note(SYNTHETIC_LINE)
     if df.empty and fmt is Format.table:
-        console.print(empty_message, highlight=False)
+        console.print(f"{empty_message} ({SYNTHETIC_LINE})" if synthetic else empty_message,
+                      highlight=False)
         return
     if fmt is Format.parquet:
         if out is None:
