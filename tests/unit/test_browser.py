@@ -110,7 +110,6 @@ def _charts_rendered(page: Any, count: int) -> None:
 
 
 def test_overview_then_drill_into_product(server: str, page: Any) -> None:
-    pytest.importorskip("kakehashi.metrics.screen", reason="the dependency screen is not in this build yet")
     page.goto(server + "/")
     page.select_option("select[name=importer]", "JPN")
     page.click("button[type=submit]")
@@ -134,7 +133,6 @@ def test_overview_then_drill_into_product(server: str, page: Any) -> None:
 
 
 def test_mineral_page(server: str, page: Any) -> None:
-    pytest.importorskip("kakehashi.metrics.screen", reason="the catalogue is not in this build yet")
     page.goto(server + "/minerals")
     page.click("a.card >> text=rare-earths")
     page.wait_for_url("**/minerals/rare-earths")
@@ -144,7 +142,6 @@ def test_mineral_page(server: str, page: Any) -> None:
 
 
 def test_run_a_scenario_and_see_its_bands(server: str, page: Any) -> None:
-    pytest.importorskip("kakehashi.scenarios.run", reason="scenarios are not in this build yet")
     page.goto(server + "/scenarios?importer=JPN")
     page.select_option("#measure-select", "CN-2025-18-RARE-EARTHS")
     page.fill("input[name=draws]", "200")
@@ -158,7 +155,6 @@ def test_run_a_scenario_and_see_its_bands(server: str, page: Any) -> None:
 
 
 def test_diversification_page(server: str, page: Any) -> None:
-    pytest.importorskip("kakehashi.metrics.substitution", reason="substitution is not in this build yet")
     page.goto(server + "/diversify?importer=JPN&partner=IND&coalition=AUS,USA&workstream=critical-minerals")
     _charts_rendered(page, 1)
     _shot(page, "05-diversification")
@@ -166,7 +162,6 @@ def test_diversification_page(server: str, page: Any) -> None:
 
 
 def test_download_the_briefing_pack(server: str, page: Any) -> None:
-    pytest.importorskip("kakehashi.scenarios.run", reason="scenarios are not in this build yet")
     page.goto(server + "/briefing?importer=JPN&partner=IND")
     _shot(page, "07-briefing-form")
     with page.expect_download(timeout=120_000) as info:

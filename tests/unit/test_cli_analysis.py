@@ -58,7 +58,7 @@ def test_screen_json_bloc_and_table(whpath: str, capsys: pytest.CaptureFixture[s
     table = tmp_path / "screen.txt"  # the table view written to a file is 200 characters wide
     assert main(["screen", "-w", whpath, "-i", "JPN", "-r", "CHN", "--out", str(table)]) == 0
     out = table.read_text()
-    assert "sorted by severity" in out and "(USD m)" in out and "severity 0-100" in out
+    assert "sorted by severity" in out and "USD m" in out and "severity 0-100" in out
     assert out.index("850511") < out.index("280530")  # severity 0 for the net-exported 280530
 
 

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from _checkout import checkout_env, kakehashi_cmd
 
 from kakehashi.cli import main
 
 
 def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kakehashi", *args], capture_output=True, text=True,
-                          timeout=300, cwd=cwd)
+    return subprocess.run(kakehashi_cmd(*args), capture_output=True, text=True, timeout=300, cwd=cwd,
+                          env=checkout_env())
 
 
 @pytest.mark.parametrize(

@@ -108,7 +108,8 @@ def test_bad_input(wh: Warehouse) -> None:
 
 
 def test_real_usgs_rare_earths_2023(shared_data: Path, tmp_path: Path) -> None:
-    usgs = pytest.importorskip("kakehashi.sources.usgs", reason="USGS parser not merged yet")
+    from kakehashi.sources import usgs
+
     world = usgs.parse_usgs_world(shared_data / "usgs-mcs-2024" / "world" / "mcs2024-raree_world.csv")
     w = Warehouse(tmp_path / "wh")
     with w.transaction() as tx:

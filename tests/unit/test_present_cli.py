@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from _checkout import checkout_env, kakehashi_cmd
 from _webdata import small_warehouse
 
 from kakehashi.cli import main
-
-SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +30,8 @@ def test_serve_answers_on_loopback(warehouse_dir: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
-    proc = subprocess.Popen([sys.executable, "-c", "from kakehashi.cli import entry; entry()", "serve",
-                             "--warehouse", str(warehouse_dir), "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(kakehashi_cmd("serve", "--warehouse", str(warehouse_dir), "--port", str(port)),
+                            env=checkout_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
         body = None
@@ -59,9 +54,21 @@ def test_serve_answers_on_loopback(warehouse_dir: Path) -> None:
         proc.wait(timeout=15)
 
 
+def test_serve_on_a_busy_port_is_one_error_line(warehouse_dir: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run(kakehashi_cmd("serve", "--warehouse", str(warehouse_dir), "--port", str(port)),
+                              env=checkout_env(), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
+    assert errors == [f"error: cannot listen on 127.0.0.1:{port}: Address already in use"]
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
 def test_report_all_workstreams(warehouse_dir: Path, tmp_path: Path,
                                 capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("kakehashi.scenarios.run", reason="scenarios are not in this build yet")
     from kakehashi.catalogue import workstreams
 
     status = main(["report", "--warehouse", str(warehouse_dir), "--importer", "JPN", "--partner", "IND",

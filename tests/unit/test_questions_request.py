@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from _checkout import checkout_env
 
 from kakehashi.errors import InputError
 from kakehashi.questions import request
@@ -56,7 +57,8 @@ def test_grammar_and_defaults_load_no_query_engine() -> None:
     """The front ends import these modules to build help texts and forms: no Ibis, DuckDB or pandas."""
     code = ("import sys; import kakehashi.questions.request, kakehashi.questions.defaults; "
             "print(sorted(m for m in ('ibis', 'duckdb', 'pandas', 'pyarrow') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=checkout_env())
     assert out.stdout.strip() == "[]"
 
 

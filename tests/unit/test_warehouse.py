@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _checkout import checkout_env
 
 from kakehashi import EngineError, InputError, Warehouse
 
@@ -101,7 +102,8 @@ def test_killed_ingest_leaves_previous_warehouse_intact(tmp_path: Path) -> None:
             os.kill(os.getpid(), signal.SIGKILL)
         """
     )
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120,
+                          env=checkout_env())
     assert proc.returncode == -9, proc.stderr.decode()
     assert flag.exists(), "the subprocess died before staging its write"
     again = Warehouse(tmp_path / "wh")

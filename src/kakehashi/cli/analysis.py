@@ -7,9 +7,8 @@ or the library) and writes its table.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from kakehashi.cli.common import (
@@ -17,14 +16,17 @@ from kakehashi.cli.common import (
     Format,
     FormatOpt,
     OutOpt,
+    TopOpt,
     WarehouseOpt,
     app,
     console,
     console_err,
     emit,
+    is_synthetic,
     open_warehouse,
 )
 from kakehashi.questions import defaults
+from kakehashi.questions.defaults import TOP_ROWS
 from kakehashi.questions.request import (
     bloc_label,
     parse_bloc,
@@ -34,7 +36,11 @@ from kakehashi.questions.request import (
     parse_products,
     parse_years,
 )
-from kakehashi.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from kakehashi.warehouse import Warehouse
 
 ImporterOpt = Annotated[str, typer.Option("--importer", "-i", help="Importer ISO3 code, or a bloc "
                                           "such as JPN+IND (trade inside the bloc is excluded).")]
@@ -51,52 +57,93 @@ RevisionOpt = Annotated[str | None, typer.Option("--revision", help="HS revision
                                                  "the concordance).", show_default=False)]
 
 
-def _short(df: pd.DataFrame, col: str = "product_name", width: int = 32) -> pd.DataFrame:
-    """Shorten long names for the terminal table (files keep them whole)."""
-    out = df.copy()
-    out[col] = out[col].map(
-        lambda v: v if not isinstance(v, str) or len(v) <= width else v[: width - 1] + "…"
-    )
-    return out
-
-
-def _yes(v: object) -> str:
-    return "yes" if bool(v) else "no"
-
-
 def _screen_view(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
     """Compact terminal view of the screen (files and JSON keep every column, in USD)."""
+    import pandas as pd
+
+    from kakehashi.present import fmt_yes
+
     view = pd.DataFrame({
         "hs6": df["hs6"],
-        "product": _short(df, width=20)["product_name"],
+        "product": df["product_name"],
         "year": df["year"],
-        "imports": df["imports_usd"] / 1e6,
-        "imp_hhi": df["import_hhi"],
+        "imports USD m": df["imports_usd"],
+        "imp HHI": df["import_hhi"],
         "top": df["top_supplier"],
-        "rival_sh": df["rival_share"],
-        "wld_hhi": df["world_export_hhi"],
-        "imp/exp": df["import_export_ratio"],
-        "dep": df["dependent"].map(_yes),
-        "pers": df["persistent"].map(_yes),
-        "severity": df["severity"],
+        "rival share": df["rival_share"],
+        "wld HHI": df["world_export_hhi"],
+        "imp/ exp": df["import_export_ratio"],
+        "dep": df["dependent"].map(fmt_yes),
+        "pers": df["persistent"].map(fmt_yes),
+        "sever- ity": df["severity"],
     })
-    return view, {"imports": "USD m"}
+    kinds = {"imports USD m": "usd_m", "imp HHI": "hhi", "rival share": "share", "wld HHI": "hhi",
+             "imp/ exp": "num2", "sever- ity": "score", "year": "year"}
+    return view, kinds
 
 
 def _substitutes_view(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
     """Compact terminal view of substitution capacity."""
+    import pandas as pd
+
     view = pd.DataFrame({
         "hs6": df["hs6"],
-        "product": _short(df, width=20)["product_name"],
+        "product": df["product_name"],
         "year": df["year"],
-        "from_rival": df["rival_usd"] / 1e6,
-        "partner": df["partner_cover"],
-        "coalition": df["coalition_cover"],
-        "world": df["world_cover"],
+        "from rival USD m": df["rival_usd"],
+        "partner cover": df["partner_cover"],
+        "coali- tion cover": df["coalition_cover"],
+        "world cover": df["world_cover"],
         "top candidates (spare USD, RCA)": df["top_candidates"],
     })
-    units = {"from_rival": "USD m", "partner": "cover", "coalition": "cover", "world": "cover"}
-    return view, units
+    kinds = {"from rival USD m": "usd_m", "partner cover": "num2", "coali- tion cover": "num2",
+             "world cover": "num2", "year": "year"}
+    return view, kinds
+
+
+def _complementarity_view(df: pd.DataFrame, exporter: str, importer: str
+                          ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Compact terminal view of the complementarity index."""
+    import pandas as pd
+
+    exp_col, imp_col = f"{exporter} exports USD m", f"{importer} imports USD m"
+    view = pd.DataFrame({
+        "scope": df["scope"], "year": df["year"], "TCI 0-100": df["tci"],
+        exp_col: df["exporter_exports_usd"], imp_col: df["importer_imports_usd"],
+        "products": df["n_products"],
+    })
+    return view, {"year": "year", "TCI 0-100": "score", exp_col: "usd_m", imp_col: "usd_m",
+                  "products": "count"}
+
+
+def _minerals_view(df: pd.DataFrame, with_importer: bool) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Compact terminal view of mineral supply risk (the sum-vs-USGS ratio is said below it).
+
+    With an importer, its import share from the rival and its import reliance take the place of
+    the reserves columns (files keep every column).
+    """
+    import pandas as pd
+
+    from kakehashi.present import fmt_share
+
+    top = [f"{c} {fmt_share(s, 0)}" if isinstance(c, str) else "-"
+           for c, s in zip(df["top_producer"], df["top_share"], strict=True)]
+    view = pd.DataFrame({
+        "commodity": df["commodity"], "stage": df["stage"], "year": df["year"], "unit": df["unit"],
+        "country sum": df["country_sum"], "prod HHI": df["hhi"], "WGI HHI": df["hhi_wgi"],
+        "top producer": top, "rival share": df["rival_share"],
+    })
+    kinds = {"year": "year", "country sum": "count", "prod HHI": "hhi", "WGI HHI": "score",
+             "rival share": "share0"}
+    if with_importer:
+        view["imp rival"] = df["importer_rival_import_share"]
+        view["reli- ance"] = df["import_reliance"]
+        kinds.update({"imp rival": "share0", "reli- ance": "share0"})
+    else:
+        view["res HHI"] = df["reserves_hhi"]
+        view["rival res"] = df["rival_reserves_share"]
+        kinds.update({"res HHI": "hhi", "rival res": "share0"})
+    return view, kinds
 
 
 def _warn_coverage(wh: Warehouse, df: pd.DataFrame, years: list[int] | None, revision: str | None) -> None:
@@ -146,6 +193,7 @@ def screen(
     engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
     out: OutOpt = None,
+    top: TopOpt = TOP_ROWS,
 ) -> None:
     """Dependency screen: per product and year, import concentration, the rival's share,
     world-export concentration, net-import ratio, the EU/CEPII dependency flag, persistence
@@ -155,7 +203,7 @@ def screen(
     from kakehashi.questions import exposure
 
     bloc = parse_bloc_with(importer, partner)
-    products = parse_products(workstream, hs)
+    products = parse_products(workstream, hs, field="--hs")
     thresholds = defaults.Thresholds(import_hhi, export_hhi, ratio)
     wh = open_warehouse(warehouse, engine)
     df = exposure.screen(wh, bloc, rival, years=parse_years(years), products=products, thresholds=thresholds,
@@ -167,14 +215,16 @@ def screen(
     empty = (f"No {'dependent ' if dependent_only else ''}products{scope} found for {who} "
              f"against {rival.upper()} in the selected years.")
     _say_empty(df, fmt, empty)
-    units = dict(SCREEN_UNITS)
+    units, kinds = dict(SCREEN_UNITS), None
     if fmt is Format.table:
-        df, units = _screen_view(df)
+        df, kinds = _screen_view(df)
+        units = {}
     title = f"Dependency screen: {who} vs {rival.upper()}{scope}{note}, sorted by severity"
     if fmt is Format.table:
-        title += ("\nimp_hhi, wld_hhi: import and world-export HHI (0-1); rival_sh: rival's share (0-1); "
-                  "imp/exp: imports/exports (- = no exports); severity 0-100")
-    emit(df, fmt, out, title=title, units=units, empty_message=empty)
+        title += ("\nHHI 0-1 (imp: imports, wld: world exports); imp/exp: imports/exports (- = no "
+                  "exports); dep: dependent; pers: persistent; severity 0-100")
+    emit(df, fmt, out, title=title, units=units, kinds=kinds, empty_message=empty, top=top,
+         synthetic=is_synthetic(wh))
 
 
 @app.command()
@@ -199,6 +249,8 @@ def substitutes(
     engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
     out: OutOpt = None,
+    rows: Annotated[int, typer.Option("--rows", help="Products shown in a table (files and "
+                                      "--format csv|json keep every row).", min=1)] = TOP_ROWS,
 ) -> None:
     """Substitution capacity: how much of the rival's supply the partner, the coalition and the
     rest of the world could replace from their current exports to third countries."""
@@ -207,7 +259,7 @@ def substitutes(
 
     bloc = parse_bloc(importer)
     coal = parse_country_list(coalition)
-    products = parse_products(workstream, hs)
+    products = parse_products(workstream, hs, field="--hs")
     wh = open_warehouse(warehouse, engine)
     df = replacement.substitution(
         wh, bloc, rival, products, partner=parse_country(partner, field="partner") if partner else None,
@@ -219,16 +271,18 @@ def substitutes(
     what = "products bought from" if all_products else "dependent products supplied by"
     empty = f"No {what} {rival.upper()} for {bloc_label(bloc)} in the selected years; nothing to substitute."
     _say_empty(df, fmt, empty)
-    units = dict(SUBSTITUTION_UNITS)
+    units, kinds = dict(SUBSTITUTION_UNITS), None
     if fmt is Format.table:
-        df, units = _substitutes_view(df)
+        df, kinds = _substitutes_view(df)
+        units = {}
     who = f"partner {partner.upper()}" if partner else "no partner"
     if coalition:
         who += f", coalition {bloc_label(coal)}"
     title = f"Substitution capacity for {bloc_label(bloc)} replacing {rival.upper()} ({who}){note}"
     if fmt is Format.table:
         title += "\ncover = spare exports to third countries / imports from the rival"
-    emit(df, fmt, out, title=title, units=units, empty_message=empty)
+    emit(df, fmt, out, title=title, units=units, kinds=kinds, empty_message=empty, top=rows,
+         top_option="--rows", synthetic=is_synthetic(wh))
 
 
 @app.command()
@@ -242,6 +296,7 @@ def complementarity(
     engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
     out: OutOpt = None,
+    top: TopOpt = TOP_ROWS,
 ) -> None:
     """Trade complementarity index (WITS, 0-100) of the exporter's exports with the importer's
     imports, overall and per workstream."""
@@ -255,17 +310,13 @@ def complementarity(
     _say_empty(df, fmt, empty)
     title = (f"Trade complementarity (WITS TCI): {exporter.upper()} exports vs {importer.upper()} imports"
              f"{_revision_note(df)}")
-    units = {"tci": "0-100", "exporter_exports_usd": "USD", "importer_imports_usd": "USD"}
+    units, kinds = {"tci": "0-100", "exporter_exports_usd": "USD", "importer_imports_usd": "USD"}, None
     if fmt is Format.table:
-        df = pd.DataFrame({
-            "scope": df["scope"], "year": df["year"], "tci": df["tci"],
-            "exports": df["exporter_exports_usd"] / 1e6, "imports": df["importer_imports_usd"] / 1e6,
-            "products": df["n_products"],
-        })
-        units = {"tci": "0-100", "exports": f"{exporter.upper()}, USD m",
-                 "imports": f"{importer.upper()}, USD m"}
+        df, kinds = _complementarity_view(df, exporter.upper(), importer.upper())
+        units = {}
         title += "\n0 = nothing the exporter sells is bought by the importer; 100 = identical baskets"
-    emit(df, fmt, out, title=title, units=units, empty_message=empty)
+    emit(df, fmt, out, title=title, units=units, kinds=kinds, empty_message=empty, top=top,
+         synthetic=is_synthetic(wh))
 
 
 @app.command()
@@ -282,6 +333,7 @@ def minerals(
     engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
     out: OutOpt = None,
+    top: TopOpt = TOP_ROWS,
 ) -> None:
     """Mineral supply risk: production concentration (HHI and governance-weighted HHI), top producer,
     the rival's share of production and reserves, and import reliance."""
@@ -292,24 +344,18 @@ def minerals(
                      stage=stage)
     empty = "No production data match the selection."
     _say_empty(df, fmt, empty)
-    view, units, title = df, dict(SUPPLY_RISK_UNITS), f"Mineral supply risk (rival {rival.upper()})"
+    view, units, kinds = df, dict(SUPPLY_RISK_UNITS), None
+    title = f"Mineral supply risk (rival {rival.upper()})"
     if fmt is Format.table:
-        view = pd.DataFrame({
-            "commodity": df["commodity"], "stage": df["stage"], "year": df["year"], "unit": df["unit"],
-            "country_sum": df["country_sum"], "vs_usgs": df["sum_vs_world_total"], "hhi": df["hhi"],
-            "hhi_wgi": df["hhi_wgi"], "top": df["top_producer"], "top_sh": df["top_share"],
-            "rival_sh": df["rival_share"], "res_hhi": df["reserves_hhi"],
-            "rival_res": df["rival_reserves_share"],
-        })
+        view, kinds = _minerals_view(df, bool(importer))
         units = {}
-        title += ("\nvs_usgs: country sum / USGS world total; hhi, res_hhi: production and reserves HHI "
-                  "(0-1); hhi_wgi: governance-weighted HHI (0-10); shares 0-1")
+        title += ("\nHHI 0-1 (prod: production, res: reserves); WGI HHI: governance-weighted HHI "
+                  "(0-10); shares of the country sum" + ("; --format csv for reserves" if importer else ""))
         if importer:
-            view["imp_rival"] = df["importer_rival_import_share"]
-            view["reliance"] = df["import_reliance"]
-            title += (f"\nimp_rival: share of {importer.upper()}'s imports from {rival.upper()}; "
+            title += (f"\nimp rival: share of {importer.upper()}'s imports from {rival.upper()}; "
                       "reliance: net import reliance (tonnes, indicative)")
-    emit(view, fmt, out, title=title, units=units, empty_message=empty)
+    emit(view, fmt, out, title=title, units=units, kinds=kinds, empty_message=empty, top=top,
+         synthetic=is_synthetic(wh))
     if fmt is Format.table and not df.empty:
         ratio = df["sum_vs_world_total"].dropna()
         if len(ratio):

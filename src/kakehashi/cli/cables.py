@@ -216,7 +216,7 @@ def exposure_cmd(
     if fmt is Format.json:
         _write_json(exp, out)
     else:
-        emit(_exposure_long(exp), fmt, out, title=f"cable exposure of {exp['country']}", max_rows=200)
+        emit(_exposure_long(exp), fmt, out, title=f"cable exposure of {exp['country']}", top=None)
 
 
 @cables_app.command("cut")

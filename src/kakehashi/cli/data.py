@@ -5,14 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from kakehashi.cli.common import Format, WarehouseOpt, app, console_err, emit, ingest_app, parse_years
-from kakehashi.sample import generate, write_sample
-from kakehashi.sample.ingest import ingest_sample, read_manifest
 from kakehashi.sample.parameters import DEFAULT_SEED, SIZES
-from kakehashi.warehouse import Warehouse
 
 
 @app.command("sample")
@@ -24,13 +20,18 @@ def sample_command(
     years: Annotated[str, typer.Option("--years", help="Trade-flow years, e.g. 2021-2023.")] = "2021-2023",
 ) -> None:
     """Write a SYNTHETIC sample world in BACI, USGS and WGI raw formats (not real data)."""
+    import pandas as pd
+
+    from kakehashi.sample import generate, write_sample
+    from kakehashi.sample.ingest import read_manifest
+
     world = generate(size, seed, parse_years(years))
     folder = write_sample(world, out)
     manifest = read_manifest(folder)
     files = pd.DataFrame([{"file": name, "kind": meta["kind"], "rows": meta.get("rows")}
                           for name, meta in manifest["files"].items()])
     emit(files, Format.table, None, title=f"SYNTHETIC sample ({size}, seed {seed}) in {folder}",
-         max_rows=60)
+         top=None)
     console_err.print("SYNTHETIC data for tests and demonstrations, not real statistics. "
                       f"Load it with: kakehashi ingest sample {folder}")
 
@@ -41,6 +42,11 @@ def ingest_sample_command(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Load a SYNTHETIC sample folder through the publishers' parsers (one transaction)."""
+    import pandas as pd
+
+    from kakehashi.sample.ingest import ingest_sample
+    from kakehashi.warehouse import Warehouse
+
     wh = Warehouse(warehouse)
     counts = ingest_sample(wh, folder)
     emit(pd.DataFrame({"table": list(counts), "rows": list(counts.values())}), Format.table, None,

@@ -13,11 +13,6 @@ import typer
 
 from kakehashi.cli.common import WarehouseOpt, download_app, ingest_app, say
 from kakehashi.errors import InputError, year_span
-from kakehashi.sources import countries as countries_src
-from kakehashi.sources import hs as hs_src
-from kakehashi.sources import usgs as usgs_src
-from kakehashi.sources import wgi as wgi_src
-from kakehashi.warehouse import Warehouse
 
 WGI_URL = "https://www.worldbank.org/content/dam/sites/govindicators/doc/wgidataset.xlsx"
 """The World Bank's WGI download (all economies, indicators and years, long layout)."""
@@ -43,6 +38,9 @@ Sha256Opt = Annotated[str | None, typer.Option("--sha256", help="Expected SHA-25
 def ingest_usgs_cmd(paths: PathsArg, warehouse: WarehouseOpt = None) -> None:
     """Load USGS Mineral Commodity Summaries world CSVs (files or folders) into production,
     reserves and world_totals (one transaction; each year and commodity replaces the same)."""
+    from kakehashi.sources import usgs as usgs_src
+    from kakehashi.warehouse import Warehouse
+
     wh = Warehouse(warehouse)
     res = usgs_src.load_usgs(wh, paths)
     w = res.world
@@ -64,6 +62,9 @@ def ingest_usgs_cmd(paths: PathsArg, warehouse: WarehouseOpt = None) -> None:
 @ingest_app.command("wgi")
 def ingest_wgi_cmd(file: FileArg, warehouse: WarehouseOpt = None) -> None:
     """Load World Bank Worldwide Governance Indicators (.dta, .xlsx or .csv) into governance."""
+    from kakehashi.sources import wgi as wgi_src
+    from kakehashi.warehouse import Warehouse
+
     wh = Warehouse(warehouse)
     gov = wgi_src.load_wgi(wh, file)
     years = sorted({int(y) for y in gov["year"]})
@@ -81,6 +82,9 @@ def ingest_hs_cmd(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Load an HS nomenclature (datasets/harmonized-system layout) into products."""
+    from kakehashi.sources import hs as hs_src
+    from kakehashi.warehouse import Warehouse
+
     wh = Warehouse(warehouse)
     products = hs_src.load_hs_nomenclature(wh, file, revision=revision)
     rev = products["hs_revision"].iloc[0] if len(products) else "-"
@@ -91,6 +95,9 @@ def ingest_hs_cmd(
 @ingest_app.command("concordance")
 def ingest_concordance_cmd(file: FileArg, warehouse: WarehouseOpt = None) -> None:
     """Load the UN Comtrade HS concordance (consolidated CSV) into hs_concordance."""
+    from kakehashi.sources import hs as hs_src
+    from kakehashi.warehouse import Warehouse
+
     wh = Warehouse(warehouse)
     conc = hs_src.load_concordance(wh, file)
     years = hs_src.REVISION_YEARS
@@ -111,6 +118,9 @@ def ingest_countries_cmd(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Load the countries table (ISO 3166 codes, names, UN M49 regions)."""
+    from kakehashi.sources import countries as countries_src
+    from kakehashi.warehouse import Warehouse
+
     wh = Warehouse(warehouse)
     table = countries_src.load_countries(wh, file)
     say(f"ingested {len(table):,} countries from {file or 'the package data (ISO 3166)'} into {wh.path}")

@@ -17,9 +17,6 @@ from kakehashi.cli.common import (
     say,
 )
 from kakehashi.errors import InputError, year_span
-from kakehashi.sources.baci import BACI_BASE_URL, download_baci, load_baci
-from kakehashi.sources.comtrade import COMTRADE_BASE_URL, ComtradeClient, load_comtrade
-from kakehashi.warehouse import Warehouse
 
 FilesArg = Annotated[list[Path], typer.Argument(help="Files to ingest.", show_default=False)]
 CountryCodesOpt = Annotated[
@@ -33,6 +30,9 @@ CountryCodesOpt = Annotated[
 def ingest_baci_cmd(files: FilesArg, country_codes: CountryCodesOpt = None,
                     warehouse: WarehouseOpt = None) -> None:
     """Load CEPII BACI yearly CSVs or release zips into trade_flows (one transaction)."""
+    from kakehashi.sources.baci import load_baci
+    from kakehashi.warehouse import Warehouse
+
     wh = Warehouse(warehouse)
     result = load_baci(wh, files, country_codes=country_codes)
     say(f"ingested {result.rows:,} trade rows ({year_span(result.years)}) from "
@@ -48,6 +48,9 @@ def ingest_baci_cmd(files: FilesArg, country_codes: CountryCodesOpt = None,
 def ingest_comtrade_cmd(files: FilesArg, country_codes: CountryCodesOpt = None,
                         warehouse: WarehouseOpt = None) -> None:
     """Load UN Comtrade+ extracts (CSV or JSON) into trade_flows (one transaction)."""
+    from kakehashi.sources.comtrade import load_comtrade
+    from kakehashi.warehouse import Warehouse
+
     wh = Warehouse(warehouse)
     result = load_comtrade(wh, files, country_codes=country_codes)
     say(f"ingested {result.rows:,} trade rows ({year_span(result.years)}) from "
@@ -66,9 +69,12 @@ def download_baci_cmd(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder (or .zip file) to save to; "
                                              "default: the download cache.")] = None,
     sha256: Annotated[str | None, typer.Option("--sha256", help="Expected SHA-256 of the zip.")] = None,
-    base_url: Annotated[str, typer.Option("--base-url", hidden=True)] = BACI_BASE_URL,
+    base_url: Annotated[str | None, typer.Option("--base-url", hidden=True)] = None,
 ) -> None:
     """Download a CEPII BACI release zip (resumable: run again after an interruption)."""
+    from kakehashi.sources.baci import BACI_BASE_URL, download_baci
+
+    base_url = base_url or BACI_BASE_URL
     path = download_baci(revision, release, out, sha256=sha256, base_url=base_url)
     say(f"saved {path} ({path.stat().st_size:,} bytes)")
 
@@ -85,9 +91,12 @@ def download_comtrade_cmd(
     flows: Annotated[str, typer.Option("--flows", help="Flow codes.")] = "M,X",
     key: Annotated[str | None, typer.Option("--key", help="Comtrade+ key (default: $COMTRADE_API_KEY).",
                                             show_default=False)] = None,
-    base_url: Annotated[str, typer.Option("--base-url", hidden=True)] = COMTRADE_BASE_URL,
+    base_url: Annotated[str | None, typer.Option("--base-url", hidden=True)] = None,
 ) -> None:
     """Query the UN Comtrade+ data API (annual, HS) and save the records as JSON for 'ingest comtrade'."""
+    from kakehashi.sources.comtrade import COMTRADE_BASE_URL, ComtradeClient
+
+    base_url = base_url or COMTRADE_BASE_URL
     year_list = parse_years(years)
     if not year_list:
         raise InputError("--years is empty", hint="e.g. --years 2021-2023")

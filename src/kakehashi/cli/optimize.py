@@ -8,9 +8,8 @@ Presentation only: each command parses options with the request grammar
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from kakehashi.cli.common import (
@@ -18,15 +17,21 @@ from kakehashi.cli.common import (
     Format,
     FormatOpt,
     OutOpt,
+    TopOpt,
     WarehouseOpt,
     app,
     console_err,
     emit,
+    is_synthetic,
     open_warehouse,
 )
 from kakehashi.errors import InputError
 from kakehashi.questions import defaults
+from kakehashi.questions.defaults import TOP_ROWS
 from kakehashi.questions.request import bloc_label, parse_bloc, parse_products
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ImporterOpt = Annotated[str, typer.Option("--importer", "-i", help="Importer ISO3 code (JPN), or a "
                                           "coalition optimised jointly (JPN+IND).")]
@@ -91,6 +96,60 @@ def _lams(text: str) -> list[float]:
                          hint="write comma-separated numbers, e.g. 0,0.1,1") from None
 
 
+def _diversify_view(prod: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Compact terminal view of the per-product results of :func:`diversify`."""
+    import pandas as pd
+
+    view = pd.DataFrame({
+        "importer": prod["importer"], "hs6": prod["hs6"], "product": prod["product_name"],
+        "imports USD m": prod["imports_usd"], "rival before": prod["rival_share_before"],
+        "rival after": prod["rival_share_after"], "risk before": prod["risk_before"],
+        "risk after": prod["risk_after"], "extra cost USD m": prod["extra_cost_usd"],
+        "status": prod["status"],
+    })
+    if view["importer"].nunique() == 1:
+        view = view.drop(columns="importer")
+    kinds = {"imports USD m": "usd_m", "rival before": "share", "rival after": "share",
+             "risk before": "num3", "risk after": "num3", "extra cost USD m": "usd_m"}
+    return view, kinds
+
+
+def _shares_view(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Compact terminal view of the proposed supplier shares."""
+    import pandas as pd
+
+    view = pd.DataFrame({
+        "importer": table["importer"], "hs6": table["hs6"], "supplier": table["supplier"],
+        "current share": table["current_share"], "proposed share": table["proposed_share"],
+        "capacity share": table["capacity_share"],
+    })
+    if view["importer"].nunique() == 1:
+        view = view.drop(columns="importer")
+    return view, {"current share": "share", "proposed share": "share", "capacity share": "share"}
+
+
+def _frontier_view(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Compact terminal view of the risk-cost frontier."""
+    import pandas as pd
+
+    view = pd.DataFrame({"λ": df["lam"], "importer": df["importer"], "hs6": df["hs6"],
+                         "imports USD m": df["imports_usd"], "risk": df["risk"],
+                         "extra cost USD m": df["extra_cost_usd"]})
+    return view, {"λ": "sig", "imports USD m": "usd_m", "risk": "num3", "extra cost USD m": "usd_m"}
+
+
+def _stockpile_view(df: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
+    """The one-row stockpile result as a quantity / value / unit table."""
+    import pandas as pd
+
+    from kakehashi.present import fmt_sig
+
+    row = df.iloc[0]
+    return pd.DataFrame({"quantity": list(df.columns), "value": [fmt_sig(row[c]) if c in units
+                                                                 else str(row[c]) for c in df.columns],
+                         "unit": [units.get(c, "") for c in df.columns]})
+
+
 def _notes(notes: list[str]) -> None:
     for n in notes:
         console_err.print(f"note: {n}", highlight=False, soft_wrap=True)
@@ -119,6 +178,7 @@ def diversify(
     engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
     out: OutOpt = None,
+    top: TopOpt = TOP_ROWS,
 ) -> None:
     """Diversified sourcing: next-period supplier shares that minimise the risk objective plus
     λ x extra cost, within each supplier's spare exports, a rival cap, a partner minimum and a
@@ -128,7 +188,7 @@ def diversify(
     from kakehashi.questions.replacement import portfolio
 
     members, partners = _who(importer, partner, joint)
-    products = parse_products(workstream, hs)
+    products = parse_products(workstream, hs, field="--hs")
     cap = _share_option(max_rival_share, "--max-rival-share", current=True)
     change = _share_option(max_change, "--max-change")
     wh = open_warehouse(warehouse, engine)
@@ -145,32 +205,23 @@ def diversify(
     label = res.importer
     empty = f"{label} imports none of the selected products in {res.year}; nothing to diversify."
     _notes(res.notes)
+    synthetic = is_synthetic(wh)
     if fmt is Format.table:
         prod = res.products
-        view = pd.DataFrame({
-            "importer": prod["importer"], "hs6": prod["hs6"],
-            "product": prod["product_name"].map(
-                lambda v: v if not isinstance(v, str) or len(v) <= 24 else v[:23] + "…"),
-            "imports": prod["imports_usd"] / 1e6, "rival_before": prod["rival_share_before"],
-            "rival_after": prod["rival_share_after"], "risk_before": prod["risk_before"],
-            "risk_after": prod["risk_after"], "extra_cost": prod["extra_cost_usd"] / 1e6,
-            "status": prod["status"],
-        })
-        if view["importer"].nunique() == 1:
-            view = view.drop(columns="importer")
+        view, kinds = _diversify_view(prod)
         emit(view, fmt, None, title=f"Diversification, {label} vs {rival.upper()}, {res.year} "
-             f"(objective {res.objective}, λ = {lam:g})",
-             units={"imports": "USD m", "extra_cost": "USD m"}, empty_message=empty)
+             f"(objective {res.objective}, λ = {lam:g})", kinds=kinds, empty_message=empty, top=top,
+             synthetic=synthetic)
         for note in prod.loc[prod["status"] == "infeasible", "note"]:
             console_err.print(f"infeasible: {note}", highlight=False, soft_wrap=True)
         if not res.table.empty:
-            shares = res.table.drop(columns=["risk_before", "risk_after", "extra_cost_usd"])
+            shares, kinds = _shares_view(res.table)
             emit(shares, fmt, out, title="Proposed shares (capacity = current share + spare exports "
-                 "/ imports)", units=UNITS, empty_message=empty)
+                 "/ imports)", kinds=kinds, empty_message=empty, top=top)
         return
     if res.table.empty:
         console_err.print(empty)
-    emit(res.table, fmt, out, units=UNITS, empty_message=empty)
+    emit(res.table, fmt, out, units=UNITS, empty_message=empty, synthetic=synthetic)
 
 
 @app.command()
@@ -200,7 +251,7 @@ def frontier(
     from kakehashi.questions.replacement import frontier as run
 
     members, partners = _who(importer, partner, joint)
-    products = parse_products(workstream, hs)
+    products = parse_products(workstream, hs, field="--hs")
     cap = _share_option(max_rival_share, "--max-rival-share", current=True)
     change = _share_option(max_change, "--max-change")
     lam_values = _lams(lams)
@@ -213,13 +264,15 @@ def frontier(
     if left_out:
         console_err.print(f"note: {len(left_out)} products cannot meet the constraints and are left out: "
                           f"{', '.join(sorted(left_out))}", highlight=False, soft_wrap=True)
+    kinds = None
     if fmt is Format.table:
         whole = df["hs6"] == WHOLE_SET
-        df = df[whole].reset_index(drop=True) if whole.any() else df
+        df, kinds = _frontier_view(df[whole].reset_index(drop=True) if whole.any() else df)
     label = bloc_label(members + (tuple(p for p in partners if p not in members) if joint else ()))
     emit(df, fmt, out, title=f"Risk-cost frontier, {label} vs {rival.upper()} (whole set; "
-         "--format csv for every product)", units={"imports_usd": "USD", "extra_cost_usd": "USD"},
-         empty_message="no feasible product: nothing to trace")
+         "--format csv for every product)", units={"imports_usd": "USD", "extra_cost_usd": "USD"}
+         if kinds is None else None, kinds=kinds, empty_message="no feasible product: nothing to trace",
+         top=None, synthetic=is_synthetic(wh))
 
 
 @app.command()
@@ -258,18 +311,10 @@ def stockpile(
               targets=targets,  # type: ignore[arg-type]  # validated by the library
               holding_rate=holding_rate, year=year, revision=revision)
     df = res.frame()
+    synthetic = is_synthetic(wh)
     if fmt is Format.table:
-        row = df.iloc[0]
-        df = pd.DataFrame({"quantity": list(df.columns),
-                           "value": [_cell(row[c]) for c in df.columns],
-                           "unit": [STOCKPILE_UNITS.get(c, "") for c in df.columns]})
-        emit(df, fmt, out, title=f"Stockpile for {res.importer} {res.hs6}: {res.months:g}-month "
-             f"restriction by {res.rival}, {res.ramp_months:g}-month ramp-up")
+        emit(_stockpile_view(df, STOCKPILE_UNITS), fmt, out, title=f"Stockpile for {res.importer} "
+             f"{res.hs6}: {res.months:g}-month restriction by {res.rival}, {res.ramp_months:g}-month "
+             "ramp-up", kinds={"value": "other"}, top=None, synthetic=synthetic)
         return
-    emit(df, fmt, out, units=STOCKPILE_UNITS)
-
-
-def _cell(v: object) -> str:
-    if isinstance(v, float):
-        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
-    return str(v)
+    emit(df, fmt, out, units=STOCKPILE_UNITS, synthetic=synthetic)

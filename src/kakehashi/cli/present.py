@@ -49,11 +49,31 @@ def serve(
     web_app = create_app(warehouse, max_draws=max_draws, max_body=max_body,
                          cors_origins=tuple(cors_origin or ()), engine=engine, measures=measures,
                          request_timeout=request_timeout or None)
+    _check_port_free(host, port)
     if host not in ("127.0.0.1", "localhost", "::1"):
         console_err.print(f"warning: listening on {host}, reachable from other machines; "
                           "the API has no authentication", highlight=False)
     console_err.print(f"kakehashi dashboard on http://{host}:{port}/  (Ctrl-C to stop)", highlight=False)
     uvicorn.run(web_app, host=host, port=port, log_level="warning", server_header=False)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse, in one line, a port another program listens on (uvicorn would log and exit 1)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise InputError(f"--host {host}: {exc.strerror}", value=host,
+                         hint="give an address of this machine, e.g. 127.0.0.1") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}", value=port,
+                             hint="another program uses this port; choose another with --port") from None
 
 
 @app.command()

@@ -8,29 +8,36 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kakehashi.cli.common import (
+    SYNTHETIC_LINE,
     EngineOpt,
     Format,
     MeasuresOpt,
+    TopOpt,
     WarehouseOpt,
     app,
     console,
     console_err,
     emit,
+    is_synthetic,
+    note,
     open_warehouse,
 )
 from kakehashi.config import measures_paths
 from kakehashi.errors import InputError
-from kakehashi.questions.defaults import DRAWS
+from kakehashi.questions.defaults import DRAWS, TOP_ROWS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 scenario_app = typer.Typer(help="What-if scenarios: export restrictions and tariffs, with uncertainty bands.",
-                           no_args_is_help=True)
+                           no_args_is_help=True, rich_markup_mode=None)
 measures_app = typer.Typer(help="The catalogue of real, dated measures (export controls, tariffs).",
-                           no_args_is_help=True)
+                           no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(measures_app, name="measures")
 
@@ -45,15 +52,51 @@ def _date_option(text: str) -> str:
                          hint="write YYYY-MM-DD, e.g. 2026-11-21") from None
 
 
+def _out_files(out: Path, name: str, fmt: Format) -> tuple[Path, Path]:
+    """Where ``scenario run --out`` writes: ``NAME.<ext>`` and ``NAME-summary.<ext>`` in a folder (an
+    existing one, or a new path without a suffix), or ``FILE`` and ``FILE-summary.<ext>`` beside it."""
+    if out.is_dir() or (not out.exists() and not out.suffix):
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot create the folder --out {out}: {exc.strerror}",
+                             hint="choose a writable place for --out") from None
+        ext = _EXT[fmt]
+        return out / f"{name}.{ext}", out / f"{name}-summary.{ext}"
+    return out, out.with_name(f"{out.stem}-summary{out.suffix}")
+
+
+def _shortfall_view(short: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Terminal view of the largest net shortfalls (USD with k/m/bn, p5/p50/p95, share of imports)."""
+    import pandas as pd
+
+    view = pd.DataFrame({"importer": short["importer"], "hs6": short["hs6"],
+                         "product": short["product_name"], "p5": short["p5"], "p50": short["p50"],
+                         "p95": short["p95"], "share of imports": short["share_p50"]})
+    return view, {"p5": "usd", "p50": "usd", "p95": "usd", "share of imports": "share"}
+
+
+def _cuts_view(cuts: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Terminal view of the largest import cuts of a tariff scenario (USD with k/m/bn per year)."""
+    import pandas as pd
+
+    view = pd.DataFrame({"importer": cuts["importer"], "exporter": cuts["exporter"], "hs6": cuts["hs6"],
+                         "product": cuts["product_name"], "p5": cuts["p5"], "p50": cuts["p50"],
+                         "p95": cuts["p95"]})
+    return view, {"p5": "usd", "p50": "usd", "p95": "usd"}
+
+
 @scenario_app.command("run")
 def scenario_run(
     spec_file: Annotated[Path, typer.Argument(metavar="SPEC.yaml", help="Scenario file (YAML).")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Directory for the full table and the "
-                                             "summary (NAME.<ext>, NAME-summary.<ext>).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder (NAME.<ext> and "
+                                             "NAME-summary.<ext> in it) or file (FILE and "
+                                             "FILE-summary beside it) for the full table and the "
+                                             "summary.")] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     warehouse: WarehouseOpt = None,
     engine: EngineOpt = None,
-    top: Annotated[int, typer.Option(help="Rows of the summary printed as a table.", min=1)] = 20,
+    top: Annotated[int, typer.Option(help="Rows of the summary printed as a table.", min=1)] = TOP_ROWS,
     measures: MeasuresOpt = None,
 ) -> None:
     """Run a scenario file on the warehouse's base-year trade flows.
@@ -67,17 +110,13 @@ def scenario_run(
     spec = load_spec(spec_file)
     wh = open_warehouse(warehouse, engine)
     result = run_scenario(spec, wh, measures=measures_paths(measures))
-    for note in result.notes:
-        console_err.print(f"note: {note}", highlight=False, soft_wrap=True)
+    for text in result.notes:
+        note(text)
+    synthetic = is_synthetic(wh)
     if out is not None:
-        if out.exists() and not out.is_dir():
-            raise InputError(f"--out {out} is a file", hint="give a directory; it is created if missing")
-        out.mkdir(parents=True, exist_ok=True)
-        ext = _EXT[fmt]
-        emit(result.table, fmt, out / f"{spec.name}.{ext}")
-        emit(result.summary.head(top), fmt, out / f"{spec.name}-summary.{ext}", title=f"{spec.name}: summary")
-        if fmt is Format.table:
-            console_err.print(f"wrote {out / f'{spec.name}.{ext}'} and the summary")
+        table_file, summary_file = _out_files(out, spec.name, fmt)
+        emit(result.table, fmt, table_file, synthetic=synthetic)
+        emit(result.summary, fmt, summary_file, title=f"{spec.name}: summary", top=None)
         return
     if fmt is Format.table:
         console.print(f"[bold]{spec.name}[/] — base year {spec.base_year} ({spec.hs_revision}), "
@@ -87,18 +126,25 @@ def scenario_run(
         if summary.empty:
             console.print("no trade is affected by this scenario in the base year")
             return
-        short = summary[summary["metric"] == "net_shortfall_usd"].head(top)
+        if synthetic:
+            console.print(SYNTHETIC_LINE, highlight=False)
+        short = summary[summary["metric"] == "net_shortfall_usd"]
+        nil = short["p95"].fillna(0) <= 0
         if len(short):
-            emit(short[["importer", "hs6", "product_name", "p5", "p50", "p95", "share_p50"]]
-                 .rename(columns={"share_p50": "share"}), fmt, None,
-                 title="largest net shortfalls, USD over the period "
-                 f"(restricting: {short['exporter'].iloc[0]})")
-        cuts = summary[summary["metric"] == "trade_total_usd"].head(top)
+            view, kinds = _shortfall_view(short[~nil])
+            emit(view, fmt, None, title="largest net shortfalls, USD over the period "
+                 f"(restricting: {short['exporter'].iloc[0]})", kinds=kinds, top=top,
+                 empty_message="no importer loses supply in any draw")
+            if nil.any():
+                console.print(f"{int(nil.sum()):,} importer-product pairs without a shortfall in any "
+                              "draw are not listed", highlight=False)
+        cuts = summary[summary["metric"] == "trade_total_usd"]
         if len(cuts):
-            emit(cuts[["importer", "exporter", "hs6", "product_name", "p5", "p50", "p95"]], fmt, None,
-                 title="largest import cuts from taxed suppliers, USD per year (SMART trade effect)")
+            view, kinds = _cuts_view(cuts)
+            emit(view, fmt, None, title="largest import cuts from taxed suppliers, USD per year (SMART "
+                 "trade effect)", kinds=kinds, top=top)
     else:
-        emit(result.table, fmt, None)
+        emit(result.table, fmt, None, synthetic=synthetic)
 
 
 @scenario_app.command("from-measure")
@@ -167,11 +213,15 @@ def measures_list(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
     measures: MeasuresOpt = None,
+    top: TopOpt = TOP_ROWS,
 ) -> None:
     """List catalogued measures (and your own, --measures) with their status as of a date."""
+    from kakehashi.questions.request import parse_country
     from kakehashi.scenarios.measures import catalogue, measures_as_of
 
     date = _date_option(as_of) if as_of else dt.date.today().isoformat()
+    if country is not None:
+        country = parse_country(country, field="--country")
     extra = measures_paths(measures)
     df = measures_as_of(date, country, extra=extra)
     if active:
@@ -182,7 +232,7 @@ def measures_list(
         cat = catalogue(extra)
         cutoff = cat.information_cutoff
         emit(view, fmt, out, title=f"measures as of {date}" + (f" ({country.upper()})" if country else ""),
-             empty_message="no catalogued measure matches")
+             kinds={"rate": "share"}, empty_message="no catalogued measure matches", top=top)
         if dt.date.fromisoformat(date) > cutoff:
             console_err.print(f"note: the catalogue has no information after {cutoff}; statuses after it "
                               "follow the dates announced before it", highlight=False)

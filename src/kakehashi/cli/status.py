@@ -6,12 +6,10 @@ import json
 from enum import StrEnum
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from kakehashi.cli.common import EngineOpt, Format, WarehouseOpt, app, emit, open_warehouse, say
 from kakehashi.errors import year_span
-from kakehashi.questions.inventory import inventory
 
 
 class StatusFormat(StrEnum):
@@ -30,6 +28,10 @@ def status_command(
     engine: EngineOpt = None,
 ) -> None:
     """Tables, trade years by HS revision and source, sources and licences, snapshots, integrity."""
+    import pandas as pd
+
+    from kakehashi.questions.inventory import inventory
+
     wh = open_warehouse(warehouse, engine)
     inv = inventory(wh, verify=verify)
     if fmt is StatusFormat.json:

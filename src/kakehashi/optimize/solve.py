@@ -30,7 +30,10 @@ Two solvers give the same optimum:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -110,10 +113,62 @@ def _highs_model(model: Model, *, with_objective: bool = True) -> object:
 def _new_highs() -> object:
     import highspy
 
-    h = highspy.Highs()
-    h.silent()
+    with _banner_to_stderr():
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("log_to_console", False)
     h.setOptionValue("threads", 1)
     return h
+
+
+_BANNER_DONE = False
+
+
+@contextlib.contextmanager
+def _banner_to_stderr() -> Iterator[None]:
+    """Send what C code writes to file descriptor 1 to descriptor 2 while the block runs.
+
+    HiGHS prints its licence banner from C++ when the first ``Highs`` of a process
+    is built, before any option can silence it; on stdout it would corrupt
+    ``--format json|csv`` output. Only the first construction is redirected.
+    """
+    global _BANNER_DONE
+    if _BANNER_DONE:
+        yield
+        return
+    _BANNER_DONE = True
+    flush = _c_flush()
+    sys.stdout.flush()
+    flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no descriptor 1 at all: nothing to protect
+        yield
+        return
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _c_flush() -> Callable[[], None]:
+    """``fflush(NULL)`` of the C library (a no-op where it cannot be found)."""
+    try:
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
+        fflush = libc.fflush
+    except (OSError, AttributeError):
+        return lambda: None
+
+    def flush() -> None:
+        fflush(None)
+
+    return flush
 
 
 def explain_iis(model: Model) -> list[str]:

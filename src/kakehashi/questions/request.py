@@ -157,7 +157,7 @@ def parse_years(text: str | None, *, field: str = "years") -> list[int] | None:
     return sorted(years)
 
 
-def parse_products(workstream: str | None, hs: str | None) -> str | list[str] | None:
+def parse_products(workstream: str | None, hs: str | None, *, field: str = "hs") -> str | list[str] | None:
     """The product set of a request: a workstream key or an HS list (:func:`parse_hs_list`), not both.
 
     Examples
@@ -171,7 +171,7 @@ def parse_products(workstream: str | None, hs: str | None) -> str | list[str] | 
         raise InputError("give a workstream or HS codes, not both",
                          hint="--workstream selects a catalogue group; --hs lists codes")
     if hs is not None:
-        return parse_hs_list(hs)
+        return parse_hs_list(hs, field=field)
     return workstream or None
 
 

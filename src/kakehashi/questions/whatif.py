@@ -189,22 +189,6 @@ def default_metric(table: pd.DataFrame) -> str | None:
     return usd[0] if usd else present[0]
 
 
-def metric_unit(metric: str) -> str:
-    """Unit of a scenario metric (:data:`kakehashi.scenarios.run.METRICS`): USD, share or value."""
-    from kakehashi.scenarios.run import METRICS
-
-    unit = METRICS.get(metric, ("", ""))[0]
-    if unit.startswith("USD"):
-        return "USD"
-    if unit in ("share", "rate"):
-        return "share"
-    if metric.endswith("_usd"):
-        return "USD"
-    if "share" in metric or metric.endswith(("_pct", "_fraction")):
-        return "share"
-    return "value"
-
-
 def bands_table(table: pd.DataFrame, metric: str, *, top: int = 15, with_importer: bool = True
                 ) -> pd.DataFrame:
     """The ``top`` rows of one metric, by median, labelled for a bands chart (zero rows left out).
@@ -216,7 +200,9 @@ def bands_table(table: pd.DataFrame, metric: str, *, top: int = 15, with_importe
     rows = table[(table["metric"] == metric) & (table["hs6"] != ALL_PRODUCTS) & (table["importer"] != WORLD)]
     rows = rows[(rows[["p5", "p50", "p95"]].abs() > 0).any(axis=1)]
     rows = rows.sort_values("p50", ascending=False, kind="stable").head(top)
-    name = rows["product_name"].fillna("").astype(str).str.slice(0, 32) if "product_name" in rows else ""
+    from kakehashi.present import shorten
+
+    name = rows["product_name"].map(lambda n: shorten(n, 32)) if "product_name" in rows else ""
     label = rows["hs6"].astype(str) + " " + name
     if with_importer:
         label = rows["importer"].astype(str) + " " + label

@@ -33,9 +33,9 @@ import pandas as pd
 from kakehashi import catalogue
 from kakehashi.errors import InputError, KakehashiError, unknown_value_error
 from kakehashi.metrics import screen as screen_mod
+from kakehashi.present import fmt_share, fmt_usd, product_label
 from kakehashi.questions import defaults, exposure, replacement, whatif
 from kakehashi.report import appendix, charts, provenance
-from kakehashi.report.fmt import fmt_share, fmt_usd
 from kakehashi.report.model import Appendix, Briefing, Figure, KeyFigure
 from kakehashi.report.render import render_html, render_pdf
 from kakehashi.scenarios import measures as scenario_measures
@@ -99,10 +99,7 @@ def briefing_scenario(req: BriefingRequest, draws: int = defaults.DRAWS) -> dict
 
 
 def _label(hs6: str, name: object, width: int = 40) -> str:
-    text = str(name) if isinstance(name, str) and name else ""
-    if len(text) > width:
-        text = text[: width - 1].rstrip(" ,(") + "…"
-    return f"{hs6} {text}".strip()
+    return product_label(hs6, name, width)
 
 
 def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | None, workstream: str, *,

@@ -11,19 +11,23 @@ countries.
 
 from __future__ import annotations
 
-from kakehashi.sample.ingest import ingest_sample, ingest_world
-from kakehashi.sample.raw import write_sample
-from kakehashi.sample.world import (
-    SOURCE_GOVERNANCE,
-    SOURCE_MINERALS,
-    SOURCE_TRADE,
-    FlowChunk,
-    SampleWorld,
-    TradeModel,
-    expected_rows,
-    generate,
-    product_codes,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kakehashi.sample.ingest import ingest_sample, ingest_world
+    from kakehashi.sample.raw import write_sample
+    from kakehashi.sample.world import (
+        SOURCE_GOVERNANCE,
+        SOURCE_MINERALS,
+        SOURCE_TRADE,
+        FlowChunk,
+        SampleWorld,
+        TradeModel,
+        expected_rows,
+        generate,
+        product_codes,
+    )
 
 __all__ = [
     "SOURCE_GOVERNANCE",
@@ -39,3 +43,12 @@ __all__ = [
     "product_codes",
     "write_sample",
 ]
+
+_HOME = {"ingest_sample": "ingest", "ingest_world": "ingest", "write_sample": "raw"}
+
+
+def __getattr__(name: str) -> Any:
+    """Load the generator, writer and loader on first use (``kakehashi.sample.parameters`` stays light)."""
+    if name in __all__:
+        return getattr(import_module(f"kakehashi.sample.{_HOME.get(name, 'world')}"), name)
+    raise AttributeError(f"module 'kakehashi.sample' has no attribute {name!r}")

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from kakehashi import catalogue
 from kakehashi.errors import InputError
+from kakehashi.present import metric_unit
 from kakehashi.questions import defaults, whatif
 from kakehashi.questions.request import bloc_label
 from kakehashi.report import charts
@@ -234,7 +235,7 @@ def scenario_run_page(
     spec = None
     if metric is not None:
         bands = whatif.bands_table(shown, metric, with_importer=out.importer is None)
-        spec = chart(charts.scenario_bands, bands, unit=whatif.metric_unit(metric),
+        spec = chart(charts.scenario_bands, bands, unit=metric_unit(metric),
                      title=f"{out.scenario}: {metric}" + (f", {out.importer}" if out.importer else ""),
                      subtitle=f"median and 5th–95th percentile over {out.draws} draws")
     return templates.TemplateResponse(request, "scenarios.html", _scenario_context(

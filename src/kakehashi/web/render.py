@@ -1,4 +1,5 @@
-"""Jinja2 environment of the dashboard (number formats shared with the briefing packs)."""
+"""Jinja2 environment of the dashboard (number formats from :mod:`kakehashi.present`, shared with
+the command line and the briefing packs)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ import pandas as pd
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from kakehashi.report import views
-from kakehashi.report.fmt import fmt_cell, fmt_num, fmt_share, fmt_usd, printed_table
+from kakehashi.present import fmt_cell, fmt_num, fmt_share, fmt_usd, metric_unit, printed_table
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -28,7 +28,7 @@ def spec_json(spec: dict[str, Any]) -> Markup:
 
 def fmt_metric(value: object, metric: str) -> str:
     """Format a scenario value in its metric's unit (USD compactly, shares as percentages)."""
-    unit = views.metric_unit(metric)
+    unit = metric_unit(metric)
     if unit == "USD":
         return fmt_usd(value)
     if unit == "share":
