@@ -98,6 +98,7 @@ import pandas as pd
 from kakehashi.errors import InputError
 from kakehashi.schemas import conform
 from kakehashi.sources.countries import is_aggregate, lookup_name, normalise_name
+from kakehashi.sources.textcsv import check_line_end, decode_text
 
 __all__ = [
     "NULL_REASONS",
@@ -383,11 +384,8 @@ def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror}", file=path) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="strict")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    text = decode_text(raw, path, fallbacks=("cp1252",))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[tuple[int, list[str]]] = []
     start = 1
     try:
@@ -395,7 +393,8 @@ def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
             rows.append((start, cells))
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise InputError(f"malformed CSV: {exc}", file=path, line=start) from None
+        raise InputError(f"malformed CSV: {exc}", file=path, line=start,
+                         hint="the file is damaged or truncated: download it again") from None
     return rows
 
 
@@ -504,6 +503,16 @@ def _parse_header(cells: list[str], path: Path) -> _Layout:
     return _Layout(header, i_country, i_source, i_type, type_default, measures, latest)
 
 
+def _check_last_line(path: Path, last: tuple[int, list[str]]) -> None:
+    """Refuse a file cut inside its last row: the MCS files end with a line end, and a last row
+    without one may have lost digits (``90`` read as ``9``)."""
+    with open(path, "rb") as fh:
+        fh.seek(0, 2)
+        fh.seek(max(0, fh.tell() - 64))
+        tail = fh.read()
+    check_line_end(tail, path, last[0])
+
+
 def _row_kind(country_label: str) -> str:
     """``world``, ``other`` (residual "Other countries"), ``group`` (several countries) or ``country``."""
     folded = normalise_name(re.sub(r"\d+$", "", country_label))
@@ -570,11 +579,19 @@ def parse_usgs_world(path: str | Path) -> UsgsWorld:
     wt: list[dict[str, object]] = []
     other: list[dict[str, object]] = []
 
-    for line, cells in rows[1:]:
+    data_rows = [(line, cells) for line, cells in rows[1:] if any(c.strip() for c in cells)]
+    if not data_rows:
+        raise InputError("the file has a header but no data rows", file=path, line=2,
+                         hint="the file is empty or truncated: download it again")
+    for line, cells in data_rows:
+        if len(cells) < len(header):
+            raise InputError(
+                f"row has {len(cells)} fields, fewer than the header's {len(header)}", file=path, line=line,
+                hint="the file is truncated or damaged (a row cut short): download it again",
+            )
+    _check_last_line(path, data_rows[-1])
+    for line, cells in data_rows:
         cells = [c.replace("\ufeff", "") for c in cells]
-        if not any(c.strip() for c in cells):
-            continue
-        cells = cells + [""] * (len(header) - len(cells))
         for i, cell in enumerate(cells):
             if cell.strip() and (i >= len(header) or header[i] == ""):
                 notes.append(dict(file=path.name, line=line, column=f"(column {i + 1}, no header)",
