@@ -50,18 +50,20 @@ def decode_text(data: bytes, origin: str | Path, *, fallbacks: Sequence[str] = (
         No encoding decodes the bytes; names the line and the byte of the
         first UTF-8 error.
     """
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     try:
-        return data.decode("utf-8-sig")
+        return data[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
         first = exc
     for enc in fallbacks:
         try:
-            return data.decode(enc)
+            return data[bom:].decode(enc)
         except UnicodeDecodeError:
             continue
-    bad = data[first.start:first.start + 1]
+    at = bom + first.start
+    bad = data[at:at + 1]
     raise InputError(
-        f"byte 0x{bad.hex()} is not UTF-8 text", file=origin, line=line_of_byte(data, first.start),
+        f"byte 0x{bad.hex()} is not UTF-8 text", file=origin, line=line_of_byte(data, at),
         value=bad, hint="the file is damaged or in another encoding: save it as UTF-8 or download it again",
     )
 
