@@ -192,6 +192,9 @@ def _to_iso3(codes: pd.Series, lines: pd.Series, path: Path) -> pd.Series:
     for code, line in zip(codes, lines, strict=True):
         if code in mapping or code in unknown:
             continue
+        if not code.isascii():  # the World Bank's codes are ASCII letters (and to_iso3 reads digits)
+            unknown[code] = int(line)
+            continue
         try:
             mapping[code] = to_iso3(code)
         except InputError:
@@ -332,6 +335,9 @@ def parse_wgi(path: str | Path) -> pd.DataFrame:
         "value": long["value"],
         "_line": long["_line"],
     })
+    if not len(out):
+        raise InputError("no governance estimate in the file (every estimate is missing)", file=path,
+                         hint="the file is truncated or holds no *.EST series: download it again")
     conform(out, "governance", origin=path)
     out = out.drop(columns="_line").sort_values(["country", "year", "indicator"]).reset_index(drop=True)
     out.attrs.update(omitted_missing=missing, skipped_series=skipped, source="World Bank WGI")
