@@ -9,7 +9,11 @@ free-text notes. :func:`parse_usgs_world` turns one file into the canonical
 What the parser does with each quirk of the real files
 ------------------------------------------------------
 * **Encoding**: UTF-8 with a byte-order mark and CRLF line ends; Windows-1252
-  is accepted as a fallback. Trailing empty columns and empty rows are dropped;
+  is accepted as a fallback; a byte neither decodes is an error naming its
+  line. **Damage**: a row with fewer fields than the header, a last row
+  without its line end (a file cut there may read ``90`` as ``9``), a file
+  without data rows, and a quantity beyond the schema's bounds are refused.
+  Trailing empty columns and empty rows are dropped;
   a value under a column without a header (the 2024 barite file repeats its
   reserves there; the 2024 vermiculite file puts a note there) is ignored and
   listed in :attr:`UsgsWorld.notes`.
@@ -72,8 +76,15 @@ What the parser does with each quirk of the real files
   an error naming both lines. Several reserves cells for one country and
   commodity (a mine row and a refinery row) collapse to the one that holds a
   number; two different numbers are an error.
-* **Several editions**: :func:`combine` keeps, for each year and commodity,
-  the rows of the latest edition (MCS 2024 revises MCS 2023's 2022 estimate).
+* **Several editions**: for each table, year and *file family* (the USGS
+  code of the file a commodity comes from: ilmenite, rutile and
+  titanium-minerals are all ``timin``), the rows of the newest edition are
+  kept and an older edition's are dropped (MCS 2024 revises MCS 2023's 2022
+  estimate), within one ingest (:func:`combine`) and against the warehouse
+  (:func:`load_usgs`), whatever the order; what was dropped is listed in
+  ``superseded``. The family, not the commodity, is the unit: MCS 2023 gives
+  the United States under "Ilmenite and rutile", MCS 2024 under ilmenite, and
+  keeping both would count the country twice.
 * **Source label**: ``USGS MCS <edition>``, the edition from the file name
   (``mcs2024-...``, any case), else from the ``Source`` column (``MCS2024``).
 
