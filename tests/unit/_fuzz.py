@@ -60,6 +60,7 @@ class Tally:
     mutations: int = 0
     loads: int = 0
     input_errors: int = 0
+    without_line: Counter[str] = field(default_factory=Counter)
     other: list[str] = field(default_factory=list)
     bad_loads: list[str] = field(default_factory=list)
     silent_wrong: list[str] = field(default_factory=list)
@@ -264,6 +265,8 @@ def run(case: Case, n: int, seed: int, folder: Path, tally: Tally) -> None:
             tables = case.parse(path)
         except InputError as exc:
             tally.input_errors += 1
+            if exc.line is None:
+                tally.without_line[exc.message.split(": ", 1)[-1][:60]] += 1
             if exc.file is None and "file" not in str(exc):
                 tally.bad_loads.append(f"{label}: InputError names no file: {exc}")
             continue
@@ -311,6 +314,10 @@ def main(argv: list[str]) -> int:  # pragma: no cover - a measurement, not a tes
     for source, t in result.items():
         for line in (t.other + t.bad_loads + t.silent_wrong)[:15]:
             print(f"{source}: {line}")
+    print("InputErrors without a line number (binary files, JSON records, whole-file reasons):")
+    for source, t in result.items():
+        for reason, count in t.without_line.most_common(6):
+            print(f"  {source}: {count} x {reason}")
     return 0
 
 

@@ -64,7 +64,7 @@ from kakehashi.sources.areas import NON_COUNTRY_AREAS, clean_iso3, resolve_area_
 from kakehashi.sources.baci import CountryCodes, code_table
 from kakehashi.sources.download import USER_AGENT, http_error, network_error
 from kakehashi.sources.staging import write_trade_year
-from kakehashi.sources.textcsv import read_csv_frame
+from kakehashi.sources.textcsv import decode_text, read_csv_frame
 
 COMTRADE_BASE_URL = "https://comtradeapi.un.org"
 """Host of the UN Comtrade+ API."""
@@ -163,10 +163,15 @@ def read_comtrade_frame(path: str | Path) -> tuple[pd.DataFrame, str]:
         raise InputError(f"cannot read file: {exc.strerror}", file=path) from None
     head = raw.lstrip()[:1]
     if head in (b"{", b"["):
+        text = decode_text(raw, path)
         try:
-            doc = json.loads(raw.decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-            raise InputError(f"not valid JSON: {exc}", file=path) from None
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", file=path,
+                             line=exc.lineno,
+                             hint="the response is truncated or damaged: query it again") from None
+        except RecursionError:
+            raise InputError("not valid JSON: nested too deeply", file=path) from None
         records = doc.get("data") if isinstance(doc, dict) else doc
         if not isinstance(records, list):
             err = doc.get("error") if isinstance(doc, dict) else None

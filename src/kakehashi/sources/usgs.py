@@ -589,7 +589,8 @@ def parse_usgs_world(path: str | Path) -> UsgsWorld:
     meta = table.loc[code]
     rows = _read_rows(path)
     if not rows:
-        raise InputError("empty file", file=path)
+        raise InputError("empty file", file=path, line=1,
+                         hint="the download is probably incomplete: download it again")
     layout = _parse_header(rows[0][1], path)
     header, measures, latest = layout.header, layout.measures, layout.latest
     i_country, i_source, i_type, type_default = (layout.i_country, layout.i_source, layout.i_type,
