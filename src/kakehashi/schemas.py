@@ -258,8 +258,9 @@ def conform(
 
     Checks, in order: missing and unexpected columns; type conversion; nulls
     in non-nullable columns; the column rules (ISO3 codes, six-digit HS codes,
-    known HS revisions, plausible years, non-negative quantities); duplicate
-    keys. The first failure raises :class:`InputError` naming ``origin``, the
+    known HS revisions, plausible years, non-negative quantities); finite
+    numbers within each column's :attr:`Column.bounds`; duplicate keys. The
+    first failure raises :class:`InputError` naming ``origin``, the
     source line (from a ``_line`` column if present) and the value.
 
     Parameters
@@ -343,23 +344,6 @@ def _check_bounds(col: Column, arr: pa.ChunkedArray, tbl: pa.Table, origin: str 
             value = arr[row].as_py()
             raise InputError(f"value {value!r} in column {col.name} is {what}",
                              file=origin, line=line, value=value, hint=hint)
-
-
-def bounds_error(column: Column, values: object) -> str | None:
-    """Why ``values`` (a NumPy array or sequence of floats) break ``column``'s bounds, else ``None``."""
-    import numpy as np
-
-    arr = np.asarray(values, dtype="float64")
-    arr = arr[~np.isnan(arr)] if column.nullable else arr
-    if not len(arr):
-        return None
-    if not np.isfinite(arr).all():
-        return "not a finite number"
-    if column.bounds is not None:
-        lo, hi = column.bounds
-        if arr.min() < lo or arr.max() > hi:
-            return f"outside the plausible range [{lo:g}, {hi:g}]"
-    return None
 
 
 def _check_rules(col: Column, arr: pa.ChunkedArray, tbl: pa.Table, origin: str | Path | None) -> None:

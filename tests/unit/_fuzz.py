@@ -238,7 +238,8 @@ def check_tables(tables: dict[str, pd.DataFrame]) -> str | None:
                 nums = values.dropna().astype("float64")
                 if not nums.map(math.isfinite).all():
                     return f"{name}.{col.name}: non-finite value"
-                lo, hi = col.bounds if col.bounds is not None else (-math.inf, math.inf)
+                bounds = getattr(col, "bounds", None)  # absent before the bounds existed (a baseline run)
+                lo, hi = bounds if bounds is not None else (-math.inf, math.inf)
                 if len(nums) and (nums.min() < lo or nums.max() > hi):
                     return f"{name}.{col.name}: value outside [{lo}, {hi}]"
     return None

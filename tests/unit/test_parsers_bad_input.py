@@ -7,6 +7,7 @@ the CLI, one line and exit 2.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -252,3 +253,34 @@ def test_cli_reports_a_damaged_file_in_one_line(tmp_path: Path, capsys: pytest.C
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and err[1].startswith("hint: ")
     assert err[0].startswith("error: ") and str(path) in err[0] and "cannot read the WGI Stata file" in err[0]
+
+
+# ----------------------------------------------------------------------- bounds
+@pytest.mark.parametrize(("table", "column", "bad", "limit"), [
+    ("trade_flows", "value_usd", 2e12, "[0, 1e+12]"),
+    ("trade_flows", "quantity_t", 3e10, "[0, 1e+10]"),
+    ("production", "quantity", 2e11, "[0, 1e+11]"),
+    ("reserves", "quantity", 2e13, "[0, 1e+13]"),
+    ("governance", "value", -5.5, "[-5, 5]"),
+])
+def test_schema_bounds_refuse_values_outside_physical_sense(table: str, column: str, bad: float,
+                                                            limit: str) -> None:
+    from kakehashi.schemas import conform
+
+    rows = {  # SYNTHETIC rows, one per table, valid but for the column under test
+        "trade_flows": dict(year=2022, exporter="CHN", importer="JPN", hs6="850511", value_usd=1.0,
+                            quantity_t=1.0, hs_revision="HS17", source="SYNTHETIC"),
+        "production": dict(year=2022, country="AUS", commodity="lithium", stage="mine", quantity=1.0,
+                           unit="t", source="SYNTHETIC"),
+        "reserves": dict(year=2022, country="AUS", commodity="lithium", quantity=1.0, unit="t",
+                         source="SYNTHETIC"),
+        "governance": dict(year=2022, country="JPN", indicator="ge", value=1.0),
+    }
+    good = pd.DataFrame([rows[table], {**rows[table], "year": 2023}]).assign(_line=[2, 3])
+    conform(good, table, origin="synthetic.csv")
+    damaged = good.copy()
+    damaged.loc[1, column] = bad
+    message = f"value {bad!r} in column {column} is outside the plausible range {limit}"
+    with pytest.raises(InputError, match=re.escape(message)) as err:
+        conform(damaged, table, origin="synthetic.csv")
+    assert err.value.line == 3 and err.value.file == "synthetic.csv"
