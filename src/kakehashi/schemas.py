@@ -48,6 +48,8 @@ class Column:
     unit: str | None = None
     nullable: bool = False
     rules: tuple[Rule, ...] = ()
+    bounds: tuple[float, float] | None = None
+    """Inclusive range of physically sensible values (numeric columns); ``None``: finite is enough."""
 
 
 @dataclass(frozen=True)
@@ -81,8 +83,26 @@ class TableSchema:
 
 
 def _c(name: str, dtype: DType, description: str, unit: str | None = None,
-       nullable: bool = False, rules: tuple[Rule, ...] = ()) -> Column:
-    return Column(name, dtype, description, unit, nullable, rules)
+       nullable: bool = False, rules: tuple[Rule, ...] = (),
+       bounds: tuple[float, float] | None = None) -> Column:
+    return Column(name, dtype, description, unit, nullable, rules, bounds)
+
+
+# Bounds per column: a value outside is a damaged file, not data. Each leaves a wide margin
+# over the largest value in the publishers' files (checked on BACI V202601, USGS MCS 2023-24,
+# WGI 1996-2022):
+MAX_FLOW_USD = 1e12
+"""One bilateral flow of one HS6 product in one year, USD (the largest real ones are about 5e10:
+crude oil; all US imports of a year are about 3e12)."""
+MAX_FLOW_T = 1e10
+"""One bilateral flow in tonnes (the largest real one, iron ore AUS → CHN, is about 7e8 t)."""
+MAX_PRODUCTION = 1e11
+"""Yearly production of one country and commodity, in the row's unit (t, carat or m3; the largest in
+the MCS files is China's cement, 2.4e9 t)."""
+MAX_RESERVES = 1e13
+"""Reserves or a world total, in the row's unit (the largest is world iron-ore reserves, 1.9e11 t)."""
+WGI_RANGE = (-5.0, 5.0)
+"""WGI estimates are standard-normal units, published within about -2.5 to 2.5."""
 
 
 _YEAR = _c("year", "int32", "Calendar year of the observation.", "year", rules=("year",))
@@ -99,9 +119,10 @@ TABLES: dict[str, TableSchema] = {
                 _c("exporter", "string", "Exporting country, ISO 3166-1 alpha-3.", rules=("iso3",)),
                 _c("importer", "string", "Importing country, ISO 3166-1 alpha-3.", rules=("iso3",)),
                 _c("hs6", "string", "HS six-digit product code, zero-padded.", rules=("hs6",)),
-                _c("value_usd", "float64", "Trade value.", "USD", rules=("non_negative",)),
+                _c("value_usd", "float64", "Trade value.", "USD", rules=("non_negative",),
+                   bounds=(0.0, MAX_FLOW_USD)),
                 _c("quantity_t", "float64", "Quantity; null when not reported.", "t",
-                   nullable=True, rules=("non_negative",)),
+                   nullable=True, rules=("non_negative",), bounds=(0.0, MAX_FLOW_T)),
                 _c("hs_revision", "string", "HS revision of hs6, e.g. HS92, HS17, HS22.",
                    rules=("hs_revision",)),
                 _SOURCE,
@@ -119,7 +140,7 @@ TABLES: dict[str, TableSchema] = {
                 _c("commodity", "string", "Stable commodity key, e.g. 'rare-earths'."),
                 _c("stage", "string", "Supply-chain stage, e.g. mine, refinery, smelter."),
                 _c("quantity", "float64", "Production; null where withheld or not available.",
-                   "see unit", nullable=True, rules=("non_negative",)),
+                   "see unit", nullable=True, rules=("non_negative",), bounds=(0.0, MAX_PRODUCTION)),
                 _c("unit", "string", "Unit of quantity, e.g. 't', 'kg', 't REO'."),
                 _SOURCE,
             ),
@@ -133,7 +154,7 @@ TABLES: dict[str, TableSchema] = {
                 _c("country", "string", "Country, ISO3.", rules=("iso3",)),
                 _c("commodity", "string", "Stable commodity key."),
                 _c("quantity", "float64", "Reserves; null where not available.", "see unit",
-                   nullable=True, rules=("non_negative",)),
+                   nullable=True, rules=("non_negative",), bounds=(0.0, MAX_RESERVES)),
                 _c("unit", "string", "Unit of quantity."),
                 _SOURCE,
             ),
@@ -147,7 +168,7 @@ TABLES: dict[str, TableSchema] = {
                 _c("commodity", "string", "Stable commodity key."),
                 _c("stage", "string", "Stage, or 'reserves' for reserves totals."),
                 _c("quantity", "float64", "World total as published.", "see unit",
-                   nullable=True, rules=("non_negative",)),
+                   nullable=True, rules=("non_negative",), bounds=(0.0, MAX_RESERVES)),
                 _c("unit", "string", "Unit of quantity."),
                 _SOURCE,
             ),
@@ -160,7 +181,8 @@ TABLES: dict[str, TableSchema] = {
                 _YEAR,
                 _c("country", "string", "Country, ISO3.", rules=("iso3",)),
                 _c("indicator", "string", "va, pv, ge, rq, rl or cc."),
-                _c("value", "float64", "Estimate; higher is better governance.", "index"),
+                _c("value", "float64", "Estimate; higher is better governance.", "index",
+                   bounds=WGI_RANGE),
             ),
             key=("year", "country", "indicator"),
         ),
@@ -187,7 +209,7 @@ TABLES: dict[str, TableSchema] = {
                 _c("relationship", "string", "1:1, n:1, 1:n or n:n."),
                 _c("weight", "float64", "Share of the source code's value sent to the target "
                    "code; weights of one source code sum to 1.", "fraction",
-                   rules=("non_negative",)),
+                   rules=("non_negative",), bounds=(0.0, 1.0)),
             ),
             key=("from_revision", "from_hs6", "to_revision", "to_hs6"),
         ),
@@ -288,8 +310,9 @@ def conform(
 
     Checks, in order: missing and unexpected columns; type conversion; nulls
     in non-nullable columns; the column rules (ISO3 codes, six-digit HS codes,
-    known HS revisions, plausible years, non-negative quantities); duplicate
-    keys. The first failure raises :class:`InputError` naming ``origin``, the
+    known HS revisions, plausible years, non-negative quantities); finite
+    numbers within each column's :attr:`Column.bounds`; duplicate keys. The
+    first failure raises :class:`InputError` naming ``origin``, the
     source line (from a ``_line`` column if present) and the value.
 
     Parameters
@@ -348,10 +371,31 @@ def conform(
                 hint=f"{col.name} is required in table {table}",
             )
         _check_rules(col, arr, tbl, origin)
+        _check_bounds(col, arr, tbl, origin)
     out = pa.table(arrays, schema=spec.arrow_schema())
     if check_keys and len(out):
         _check_duplicates(out, spec, tbl, origin)
     return out
+
+
+def _check_bounds(col: Column, arr: pa.ChunkedArray, tbl: pa.Table, origin: str | Path | None) -> None:
+    """Refuse a non-finite number, or one outside the column's documented bounds."""
+    if col.dtype != "float64" or not len(arr):
+        return
+    checks = [(pc.invert(pc.fill_null(pc.is_finite(arr), True)), "not a finite number",
+               "the file holds NaN or infinity where a number is expected; it may be damaged")]
+    if col.bounds is not None:
+        lo, hi = col.bounds
+        checks.append((pc.fill_null(pc.or_(pc.less(arr, lo), pc.greater(arr, hi)), False),
+                       f"outside the plausible range [{lo:g}, {hi:g}]",
+                       f"{col.name} must lie within [{lo:g}, {hi:g}] {col.unit or ''}".rstrip()
+                       + "; the file is probably damaged"))
+    for bad, what, hint in checks:
+        if pc.any(bad).as_py():
+            line, row = _line_of(tbl, bad)
+            value = arr[row].as_py()
+            raise InputError(f"value {value!r} in column {col.name} is {what}",
+                             file=origin, line=line, value=value, hint=hint)
 
 
 def _check_rules(col: Column, arr: pa.ChunkedArray, tbl: pa.Table, origin: str | Path | None) -> None:

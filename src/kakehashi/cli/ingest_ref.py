@@ -57,6 +57,10 @@ def ingest_usgs_cmd(paths: PathsArg, warehouse: WarehouseOpt = None) -> None:
         say(f"kept apart (not production): {len(w.capacity):,} capacity rows")
     for name, reason in zip(w.refused["file"], w.refused["reason"], strict=True):
         say(f"refused {name}: {reason}")
+    for (kept, dropped), part in res.superseded.groupby(["kept", "dropped"], sort=True):
+        say(f"editions: kept {kept} over {dropped} for {year_span(part['year'])} "
+            f"({part['family'].nunique()} commodity files); dropped {int(part['rows'].sum()):,} "
+            f"rows of {dropped}")
 
 
 @ingest_app.command("wgi")

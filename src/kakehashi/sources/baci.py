@@ -34,10 +34,10 @@ duplicate check is one scan. Only when a check fails is the file read again
 
 from __future__ import annotations
 
-import io
 import re
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -52,10 +52,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from kakehashi.errors import InputError
-from kakehashi.schemas import HS_REVISIONS, conform, schema
+from kakehashi.schemas import HS_REVISIONS, MAX_FLOW_T, MAX_FLOW_USD, conform, schema
 from kakehashi.sources.areas import AreaResolution, resolve_area_codes
 from kakehashi.sources.download import fetch
 from kakehashi.sources.staging import write_products, write_trade_year
+from kakehashi.sources.textcsv import read_csv_frame
 
 BACI_BASE_URL = "https://www.cepii.fr/DATA_DOWNLOAD/baci/data"
 """Folder of CEPII's BACI release zips; a release is ``{BACI_BASE_URL}/BACI_<REV>_V<release>.zip``."""
@@ -148,16 +149,8 @@ def source_label(revision: str, release: str) -> str:
 
 # ------------------------------------------------------------- code tables
 def _read_text_csv(data: bytes, origin: str) -> pd.DataFrame:
-    for enc in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            text = data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-        try:
-            return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise InputError(f"cannot read CSV: {exc}", file=origin) from None
-    raise InputError("cannot decode the file as text", file=origin)  # pragma: no cover - latin-1 decodes all
+    """A code table (UTF-8, or Latin-1 in older releases) as strings, ``_line`` dropped."""
+    return read_csv_frame(data, origin, fallbacks=("cp1252", "latin-1")).drop(columns="_line")
 
 
 def read_baci_country_codes(source: str | Path | bytes, *, origin: str | None = None) -> pd.DataFrame:
@@ -286,21 +279,28 @@ def parse_baci_products(path: str | Path, *, hs_revision: str | None = None) -> 
 
 
 # ------------------------------------------------------------------- zips
+_ZIP_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError, UnicodeDecodeError,
+)
+"""What reading a damaged zip member can raise (bad CRC, deflate stream, header or member name)."""
+
+
 @contextmanager
 def _open_zip(path: Path) -> Iterator[zipfile.ZipFile]:
     try:
-        with zipfile.ZipFile(path) as zf:
-            yield zf
-    except zipfile.BadZipFile as exc:
+        zf = zipfile.ZipFile(path)
+    except _ZIP_ERRORS as exc:
         raise InputError(f"not a complete zip archive ({exc})", file=path,
                          hint="the download is probably truncated: run 'kakehashi download baci' "
                          "again (it resumes) or re-download the file") from None
+    with zf:
+        yield zf
 
 
 def _read_member(zf: zipfile.ZipFile, member: str, path: Path) -> bytes:
     try:
         return zf.read(member)
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+    except _ZIP_ERRORS as exc:
         raise InputError(f"member {member} of the zip is damaged ({exc})", file=path,
                          hint="the download is probably truncated: download the release again") from None
 
@@ -311,7 +311,7 @@ def _extract_member(zf: zipfile.ZipFile, member: str, path: Path, folder: Path) 
         with zf.open(member) as src, open(target, "wb") as dst:
             while block := src.read(1 << 22):
                 dst.write(block)
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+    except _ZIP_ERRORS as exc:
         raise InputError(f"member {member} of the zip is damaged ({exc})", file=path,
                          hint="the download is probably truncated: download the release again") from None
     return target
@@ -353,6 +353,7 @@ def _sql_str(value: str | Path) -> str:
 
 
 def _read_header(csv_path: Path, origin: str) -> list[str]:
+    """The column names of the header line, stripped of quotes and spaces (``" q"`` is ``q``)."""
     with open(csv_path, "rb") as fh:
         first = fh.readline(4096)
     text = first.decode("utf-8-sig", errors="replace").strip()
@@ -375,19 +376,37 @@ def _read_header(csv_path: Path, origin: str) -> list[str]:
     return names
 
 
+def _count_lines(csv_path: Path) -> int:
+    with open(csv_path, "rb") as fh:
+        return sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
+
+
 def _check_last_row(csv_path: Path, origin: str) -> None:
-    """Refuse a file cut inside a quoted field (Arrow would read the open quote as an empty value)."""
+    """Refuse a file without data rows, or cut inside its last row.
+
+    BACI's files end with a line end. A last row without one may have lost
+    digits of q (``0.029`` read as ``0.0``); a last row inside a quoted field
+    would be read with an empty value.
+    """
     size = csv_path.stat().st_size
     with open(csv_path, "rb") as fh:
         fh.seek(max(0, size - 4096))
         tail = fh.read()
+        fh.seek(0)
+        fh.readline()
+        body = fh.read(4096)
+    if not body.strip():
+        raise InputError("the file has a header but no data rows", file=origin, line=2,
+                         hint="the file is empty or truncated: download or extract it again")
     last = tail.rstrip(b"\r\n").rsplit(b"\n", 1)[-1]
     if last.count(b'"') % 2:
-        with open(csv_path, "rb") as fh:
-            lines = sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
-        line = lines + (0 if tail.endswith(b"\n") else 1)
+        line = _count_lines(csv_path) + (0 if tail.endswith(b"\n") else 1)
         raise InputError("the last row ends inside a quoted value", file=origin, line=line,
                          value=last.decode("utf-8", errors="replace"),
+                         hint="the file is truncated: download or extract it again")
+    if not tail.endswith(b"\n"):
+        raise InputError("the last row has no line end: the file is cut inside it", file=origin,
+                         line=_count_lines(csv_path) + 1, value=last.decode("utf-8", errors="replace"),
                          hint="the file is truncated: download or extract it again")
 
 
@@ -438,11 +457,35 @@ class _Checker:
                 f"{_reader(self.csv_path, self.names, typed=False, parallel=False)}) "
                 f"WHERE {condition} ORDER BY _line LIMIT 1"
             ).fetchone()
+        except duckdb.Error as exc:
+            raise self.unreadable(exc) from None
         finally:
             con.close()
         if row is None:  # pragma: no cover - only called after the fast check found a row
             return 0, {}
         return int(row[0]), dict(zip(["_line", *self.names], row, strict=True))
+
+    def unreadable(self, exc: duckdb.Error) -> InputError:
+        """The error of DuckDB's reader as an InputError; a byte that is not UTF-8 is located here."""
+        if "unicode" in str(exc).lower() or "utf-8" in str(exc).lower():
+            found = _first_non_utf8(self.csv_path)
+            if found is not None:
+                line, byte = found
+                return InputError(f"byte 0x{byte.hex()} is not UTF-8 text", file=self.origin, line=line,
+                                  value=byte, hint="BACI files are plain ASCII: the file is damaged, "
+                                  "download or extract it again")
+        return _csv_error(exc, self.origin)
+
+
+def _first_non_utf8(csv_path: Path) -> tuple[int, bytes] | None:
+    """(line, byte) of the first byte of the file that is not UTF-8, or ``None``."""
+    with open(csv_path, "rb") as fh:
+        for n, raw in enumerate(fh, start=1):
+            try:
+                raw.decode("utf-8-sig" if n == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                return n, raw[exc.start:exc.start + 1]
+    return None
 
 
 _Q_NUM = "TRY_CAST(nullif(nullif(trim(q), 'NA'), '') AS DOUBLE)"
@@ -450,8 +493,9 @@ _INT = "'^[0-9]+$'"
 _MAX_CODE = 1 << 16
 _ARROW_TYPES = {"t": pa.int32(), "i": pa.int32(), "j": pa.int32(), "k": pa.int32(), "v": pa.float64(),
                 "q": pa.float64()}
-_NULLS = ["", *(" " * n + "NA" for n in range(32))]
-"""Unknown quantity: empty, or ``NA`` left-padded with spaces as BACI writes it (``"           NA"``)."""
+_NULLS = [" " * n + "NA" for n in range(32)]
+"""Unknown quantity: ``NA``, left-padded with spaces as BACI writes it (``"           NA"``). An empty q is
+refused (Arrow's reader would also read empty t, i, j, k or v as null, which the checks refuse)."""
 
 
 def _scan(csv_path: Path, check: _Checker) -> pa.Table:
@@ -466,7 +510,7 @@ def _scan(csv_path: Path, check: _Checker) -> pa.Table:
     try:
         return pacsv.read_csv(
             csv_path,
-            read_options=pacsv.ReadOptions(block_size=1 << 24),
+            read_options=pacsv.ReadOptions(block_size=1 << 24, skip_rows=1, column_names=list(check.names)),
             parse_options=pacsv.ParseOptions(delimiter=",", quote_char='"', double_quote=True),
             convert_options=convert,
         )
@@ -481,18 +525,25 @@ def _locate_unreadable(check: _Checker, arrow_message: str) -> InputError:
         reader = _reader(check.csv_path, check.names, typed=False, parallel=False)
         con.execute(f"SELECT count(*) FROM {reader}")
     except duckdb.Error as exc:
-        return _csv_error(exc, check.origin)
+        return check.unreadable(exc)
     finally:
         con.close()
-    conditions = [(c, f"coalesce(NOT regexp_full_match(trim({c}), {_INT}), false)")
+    conditions = [(c, f"coalesce(NOT regexp_full_match(trim({c}), {_INT}), true)")
                   for c in ("t", "i", "j", "k")]
-    conditions.append(("v", "(v IS NOT NULL AND TRY_CAST(v AS DOUBLE) IS NULL)"))
-    conditions.append(("q", f"({_Q_NUM} IS NULL AND trim(q) NOT IN ('NA', ''))"))
+    conditions.append(("v", "TRY_CAST(v AS DOUBLE) IS NULL"))
+    conditions.append(("q", f"({_Q_NUM} IS NULL AND coalesce(trim(q), '') <> 'NA')"))
     line, row = check.first_line(" OR ".join(cond for _, cond in conditions))
     for col, _ in conditions:
         value = row.get(col)
-        if value is None or (col == "q" and str(value).strip() in ("NA", "")):
+        if col == "q" and (value is None or str(value).strip() == ""):
+            return InputError("missing value in column q", file=check.origin, line=line,
+                              hint="BACI writes NA for an unknown quantity; an empty q means the row "
+                              "was cut: download or extract the file again")
+        if col == "q" and str(value).strip() == "NA":
             continue
+        if value is None or str(value).strip() == "":
+            return InputError(f"missing value '' in column {col}", file=check.origin, line=line,
+                              hint="t, i, j, k and v are required in every BACI row")
         ok = str(value).strip().isdigit() if col in ("t", "i", "j", "k") else _is_float(str(value))
         if not ok:
             hint = {"v": "v is a value in thousand USD", "q": "q is a quantity in tonnes, or NA when unknown"}
@@ -558,6 +609,14 @@ def _check_values(raw: pa.Table, check: _Checker, year: int) -> None:
         col = "v" if float(row["v"]) < 0 else "q"
         raise InputError(f"negative value {str(row[col]).strip()} in column {col}", file=origin, line=line,
                          value=row[col], hint="trade values and quantities must be >= 0")
+    v_max, q_max = MAX_FLOW_USD / 1000.0, MAX_FLOW_T
+    if v_hi > v_max or (q_hi is not None and q_hi > q_max):
+        line, row = check.first_line(f"TRY_CAST(v AS DOUBLE) > {v_max!r} OR {_Q_NUM} > {q_max!r}")
+        col = "v" if float(row["v"]) > v_max else "q"
+        limit = f"{v_max:g} thousand USD" if col == "v" else f"{q_max:g} t"
+        raise InputError(f"value {str(row[col]).strip()} in column {col} is beyond {limit} for one flow",
+                         file=origin, line=line, value=row[col],
+                         hint="no bilateral flow of one product comes near this: the file is damaged")
 
 
 def _resolve_codes(codes_i: np.ndarray, codes_j: np.ndarray, table: Mapping[int, str | None] | None,

@@ -64,6 +64,7 @@ from kakehashi.sources.areas import NON_COUNTRY_AREAS, clean_iso3, resolve_area_
 from kakehashi.sources.baci import CountryCodes, code_table
 from kakehashi.sources.download import USER_AGENT, http_error, network_error
 from kakehashi.sources.staging import write_trade_year
+from kakehashi.sources.textcsv import decode_text, read_csv_frame
 
 COMTRADE_BASE_URL = "https://comtradeapi.un.org"
 """Host of the UN Comtrade+ API."""
@@ -156,28 +157,33 @@ def read_comtrade_frame(path: str | Path) -> tuple[pd.DataFrame, str]:
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", file=path, hint="check the path")
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror}", file=path) from None
     head = raw.lstrip()[:1]
     if head in (b"{", b"["):
+        text = decode_text(raw, path)
         try:
-            doc = json.loads(raw.decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError(f"not valid JSON: {exc}", file=path) from None
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", file=path,
+                             line=exc.lineno,
+                             hint="the response is truncated or damaged: query it again") from None
+        except RecursionError:
+            raise InputError("not valid JSON: nested too deeply", file=path) from None
         records = doc.get("data") if isinstance(doc, dict) else doc
         if not isinstance(records, list):
             err = doc.get("error") if isinstance(doc, dict) else None
             raise InputError("no 'data' list in the JSON" + (f" (API error: {err})" if err else ""),
                              file=path, hint="expected a Comtrade+ API response {\"data\": [...]}")
+        if not records:
+            raise InputError("the response holds no records ('data' is empty)", file=path,
+                             hint="the query matched no trade: check its years, reporters and codes")
         df = _records_to_frame(records, str(path))
         df["_line"] = range(1, len(df) + 1)
         return df, "record"
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read as CSV: {exc}", file=path,
-                         hint="expected a Comtrade+ CSV or JSON response") from None
-    df["_line"] = range(2, len(df) + 2)
-    return df, "line"
+    return read_csv_frame(raw, path), "line"
 
 
 class _Where:

@@ -9,6 +9,7 @@ rows are dropped, the rest are kept, and the union is written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,22 @@ import pandas as pd
 
 from kakehashi.schemas import conform, schema
 
-__all__ = ["replace_groups"]
+__all__ = ["replace_groups", "staged_rows"]
+
+
+def staged_rows(tx: Any, table: str) -> pd.DataFrame | None:
+    """The rows of ``table`` staged in the transaction (the committed ones at its start), or ``None``."""
+    folder = Path(tx.path) / table
+    staged = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    if not staged:
+        return None
+    old = pd.concat([pd.read_parquet(p) for p in staged], ignore_index=True)
+    return old[schema(table).names]
 
 
 def replace_groups(tx: Any, table: str, rows: pd.DataFrame, by: list[str], *, source: str,
-                   origin: str | Path | None = None) -> int:
+                   origin: str | Path | None = None,
+                   group_of: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> int:
     """Stage ``rows`` into ``table``, replacing the groups ``by`` they cover.
 
     Parameters
@@ -35,6 +47,10 @@ def replace_groups(tx: Any, table: str, rows: pd.DataFrame, by: list[str], *, so
         Columns naming a group, e.g. ``["year", "commodity"]``.
     source, origin
         Recorded in the ingest log.
+    group_of
+        Computes the group columns of a frame when they are not columns of
+        the table (e.g. USGS's year and file family of a commodity);
+        default: ``frame[by]``.
 
     Returns
     -------
@@ -42,12 +58,13 @@ def replace_groups(tx: Any, table: str, rows: pd.DataFrame, by: list[str], *, so
         Number of new rows (the kept rows are not counted).
     """
     new = conform(rows, table, origin=origin).to_pandas()
-    staged = sorted((Path(tx.path) / table).glob("*.parquet")) if (Path(tx.path) / table).is_dir() else []
-    if staged:
-        old = pd.concat([pd.read_parquet(p) for p in staged], ignore_index=True)
-        old = old[schema(table).names]
-        covered = new[by].drop_duplicates()
-        marker = old.merge(covered.assign(_covered=True), on=by, how="left")["_covered"]
+    old = staged_rows(tx, table)
+    groups = group_of or (lambda frame: frame[by])
+    if old is not None:
+        covered = groups(new).drop_duplicates()
+        keys = list(covered.columns)
+        marker = groups(old).reset_index(drop=True).merge(covered.assign(_covered=True), on=keys,
+                                                          how="left")["_covered"]
         kept = old[marker.isna().to_numpy()]
         combined = pd.concat([kept, new], ignore_index=True) if len(kept) else new
     else:

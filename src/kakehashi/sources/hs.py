@@ -68,6 +68,7 @@ import pandas as pd
 
 from kakehashi.errors import InputError, unknown_value_error
 from kakehashi.schemas import HS_REVISIONS, conform
+from kakehashi.sources.textcsv import read_csv_frame
 
 __all__ = [
     "REVISION_YEARS",
@@ -103,6 +104,13 @@ def _revision(name: str) -> str:
     return text
 
 
+def _read_bytes(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {what}: {exc.strerror}", file=path) from None
+
+
 def parse_hs_nomenclature(path: str | Path, *, revision: str | None = None) -> pd.DataFrame:
     """Read an HS nomenclature file into the ``products`` table (six-digit codes only).
 
@@ -134,17 +142,16 @@ def parse_hs_nomenclature(path: str | Path, *, revision: str | None = None) -> p
                              hint="pass revision='HS22' (CLI: --revision HS22)")
         revision = _YEAR_REVISIONS[int(m.group(0))]
     rev = _revision(revision)
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputError(f"cannot read HS nomenclature: {exc}", file=path) from None
+    raw = read_csv_frame(_read_bytes(path, "HS nomenclature"), path)
     needed = ["section", "hscode", "description", "parent", "level"]
     missing = [c for c in needed if c not in raw.columns]
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}", file=path, line=1,
                          hint="expected the harmonized-system layout: " + ", ".join(needed))
-    raw["_line"] = range(2, len(raw) + 2)
     six = raw[raw["level"].str.strip() == "6"].copy()
+    if not len(six):
+        raise InputError("no six-digit codes (rows of level 6)", file=path,
+                         hint="the file is truncated or not an HS nomenclature: download it again")
     code = six["hscode"].str.strip()
     code = code.where(~code.str.fullmatch(r"\d{5}"), code.str.zfill(6))
     bad = ~code.str.fullmatch(r"\d{6}")
@@ -233,17 +240,13 @@ def parse_concordance(path: str | Path) -> pd.DataFrame:
         Missing columns, or a code that is not 1-6 digits (file and line named).
     """
     path = Path(path)
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputError(f"cannot read concordance: {exc}", file=path) from None
+    raw = read_csv_frame(_read_bytes(path, "concordance"), path)
     needed = ["code.after", "code.before", "adjustment"]
     missing = [c for c in needed if c not in raw.columns]
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}", file=path, line=1,
                          hint="expected the consolidated Comtrade concordance: code.after, code.before, "
                          "Relationship, adjustment")
-    raw["_line"] = range(2, len(raw) + 2)
     years = raw["adjustment"].str.extract(r"^\s*(\d{4})\s+to\s+(\d{4})\s*$")
     if years.isna().any(axis=1).any():
         i = years.isna().any(axis=1).idxmax()
@@ -252,6 +255,9 @@ def parse_concordance(path: str | Path) -> pd.DataFrame:
     after = years[0].astype(int).map(_YEAR_REVISIONS)
     before = years[1].astype(int).map(_YEAR_REVISIONS)
     is_hs = after.notna() & before.notna()
+    if not is_hs.any():
+        raise InputError("no HS correspondence rows (adjustment 'YYYY to YYYY' between HS revisions)",
+                         file=path, hint="the file is truncated or not the consolidated concordance")
     hs = raw[is_hs]
     for col in ("code.after", "code.before"):
         bad = ~hs[col].str.strip().str.fullmatch(r"\d{1,6}")

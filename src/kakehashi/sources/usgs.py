@@ -9,7 +9,11 @@ free-text notes. :func:`parse_usgs_world` turns one file into the canonical
 What the parser does with each quirk of the real files
 ------------------------------------------------------
 * **Encoding**: UTF-8 with a byte-order mark and CRLF line ends; Windows-1252
-  is accepted as a fallback. Trailing empty columns and empty rows are dropped;
+  is accepted as a fallback; a byte neither decodes is an error naming its
+  line. **Damage**: a row with fewer fields than the header, a last row
+  without its line end (a file cut there may read ``90`` as ``9``), a file
+  without data rows, and a quantity beyond the schema's bounds are refused.
+  Trailing empty columns and empty rows are dropped;
   a value under a column without a header (the 2024 barite file repeats its
   reserves there; the 2024 vermiculite file puts a note there) is ignored and
   listed in :attr:`UsgsWorld.notes`.
@@ -72,8 +76,15 @@ What the parser does with each quirk of the real files
   an error naming both lines. Several reserves cells for one country and
   commodity (a mine row and a refinery row) collapse to the one that holds a
   number; two different numbers are an error.
-* **Several editions**: :func:`combine` keeps, for each year and commodity,
-  the rows of the latest edition (MCS 2024 revises MCS 2023's 2022 estimate).
+* **Several editions**: for each table, year and *file family* (the USGS
+  code of the file a commodity comes from: ilmenite, rutile and
+  titanium-minerals are all ``timin``), the rows of the newest edition are
+  kept and an older edition's are dropped (MCS 2024 revises MCS 2023's 2022
+  estimate), within one ingest (:func:`combine`) and against the warehouse
+  (:func:`load_usgs`), whatever the order; what was dropped is listed in
+  ``superseded``. The family, not the commodity, is the unit: MCS 2023 gives
+  the United States under "Ilmenite and rutile", MCS 2024 under ilmenite, and
+  keeping both would count the country twice.
 * **Source label**: ``USGS MCS <edition>``, the edition from the file name
   (``mcs2024-...``, any case), else from the ``Source`` column (``MCS2024``).
 
@@ -98,22 +109,28 @@ import pandas as pd
 from kakehashi.errors import InputError
 from kakehashi.schemas import conform
 from kakehashi.sources.countries import is_aggregate, lookup_name, normalise_name
+from kakehashi.sources.textcsv import check_line_end, decode_text
 
 __all__ = [
     "NULL_REASONS",
     "REFUSED",
+    "SUPERSEDED_COLUMNS",
     "UNITS",
     "MeasureColumn",
     "UsgsLoad",
     "UsgsWorld",
     "combine",
     "commodities",
+    "edition_groups",
+    "edition_of",
+    "family",
     "load_usgs",
     "parse_cell",
     "parse_measure_column",
     "parse_usgs_paths",
     "parse_usgs_world",
     "parse_usgs_world_dir",
+    "prefer_newer",
     "resolve_country",
 ]
 
@@ -239,6 +256,12 @@ def parse_cell(text: str) -> tuple[float | None, str | None]:
     raise ValueError(t)
 
 
+SUPERSEDED_COLUMNS = ["table", "year", "family", "dropped", "kept", "rows"]
+"""Columns of :attr:`UsgsWorld.superseded` and :attr:`UsgsLoad.superseded`: the table, the year and
+the file family (USGS code) concerned, the source whose rows were dropped, the source kept instead,
+and the number of rows dropped."""
+
+
 @dataclass
 class UsgsWorld:
     """Parsed USGS MCS world tables.
@@ -256,6 +279,9 @@ class UsgsWorld:
         What was turned to null or set aside: file, line, column, value, reason.
     refused
         Files refused for a documented reason (:data:`REFUSED`): file, reason.
+    superseded
+        Rows of an older edition left out because a newer edition covers the
+        same table, year and file: see :data:`SUPERSEDED_COLUMNS`.
     """
 
     production: pd.DataFrame
@@ -265,6 +291,7 @@ class UsgsWorld:
     capacity: pd.DataFrame
     notes: pd.DataFrame
     refused: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["file", "reason"]))
+    superseded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SUPERSEDED_COLUMNS))
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The canonical tables to ingest: production, reserves, world_totals."""
@@ -383,11 +410,8 @@ def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror}", file=path) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="strict")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    text = decode_text(raw, path, fallbacks=("cp1252",))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[tuple[int, list[str]]] = []
     start = 1
     try:
@@ -395,7 +419,8 @@ def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
             rows.append((start, cells))
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise InputError(f"malformed CSV: {exc}", file=path, line=start) from None
+        raise InputError(f"malformed CSV: {exc}", file=path, line=start,
+                         hint="the file is damaged or truncated: download it again") from None
     return rows
 
 
@@ -504,6 +529,16 @@ def _parse_header(cells: list[str], path: Path) -> _Layout:
     return _Layout(header, i_country, i_source, i_type, type_default, measures, latest)
 
 
+def _check_last_line(path: Path, last: tuple[int, list[str]]) -> None:
+    """Refuse a file cut inside its last row: the MCS files end with a line end, and a last row
+    without one may have lost digits (``90`` read as ``9``)."""
+    with open(path, "rb") as fh:
+        fh.seek(0, 2)
+        fh.seek(max(0, fh.tell() - 64))
+        tail = fh.read()
+    check_line_end(tail, path, last[0])
+
+
 def _row_kind(country_label: str) -> str:
     """``world``, ``other`` (residual "Other countries"), ``group`` (several countries) or ``country``."""
     folded = normalise_name(re.sub(r"\d+$", "", country_label))
@@ -554,7 +589,8 @@ def parse_usgs_world(path: str | Path) -> UsgsWorld:
     meta = table.loc[code]
     rows = _read_rows(path)
     if not rows:
-        raise InputError("empty file", file=path)
+        raise InputError("empty file", file=path, line=1,
+                         hint="the download is probably incomplete: download it again")
     layout = _parse_header(rows[0][1], path)
     header, measures, latest = layout.header, layout.measures, layout.latest
     i_country, i_source, i_type, type_default = (layout.i_country, layout.i_source, layout.i_type,
@@ -570,11 +606,19 @@ def parse_usgs_world(path: str | Path) -> UsgsWorld:
     wt: list[dict[str, object]] = []
     other: list[dict[str, object]] = []
 
-    for line, cells in rows[1:]:
+    data_rows = [(line, cells) for line, cells in rows[1:] if any(c.strip() for c in cells)]
+    if not data_rows:
+        raise InputError("the file has a header but no data rows", file=path, line=2,
+                         hint="the file is empty or truncated: download it again")
+    for line, cells in data_rows:
+        if len(cells) < len(header):
+            raise InputError(
+                f"row has {len(cells)} fields, fewer than the header's {len(header)}", file=path, line=line,
+                hint="the file is truncated or damaged (a row cut short): download it again",
+            )
+    _check_last_line(path, data_rows[-1])
+    for line, cells in data_rows:
         cells = [c.replace("\ufeff", "") for c in cells]
-        if not any(c.strip() for c in cells):
-            continue
-        cells = cells + [""] * (len(header) - len(cells))
         for i, cell in enumerate(cells):
             if cell.strip() and (i >= len(header) or header[i] == ""):
                 notes.append(dict(file=path.name, line=line, column=f"(column {i + 1}, no header)",
@@ -754,13 +798,90 @@ def parse_usgs_world_dir(folder: str | Path) -> UsgsWorld:
                    refused=[(p.name, REFUSED[p.name]) for p in files if p.name in REFUSED])
 
 
+@cache
+def _families() -> dict[str, str]:
+    """Commodity key → USGS file code (its "family"): the unit a new edition revises."""
+    pairs = pd.concat([_commodities()[["usgs_code", "commodity"]], _products()[["usgs_code", "commodity"]]])
+    out: dict[str, str] = {}
+    for code, commodity in sorted(zip(pairs["usgs_code"], pairs["commodity"], strict=True)):
+        out.setdefault(str(commodity), str(code))  # zirconium: zirco and zirco-hafni are one family
+    return out
+
+
+def family(commodities: pd.Series) -> pd.Series:
+    """The USGS file code of each commodity key (the key itself when the catalogue does not know it).
+
+    Examples
+    --------
+    >>> family(pd.Series(["ilmenite", "rutile", "titanium-minerals", "unobtainium"])).tolist()
+    ['timin', 'timin', 'timin', 'unobtainium']
+    """
+    table = _families()
+    return commodities.astype(str).map(lambda c: table.get(c, c))
+
+
+def edition_of(source: str) -> int:
+    """The MCS edition year of a source label (``'USGS MCS 2024'`` → 2024; 0 when there is none)."""
+    m = re.search(r"MCS\s*(\d{4})", str(source), re.IGNORECASE)
+    return int(m.group(1)) if m else 0
+
+
+def edition_groups(frame: pd.DataFrame) -> pd.DataFrame:
+    """The groups a new edition replaces: year and file family of each row."""
+    return pd.DataFrame({"year": frame["year"].astype("int64").to_numpy(),
+                         "family": family(frame["commodity"]).to_numpy()})
+
+
+def prefer_newer(new: pd.DataFrame, old: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keep, for each year and file family, only the rows of the newest MCS edition.
+
+    ``new`` and ``old`` are rows of one table (``old``: those already in the
+    warehouse). For each (year, family) the newest edition found in either
+    wins; rows of ``new`` from an older edition are dropped (an older edition
+    never overwrites a newer one, whatever the ingest order). Rows of ``old``
+    that ``new`` replaces are the caller's business (:func:`load_usgs`).
+
+    Returns
+    -------
+    (kept, dropped)
+        ``kept``: the rows of ``new`` to write. ``dropped``: one row per
+        (year, family, dropped source) with the source kept instead and the
+        number of rows dropped (:data:`SUPERSEDED_COLUMNS` without ``table``).
+    """
+    cols = [c for c in SUPERSEDED_COLUMNS if c != "table"]
+    if new.empty:
+        return new, pd.DataFrame(columns=cols)
+    g_new = edition_groups(new).assign(edition=[edition_of(x) for x in new["source"]],
+                                       source=new["source"].to_numpy())
+    pool = g_new
+    if not old.empty:
+        g_old = edition_groups(old).assign(edition=[edition_of(x) for x in old["source"]],
+                                           source=old["source"].to_numpy())
+        pool = pd.concat([g_new, g_old], ignore_index=True)
+    best = pool.sort_values("edition", kind="stable").groupby(["year", "family"]).tail(1)
+    best = best.rename(columns={"edition": "best", "source": "kept"})[["year", "family", "best", "kept"]]
+    marked = g_new.merge(best, on=["year", "family"], how="left")
+    keep = (marked["edition"] >= marked["best"]).to_numpy()
+    dropped = (marked[~keep].groupby(["year", "family", "source", "kept"]).size()
+               .reset_index(name="rows").rename(columns={"source": "dropped"}))
+    return new[keep].reset_index(drop=True), dropped[cols]
+
+
+def _superseded_frame(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    if not parts:
+        return pd.DataFrame(columns=SUPERSEDED_COLUMNS)
+    out = pd.concat(parts, ignore_index=True)[SUPERSEDED_COLUMNS]
+    return out.sort_values(["table", "year", "family"], kind="stable").reset_index(drop=True)
+
+
 def combine(parts: list[UsgsWorld], *, refused: list[tuple[str, str]] | None = None) -> UsgsWorld:
     """Concatenate several parsed files into one :class:`UsgsWorld`.
 
-    When two editions cover the same year and commodity (MCS 2023 and MCS 2024
+    When two editions cover the same year and file (MCS 2023 and MCS 2024
     both give 2022), the later edition's rows are kept for that year and
-    commodity (USGS revises the earlier estimate) and the earlier edition's
-    rows are dropped.
+    file (USGS revises the earlier estimate) and the earlier edition's
+    rows are dropped and listed in :attr:`UsgsWorld.superseded`. See
+    :func:`prefer_newer`.
 
     Raises
     ------
@@ -773,21 +894,26 @@ def combine(parts: list[UsgsWorld], *, refused: list[tuple[str, str]] | None = N
             return getattr(parts[0], name).iloc[0:0] if parts else pd.DataFrame()
         return pd.concat(frames, ignore_index=True)
 
-    def latest_edition(frame: pd.DataFrame) -> pd.DataFrame:
+    superseded: list[pd.DataFrame] = []
+
+    def latest_edition(frame: pd.DataFrame, table: str | None = None) -> pd.DataFrame:
         if frame.empty or "source" not in frame.columns:
             return frame
-        newest = frame.groupby(["year", "commodity"])["source"].transform("max")
-        return frame[frame["source"] == newest].reset_index(drop=True)
+        kept, dropped = prefer_newer(frame, frame.iloc[0:0])
+        if table is not None and len(dropped):
+            superseded.append(dropped.assign(table=table))
+        return kept
 
     out = UsgsWorld(
-        production=latest_edition(cat("production")),
-        reserves=latest_edition(cat("reserves")),
-        world_totals=latest_edition(cat("world_totals")),
+        production=latest_edition(cat("production"), "production"),
+        reserves=latest_edition(cat("reserves"), "reserves"),
+        world_totals=latest_edition(cat("world_totals"), "world_totals"),
         other_countries=latest_edition(cat("other_countries")),
         capacity=latest_edition(cat("capacity")),
         notes=cat("notes"),
         refused=pd.DataFrame(refused or [], columns=["file", "reason"]),
     )
+    out.superseded = _superseded_frame(superseded)
     for name, key in (("production", ["year", "country", "commodity", "stage"]),
                       ("reserves", ["year", "country", "commodity"]),
                       ("world_totals", ["year", "commodity", "stage"])):
@@ -815,11 +941,17 @@ class UsgsLoad:
     sources
         Source labels, e.g. ``["USGS MCS 2024"]``.
     years
-        Production years written.
+        Production years written (an older edition's years that a newer one covers are not).
     commodities
         Commodity keys written.
     world
         The parsed tables (with capacity, notes and refused files).
+    superseded
+        Rows left out or replaced because a newer edition covers the same
+        table, year and file family (:data:`SUPERSEDED_COLUMNS`): an older
+        edition among the files given, an older edition in the warehouse
+        replaced by the files, or files of an older edition than the
+        warehouse's, which are not written.
     """
 
     files: list[str]
@@ -828,6 +960,7 @@ class UsgsLoad:
     years: list[int]
     commodities: list[str]
     world: UsgsWorld
+    superseded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SUPERSEDED_COLUMNS))
 
 
 def parse_usgs_paths(paths: Sequence[str | Path] | str | Path) -> tuple[UsgsWorld, list[str]]:
@@ -864,17 +997,21 @@ def parse_usgs_paths(paths: Sequence[str | Path] | str | Path) -> tuple[UsgsWorl
 def load_usgs(wh: Any, paths: Sequence[str | Path] | str | Path) -> UsgsLoad:
     """Parse USGS MCS world files (or folders) and write them in ONE transaction.
 
-    Each (year, commodity) present in the new files replaces the same
-    (year, commodity) rows of ``production``, ``reserves`` and ``world_totals``;
-    other rows are kept (so a later edition replaces the years it revises and
-    one commodity can be reloaded alone). Nothing is written unless every
-    file parses.
+    Editions: for each table, year and file family (the USGS file a
+    commodity comes from, e.g. ``timin`` for ilmenite, rutile and their
+    total), the newest MCS edition wins, whatever the order of ingest. Rows of
+    a newer (or the same) edition than the warehouse holds replace that
+    year's and family's rows of the table; rows of an older edition are not
+    written. Other rows are kept (so a later edition replaces the years it
+    revises and one commodity can be reloaded alone). What was dropped on
+    either side is in :attr:`UsgsLoad.superseded`. Nothing is written unless
+    every file parses.
 
     Examples
     --------
     >>> load_usgs(Warehouse("wh"), ["usgs-mcs-2024/world"]).rows   # doctest: +SKIP
     """
-    from kakehashi.sources.groups import replace_groups
+    from kakehashi.sources.groups import replace_groups, staged_rows
 
     world, files = parse_usgs_paths(paths)
     sources = sorted(set(world.production["source"]) | set(world.world_totals["source"])
@@ -882,18 +1019,44 @@ def load_usgs(wh: Any, paths: Sequence[str | Path] | str | Path) -> UsgsLoad:
     label = ", ".join(sources) or "USGS MCS"
     origin = files[0] if len(files) == 1 else f"{len(files)} USGS world files"
     rows: dict[str, int] = {}
+    years: set[int] = set()
+    superseded = [world.superseded] if len(world.superseded) else []
     with wh.transaction() as tx:
         for name, frame in world.tables().items():
-            if len(frame):
-                rows[name] = replace_groups(tx, name, frame, ["year", "commodity"], source=label,
-                                            origin=origin)
-            else:
-                rows[name] = 0
+            old = staged_rows(tx, name)
+            old = frame.iloc[0:0] if old is None else old
+            kept, dropped = prefer_newer(frame, old)
+            if len(dropped):
+                superseded.append(dropped.assign(table=name))
+            replaced = _replaced(old, kept)
+            if len(replaced):
+                superseded.append(replaced.assign(table=name))
+            rows[name] = 0
+            if name == "production":
+                years = {int(y) for y in kept["year"]}
+            if len(kept):
+                rows[name] = replace_groups(tx, name, kept, ["year", "commodity"], source=label,
+                                            origin=origin, group_of=edition_groups)
     return UsgsLoad(
         files=files,
         rows=rows,
         sources=sources,
-        years=sorted({int(y) for y in world.production["year"]}),
+        years=sorted(years),
         commodities=sorted(set(world.production["commodity"]) | set(world.world_totals["commodity"])),
         world=world,
+        superseded=_superseded_frame(superseded),
     )
+
+
+def _replaced(old: pd.DataFrame, kept: pd.DataFrame) -> pd.DataFrame:
+    """Rows of an older edition in the warehouse that ``kept`` replaces (same year and family)."""
+    cols = [c for c in SUPERSEDED_COLUMNS if c != "table"]
+    if old.empty or kept.empty:
+        return pd.DataFrame(columns=cols)
+    new_src = edition_groups(kept).assign(kept=kept["source"].to_numpy()).drop_duplicates(["year", "family"])
+    g_old = edition_groups(old).assign(dropped=old["source"].to_numpy())
+    hit = g_old.merge(new_src, on=["year", "family"], how="inner")
+    pairs = zip(hit["dropped"], hit["kept"], strict=True)
+    older = pd.Series([edition_of(a) < edition_of(b) for a, b in pairs], index=hit.index, dtype=bool)
+    hit = hit[older]
+    return hit.groupby(["year", "family", "dropped", "kept"]).size().reset_index(name="rows")[cols]

@@ -51,14 +51,20 @@ column is an error naming the file, line and value.
 from __future__ import annotations
 
 import re
+import struct
+import warnings
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pandas as pd
 
 from kakehashi.errors import InputError
 from kakehashi.schemas import conform
 from kakehashi.sources.countries import to_iso3
+from kakehashi.sources.textcsv import read_csv_frame
 
 __all__ = ["INDICATORS", "MISSING", "load_wgi", "parse_wgi"]
 
@@ -87,22 +93,49 @@ _NAME_TO_CODE["politicalstabilityandabsenceofviolence"] = "pv"
 _NAME_TO_CODE["politicalstabilitynoviolence"] = "pv"
 
 
+_BINARY_ERRORS: tuple[type[BaseException], ...] = (
+    OSError, EOFError, ValueError, KeyError, NotImplementedError, IndexError, TypeError, AttributeError,
+    OverflowError, UnicodeError, struct.error, zipfile.BadZipFile, zlib.error, ElementTree.ParseError,
+)
+"""What pandas' Stata reader and openpyxl raise on a damaged .dta or .xlsx: these readers of binary
+formats do not sort their errors, so a damaged file can end in any of these."""
+
+
+def _databank_footer(cells: list[str]) -> bool:
+    """DataBank's footer: empty rows and "Data from database: ...", "Last Updated: ..." lines."""
+    first = cells[0].strip() if cells else ""
+    rest_empty = not any(c.strip() for c in cells[1:])
+    return rest_empty and (first == "" or first.startswith(("Data from", "Last Updated")))
+
+
 def _read(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
+    if suffix == ".csv":
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read WGI file: {exc.strerror}", file=path) from None
+        return read_csv_frame(data, path, fallbacks=("cp1252",), skip=_databank_footer)
+    if suffix not in (".dta", ".xlsx", ".xls"):
+        raise InputError(
+            f"unsupported WGI file type {suffix!r}",
+            file=path,
+            hint="give the World Bank's wgidataset.dta, its .xlsx download or a DataBank .csv export",
+        )
     try:
-        if suffix == ".dta":
-            return pd.read_stata(path)
-        if suffix in (".xlsx", ".xls"):
-            return _read_excel(path)
-        if suffix == ".csv":
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputError(f"cannot read WGI file: {exc}", file=path) from None
-    raise InputError(
-        f"unsupported WGI file type {suffix!r}",
-        file=path,
-        hint="give the World Bank's wgidataset.dta, its .xlsx download or a DataBank .csv export",
-    )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnicodeWarning)  # latin-1 names in the World Bank's .dta
+            frame = pd.read_stata(path) if suffix == ".dta" else _read_excel(path)
+    except _BINARY_ERRORS as exc:
+        what = "Stata" if suffix == ".dta" else "Excel"
+        raise InputError(f"cannot read the WGI {what} file ({type(exc).__name__}: {exc})", file=path,
+                         hint="the file is damaged or truncated: download it again") from None
+    if not len(frame):
+        raise InputError("the file has no data rows", file=path,
+                         hint="the file is empty or truncated: download it again")
+    frame.columns = [str(c) for c in frame.columns]
+    frame["_line"] = range(2, len(frame) + 2)
+    return frame
 
 
 def _read_excel(path: Path) -> pd.DataFrame:
@@ -159,6 +192,9 @@ def _to_iso3(codes: pd.Series, lines: pd.Series, path: Path) -> pd.Series:
     for code, line in zip(codes, lines, strict=True):
         if code in mapping or code in unknown:
             continue
+        if not code.isascii():  # the World Bank's codes are ASCII letters (and to_iso3 reads digits)
+            unknown[code] = int(line)
+            continue
         try:
             mapping[code] = to_iso3(code)
         except InputError:
@@ -181,7 +217,6 @@ def _wide(raw: pd.DataFrame, path: Path, code_col: str, year_col: str) -> pd.Dat
         raise InputError("no WGI estimate columns (vae, pve, gee, rqe, rle, cce)", file=path,
                          hint="the estimate of each indicator is its code with the suffix 'e'")
     frame = raw.rename(columns={code_col: "code", year_col: "year"})
-    frame["_line"] = range(2, len(frame) + 2)
     long = frame.melt(id_vars=["code", "year", "_line"], value_vars=[lower[f"{k}e"] for k in present],
                       var_name="indicator", value_name="estimate")
     long["_column"] = long["indicator"]
@@ -193,7 +228,6 @@ def _long(raw: pd.DataFrame, path: Path, code_col: str, year_col: str, ind_col: 
           est_col: str) -> tuple[pd.DataFrame, int]:
     frame = raw.rename(columns={code_col: "code", year_col: "year", ind_col: "indicator",
                                 est_col: "estimate"})
-    frame["_line"] = range(2, len(frame) + 2)
     codes = frame["indicator"].map(_indicator_code)
     unknown = frame.loc[codes.isna(), "indicator"].unique()
     if len(unknown):
@@ -214,10 +248,12 @@ def _estimate_series(series: object) -> str | None:
 
 def _databank(raw: pd.DataFrame, path: Path, code_col: str) -> tuple[pd.DataFrame, int]:
     series_col = _find(list(raw.columns), "indicator") or "Series Code"
+    if series_col not in raw.columns or series_col == code_col:
+        raise InputError("DataBank layout without a Series Code column", file=path, line=1,
+                         hint="export from DataBank with the Series Code column, or use the WGI download")
     years = {c: int(m.group(1)) for c in raw.columns
              if (m := re.match(r"^\s*(\d{4})(?:\s*\[YR\d{4}\])?\s*$", str(c)))}
     frame = raw.rename(columns={code_col: "code", series_col: "series"})
-    frame["_line"] = range(2, len(frame) + 2)
     frame = frame[frame["code"].astype(str).str.strip() != ""]  # DataBank footer lines
     frame = frame[~frame["code"].astype(str).str.startswith(("Data from", "Last Updated"))]
     ind = frame["series"].map(_estimate_series)
@@ -299,6 +335,9 @@ def parse_wgi(path: str | Path) -> pd.DataFrame:
         "value": long["value"],
         "_line": long["_line"],
     })
+    if not len(out):
+        raise InputError("no governance estimate in the file (every estimate is missing)", file=path,
+                         hint="the file is truncated or holds no *.EST series: download it again")
     conform(out, "governance", origin=path)
     out = out.drop(columns="_line").sort_values(["country", "year", "indicator"]).reset_index(drop=True)
     out.attrs.update(omitted_missing=missing, skipped_series=skipped, source="World Bank WGI")
