@@ -129,3 +129,9 @@ def test_parse_country_codes_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         cty.parse_country_codes(bad)
     assert f"{bad}:3" in str(err.value)
+
+
+def test_superscript_digits_are_not_a_numeric_code() -> None:
+    """'¹' is a digit to str.isdigit() but not a number int() reads: an unknown name, not a crash."""
+    with pytest.raises(InputError):
+        cty.to_iso3("¹")

@@ -221,7 +221,7 @@ def to_iso3(value: str | int) -> str:
     if isinstance(value, int):
         return numeric_to_iso3(value)
     text = str(value).strip()
-    if text.isdigit():
+    if text.isascii() and text.isdecimal():
         return numeric_to_iso3(int(text))
     upper = text.upper()
     if len(text) == 3 and upper in by3:
