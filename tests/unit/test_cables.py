@@ -459,7 +459,7 @@ def test_download_from_local_server(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_package_data_is_cited_and_valid() -> None:
-    from kakehashi.report.appendix import licences_for
+    from kakehashi.provenance import licences_for
     from kakehashi.sources.countries import validate_iso3
 
     sup = cable_suppliers()

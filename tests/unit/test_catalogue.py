@@ -112,6 +112,7 @@ def test_select_products_workstream_list_and_errors() -> None:
 
 
 def test_select_products_through_chained_concordance(tmp_path: Path) -> None:
+    from kakehashi.metrics.concordance import select_products
     # HS22 -> HS17 (stored as 2022->2017) and HS12 -> HS17 (stored the other way round):
     # the selector follows HS22 -> HS17 -> HS12 through both directions.
     conc = pd.DataFrame(

@@ -179,7 +179,7 @@ def test_cli_prints_the_warning_on_stderr(wh_mixed: Warehouse, capsys: pytest.Ca
 
 
 def test_hs92_revision_screen_and_in_scope_rule_on_the_real_concordance(wh_mixed: Warehouse) -> None:
-    from kakehashi.catalogue import select_products
+    from kakehashi.metrics.concordance import select_products
 
     hs22 = select_products("semiconductors")
     hs92 = select_products("semiconductors", revision="HS92", wh=wh_mixed)
@@ -236,7 +236,7 @@ def test_value_conservation_and_converted_flag_on_a_hand_made_concordance(tmp_pa
 
 
 def test_in_scope_rule_uses_the_weights(tmp_path: Path) -> None:
-    from kakehashi.catalogue import convert_codes
+    from kakehashi.metrics.concordance import convert_codes
 
     # SYNTHETIC: HS17 A splits into HS22 X, Y, Z (1/3 each); HS17 B merges into X
     conc = _conc([("HS17", "100000", "HS22", "900001"), ("HS17", "100000", "HS22", "900002"),

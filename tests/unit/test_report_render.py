@@ -10,8 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from kakehashi.provenance import licences_for
 from kakehashi.report import charts
-from kakehashi.report.appendix import country_label, licences_for
+from kakehashi.report.appendix import country_label
 from kakehashi.report.fmt import fmt_share, fmt_usd, printed_table
 from kakehashi.report.model import Appendix, Briefing, Figure, KeyFigure
 from kakehashi.report.render import render_html, render_pdf

@@ -28,17 +28,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import deque
 from importlib import resources
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from kakehashi.errors import InputError, unknown_value_error
 from kakehashi.schemas import HS_REVISIONS
-
-if TYPE_CHECKING:
-    from kakehashi.warehouse import Warehouse
 
 CATALOGUE_REVISION = "HS22"
 """HS revision of every code in the catalogue."""
@@ -173,7 +168,6 @@ def select_products(
     selector: str | list[str] | None,
     *,
     revision: str = CATALOGUE_REVISION,
-    wh: Warehouse | None = None,
     selector_revision: str = CATALOGUE_REVISION,
 ) -> list[str]:
     """Resolve a product selector to six-digit codes of HS ``revision``.
@@ -184,13 +178,10 @@ def select_products(
         A workstream key (``"clean-energy"``), a list of six-digit codes (or a
         comma-separated string of them), or ``None`` for every catalogue code.
     revision
-        HS revision of the data the codes will select (``HS92`` ... ``HS22``).
-    wh
-        Warehouse whose ``hs_concordance`` table converts codes when
-        ``revision`` differs from ``selector_revision``. A code of
-        ``revision`` is selected when most of its value maps to the selected
-        codes (:func:`convert_codes`, the concordance's weights chained
-        through intermediate revisions), not every code an n:n link touches.
+        HS revision of the codes returned; it must be the selector's own
+        (``selector_revision``, HS 2022 for workstreams). Codes of another
+        revision come from :func:`kakehashi.metrics.concordance.select_products`,
+        which converts through a warehouse's concordance.
     selector_revision
         HS revision of explicit codes in ``selector`` (catalogue workstreams
         are always HS 2022).
@@ -204,7 +195,7 @@ def select_products(
     ------
     InputError
         Unknown workstream (with close matches), malformed code, unknown
-        revision, or a conversion the warehouse's concordance cannot make.
+        revision, or a revision other than the selector's.
 
     Examples
     --------
@@ -219,103 +210,17 @@ def select_products(
     codes = _catalogue_codes(selector)
     if revision == from_rev:
         return codes
-    if wh is None:
-        raise InputError(
-            f"cannot convert {from_rev} codes to {revision} without a warehouse",
-            hint="pass wh= a warehouse with the hs_concordance table loaded",
-        )
-    return convert_codes(codes, from_rev, revision, wh)
-
-
-IN_SCOPE_SHARE = 0.5
-"""A code of another revision is in scope when more than this share of its value maps to selected codes."""
-
-
-def convert_codes(codes: list[str], from_revision: str, to_revision: str, wh: Warehouse, *,
-                  min_share: float = IN_SCOPE_SHARE) -> list[str]:
-    """Codes of ``to_revision`` in scope of ``codes`` (``from_revision``), by the concordance's weights.
-
-    A code ``c`` of ``to_revision`` is in scope when most of its value maps
-    to the selected codes ``S`` when converted to ``from_revision``:
-
-    .. math:: \\sum_{s \\in S} W_{c,s} > \\text{min\\_share}
-
-    where :math:`W` are the weights of the warehouse's ``hs_concordance``
-    composed along the shortest chain of revision pairs from ``to_revision``
-    to ``from_revision`` (:func:`kakehashi.sources.hs.compose_concordance`;
-    equal split of 1:n and n:n links unless trade weights were loaded). A
-    code that keeps its number (1:1) is in scope; a basket code of which a
-    selected good is a minor part (steel scrap, plastics that once shared a
-    code with a semiconductor input) is not, where following every n:n link
-    would take it in. A code the concordance does not list did not exist in
-    that revision and is not selected.
-
-    Parameters
-    ----------
-    codes
-        Selected codes in ``from_revision``.
-    from_revision, to_revision
-        HS revisions.
-    wh
-        Warehouse holding ``hs_concordance``.
-    min_share
-        Share above which a code is in scope (:data:`IN_SCOPE_SHARE`).
-    """
-    if from_revision == to_revision:
-        return sorted(set(codes))
-    if "hs_concordance" not in wh.tables():
-        raise InputError(
-            f"cannot convert {from_revision} codes to {to_revision}: the warehouse has no "
-            "hs_concordance table",
-            hint="ingest the HS concordance: 'kakehashi ingest concordance "
-                 "HS_consolidated_comtrade_concordances.csv'",
-        )
-    from kakehashi.metrics.flows import composed_weights
-
-    conc = wh.table("hs_concordance")
-    pairs_df = wh.execute(conc.select("from_revision", "to_revision").distinct())
-    pairs = list(zip(pairs_df["from_revision"], pairs_df["to_revision"], strict=True))
-    path = _revision_path(pairs, to_revision, from_revision)
-    if path is None:
-        raise InputError(
-            f"the warehouse's hs_concordance has no chain from {from_revision} to {to_revision}",
-            hint=f"load a concordance covering {from_revision} and {to_revision}",
-        )
-    w = composed_weights(wh, path)
-    sel = set(codes)
-    share = w[w["to_hs6"].isin(sel)].groupby("from_hs6")["weight"].sum()
-    return sorted(str(c) for c in share.index[share > min_share])
-
-
-def _revision_path(pairs: list[tuple[str, str]], start: str, goal: str) -> list[str] | None:
-    """Shortest chain of revisions linked by ``pairs`` (undirected), or ``None``."""
-    graph: dict[str, set[str]] = {}
-    for a, b in pairs:
-        graph.setdefault(a, set()).add(b)
-        graph.setdefault(b, set()).add(a)
-    prev: dict[str, str | None] = {start: None}
-    queue = deque([start])
-    while queue:
-        node = queue.popleft()
-        if node == goal:
-            out = [node]
-            while prev[out[-1]] is not None:
-                out.append(prev[out[-1]])  # type: ignore[arg-type]
-            return out[::-1]
-        for nxt in sorted(graph.get(node, ())):
-            if nxt not in prev:
-                prev[nxt] = node
-                queue.append(nxt)
-    return None
+    raise InputError(
+        f"cannot convert {from_rev} codes to {revision} here",
+        hint="use kakehashi.metrics.concordance.select_products with a warehouse holding the HS concordance",
+    )
 
 
 __all__ = [
     "CATALOGUE_REVISION",
-    "IN_SCOPE_SHARE",
     "STAGES",
     "WORKSTREAMS",
     "chain_links",
-    "convert_codes",
     "product_names",
     "select_products",
     "sources",

@@ -140,7 +140,7 @@ def open_warehouse(path: Path | None, engine: str | None, *, read_only: bool = T
 
 def is_synthetic(wh: Warehouse) -> bool:
     """True when the warehouse holds data of the bundled SYNTHETIC sample world."""
-    from kakehashi.report.provenance import is_synthetic as synthetic
+    from kakehashi.provenance import is_synthetic as synthetic
 
     return synthetic(wh)
 

@@ -175,7 +175,8 @@ def complementarity_frame(
         ``converted`` is true when some of the two countries' trade in scope
         was held in another revision.
     """
-    from kakehashi.catalogue import WORKSTREAMS, select_products
+    from kakehashi.catalogue import WORKSTREAMS
+    from kakehashi.metrics.concordance import select_products
     from kakehashi.metrics.flows import analysis_flows, plan_trade
     from kakehashi.metrics.screen import iso3_validator, known_countries, validate_country
 

@@ -19,41 +19,32 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from threading import Lock
-from typing import TYPE_CHECKING
 
 import ibis
 import pandas as pd
 
 from kakehashi.warehouse import Warehouse
 
-if TYPE_CHECKING:
-    from kakehashi.metrics.flows import TradePlan
 
-
-def export_totals(wh: Warehouse, revision: str, plan: TradePlan | None = None) -> ibis.Table:
+def export_totals(wh: Warehouse, revision: str) -> ibis.Table:
     """Every exporter's total exports of every product and year: ``exporter, hs6, year, exports_usd``.
 
     .. math:: X_{ekt} = \\sum_d x_{e \\to d,k,t}
 
-    Without ``plan``, the rows held in ``revision``; with a plan
-    (:func:`kakehashi.metrics.flows.plan_trade`), the analysis flows of the
-    plan: one source per year, every row converted to the plan's revision.
-    The totals stored at ingest are used when they are the same thing (every
-    year of the plan read from one dataset held in ``revision``); otherwise
-    they are computed in the query (a read-only warehouse writes no cache).
+    The rows held in ``revision``, summed over sources; read from the snapshot's
+    derived files when it has them, else computed in the query. For the totals of
+    an analysis plan (one source per year, conversion), see
+    :func:`kakehashi.metrics.flows.export_totals`.
     """
-    if plan is not None and not _plan_is_stored(plan, revision):
-        from kakehashi.metrics.flows import analysis_flows
-
-        f = analysis_flows(wh, plan)
-        return f.group_by(["exporter", "hs6", "year"]).aggregate(exports_usd=f.value_usd.sum())
     stored = wh.derived_table("export_totals")
     if stored is not None:
         f = stored.filter(stored.hs_revision == revision)
         return f.select("exporter", "hs6", "year", "exports_usd")
+    from kakehashi.metrics.concentration import stable_sum
+
     flows = wh.table("trade_flows")
     g = flows.filter(flows.hs_revision == revision)
-    return g.group_by(["exporter", "hs6", "year"]).aggregate(exports_usd=g.value_usd.sum())
+    return g.group_by(["exporter", "hs6", "year"]).aggregate(exports_usd=stable_sum(g.value_usd))
 
 
 MEMO_ENTRIES = 64
@@ -80,13 +71,6 @@ def memo_frame(wh: Warehouse, name: str, build: Callable[[], ibis.Table]) -> pd.
         while len(_MEMO) > MEMO_ENTRIES:
             _MEMO.popitem(last=False)
     return df.copy()
-
-
-def _plan_is_stored(plan: TradePlan, revision: str) -> bool:
-    """True when every year of ``plan`` reads one dataset held in ``revision`` only (no conversion)."""
-    return plan.revision == revision and all(
-        not plan.set_aside.get(y) and list(plan.revisions.get(y, [])) == [revision]
-        for y in plan.available_years)
 
 
 def trade_summary(wh: Warehouse) -> pd.DataFrame:

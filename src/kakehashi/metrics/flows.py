@@ -40,6 +40,7 @@ import ibis
 import pandas as pd
 
 from kakehashi.errors import InputError, unknown_value_error, year_span
+from kakehashi.metrics.concordance import composed_weights
 from kakehashi.schemas import HS_REVISIONS
 from kakehashi.warehouse import Warehouse
 
@@ -209,7 +210,7 @@ def plan_trade(
     # the years read: the requested ones, every year between them and the (up to two) years persistence
     # reads before them; every one must reach the target (earlier years that cannot are left out), and
     # no other year is read
-    from kakehashi.metrics.screen import persistence_years
+    from kakehashi.metrics.thresholds import persistence_years
 
     def span(rev: str) -> list[int]:
         earlier = [y for y in persistence_years(want, available) if y < min(want)]
@@ -313,30 +314,29 @@ def analysis_flows(
                     "source", "converted")
 
 
-_CACHE: dict[tuple[str, str | None, str, str], pd.DataFrame] = {}
+def export_totals(wh: Warehouse, plan: TradePlan) -> ibis.Table:
+    """Every exporter's total exports of every product and year in the plan's flows:
+    ``exporter, hs6, year, exports_usd``.
 
+    .. math:: X_{ekt} = \\sum_d x_{e \\to d,k,t}
 
-def _concordance_frame(wh: Warehouse) -> pd.DataFrame:
-    key = (str(wh.path), wh.snapshot_id, "*", "*")
-    if key not in _CACHE:
-        if "hs_concordance" in wh.tables():
-            _CACHE[key] = wh.execute(wh.table("hs_concordance"))
-        else:
-            _CACHE[key] = pd.DataFrame(columns=["from_revision", "from_hs6", "to_revision", "to_hs6",
-                                                "relationship", "weight"])
-    return _CACHE[key]
-
-
-def composed_weights(wh: Warehouse, path: Sequence[str]) -> pd.DataFrame:
-    """Weights ``from_hs6, to_hs6, weight`` from ``path[0]`` to ``path[-1]`` (the warehouse's concordance).
-
-    See :func:`kakehashi.sources.hs.compose_concordance`; cached per snapshot.
+    over the analysis flows of ``plan`` (one source per year, every row in the
+    plan's revision). The totals stored at ingest
+    (:func:`kakehashi.metrics.derived.export_totals`) are used when they are the
+    same thing (every year read from one dataset held in the plan's revision);
+    otherwise they are computed in the query (a read-only warehouse writes no cache).
     """
-    from kakehashi.sources.hs import compose_concordance
+    from kakehashi.metrics import derived
 
-    key = (str(wh.path), wh.snapshot_id, ">".join(path), "path")
-    if key not in _CACHE:
-        if len(_CACHE) > 64:
-            _CACHE.clear()
-        _CACHE[key] = compose_concordance(_concordance_frame(wh), list(path))
-    return _CACHE[key]
+    if _plan_is_stored(plan):
+        return derived.export_totals(wh, plan.revision)
+    from kakehashi.metrics.concentration import stable_sum
+
+    f = analysis_flows(wh, plan)
+    return f.group_by(["exporter", "hs6", "year"]).aggregate(exports_usd=stable_sum(f.value_usd))
+
+
+def _plan_is_stored(plan: TradePlan) -> bool:
+    """True when every year of ``plan`` reads one dataset held in the plan's revision only."""
+    return all(not plan.set_aside.get(y) and list(plan.revisions.get(y, [])) == [plan.revision]
+               for y in plan.available_years)

@@ -291,7 +291,8 @@ def _add_imports(wh: Warehouse, out: pd.DataFrame, prod_rows: pd.DataFrame,
         out[c] = float("nan")
     if importer is None or "trade_flows" not in wh.tables():
         return out
-    from kakehashi.catalogue import select_products, usgs_hs
+    from kakehashi.catalogue import usgs_hs
+    from kakehashi.metrics.concordance import select_products
     from kakehashi.metrics.flows import analysis_flows, plan_trade
 
     hs_map = usgs_hs()

@@ -64,6 +64,7 @@ from kakehashi.metrics.thresholds import (  # re-exported: the screen's paramete
     PERSISTENCE_MIN,
     PERSISTENCE_WINDOW,
     Thresholds,
+    persistence_years,
 )
 from kakehashi.warehouse import Warehouse
 
@@ -130,14 +131,6 @@ def normalise_importers(importer: str | Sequence[str] | None) -> list[str] | Non
 def year_index(available: Sequence[int]) -> dict[int, int]:
     """Rank of each available year (0 = earliest): persistence counts available years, not calendar ones."""
     return {int(y): i for i, y in enumerate(sorted({int(y) for y in available}))}
-
-
-def persistence_years(requested: Sequence[int], available: Sequence[int]) -> list[int]:
-    """Requested years plus the available years persistence needs before them."""
-    avail = sorted({int(y) for y in available})
-    first = min(requested)
-    before = [y for y in avail if y < first][-(PERSISTENCE_WINDOW - 1):]
-    return sorted(set(before) | {int(y) for y in requested})
 
 
 # ----------------------------------------------------------------- expression
@@ -440,11 +433,11 @@ def resolve_request(
     ``products``: ``None`` (every HS6 when ``all_products``, else every
     catalogue code), a workstream key, or a list of HS 2022 codes (in scope
     of the analysis revision by the concordance's weights,
-    :func:`kakehashi.catalogue.convert_codes`). ``revision`` and
+    :func:`kakehashi.metrics.concordance.convert_codes`). ``revision`` and
     ``precedence`` choose the analysis revision and the source of each year
     (:func:`kakehashi.metrics.flows.plan_trade`).
     """
-    from kakehashi.catalogue import select_products
+    from kakehashi.metrics.concordance import select_products
 
     importers = normalise_importers(importer)
     known = known_countries(wh) if iso3_validator() is None else None
@@ -536,15 +529,15 @@ def request_expr(wh: Warehouse, req: ScreenRequest,
 
     For one importer or a bloc, world exports and the importer's own exports
     come from the snapshot's exporter totals, written at ingest
-    (:func:`kakehashi.metrics.derived.export_totals`), so the query reads
+    (:func:`kakehashi.metrics.flows.export_totals`), so the query reads
     only the importer's rows; for every importer at once they are computed in
     the same query.
     """
-    from kakehashi.metrics.derived import export_totals
+    from kakehashi.metrics.flows import export_totals
 
     plan = req.plan if req.plan is not None else plan_trade(wh, req.revision, req.years)
     flows = request_flows(wh, req)
-    totals = export_totals(wh, req.revision, plan) if req.importers is not None else None
+    totals = export_totals(wh, plan) if req.importers is not None else None
     return screen_expr(flows, req.importers, req.rival, years=req.years, available_years=req.available_years,
                        products=req.products, thresholds=thresholds, totals=totals)
 
@@ -620,7 +613,8 @@ def screen_totals(df: pd.DataFrame) -> ScreenTotals:
 
 def annotate_products(df: pd.DataFrame, wh: Warehouse | None, revision: str) -> pd.DataFrame:
     """Add ``product_name`` and ``workstream`` columns for the ``hs6`` column of ``df``."""
-    from kakehashi.catalogue import CATALOGUE_REVISION, WORKSTREAMS, product_names, select_products
+    from kakehashi.catalogue import CATALOGUE_REVISION, WORKSTREAMS, product_names
+    from kakehashi.metrics.concordance import select_products
 
     out = df.copy()
     names: dict[str, str] = {}

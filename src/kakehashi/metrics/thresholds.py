@@ -10,6 +10,7 @@ command line can show them in its help without importing the query engines.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kakehashi.errors import InputError
@@ -67,3 +68,19 @@ class Thresholds:
 
 DEFAULT_THRESHOLDS = Thresholds()
 """The EU 2021 / CEPII GeoDep thresholds: 0.4, 0.4, 1."""
+
+
+def persistence_years(requested: Sequence[int], available: Sequence[int]) -> list[int]:
+    """Requested years plus the available years persistence needs before them.
+
+    Persistence counts available years, not calendar ones: the window is the
+    :data:`PERSISTENCE_WINDOW` most recent years *of the data* up to each
+    requested year.
+
+    >>> persistence_years([2023], [2019, 2021, 2022, 2023])
+    [2021, 2022, 2023]
+    """
+    avail = sorted({int(y) for y in available})
+    first = min(requested)
+    before = [y for y in avail if y < first][-(PERSISTENCE_WINDOW - 1):]
+    return sorted(set(before) | {int(y) for y in requested})

@@ -21,24 +21,8 @@ from kakehashi import catalogue
 from kakehashi.metrics import concentration, minerals
 from kakehashi.metrics import screen as screen_mod
 from kakehashi.questions import defaults
-from kakehashi.questions.request import bloc_label, parse_bloc
+from kakehashi.questions.request import Importer, bloc_label, members
 from kakehashi.warehouse import Warehouse
-
-Importer = str | Sequence[str]
-"""A country or a bloc: ``"JPN"``, ``"JPN+IND"``, ``"JPN,IND"`` or ``["JPN", "IND"]``."""
-
-
-def members(importer: Importer, *, field: str = "importer") -> tuple[str, ...]:
-    """The member codes of a country or bloc (:func:`~kakehashi.questions.request.parse_bloc`).
-
-    Examples
-    --------
-    >>> members("jpn+ind")
-    ('JPN', 'IND')
-    """
-    if isinstance(importer, str):
-        return parse_bloc(importer, field=field)
-    return parse_bloc(list(importer), field=field)
 
 
 def label(importer: Importer) -> str:

@@ -5,7 +5,7 @@ Row counts and the trade flows' years come from the snapshot's manifest and
 the summaries recorded at ingest, so the answer does not scan the trade
 flows; the small tables with a ``source`` column are read through the
 engine. Publishers and licences are matched on the source labels
-(:data:`kakehashi.report.appendix.LICENCES`).
+(:data:`kakehashi.provenance.LICENCES`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ import pyarrow.parquet as pq
 
 from kakehashi.errors import InputError
 from kakehashi.metrics.derived import trade_summary
-from kakehashi.report.appendix import licences_for
-from kakehashi.report.provenance import SOURCE_TABLES, SYNTHETIC_MARK, is_synthetic
+from kakehashi.provenance import SOURCE_TABLES, SYNTHETIC_MARK, is_synthetic, licences_for
 from kakehashi.schemas import schema
 from kakehashi.warehouse import REINGEST_HINT, UnverifiedSnapshotWarning, Warehouse, snapshot_time
 

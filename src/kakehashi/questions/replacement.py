@@ -29,8 +29,7 @@ import pandas as pd
 from kakehashi.errors import InputError
 from kakehashi.metrics import substitution as subst
 from kakehashi.questions import defaults
-from kakehashi.questions.exposure import Importer, members
-from kakehashi.questions.request import bloc_label
+from kakehashi.questions.request import Importer, bloc_label, members
 from kakehashi.warehouse import Warehouse
 
 RivalCap = float | Literal["current"] | None

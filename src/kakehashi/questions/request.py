@@ -17,6 +17,7 @@ the value and saying what to write instead.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from kakehashi.errors import InputError
 
@@ -187,3 +188,20 @@ def parse_bloc_with(importer: str, partner: str | None = None, *, field: str = "
     if partner:
         codes += tuple(c for c in parse_bloc(partner, field="partner") if c not in codes)
     return codes
+
+
+Importer = str | Sequence[str]
+"""A country or a bloc: ``"JPN"``, ``"JPN+IND"``, ``"JPN,IND"`` or ``["JPN", "IND"]``."""
+
+
+def members(importer: Importer, *, field: str = "importer") -> tuple[str, ...]:
+    """The member codes of a country or bloc (:func:`~kakehashi.questions.request.parse_bloc`).
+
+    Examples
+    --------
+    >>> members("jpn+ind")
+    ('JPN', 'IND')
+    """
+    if isinstance(importer, str):
+        return parse_bloc(importer, field=field)
+    return parse_bloc(list(importer), field=field)

@@ -30,12 +30,12 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from kakehashi import catalogue
+from kakehashi import catalogue, provenance
 from kakehashi.errors import InputError, KakehashiError, unknown_value_error
 from kakehashi.metrics import screen as screen_mod
 from kakehashi.present import fmt_share, fmt_usd, product_label
 from kakehashi.questions import defaults, exposure, replacement, whatif
-from kakehashi.report import appendix, charts, provenance
+from kakehashi.report import appendix, charts
 from kakehashi.report.model import Appendix, Briefing, Figure, KeyFigure
 from kakehashi.report.render import render_html, render_pdf
 from kakehashi.scenarios import measures as scenario_measures
@@ -414,7 +414,7 @@ def _appendix(wh: Warehouse, req: BriefingRequest, scenario_spec: dict[str, Any]
          f"(HS 2022 codes, each with its source); trade data in {req.revision}."),
     ]
     return Appendix(method=method, thresholds=thresholds, vintages=vintages,
-                    sources=labels, licences=appendix.licences_for(sources), hs_revision=req.revision)
+                    sources=labels, licences=provenance.licences_for(sources), hs_revision=req.revision)
 
 
 def default_name(importer: str, rival: str, partner: str | None, workstream: str, fmt: str) -> str:

@@ -276,7 +276,9 @@ def _resolve_products(ps: ProductSpec, fieldname: str, wh: Warehouse, revision: 
                 deferred.append((ps.values, fieldname))
             codes = list(ps.values)
         elif ps.kind == "workstream":
-            codes = _catalogue().select_products(ps.values[0], revision=revision, wh=wh)
+            from kakehashi.metrics.concordance import select_products
+
+            codes = select_products(ps.values[0], revision=revision, wh=wh)
         else:
             catalogue = _catalogue()
             table = catalogue.usgs_hs()
@@ -285,7 +287,9 @@ def _resolve_products(ps: ProductSpec, fieldname: str, wh: Warehouse, revision: 
                 raise unknown_value_error("mineral commodity", ps.values[0], keys)
             codes = sorted(set(table.loc[table["commodity"] == ps.values[0], "hs6"]))
             if revision != catalogue.CATALOGUE_REVISION:
-                codes = catalogue.convert_codes(codes, catalogue.CATALOGUE_REVISION, revision, wh)
+                from kakehashi.metrics.concordance import convert_codes
+
+                codes = convert_codes(codes, catalogue.CATALOGUE_REVISION, revision, wh)
     except KakehashiError as exc:
         raise _field_error(fieldname, exc) from None
     return sorted(c for c in set(codes) if not ps.excluded(c))

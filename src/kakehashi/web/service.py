@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from kakehashi import provenance
 from kakehashi.errors import InputError
-from kakehashi.report import provenance
 from kakehashi.warehouse import Warehouse
 
 T = TypeVar("T")
