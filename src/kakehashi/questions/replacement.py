@@ -159,6 +159,19 @@ def _check_settings(max_rival_share: RivalCap, max_change: float | None, lam: fl
     return cap
 
 
+def _buyers(importer: Importer, partner: str | Sequence[str] | None, joint: bool, what: str
+            ) -> tuple[tuple[str, ...], tuple[str, ...], str | list[str]]:
+    """The buying countries (with the partners when ``joint``), the partners, and the optimiser's importer."""
+    codes = members(importer)
+    partners = _partners(partner)
+    if joint:
+        if not partners:
+            raise InputError(f"a joint {what} needs a partner",
+                             hint="e.g. --importer JPN --partner IND --joint")
+        codes = codes + tuple(p for p in partners if p not in codes)
+    return codes, partners, (list(codes) if len(codes) > 1 else codes[0])
+
+
 def portfolio(wh: Warehouse, importer: Importer, rival: str, *, partner: str | Sequence[str] | None = None,
               products: str | Sequence[str] | None = None, joint: bool = False, objective: str = "hhi",
               max_rival_share: RivalCap = defaults.RIVAL_CAP, min_partner_share: float | None = None,
@@ -176,14 +189,7 @@ def portfolio(wh: Warehouse, importer: Importer, rival: str, *, partner: str | S
     """
     from kakehashi.optimize import portfolio as opt
 
-    codes = members(importer)
-    partners = _partners(partner)
-    if joint:
-        if not partners:
-            raise InputError("a joint portfolio needs a partner",
-                             hint="e.g. --importer JPN --partner IND --joint")
-        codes = codes + tuple(p for p in partners if p not in codes)
-    who: str | list[str] = list(codes) if len(codes) > 1 else codes[0]
+    codes, partners, who = _buyers(importer, partner, joint, "portfolio")
     cap = _check_settings(max_rival_share, max_change, lam)
     res = opt.diversify(wh, who, rival, partner=list(partners) or None, products=products,
                         objective=objective, max_rival_share=cap,  # type: ignore[arg-type]
@@ -224,22 +230,10 @@ def frontier(wh: Warehouse, importer: Importer, rival: str, *, partner: str | Se
     """
     from kakehashi.optimize import portfolio as opt
 
-    lam_list = [float(x) for x in lams]
-    if not lam_list:
-        raise InputError("the frontier needs at least one λ", hint="e.g. 0,0.1,1")
-    for x in lam_list:
-        if x < 0 or not np.isfinite(x):
-            raise InputError(f"λ must be zero or positive, got {x}", value=x)
-    codes = members(importer)
-    partners = _partners(partner)
-    if joint:
-        if not partners:
-            raise InputError("a joint frontier needs a partner",
-                             hint="e.g. --importer JPN --partner IND --joint")
-        codes = codes + tuple(p for p in partners if p not in codes)
-    who: str | list[str] = list(codes) if len(codes) > 1 else codes[0]
+    _, partners, who = _buyers(importer, partner, joint, "frontier")
     cap = _check_settings(max_rival_share, max_change, 0.0)
-    return opt.frontier(wh, who, rival, lams=lam_list, partner=list(partners) or None, products=products,
+    return opt.frontier(wh, who, rival, lams=[float(x) for x in lams], partner=list(partners) or None,
+                        products=products,
                         objective=objective, max_rival_share=cap,  # type: ignore[arg-type]
                         min_partner_share=min_partner_share, max_change=max_change, year=year,
                         revision=revision, cap_rival_at_current=max_rival_share == "current")
