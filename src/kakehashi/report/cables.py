@@ -26,6 +26,10 @@ OTHER_STATION = "#9aa5b1"
 """Landing stations of those cables in other countries."""
 
 
+_BOTTOM = alt.Legend(orient="bottom", direction="horizontal", titleOrient="left")
+"""Map legends go under the map, so the map keeps the full width on a phone."""
+
+
 def _round(coords: Any) -> Any:
     if coords and isinstance(coords[0], (int, float)):
         return [round(float(coords[0]), 2), round(float(coords[1]), 2)]
@@ -67,17 +71,22 @@ def map_data(data: Any, countries: Sequence[str]) -> tuple[list[dict[str, Any]],
 
 
 def cable_map(features: list[dict[str, Any]], stations: pd.DataFrame, countries: Sequence[str], *,
-              title: str, subtitle: str = "", width: charts.Width = 640, height: int = 320) -> Any:
+              title: str, subtitle: str = "", width: charts.Width = 640, height: charts.Width = 320) -> Any:
     """Routes (by the chosen countries they land in; planned dashed) and landing stations on a world
-    map in a plain lon/lat (equirectangular) projection."""
+    map in a plain lon/lat (equirectangular) projection.
+
+    One legend (where the cable lands); landing stations take the colour of their country (grey
+    elsewhere) and a size by cables, which the caption says. ``width`` and ``height`` may be
+    ``"container"`` (the dashboard sizes the map by its box's width and aspect ratio).
+    """
     groups = list(countries) + ([" and ".join(countries)] if len(countries) > 1 else [])
     sphere = alt.Chart(alt.sphere()).mark_geoshape(fill="#f4f8fc", stroke="#c9dbf0")
     grid = alt.Chart(alt.graticule(step=[30, 30])).mark_geoshape(stroke="#dde3ea", strokeWidth=0.5,
                                                                   filled=False)
     routes = alt.Chart(alt.Data(values=features)).mark_geoshape(filled=False, strokeWidth=1.3).encode(
-        color=alt.Color("properties.lands_in:N", title="cable lands in",
+        color=alt.Color("properties.lands_in:N", title="cable lands in", legend=_BOTTOM,
                         scale=alt.Scale(domain=groups, range=list(STATION_COLOURS[:len(groups)]))),
-        strokeDash=alt.StrokeDash("properties.status:N", title="status",
+        strokeDash=alt.StrokeDash("properties.status:N", title="status", legend=None,
                                   scale=alt.Scale(domain=["in service", "planned"], range=[[1, 0], [4, 3]])),
         tooltip=[alt.Tooltip("properties.name:N", title="cable"),
                  alt.Tooltip("properties.lands_in:N", title="lands in"),
@@ -85,10 +94,10 @@ def cable_map(features: list[dict[str, Any]], stations: pd.DataFrame, countries:
     dom = [*countries, "other"]
     points = alt.Chart(stations).mark_circle(opacity=0.85, stroke="white", strokeWidth=0.5).encode(
         longitude="lon:Q", latitude="lat:Q",
-        color=alt.Color("group:N", title="landing station in",
+        color=alt.Color("group:N", title="landing station in", legend=None,
                         scale=alt.Scale(domain=dom,
                                         range=[*STATION_COLOURS[:len(countries)], OTHER_STATION])),
-        size=alt.Size("cables:Q", title="cables", scale=alt.Scale(range=[12, 120])),
+        size=alt.Size("cables:Q", title="cables", scale=alt.Scale(range=[12, 120]), legend=None),
         tooltip=[alt.Tooltip("name:N", title="landing station"), "country:N", "cables:Q"])
     chart = alt.layer(sphere, grid, routes, points).project(type="equirectangular").properties(
         width=width, height=height, title=charts._title(title, subtitle)).resolve_scale(color="independent")

@@ -214,9 +214,9 @@ def cables_page(request: Request, service: ServiceDep, country: Country = "JPN",
         subtitle=f"share of its cables by supplier; {rival}'s builders in red")) if len(builders) else None
     features, map_stations = rc.map_data(data, [country, partner])
     map_spec = charts.to_spec(rc.cable_map(
-        features, map_stations, [country, partner], width="container", height=300,
+        features, map_stations, [country, partner], width="container", height="container",
         title=f"Cables of {country_name(country)} and {country_name(partner)}",
-        subtitle="equirectangular projection; routes are schematic, planned ones dashed"))
+        subtitle="lon/lat projection; schematic routes, planned dashed"))
     choke = pd.DataFrame([{"chokepoint": v["name"], "cables": v["count"], "ids": ", ".join(v["cables"])}
                           for v in exp["chokepoints"].values()])
     goods, goods_year = goods_data(service, country, rival, None)
