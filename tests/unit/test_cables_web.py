@@ -372,3 +372,20 @@ def test_page_in_a_phone_wide_browser(fixture_wh: Path) -> None:
     finally:
         srv.should_exit = True
         thread.join(timeout=10)
+
+
+def test_cable_routes_leave_the_warehouse_byte_identical(fixture_wh: Path) -> None:
+    from test_web_readonly import routes, tree_digest
+
+    before = tree_digest(fixture_wh)
+    app = create_app(fixture_wh)
+    mine = sorted(p for _, p in routes(app) if "cables" in p)
+    assert mine == ["/api/cables", "/api/cables/cut", "/api/cables/exposure", "/api/cables/goods", "/cables"]
+    c = SyncClient(app)
+    try:
+        for url in ("/api/cables?country=IND", "/api/cables/cut?chokepoint=red-sea",
+                    "/api/cables/exposure?country=LKA", "/api/cables/goods?country=IND", "/cables"):
+            assert c.get(url).status_code == 200, url
+    finally:
+        c.close()
+    assert tree_digest(fixture_wh) == before
