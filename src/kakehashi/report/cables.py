@@ -24,6 +24,8 @@ STATION_COLOURS = ("#13294b", "#3a7ca5", "#f2a541")
 """Colours of the chosen countries' routes and landing stations (first, second, both)."""
 OTHER_STATION = "#9aa5b1"
 """Landing stations of those cables in other countries."""
+ATTRIBUTION = "Cable data: " + LICENCE_NOTICE.removeprefix("data: ")
+"""The licence line shown with every cable figure (page and pack)."""
 
 
 _BOTTOM = alt.Legend(orient="bottom", direction="horizontal", titleOrient="left")
@@ -208,7 +210,7 @@ def pack_figures(wh: Any, members: Sequence[str], rival: str, partner: str | Non
             f"{c['international']} international) "
             f"at {ls['count']} landing stations (HHI of international cables over stations {hhi}). "
             f"Built by {rival}'s suppliers ({', '.join(rb['builders']) or 'none listed'}): {rb['cables']} "
-            f"({rb['share']:.0%}). A consortium counts for each member. {LICENCE_NOTICE}.",
+            f"({rb['share']:.0%}). A consortium counts for each member. {ATTRIBUTION}.",
             b, builders_chart(b, rb["builders"], title=f"Who built {code}'s submarine cables",
                               subtitle="share of its cables by supplier; the rival's in red")
             if len(b) else None, empty=f"No builder is published for {code}'s cables.",
@@ -220,19 +222,19 @@ def pack_figures(wh: Any, members: Sequence[str], rival: str, partner: str | Non
     if not chosen:
         figures.append(Figure("cables", "Submarine cables", "", pd.DataFrame(),
                               empty=f"No cable lands in {', '.join(members)} in the cable data. "
-                                    f"{LICENCE_NOTICE}."))
+                                    f"{ATTRIBUTION}."))
     else:
         features, stations = map_data(data, chosen)
         figures.append(Figure(
             "cables-map", f"Submarine-cable routes of {' and '.join(chosen)}",
             f"Routes of the cables landing in {' or '.join(chosen)} as drawn by the publisher (schematic), "
-            f"planned ones dashed, with their landing stations. {LICENCE_NOTICE}.",
+            f"planned ones dashed, with their landing stations. {ATTRIBUTION}.",
             stations, cable_map(features, stations, chosen, title=f"Cables of {' and '.join(chosen)}",
                                 subtitle="equirectangular projection; routes are schematic"),
             columns={"name": "landing station", "country": "country", "cables": "cables",
                      "lon": "lon", "lat": "lat"}))
         note = ("Cables whose drawn route crosses each chokepoint polygon (catalogue/data/chokepoints.csv). "
-                f"{LICENCE_NOTICE}.")
+                f"{ATTRIBUTION}.")
         figures.append(Figure(
             "cables-chokepoints", "Cables through chokepoints", note, pd.DataFrame(rows), None, empty=note,
             columns={"country": "country", "chokepoint": "chokepoint", "cables": "cables",
@@ -240,7 +242,7 @@ def pack_figures(wh: Any, members: Sequence[str], rival: str, partner: str | Non
         if len(chosen) >= 2:
             a, b2 = chosen[0], chosen[-1]
             result, what = cq.cut(data, chokepoints=["malacca"], between=[(a, b2)])
-            text = " ".join(cut_sentences(result, what, country_name)) + f" {LICENCE_NOTICE}."
+            text = " ".join(cut_sentences(result, what, country_name)) + f" {ATTRIBUTION}."
             figures.append(Figure(
                 "cables-cut", f"Scenario: the Strait of Malacca cut, {a}–{b2}", text, result.paths, None,
                 empty=text,

@@ -226,5 +226,5 @@ def cables_page(request: Request, service: ServiceDep, country: Country = "JPN",
         exp=exp, listing=listing, stations=stations, builders=builders, builders_spec=builders_spec,
         map_spec=map_spec, choke=choke, cut=cut, cut_keys=keys, pair=pair,
         all_chokepoints=all_chokepoints(), goods=goods, goods_year=goods_year,
-        goods_columns=rc.screen_columns(), cable_goods=cq.CABLE_GOODS, licence=LICENCE_NOTICE,
+        goods_columns=rc.screen_columns(), cable_goods=cq.CABLE_GOODS, licence=rc.ATTRIBUTION,
         api=f"/api/cables/exposure?country={country}&rival={rival}"))
