@@ -102,7 +102,11 @@ def test_every_route_leaves_the_warehouse_byte_identical(warehouse_dir: Path) ->
                     r = client.get(url, follow_redirects=False)
                 else:
                     r = client.post(url, json=req.get("json"), data=req.get("data"))
-                assert r.status_code < 400, (method, url, r.status_code, r.text[:300])
+                # the cable routes need the cable tables, which this warehouse lacks: 422 (test_cables_web.py
+                # repeats this check on a warehouse holding them)
+                ok = 422 if path.startswith(("/api/cables", "/cables")) else None
+                assert r.status_code == ok if ok else r.status_code < 400, (method, url, r.status_code,
+                                                                            r.text[:300])
     assert tree_digest(warehouse_dir) == before
     assert not (warehouse_dir / "derived").exists()
 

@@ -16,10 +16,12 @@ _SCREEN_COLS = ["hs6", "product_name", "imports_usd", "top_supplier", "rival_sha
                 "world_export_hhi", "persistent", "severity"]
 _SUBS_COLS = ["hs6", "product_name", "rival_usd", "partner_cover", "coalition_cover", "world_cover"]
 _SCEN_COLS = ["importer", "hs6", "product_name", "tier", "p5", "p50", "p95", "share_p50"]
-_PORT_COLS = ["hs6", "product_name", "risk_before", "risk_after", "extra_cost_usd"]
+_PORT_COLS = ["hs6", "product_name", "rival_share_before", "rival_share_after", "risk_before", "risk_after",
+              "extra_cost_usd"]
 _HEADERS = {
     "product_name": "product", "imports_usd": "imports USD m", "top_supplier": "top",
-    "rival_share": "rival share", "import_hhi": "imp HHI", "world_export_hhi": "wld HHI",
+    "rival_share": "rival share", "rival_share_before": "rival now", "rival_share_after": "rival proposed",
+    "import_hhi": "imp HHI", "world_export_hhi": "wld HHI",
     "persistent": "pers", "severity": "sever- ity", "rival_usd": "from rival USD m",
     "partner_cover": "IND cover", "coalition_cover": "coali- tion cover", "world_cover": "world cover",
     "share_p50": "share of imports",
@@ -29,7 +31,8 @@ _KINDS = {
     "imports USD m": "usd_m", "rival share": "share", "imp HHI": "hhi", "wld HHI": "hhi",
     "sever- ity": "score", "from rival USD m": "usd_m", "IND cover": "num2", "coali- tion cover": "num2",
     "world cover": "num2", "p5": "usd", "p50": "usd", "p95": "usd",
-    "share of imports": "share", "risk before": "num3", "risk after": "num3", "extra cost USD m": "usd_m",
+    "share of imports": "share", "rival now": "share", "rival proposed": "share",
+    "risk before": "num3", "risk after": "num3", "extra cost USD m": "usd_m",
     "tier": "count",
 }
 

@@ -22,6 +22,12 @@ TABLES = ("cables", "cable_landings", "landing_stations", "cable_routes")
 DEFAULT_RIVAL = "CHN"
 """Country whose builders make a cable *rival-built* by default (HMN Tech → CHN)."""
 
+CABLE_GOODS: tuple[str, ...] = ("854470", "900110", "700220", "851762", "890590")
+"""The ICT workstream's codes (``catalogue/data/strategic_goods.csv``) that a submarine cable is
+made, lit and laid with: optical-fibre cables (854470), optical fibres and cables not of 8544
+(900110), optical-fibre preforms (700220), transmission apparatus, where repeaters and line
+terminal equipment are classified (851762), and cable-laying vessels (890590)."""
+
 
 @dataclass
 class CableData:
@@ -192,3 +198,22 @@ def cut(data: CableData, *, chokepoints: Sequence[str] = (), cables: Sequence[st
     what = {"chokepoints": [c.key for c in chosen], "cables_removed": sorted(set(cables)),
             "cables_split": sorted(pieces), "source": data.source}
     return result, what
+
+
+def cable_goods_screen(wh: Any, country: str | Sequence[str], rival: str = DEFAULT_RIVAL, *,
+                       year: int | None = None) -> tuple[pd.DataFrame, int | None]:
+    """The dependency screen of ``country`` (or a bloc) on ``rival`` for the cable goods.
+
+    The goods are :data:`CABLE_GOODS`.
+
+    :func:`kakehashi.questions.exposure.screen` restricted to those products, in ``year``
+    (default: the latest year of the trade data). Returns the screen (most severe first) and
+    the year, or an empty frame and ``None`` when the warehouse holds no trade.
+    """
+    from kakehashi.questions import exposure as trade
+
+    if "trade_flows" not in wh.tables():
+        return pd.DataFrame(), None
+    _, yr = trade.latest_year(wh, year)
+    members = (country,) if isinstance(country, str) else tuple(country)
+    return trade.screen(wh, members, rival, years=[yr], products=list(CABLE_GOODS)), yr

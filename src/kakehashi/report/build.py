@@ -210,6 +210,7 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
                                            rival=req.rival, partner=req.partner),
             columns={"country": "country", "quantity": "quantity", "unit": "unit", "share": "share"}))
 
+    figures.extend(_cables_figures(wh, req))
     figures.append(_measures_figure(req, measures))
     key_figures, summary = _summary(req, screen_df, dependent, sub_df, scenario_summary, div, labels)
     top_table, top_columns = _top_table(req, screen_df, sub_df)
@@ -229,6 +230,17 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
         appendix=app, names=labels,
         top_table=top_table, top_columns=top_columns, data=data, scenario=scenario_spec,
     )
+
+
+def _cables_figures(wh: Warehouse, req: BriefingRequest) -> list[Figure]:
+    """The submarine-cable section of the ICT pack (issue 15): only for the ``ict`` workstream and
+    a warehouse holding the cable tables; see :func:`kakehashi.report.cables.pack_figures`."""
+    from kakehashi.questions.cables import TABLES
+    from kakehashi.report.cables import pack_figures
+
+    if req.workstream != "ict" or not set(TABLES) <= set(wh.tables()):
+        return []
+    return pack_figures(wh, req.members, req.rival, req.partner, req.year)
 
 
 def _measures_figure(req: BriefingRequest, measures: scenario_measures.MeasuresFiles) -> Figure:
