@@ -259,3 +259,13 @@ def test_help_loads_no_heavy_library() -> None:
     assert "HEAVY  STATUS 0" in proc.stderr, proc.stderr[-2000:]
     for command in ("screen", "diversify", "scenario", "serve", "demo", "ingest"):
         assert command in proc.stdout
+
+
+def test_text_columns_wrap_between_words_never_inside_a_code_or_date() -> None:
+    from kakehashi.cli.common import column_widths
+
+    widths = column_widths(["id", "until", "sources"],
+                           [["CN-2024-46-US-MINERALS"], ["2026-11-27"], ["C9 C10 C20"]],
+                           [False, False, False], total=30)
+    assert widths[0] >= len("CN-2024-46-US-MINERALS") and widths[1] >= len("2026-11-27")
+    assert widths[2] >= len("C10")  # the sources list may wrap between its words

@@ -288,7 +288,8 @@ def column_widths(headers: list[str], columns: list[list[str]], numeric: list[bo
     Each column wants its widest cell and header line (its natural width). When they do
     not fit, a column gets at least its longest header word and, if numeric, its
     widest cell (a number is never cut); a text column may shrink to
-    :data:`TEXT_MIN` characters and wraps. What is left goes to the text columns that want more,
+    :data:`TEXT_MIN` characters, or its longest word holding a digit if that is longer
+    (a code, an id or a date is never cut), and wraps. What is left goes to the text columns that want more,
     in proportion, then to the headers of numeric columns.
     """
     natural, least = [], []
@@ -297,8 +298,10 @@ def column_widths(headers: list[str], columns: list[list[str]], numeric: list[bo
         lines = head.split("\n")
         tokens = [w for line in lines for w in ([line] if line == "USD m" else line.split())]
         head_word = max((len(w) for w in tokens), default=1)
+        longest_word = max((len(w) for c in cells for w in c.split() if any(ch.isdigit() for ch in w)),
+                           default=0)  # codes, ids and dates hold digits: never cut one
         natural.append(max(widest, max(len(line) for line in lines), 1))
-        least.append(max(head_word, widest if num else min(widest, TEXT_MIN), 1))
+        least.append(max(head_word, widest if num else max(min(widest, TEXT_MIN), longest_word), 1))
     room = total - (len(headers) - 1)
     if sum(natural) <= room:
         return natural
