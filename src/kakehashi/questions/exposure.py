@@ -129,14 +129,15 @@ class RevisionStatement:
         return f"{self.revision}; {self.converted_rows} of {self.rows} rows converted from other HS revisions"
 
 
-def revision_statement(answer: pd.DataFrame) -> RevisionStatement:
+def revision_statement(answer: pd.DataFrame, default: str | None = None) -> RevisionStatement:
     """Read the analysis revision (``hs_revision``) and the converted rows (``converted``) of an answer.
 
     Every screen, substitution and complementarity row carries both
-    (:mod:`kakehashi.metrics.flows`); an answer without rows states no revision.
+    (:mod:`kakehashi.metrics.flows`); an answer without rows states ``default``
+    (the revision the question ran in, :func:`trade_revision`).
     """
     if answer.empty or "hs_revision" not in answer.columns:
-        return RevisionStatement(None, 0, len(answer))
+        return RevisionStatement(default, 0, len(answer))
     rev = ", ".join(sorted({str(r) for r in answer["hs_revision"].dropna()})) or None
     conv = int(answer["converted"].fillna(False).astype(bool).sum()) if "converted" in answer.columns else 0
     return RevisionStatement(rev, conv, len(answer))
@@ -287,7 +288,7 @@ class ProductView:
     candidates: pd.DataFrame
     minerals: dict[str, pd.DataFrame] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    """Coverage warnings of the years shown (:func:`coverage`)."""
+    """Coverage warnings of the years shown in any of its tables (:func:`coverage`)."""
 
 
 def product_view(wh: Warehouse, importer: Importer, rival: str, hs6: str, *, partner: str | None = None,
@@ -304,14 +305,16 @@ def product_view(wh: Warehouse, importer: Importer, rival: str, hs6: str, *, par
     name = info.name
     if name is None and "product_name" in scr and scr["product_name"].notna().any():
         name = str(scr["product_name"].dropna().iloc[-1])  # warehouse nomenclature, outside the catalogue
+    shares = supplier_shares(wh, codes, hs6, keep=keep)
+    world = world_supply(wh, hs6, keep=keep)
+    shown = sorted({int(y) for df in (scr, shares, world) if len(df) for y in df["year"]})
     return ProductView(
         hs6=hs6, importer=bloc_label(codes), rival=rival, partner=partner, info=info, name=name, screen=scr,
-        supplier_shares=supplier_shares(wh, codes, hs6, keep=keep),
-        world_supply=world_supply(wh, hs6, keep=keep),
+        supplier_shares=shares, world_supply=world,
         substitution=replacement.substitution(wh, codes, rival, [hs6], partner=partner),
         candidates=replacement.candidates(wh, codes, rival, hs6, top=candidates_top),
         minerals={c: production_shares(wh, c) for c in info.commodities},
-        warnings=coverage(wh, scr),
+        warnings=coverage(wh, None, shown),
     )
 
 

@@ -144,9 +144,15 @@ class Stated(BaseModel):
                                 "covers only a few exporters or partners (kakehashi.metrics.coverage).")
 
 
-def stated(answer: pd.DataFrame, warnings: list[str]) -> dict[str, Any]:
-    """The :class:`Stated` fields of an answer (:func:`kakehashi.questions.exposure.revision_statement`)."""
-    rev = exposure.revision_statement(answer)
+def stated(service: Service, answer: pd.DataFrame, warnings: list[str], year: int | None = None
+           ) -> dict[str, Any]:
+    """The :class:`Stated` fields of an answer (:func:`kakehashi.questions.exposure.revision_statement`;
+    an answer without rows states the revision its question ran in)."""
+    default = None
+    if answer.empty:
+        years = [year] if year is not None else None
+        default = service.call(("revision", year), lambda: exposure.trade_revision(service.wh, years)[0])
+    rev = exposure.revision_statement(answer, default)
     return {"hs_revision": rev.revision, "converted_rows": rev.converted_rows, "warnings": list(warnings)}
 
 
@@ -220,7 +226,7 @@ async def screen(service: ServiceDep, importer: Importer, rival: Rival, year: Ye
         shown = df[df["dependent"]] if dependent_only else df
         warns = service.call(("coverage", (yr,)), lambda: exposure.coverage(service.wh, None, [yr]))
         return ScreenOut(importer=bloc_label(imp), rival=riv, year=yr, workstream=ws,
-                         synthetic=meta.synthetic, **stated(df, warns),
+                         synthetic=meta.synthetic, **stated(service, df, warns, yr),
                          total_rows=len(df), dependent=int(df["dependent"].sum()) if len(df) else 0,
                          rows=[ScreenRow(**r) for r in records(shown.head(limit))])
 
@@ -265,7 +271,8 @@ def overview_data(service: Service, importer: str, rival: str, year: int | None)
     ov = exposure.overview(service.wh, imp, riv, yr, screen_df=screen_frame(service, imp, riv, yr, None))
     ws, top, totals = ov.workstreams, ov.top, ov.totals
     return OverviewOut(
-        importer=ov.importer, rival=riv, year=yr, synthetic=meta.synthetic, **stated(ov.screen, ov.warnings),
+        importer=ov.importer, rival=riv, year=yr, synthetic=meta.synthetic,
+        **stated(service, ov.screen, ov.warnings, yr),
         products_screened=totals.products,
         dependent=totals.dependent, persistent=totals.persistent, imports_usd=totals.imports_usd,
         rival_usd=totals.rival_usd,
@@ -346,7 +353,8 @@ def product_data(service: Service, hs6: str, importer: str, rival: str, partner:
                      lambda: exposure.product_view(service.wh, imp, riv, code, partner=par))
     return ProductOut(
         hs6=code, importer=v.importer, rival=riv, partner=par, synthetic=meta.synthetic,
-        **stated(v.screen, v.warnings), name=v.name, workstreams=v.info.workstreams, stage=v.info.stage,
+        **stated(service, v.screen, v.warnings),
+        name=v.name, workstreams=v.info.workstreams, stage=v.info.stage,
         screen=[ScreenRow(**r) for r in records(v.screen)],
         supplier_shares=[ShareRow(**r) for r in records(v.supplier_shares)],
         world_supply=[ShareRow(**r) for r in records(v.world_supply)],
@@ -652,7 +660,8 @@ def diversify_data(service: Service, importer: str, rival: str, partner: str | N
     port = div.portfolio
     warns = service.call(("coverage", (yr,)), lambda: exposure.coverage(wh, None, [yr]))
     return DiversifyOut(importer=bloc_label(imp), rival=riv, partner=par, coalition=list(coal), workstream=ws,
-                        year=yr, synthetic=meta.synthetic, **stated(sub, warns), substitution=records(sub),
+                        year=yr, synthetic=meta.synthetic, **stated(service, sub, warns, yr),
+                        substitution=records(sub),
                         portfolio=records(port.table) if port else [],
                         products=records(port.products) if port else [],
                         settings=port.settings if port else {}, frontier=records(div.frontier), note=div.note)
