@@ -83,7 +83,7 @@ def test_status_shows_the_source_of_each_year(wh_two: Warehouse, capsys: pytest.
     ]
     assert main(["status", "-w", str(wh_two.path)]) == 0
     out = capsys.readouterr().out
-    assert "Source used for each year" in out
+    assert "Source used each year" in out
     line21 = next(ln for ln in out.splitlines() if ln.startswith("2021 "))
     assert BACI_LABEL in line21 and line21.rstrip().endswith("UN Comtrade")
     # the other order

@@ -61,8 +61,9 @@ def status_command(
          units={"value_usd": "USD"}, empty_message="no trade flows")
     by_year = inv.sources_by_year.assign(set_aside=inv.sources_by_year["set_aside"].replace("", "-"))
     emit(by_year, Format.table, None, empty_message="no trade flows",
-         title=f"Source used for each year (precedence: {', '.join(inv.precedence)}; others set aside)")
-    sources = inv.sources.drop(columns=["terms"]).assign(years=inv.sources["years"].map(span))
+         title=f"Source used each year (precedence {', '.join(inv.precedence)})")
+    sources = inv.sources.drop(columns=["terms", "publisher"]).assign(  # --format json keeps them
+        years=inv.sources["years"].map(span), last_ingested=inv.sources["last_ingested"].str[:10])
     emit(sources, Format.table, None, title="Sources")
     snaps = inv.snapshots.assign(current=inv.snapshots["current"].map({True: "*", False: ""}))
     emit(pd.DataFrame(snaps), Format.table, None, title="Snapshots (* current)")
