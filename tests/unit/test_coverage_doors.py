@@ -218,12 +218,20 @@ def test_pages_show_the_notice(client: Client) -> None:
     assert 'id="coverage-warning"' not in page
 
 
-def test_pack_shows_the_warning_on_the_summary_page_and_in_the_method(wh_mixed: Warehouse) -> None:
+def test_pack_shows_the_warning_on_the_summary_page_and_in_the_method(
+        wh_mixed: Warehouse, client: Client, capsys: pytest.CaptureFixture[str]) -> None:
     from kakehashi.report.build import collect_briefing
     from kakehashi.report.render import render_html
 
     b = collect_briefing(wh_mixed, "JPN", "CHN", "IND", "critical-minerals", year=2021, draws=20)
     assert len(b.warnings) == 1 and b.warnings[0].startswith(expected_2021())
+    # the same sentence through every door: API, CLI (stderr) and pack
+    api = client.get("/api/screen?importer=JPN&rival=CHN&year=2021&workstream=critical-minerals").json()
+    assert main(["screen", "-w", str(wh_mixed.path), "-i", "JPN", "-r", "CHN", "--years", "2021",
+                 "--workstream", "critical-minerals", "--format", "csv"]) == 0
+    cli = [ln.removeprefix("warning: ") for ln in capsys.readouterr().err.splitlines()
+           if ln.startswith("warning: ")]
+    assert api["warnings"] == cli == b.warnings
     assert "(HS22;" in b.subtitle and "rows converted from other HS revisions" in b.subtitle
     method = dict(b.appendix.method)
     assert method["Coverage"] == b.warnings[0]
