@@ -216,6 +216,7 @@ def test_pages_show_the_notice(client: Client) -> None:
     assert 'id="coverage-warning"' in page and "Coverage: Trade of 2021" in page
     page = client.get("/importers/JPN?rival=CHN&year=2024").text
     assert 'id="coverage-warning"' not in page
+    assert "Trade data in HS22 (" in page and "rows converted from other HS revisions" in page
 
 
 def test_pack_shows_the_warning_on_the_summary_page_and_in_the_method(
