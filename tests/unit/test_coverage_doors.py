@@ -259,3 +259,15 @@ def test_cli_header_states_the_revision(wh_mixed: Warehouse, capsys: pytest.Capt
     out, err = capsys.readouterr()
     assert "warning: " + expected_2021() in err
     assert {"hs_revision", "converted"} <= set(out.splitlines()[0].split(","))
+
+
+def test_precedence_grammar() -> None:
+    from kakehashi.errors import InputError
+    from kakehashi.questions.request import parse_precedence
+
+    assert parse_precedence(" UN Comtrade , CEPII BACI ") == ("UN Comtrade", "CEPII BACI")
+    assert parse_precedence(None) is None
+    with pytest.raises(InputError, match="names 'CEPII BACI' twice"):
+        parse_precedence("CEPII BACI,UN Comtrade,CEPII BACI")
+    with pytest.raises(InputError, match="empty source name"):
+        parse_precedence(" ")
