@@ -33,6 +33,7 @@ from kakehashi.questions.request import (
     parse_bloc_with,
     parse_country,
     parse_country_list,
+    parse_precedence,
     parse_products,
     parse_years,
 )
@@ -55,6 +56,11 @@ HsOpt = Annotated[str | None, typer.Option("--hs", help="Only these HS 2022 six-
 RevisionOpt = Annotated[str | None, typer.Option("--revision", help="HS revision of the analysis (default "
                                                  "HS22; trade held in other revisions is converted through "
                                                  "the concordance).", show_default=False)]
+
+PrecedenceOpt = Annotated[str | None, typer.Option(
+    "--precedence", help="Sources in order of preference when a year has trade from several, "
+    "comma-separated (default \"CEPII BACI,UN Comtrade\"), e.g. \"UN Comtrade,CEPII BACI\".",
+    show_default=False)]
 
 
 def _screen_view(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -146,22 +152,21 @@ def _minerals_view(df: pd.DataFrame, with_importer: bool) -> tuple[pd.DataFrame,
     return view, kinds
 
 
-def _warn_coverage(wh: Warehouse, df: pd.DataFrame, years: list[int] | None, revision: str | None) -> None:
-    """Print the library's coverage warnings for the years shown (stderr)."""
-    from kakehashi.metrics.coverage import coverage_warnings
+def _warn_coverage(wh: Warehouse, df: pd.DataFrame, years: list[int] | None, revision: str | None,
+                   precedence: tuple[str, ...] | None) -> None:
+    """Print the coverage warnings of the years shown (stderr), as the web and the packs show them."""
+    from kakehashi.questions.exposure import coverage
 
-    shown = sorted({int(y) for y in df["year"]}) if len(df) else years
-    for line in coverage_warnings(wh, shown, revision=revision):
+    for line in coverage(wh, df, years, revision=revision, precedence=precedence):
         console_err.print(f"warning: {line}", highlight=False, soft_wrap=True, markup=False)
 
 
 def _revision_note(df: pd.DataFrame) -> str:
     """Header words for the analysis revision and the converted rows."""
-    if df.empty or "hs_revision" not in df.columns:
-        return ""
-    rev = ", ".join(sorted({str(r) for r in df["hs_revision"]}))
-    conv = int(df["converted"].sum()) if "converted" in df.columns else 0
-    return f" [{rev}" + (f"; {conv} rows converted from other HS revisions]" if conv else "]")
+    from kakehashi.questions.exposure import revision_statement
+
+    text = revision_statement(df).text()
+    return f" [{text}]" if text else ""
 
 
 def _say_empty(df: pd.DataFrame, fmt: Format, message: str) -> None:
@@ -189,6 +194,7 @@ def screen(
     ratio: Annotated[float, typer.Option("--ratio", help="Threshold: imports above this multiple of "
                                          "exports.")] = defaults.THRESHOLDS.import_export_ratio,
     revision: RevisionOpt = None,
+    precedence: PrecedenceOpt = None,
     warehouse: WarehouseOpt = None,
     engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
@@ -205,10 +211,11 @@ def screen(
     bloc = parse_bloc_with(importer, partner)
     products = parse_products(workstream, hs, field="--hs")
     thresholds = defaults.Thresholds(import_hhi, export_hhi, ratio)
+    prec = parse_precedence(precedence, field="--precedence")
     wh = open_warehouse(warehouse, engine)
     df = exposure.screen(wh, bloc, rival, years=parse_years(years), products=products, thresholds=thresholds,
-                         revision=revision, dependent_only=dependent_only)
-    _warn_coverage(wh, df, parse_years(years), revision)
+                         revision=revision, dependent_only=dependent_only, precedence=prec)
+    _warn_coverage(wh, df, parse_years(years), revision, prec)
     note = _revision_note(df)
     who = bloc_label(bloc)
     scope = f" ({workstream})" if workstream else ""
@@ -245,6 +252,7 @@ def substitutes(
     top: Annotated[int, typer.Option("--top", help="Candidate suppliers listed per product.")
                    ] = defaults.CANDIDATES,
     revision: RevisionOpt = None,
+    precedence: PrecedenceOpt = None,
     warehouse: WarehouseOpt = None,
     engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
@@ -260,13 +268,15 @@ def substitutes(
     bloc = parse_bloc(importer)
     coal = parse_country_list(coalition)
     products = parse_products(workstream, hs, field="--hs")
+    prec = parse_precedence(precedence, field="--precedence")
     wh = open_warehouse(warehouse, engine)
     df = replacement.substitution(
         wh, bloc, rival, products, partner=parse_country(partner, field="partner") if partner else None,
         coalition=coal,
         years=parse_years(years), only_dependent=not all_products, top=top, revision=revision,
+        precedence=prec,
     )
-    _warn_coverage(wh, df, parse_years(years), revision)
+    _warn_coverage(wh, df, parse_years(years), revision, prec)
     note = _revision_note(df)
     what = "products bought from" if all_products else "dependent products supplied by"
     empty = f"No {what} {rival.upper()} for {bloc_label(bloc)} in the selected years; nothing to substitute."
@@ -292,6 +302,7 @@ def complementarity(
     workstream: WorkstreamOpt = None,
     years: YearsOpt = None,
     revision: RevisionOpt = None,
+    precedence: PrecedenceOpt = None,
     warehouse: WarehouseOpt = None,
     engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
@@ -300,12 +311,13 @@ def complementarity(
 ) -> None:
     """Trade complementarity index (WITS, 0-100) of the exporter's exports with the importer's
     imports, overall and per workstream."""
-    from kakehashi.metrics.complementarity import complementarity_frame
+    from kakehashi.questions import exposure
 
+    prec = parse_precedence(precedence, field="--precedence")
     wh = open_warehouse(warehouse, engine)
-    df = complementarity_frame(wh, exporter, importer, years=parse_years(years), workstream=workstream,
-                               revision=revision)
-    _warn_coverage(wh, df, parse_years(years), revision)
+    df = exposure.complementarity(wh, exporter, importer, years=parse_years(years), workstream=workstream,
+                                  revision=revision, precedence=prec)
+    _warn_coverage(wh, df, parse_years(years), revision, prec)
     empty = f"No trade of {exporter.upper()} or {importer.upper()} in the selected years."
     _say_empty(df, fmt, empty)
     title = (f"Trade complementarity (WITS TCI): {exporter.upper()} exports vs {importer.upper()} imports"

@@ -26,14 +26,20 @@ def status_command(
     verify: Annotated[bool, typer.Option("--verify", help="Check every file's sha256 against the manifest "
                                          "(reads all data; without it only presence and sizes).")] = False,
     engine: EngineOpt = None,
+    precedence: Annotated[str | None, typer.Option(
+        "--precedence", help="Sources in order of preference when a year has trade from several, "
+        "comma-separated (default \"CEPII BACI,UN Comtrade\").", show_default=False)] = None,
 ) -> None:
-    """Tables, trade years by HS revision and source, sources and licences, snapshots, integrity."""
+    """Tables, trade years by HS revision and source, the source each year uses, sources and
+    licences, snapshots, integrity."""
     import pandas as pd
 
     from kakehashi.questions.inventory import inventory
+    from kakehashi.questions.request import parse_precedence
 
+    prec = parse_precedence(precedence, field="--precedence")
     wh = open_warehouse(warehouse, engine)
-    inv = inventory(wh, verify=verify)
+    inv = inventory(wh, verify=verify, precedence=prec)
     if fmt is StatusFormat.json:
         typer.echo(json.dumps(inv.to_dict(), indent=1, ensure_ascii=False))
         return
@@ -53,7 +59,11 @@ def status_command(
     trade = inv.trade_years.assign(years=inv.trade_years["years"].map(span))
     emit(trade, Format.table, None, title="Trade flows by HS revision and source",
          units={"value_usd": "USD"}, empty_message="no trade flows")
-    sources = inv.sources.drop(columns=["terms"]).assign(years=inv.sources["years"].map(span))
+    by_year = inv.sources_by_year.assign(set_aside=inv.sources_by_year["set_aside"].replace("", "-"))
+    emit(by_year, Format.table, None, empty_message="no trade flows",
+         title=f"Source used each year (precedence {', '.join(inv.precedence)})")
+    sources = inv.sources.drop(columns=["terms", "publisher"]).assign(  # --format json keeps them
+        years=inv.sources["years"].map(span), last_ingested=inv.sources["last_ingested"].str[:10])
     emit(sources, Format.table, None, title="Sources")
     snaps = inv.snapshots.assign(current=inv.snapshots["current"].map({True: "*", False: ""}))
     emit(pd.DataFrame(snaps), Format.table, None, title="Snapshots (* current)")

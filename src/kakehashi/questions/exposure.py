@@ -62,19 +62,69 @@ def explode_workstreams(screen: pd.DataFrame) -> pd.DataFrame:
 def screen(wh: Warehouse, importer: Importer, rival: str, *, years: Sequence[int] | None = None,
            products: str | Sequence[str] | None = None,
            thresholds: defaults.Thresholds = defaults.THRESHOLDS, revision: str | None = None,
-           dependent_only: bool = False) -> pd.DataFrame:
+           dependent_only: bool = False, precedence: Sequence[str] | None = None) -> pd.DataFrame:
     """The dependency screen with product names and workstreams, most severe first.
 
     :func:`kakehashi.metrics.screen.screen_frame` for a country or a bloc
     (default: every year of the data, every product, the EU/CEPII thresholds
-    :data:`~kakehashi.questions.defaults.THRESHOLDS`).
+    :data:`~kakehashi.questions.defaults.THRESHOLDS`, the analysis revision and
+    source precedence of :mod:`kakehashi.metrics.flows`). Its coverage
+    warnings: :func:`coverage`.
     """
     codes = members(importer)
     df = screen_mod.screen_frame(wh, _one_or_bloc(codes), rival, years=years, products=products,
-                                 thresholds=thresholds, revision=revision)
+                                 thresholds=thresholds, revision=revision, precedence=precedence)
     if dependent_only:
         df = df[df["dependent"]].reset_index(drop=True)
     return df
+
+
+def coverage(wh: Warehouse, answer: pd.DataFrame | None = None, years: Sequence[int] | None = None, *,
+             revision: str | None = None, precedence: Sequence[str] | None = None) -> list[str]:
+    """The coverage warnings every front end shows beside an answer (the same sentences everywhere).
+
+    :func:`kakehashi.metrics.coverage.coverage_warnings` for the years the
+    answer shows (its ``year`` column when it has rows, else ``years``, else
+    every year of the data), under the same ``revision`` and ``precedence``
+    as the answer. Empty when the data behind those years look complete.
+    """
+    from kakehashi.metrics.coverage import coverage_warnings
+
+    shown: list[int] | None = list(years) if years is not None else None
+    if answer is not None and len(answer) and "year" in answer.columns:
+        shown = sorted({int(y) for y in answer["year"]})
+    return coverage_warnings(wh, shown, revision=revision, precedence=precedence)
+
+
+@dataclass(frozen=True)
+class RevisionStatement:
+    """The HS revision an answer is in and how many of its rows were converted from another."""
+
+    revision: str | None
+    converted_rows: int
+    rows: int
+
+    def text(self) -> str:
+        """``HS22`` or ``HS22; 32 of 32 rows converted from other HS revisions`` (empty without rows)."""
+        if self.revision is None:
+            return ""
+        if not self.converted_rows:
+            return f"{self.revision}, no rows converted"
+        return f"{self.revision}; {self.converted_rows} of {self.rows} rows converted from other HS revisions"
+
+
+def revision_statement(answer: pd.DataFrame, default: str | None = None) -> RevisionStatement:
+    """Read the analysis revision (``hs_revision``) and the converted rows (``converted``) of an answer.
+
+    Every screen, substitution and complementarity row carries both
+    (:mod:`kakehashi.metrics.flows`); an answer without rows states ``default``
+    (the revision the question ran in, :func:`trade_revision`).
+    """
+    if answer.empty or "hs_revision" not in answer.columns:
+        return RevisionStatement(default, 0, len(answer))
+    rev = ", ".join(sorted({str(r) for r in answer["hs_revision"].dropna()})) or None
+    conv = int(answer["converted"].fillna(False).astype(bool).sum()) if "converted" in answer.columns else 0
+    return RevisionStatement(rev, conv, len(answer))
 
 
 def latest_year(wh: Warehouse, year: int | None = None) -> tuple[str, int]:
@@ -121,6 +171,8 @@ class Overview:
     workstreams: pd.DataFrame
     top: pd.DataFrame
     screen: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    """Coverage warnings of the year (:func:`coverage`)."""
 
 
 def overview(wh: Warehouse, importer: Importer, rival: str, year: int | None = None, *,
@@ -130,7 +182,19 @@ def overview(wh: Warehouse, importer: Importer, rival: str, year: int | None = N
     _, yr = latest_year(wh, year)
     df = screen_df if screen_df is not None else screen(wh, importer, rival, years=[yr])
     return Overview(importer=label(importer), rival=rival, year=yr, totals=screen_mod.screen_totals(df),
-                    workstreams=workstream_summary(df), top=df.head(top), screen=df)
+                    workstreams=workstream_summary(df), top=df.head(top), screen=df,
+                    warnings=coverage(wh, df, [yr]))
+
+
+def complementarity(wh: Warehouse, exporter: str, importer: str, *, years: Sequence[int] | None = None,
+                    workstream: str | None = None, revision: str | None = None,
+                    precedence: Sequence[str] | None = None) -> pd.DataFrame:
+    """How well the exporter's exports match the importer's imports, overall and per workstream
+    (:func:`kakehashi.metrics.complementarity.complementarity_frame`, the WITS index, 0-100)."""
+    from kakehashi.metrics.complementarity import complementarity_frame
+
+    return complementarity_frame(wh, exporter, importer, years=years, workstream=workstream,
+                                 revision=revision, precedence=precedence)
 
 
 # ---------------------------------------------------------------------- product
@@ -207,6 +271,8 @@ class ProductView:
     substitution: pd.DataFrame
     candidates: pd.DataFrame
     minerals: dict[str, pd.DataFrame] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    """Coverage warnings of the years shown in any of its tables (:func:`coverage`)."""
 
 
 def product_view(wh: Warehouse, importer: Importer, rival: str, hs6: str, *, partner: str | None = None,
@@ -223,13 +289,16 @@ def product_view(wh: Warehouse, importer: Importer, rival: str, hs6: str, *, par
     name = info.name
     if name is None and "product_name" in scr and scr["product_name"].notna().any():
         name = str(scr["product_name"].dropna().iloc[-1])  # warehouse nomenclature, outside the catalogue
+    shares = supplier_shares(wh, codes, hs6, keep=keep)
+    world = world_supply(wh, hs6, keep=keep)
+    shown = sorted({int(y) for df in (scr, shares, world) if len(df) for y in df["year"]})
     return ProductView(
         hs6=hs6, importer=bloc_label(codes), rival=rival, partner=partner, info=info, name=name, screen=scr,
-        supplier_shares=supplier_shares(wh, codes, hs6, keep=keep),
-        world_supply=world_supply(wh, hs6, keep=keep),
+        supplier_shares=shares, world_supply=world,
         substitution=replacement.substitution(wh, codes, rival, [hs6], partner=partner),
         candidates=replacement.candidates(wh, codes, rival, hs6, top=candidates_top),
         minerals={c: production_shares(wh, c) for c in info.commodities},
+        warnings=coverage(wh, None, shown),
     )
 
 
@@ -304,8 +373,9 @@ def mineral_view(wh: Warehouse, commodity: str, rival: str, importer: str | None
 
 
 __all__ = [
-    "MineralView", "Overview", "ProductInfo", "ProductView", "commodity_codes", "explode_workstreams",
-    "group_small", "label", "latest_year", "members", "mineral_view", "overview", "product_info",
-    "product_view", "production_shares", "screen", "supplier_shares", "supply_risk", "trade_revision",
-    "workstream_commodities", "workstream_summary", "world_supply"
+    "MineralView", "Overview", "ProductInfo", "ProductView", "RevisionStatement", "commodity_codes",
+    "complementarity", "coverage", "explode_workstreams", "group_small", "label", "latest_year", "members",
+    "mineral_view", "overview", "product_info", "product_view", "production_shares", "revision_statement",
+    "screen", "supplier_shares", "supply_risk", "trade_revision", "workstream_commodities",
+    "workstream_summary", "world_supply",
 ]

@@ -1,4 +1,5 @@
-"""What a warehouse holds: tables, trade years by HS revision and source, sources, snapshots.
+"""What a warehouse holds: tables, trade years by HS revision and source, the source each year uses,
+sources, snapshots.
 
 One answer for ``kakehashi status`` and ``/api/status`` (both only format it).
 Row counts and the trade flows' years come from the snapshot's manifest and
@@ -14,7 +15,8 @@ import datetime as dt
 import json
 import re
 import warnings
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -47,6 +49,12 @@ class Inventory:
     integrity
         ``checked`` (``"sizes"`` or ``"sha256"``), ``files``, ``checksummed`` and ``problems`` (none:
         a damaged warehouse is an error).
+    sources_by_year
+        ``year, source, hs_revisions, rows, set_aside``: the trade dataset every analysis uses for
+        each year and the datasets of that year it sets aside
+        (:func:`kakehashi.metrics.coverage.sources_by_year`, under ``precedence``).
+    precedence
+        Source prefixes in order of preference behind ``sources_by_year``.
     """
 
     warehouse: str
@@ -57,6 +65,8 @@ class Inventory:
     sources: pd.DataFrame
     snapshots: pd.DataFrame
     integrity: dict[str, Any]
+    sources_by_year: pd.DataFrame = field(default_factory=pd.DataFrame)
+    precedence: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (lists of years stay lists of integers)."""
@@ -64,9 +74,15 @@ class Inventory:
             out: list[dict[str, Any]] = json.loads(df.to_json(orient="records")) if len(df) else []
             return out
 
+        def split(text: object, sep: str) -> list[str]:
+            return [p for p in str(text).split(sep) if p] if isinstance(text, str) else []
+
+        by_year = [{**r, "hs_revisions": split(r["hs_revisions"], ", "),
+                    "set_aside": split(r["set_aside"], "; ")} for r in recs(self.sources_by_year)]
         return {"warehouse": self.warehouse, "snapshot": self.snapshot, "synthetic": self.synthetic,
                 "integrity": self.integrity, "tables": recs(self.tables),
-                "trade_years": recs(self.trade_years), "sources": recs(self.sources),
+                "trade_years": recs(self.trade_years), "sources_by_year": by_year,
+                "precedence": list(self.precedence), "sources": recs(self.sources),
                 "snapshots": recs(self.snapshots)}
 
 
@@ -200,7 +216,7 @@ def snapshots_frame(wh: Warehouse) -> pd.DataFrame:
                                        "checksummed"])
 
 
-def inventory(wh: Warehouse, *, verify: bool = False) -> Inventory:
+def inventory(wh: Warehouse, *, verify: bool = False, precedence: Sequence[str] | None = None) -> Inventory:
     """Describe what the warehouse holds, after checking its files.
 
     Parameters
@@ -210,6 +226,9 @@ def inventory(wh: Warehouse, *, verify: bool = False) -> Inventory:
     verify
         Hash every file of the committed snapshot (sha256) instead of the
         cheap check of presence and sizes.
+    precedence
+        Source prefixes in order of preference for ``sources_by_year``
+        (default :data:`kakehashi.metrics.flows.SOURCE_PRECEDENCE`).
 
     Raises
     ------
@@ -233,8 +252,13 @@ def inventory(wh: Warehouse, *, verify: bool = False) -> Inventory:
     labels = _labels(wh)
     integrity = {"checked": "sha256" if verify and checksummed else "sizes", "checksummed": checksummed,
                  "files": files, "problems": 0}
+    from kakehashi.metrics.coverage import sources_by_year
+    from kakehashi.metrics.flows import SOURCE_PRECEDENCE
+
+    prec = tuple(precedence) if precedence is not None else SOURCE_PRECEDENCE
     return Inventory(
         warehouse=str(wh.path), snapshot=sid,
         synthetic=is_synthetic(wh, labels),
         tables=tables_frame(wh), trade_years=trade_years_frame(wh),
-        sources=sources_frame(wh, labels), snapshots=snapshots_frame(wh), integrity=integrity)
+        sources=sources_frame(wh, labels), snapshots=snapshots_frame(wh), integrity=integrity,
+        sources_by_year=sources_by_year(wh, precedence=prec), precedence=prec)

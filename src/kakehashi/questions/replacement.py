@@ -51,18 +51,21 @@ def substitution(wh: Warehouse, importer: Importer, rival: str,
                  products: str | Sequence[str] | None = None, *, partner: str | None = None,
                  coalition: Sequence[str] = (), years: Sequence[int] | None = None,
                  only_dependent: bool = False, top: int = defaults.CANDIDATES,
-                 revision: str | None = None) -> pd.DataFrame:
+                 revision: str | None = None, precedence: Sequence[str] | None = None) -> pd.DataFrame:
     """Capacity of partner, coalition and world to replace the rival, with the *could replace* flags.
 
     :func:`kakehashi.metrics.substitution.substitution_capacity` (cover = spare
     exports to third countries ÷ imports from the rival) plus one boolean
     column ``<group>_could_replace`` per group in :data:`GROUPS`
-    (:func:`could_replace`).
+    (:func:`could_replace`). ``revision`` and ``precedence``: as for the
+    screen (:mod:`kakehashi.metrics.flows`); coverage warnings:
+    :func:`kakehashi.questions.exposure.coverage`.
     """
     codes = members(importer)
     df = subst.substitution_capacity(
         wh, list(codes) if len(codes) > 1 else codes[0], rival, partner=partner, coalition=tuple(coalition),
-        years=years, products=products, only_dependent=only_dependent, top=top, revision=revision)
+        years=years, products=products, only_dependent=only_dependent, top=top, revision=revision,
+        precedence=precedence)
     for g in GROUPS:
         col = f"{g}_cover"
         if col in df:

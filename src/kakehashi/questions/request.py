@@ -8,7 +8,9 @@ from a command-line option, a query parameter or a form field:
   ``JPN,IND``), treated as one importer (trade inside the bloc excluded);
 * an HS list is six-digit codes separated by commas (``850511,280530``);
 * years are one year (``2023``), a range (``2021-2023``) or a list
-  (``2019,2021``), within :data:`YEAR_MIN`-:data:`YEAR_MAX`.
+  (``2019,2021``), within :data:`YEAR_MIN`-:data:`YEAR_MAX`;
+* a source precedence is source-label prefixes in order of preference,
+  separated by commas (``"UN Comtrade,CEPII BACI"``).
 
 Every error is an :class:`~kakehashi.errors.InputError` naming the field and
 the value and saying what to write instead.
@@ -205,3 +207,34 @@ def members(importer: Importer, *, field: str = "importer") -> tuple[str, ...]:
     if isinstance(importer, str):
         return parse_bloc(importer, field=field)
     return parse_bloc(list(importer), field=field)
+MAX_PRECEDENCE = 20
+"""Most sources in one precedence list."""
+
+
+def parse_precedence(text: str | None, *, field: str = "precedence") -> tuple[str, ...] | None:
+    """Source prefixes in order of preference (``"UN Comtrade,CEPII BACI"``), or ``None`` for the default.
+
+    Each item is the start of a ``trade_flows.source`` label (see
+    :data:`kakehashi.metrics.flows.SOURCE_PRECEDENCE`); an empty or repeated
+    item is an error.
+
+    Examples
+    --------
+    >>> parse_precedence("UN Comtrade, CEPII BACI")
+    ('UN Comtrade', 'CEPII BACI')
+    >>> parse_precedence(None) is None
+    True
+    """
+    if text is None:
+        return None
+    items = [p.strip() for p in str(text).split(",")]
+    hint = "list source names in order of preference, e.g. \"UN Comtrade,CEPII BACI\""
+    if not any(items) or any(not p for p in items):
+        raise InputError(f"{field} {text!r} has an empty source name", value=text, hint=hint)
+    if len(set(items)) != len(items):
+        dup = next(p for p in items if items.count(p) > 1)
+        raise InputError(f"{field} names {dup!r} twice", value=text, hint=hint)
+    if len(items) > MAX_PRECEDENCE:
+        raise InputError(f"{field} names {len(items)} sources (at most {MAX_PRECEDENCE})", value=text,
+                         hint=hint)
+    return tuple(items)

@@ -121,6 +121,8 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
                                       coalition=req.coalition, years=[req.year], only_dependent=False)
     dependent = screen_df[screen_df["dependent"]] if len(screen_df) else screen_df
     data: dict[str, pd.DataFrame] = {"screen": screen_df, "substitution": sub_df}
+    coverage = exposure.coverage(wh, screen_df, [req.year])
+    revision = exposure.revision_statement(screen_df)
 
     figures: list[Figure] = []
     # dependency map: severity against the world's spare exports as a share of the rival's supply
@@ -217,18 +219,19 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
     data["top-dependencies"] = top_table
     for f in figures:
         data.setdefault(f"figure-{f.key}", f.table)
-    app = _appendix(wh, req, scenario_spec)
+    app = _appendix(wh, req, scenario_spec, coverage, revision)
     data["thresholds"] = app.thresholds
     rival_name = names.get(req.rival, req.rival)
     return Briefing(
         title=f"{labels_list}: dependence on {rival_name} ({req.rival}), {req.workstream}",
         subtitle=f"Importer {req.importer}, rival {req.rival}, {sub_by}; trade year {req.year} "
-                 f"({req.revision}); generated from warehouse snapshot {wh.snapshot_id}",
+                 f"({revision.text() or req.revision}); generated from warehouse snapshot {wh.snapshot_id}",
         importer=req.importer, rival=req.rival, partner=req.partner, workstream=req.workstream,
         year=req.year, synthetic=synthetic, snapshot=wh.snapshot_id or "",
         key_figures=key_figures, summary=summary, figures=figures,
         appendix=app, names=labels,
         top_table=top_table, top_columns=top_columns, data=data, scenario=scenario_spec,
+        warnings=coverage,
     )
 
 
@@ -397,7 +400,8 @@ def thresholds_table(th: defaults.Thresholds = defaults.THRESHOLDS) -> pd.DataFr
     ])
 
 
-def _appendix(wh: Warehouse, req: BriefingRequest, scenario_spec: dict[str, Any]) -> Appendix:
+def _appendix(wh: Warehouse, req: BriefingRequest, scenario_spec: dict[str, Any],
+              coverage: Sequence[str] = (), revision: exposure.RevisionStatement | None = None) -> Appendix:
     thresholds = thresholds_table()
     labels = provenance.source_labels(wh)
     log = provenance.ingest_log(wh)
@@ -423,7 +427,12 @@ def _appendix(wh: Warehouse, req: BriefingRequest, scenario_spec: dict[str, Any]
         ("Mineral production", "Country shares of world mine or refinery production, USGS Mineral "
          "Commodity Summaries format; world totals are kept apart."),
         ("Products", f"The {req.workstream} workstream of the kakehashi strategic-goods catalogue "
-         f"(HS 2022 codes, each with its source); trade data in {req.revision}."),
+         f"(HS 2022 codes, each with its source); trade data in {req.revision}"
+         + (f" ({revision.text()}; conversion through the UN HS concordance, values conserved)"
+            if revision is not None and revision.converted_rows else "") + "."),
+        ("Coverage", " ".join(coverage) if coverage else
+         f"The trade of {req.year} covers enough exporters and importers for world-export concentration "
+         "to be read from it."),
     ]
     return Appendix(method=method, thresholds=thresholds, vintages=vintages,
                     sources=labels, licences=provenance.licences_for(sources), hs_revision=req.revision)

@@ -78,3 +78,5 @@ class Briefing:
     """The scenario the pack ran, as a scenario mapping."""
     data_file: str = ""
     """Name of the file (zip) or folder the data were written to, as the pack names it."""
+    warnings: list[str] = field(default_factory=list)
+    """Coverage warnings of the trade behind the pack (:func:`kakehashi.questions.exposure.coverage`)."""

@@ -134,6 +134,28 @@ def checked_workstream(workstream: str | None) -> str | None:
 
 
 # ----------------------------------------------------------------------- screen
+class Stated(BaseModel):
+    """What every analysis answer states: its HS revision, the rows converted, coverage warnings."""
+
+    hs_revision: str | None = Field(None, description="HS revision of the analysis (every row is in it).")
+    converted_rows: int = Field(0, description="Rows whose trade was held in another HS revision and "
+                                "converted through the concordance.")
+    warnings: list[str] = Field(default_factory=list, description="Coverage warnings: years whose trade "
+                                "covers only a few exporters or partners (kakehashi.metrics.coverage).")
+
+
+def stated(service: Service, answer: pd.DataFrame, warnings: list[str], year: int | None = None
+           ) -> dict[str, Any]:
+    """The :class:`Stated` fields of an answer (:func:`kakehashi.questions.exposure.revision_statement`;
+    an answer without rows states the revision its question ran in)."""
+    default = None
+    if answer.empty:
+        years = [year] if year is not None else None
+        default = service.call(("revision", year), lambda: exposure.trade_revision(service.wh, years)[0])
+    rev = exposure.revision_statement(answer, default)
+    return {"hs_revision": rev.revision, "converted_rows": rev.converted_rows, "warnings": list(warnings)}
+
+
 class ScreenRow(BaseModel):
     """One product of the dependency screen (see kakehashi.metrics.screen for the formulas)."""
 
@@ -155,9 +177,13 @@ class ScreenRow(BaseModel):
     persistent: bool
     severity: float | None = Field(None, description="0-100: 100 × rival share × import HHI × "
                                    "world-export HHI × max(0, 1 − exports/imports).")
+    world_exporters: int | None = Field(None, description="Exporters reporting the product that year.")
+    hs_revision: str | None = Field(None, description="HS revision of the row.")
+    converted: bool | None = Field(None, description="True when the row's trade was converted from "
+                                   "another HS revision.")
 
 
-class ScreenOut(BaseModel):
+class ScreenOut(Stated):
     """The dependency screen of one importer against a rival in one year."""
 
     importer: str
@@ -198,8 +224,9 @@ async def screen(service: ServiceDep, importer: Importer, rival: Rival, year: Ye
         ws = checked_workstream(workstream)
         df = screen_frame(service, imp, riv, yr, ws)
         shown = df[df["dependent"]] if dependent_only else df
+        warns = service.call(("coverage", (yr,)), lambda: exposure.coverage(service.wh, None, [yr]))
         return ScreenOut(importer=bloc_label(imp), rival=riv, year=yr, workstream=ws,
-                         synthetic=meta.synthetic,
+                         synthetic=meta.synthetic, **stated(service, df, warns, yr),
                          total_rows=len(df), dependent=int(df["dependent"].sum()) if len(df) else 0,
                          rows=[ScreenRow(**r) for r in records(shown.head(limit))])
 
@@ -219,7 +246,7 @@ class WorkstreamRow(BaseModel):
     rival_usd: float
 
 
-class OverviewOut(BaseModel):
+class OverviewOut(Stated):
     """An importer at a glance: workstreams and top dependencies on the rival."""
 
     importer: str
@@ -244,7 +271,9 @@ def overview_data(service: Service, importer: str, rival: str, year: int | None)
     ov = exposure.overview(service.wh, imp, riv, yr, screen_df=screen_frame(service, imp, riv, yr, None))
     ws, top, totals = ov.workstreams, ov.top, ov.totals
     return OverviewOut(
-        importer=ov.importer, rival=riv, year=yr, synthetic=meta.synthetic, products_screened=totals.products,
+        importer=ov.importer, rival=riv, year=yr, synthetic=meta.synthetic,
+        **stated(service, ov.screen, ov.warnings, yr),
+        products_screened=totals.products,
         dependent=totals.dependent, persistent=totals.persistent, imports_usd=totals.imports_usd,
         rival_usd=totals.rival_usd,
         workstreams=[WorkstreamRow(**r) for r in records(ws)],
@@ -291,7 +320,7 @@ class MineralProduction(BaseModel):
     production: list[ProductionRow]
 
 
-class ProductOut(BaseModel):
+class ProductOut(Stated):
     """One product for one importer: suppliers over the years, world supply, screen, substitutes, minerals."""
 
     hs6: str
@@ -324,6 +353,7 @@ def product_data(service: Service, hs6: str, importer: str, rival: str, partner:
                      lambda: exposure.product_view(service.wh, imp, riv, code, partner=par))
     return ProductOut(
         hs6=code, importer=v.importer, rival=riv, partner=par, synthetic=meta.synthetic,
+        **stated(service, v.screen, v.warnings),
         name=v.name, workstreams=v.info.workstreams, stage=v.info.stage,
         screen=[ScreenRow(**r) for r in records(v.screen)],
         supplier_shares=[ShareRow(**r) for r in records(v.supplier_shares)],
@@ -581,7 +611,7 @@ def briefing(service: ServiceDep, importer: Importer, workstream: Annotated[str,
 
 
 # --------------------------------------------------------------- diversification
-class DiversifyOut(BaseModel):
+class DiversifyOut(Stated):
     """Who could replace the rival across a workstream, and the optimiser's portfolio when available."""
 
     importer: str
@@ -628,8 +658,10 @@ def diversify_data(service: Service, importer: str, rival: str, partner: str | N
     div = service.call(("portfolio", imp, riv, par, ws, yr),
                        lambda: replacement.diversification(wh, imp, riv, partner=par, products=ws, year=yr))
     port = div.portfolio
+    warns = service.call(("coverage", (yr,)), lambda: exposure.coverage(wh, None, [yr]))
     return DiversifyOut(importer=bloc_label(imp), rival=riv, partner=par, coalition=list(coal), workstream=ws,
-                        year=yr, synthetic=meta.synthetic, substitution=records(sub),
+                        year=yr, synthetic=meta.synthetic, **stated(service, sub, warns, yr),
+                        substitution=records(sub),
                         portfolio=records(port.table) if port else [],
                         products=records(port.products) if port else [],
                         settings=port.settings if port else {}, frontier=records(div.frontier), note=div.note)
@@ -655,6 +687,10 @@ class StatusOut(BaseModel):
     integrity: dict[str, Any] = Field(description="Files checked against the manifest (presence and sizes).")
     tables: list[dict[str, Any]] = Field(description="table, rows, files, years")
     trade_years: list[dict[str, Any]] = Field(description="hs_revision, source, years, rows, value_usd")
+    sources_by_year: list[dict[str, Any]] = Field(
+        description="year, source (the dataset analyses use that year), hs_revisions, rows, set_aside "
+                    "(the year's other datasets, not used)")
+    precedence: list[str] = Field(description="Source prefixes in order of preference.")
     sources: list[dict[str, Any]] = Field(
         description="source, tables, rows, years, vintage, last_ingested, publisher, licence, terms, "
                     "synthetic")
