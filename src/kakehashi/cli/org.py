@@ -250,3 +250,36 @@ def exposure(
     if fmt is Format.table:
         note(f"spend-weighted firm total: direct {t['direct_rival_share']:.1%}, look-through "
              f"{t['indirect_rival_share']:.1%} of {t['spend_usd']:,.0f} USD")
+
+
+@app.command("match")
+def match(
+    importer: Annotated[str, typer.Option("--importer", "-i", help="Importer, ISO3 code.")
+                        ] = defaults.IMPORTER,
+    partner: Annotated[str, typer.Option("--partner", "-p", help="Partner, ISO3 code.")] = defaults.PARTNER,
+    rival: Annotated[str, typer.Option("--rival", "-r", help="Rival supplier, ISO3 code.")] = defaults.RIVAL,
+    workstream: Annotated[str | None, typer.Option("--workstream", help="Only this catalogue workstream.",
+                                                   show_default=False)] = None,
+    both: Annotated[bool, typer.Option("--both", help="Add the reverse direction (what the importer could "
+                                       "supply to the partner).")] = False,
+    year: Annotated[int | None, typer.Option("--year", help="Base year (default: the latest of the data).",
+                                             show_default=False)] = None,
+    warehouse: WarehouseOpt = None,
+    engine: EngineOpt = None,
+    fmt: FormatOpt = Format.table,
+    out: OutOpt = None,
+    top: Annotated[int, typer.Option("--top", help="Rows shown in a table (files and --format csv|json keep "
+                                     "every row).", min=1)] = defaults.TOP_ROWS,
+) -> None:
+    """Partner matching: where the importer depends on the rival, what the partner could supply (spare
+    exports as in 'substitutes', RCA, current exports, export potential after Decreux & Spies 2016)."""
+    from kakehashi.cli.common import is_synthetic
+    from kakehashi.questions.matching import MATCH_UNITS, partner_match
+
+    wh = open_warehouse(warehouse, engine)
+    df = partner_match(wh, importer, partner, rival, workstream, both=both, year=year)
+    title = (f"What {partner.upper()} could supply where {importer.upper()} depends on {rival.upper()}"
+             + (" (and the reverse)" if both else ""))
+    emit(df, fmt, out, title=title, units=MATCH_UNITS, top=top,
+         empty_message=f"no product where {importer.upper()} depends on {rival.upper()}",
+         synthetic=is_synthetic(wh))
