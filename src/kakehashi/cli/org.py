@@ -283,3 +283,33 @@ def match(
     emit(df, fmt, out, title=title, units=MATCH_UNITS, top=top,
          empty_message=f"no product where {importer.upper()} depends on {rival.upper()}",
          synthetic=is_synthetic(wh))
+
+
+@org_app.command("release")
+def release(
+    date: Annotated[str | None, typer.Option("--date", help="Release date YYYY-MM-DD (default: today).",
+                                             show_default=False)] = None,
+    rival: Annotated[str, typer.Option("--rival", "-r", help="Rival supplier, ISO3 code.")] = defaults.RIVAL,
+    year: Annotated[int | None, typer.Option("--year", help="Base year (default: the latest of the data).",
+                                             show_default=False)] = None,
+    orgs: OrgsOpt = None,
+    warehouse: WarehouseOpt = None,
+    engine: EngineOpt = None,
+) -> None:
+    """Publish a dated pooled release for the secretariat (organisations that opted in; small and
+    dominated cells suppressed, with complementary suppression)."""
+    from kakehashi.questions.pooled import build_release
+
+    store = _store(orgs)
+    wh = open_warehouse(warehouse, engine)
+    rel = build_release(store, wh, date=date, rival=rival, year=year)
+    cells = sum(len(t["rows"]) for t in rel["tables"].values())
+    say(f"release {rel['date']}: {rel['organisations']} organisations, {len(rel['tables'])} workstreams, "
+        f"{cells} rows (suppressed cells shown empty)")
+
+
+@org_app.command("releases")
+def releases(orgs: OrgsOpt = None) -> None:
+    """Dates of the stored pooled releases."""
+    dates = _store(orgs).releases()
+    say("\n".join(dates) if dates else "no releases yet: 'kakehashi org release' publishes one")

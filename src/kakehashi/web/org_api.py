@@ -163,6 +163,23 @@ async def get_matches(store: StoreDep, org: OrgDep) -> dict[str, Any]:
     return {"organisation": org.name, "rows": rows}
 
 
+@router.get("/org/pooled", tags=["organisations"])
+async def get_pooled(
+    store: StoreDep, org: OrgDep, date: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+) -> dict[str, Any]:
+    """A dated pooled release (the latest by default), for a secretariat token only (403 otherwise);
+    small and dominated cells are suppressed (kakehashi.orgs.pooled)."""
+    if not org.secretariat:
+        raise HTTPException(403, detail="the pooled view is for the dialogue's secretariat token")
+    dates = await run_in_threadpool(store.releases)
+    if not dates:
+        raise HTTPException(404, detail="no pooled release has been published yet")
+    when = date or dates[-1]
+    if when not in dates:
+        raise HTTPException(404, detail=f"no release dated {when}; releases: {', '.join(dates)}")
+    return {"releases": dates, "release": await run_in_threadpool(store.get_release, when)}
+
+
 @router.get("/match", tags=["analysis"])
 async def get_match(
     service: ServiceDep,
