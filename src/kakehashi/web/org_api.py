@@ -28,6 +28,13 @@ from kakehashi.web.service import Service
 
 router = APIRouter(prefix="/api")
 
+_UPLOAD_BODY = {"requestBody": {"required": True, "content": {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/json": {"schema": {"type": "object", "properties": {"rows": {"type": "array",
+                                                                              "items": {"type": "object"}}}}},
+}}}
+"""The documented body of the uploads (read raw, parsed by kakehashi.orgs.bom)."""
+
 _BEARER = {"WWW-Authenticate": 'Bearer realm="kakehashi-org"'}
 
 
@@ -101,7 +108,7 @@ async def _upload(request: Request, service: Service, store: OrgStore, org: Org,
     return StoredOut(organisation=org.name, kind=kind, rows=len(rows))
 
 
-@router.post("/org/bom", tags=["organisations"], response_model=StoredOut)
+@router.post("/org/bom", tags=["organisations"], response_model=StoredOut, openapi_extra=_UPLOAD_BODY)
 async def post_bom(request: Request, service: ServiceDep, store: StoreDep, org: OrgDep) -> StoredOut:
     """Upload the caller's bill of materials (CSV, or JSON with `Content-Type: application/json`):
     `item,hs6,supplier_country,annual_spend_usd[,seeking_alternatives]`. Replaces the previous one;
@@ -109,7 +116,8 @@ async def post_bom(request: Request, service: ServiceDep, store: StoreDep, org: 
     return await _upload(request, service, store, org, "bom")
 
 
-@router.post("/org/capabilities", tags=["organisations"], response_model=StoredOut)
+@router.post("/org/capabilities", tags=["organisations"], response_model=StoredOut,
+             openapi_extra=_UPLOAD_BODY)
 async def post_capabilities(request: Request, service: ServiceDep, store: StoreDep, org: OrgDep) -> StoredOut:
     """Upload what the caller can supply: `hs6,country,annual_capacity_usd` (CSV or JSON)."""
     return await _upload(request, service, store, org, "capabilities")
