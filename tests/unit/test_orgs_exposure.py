@@ -100,3 +100,31 @@ def test_flags_and_alternatives(tiny_warehouse: Warehouse) -> None:
     best_other = sp[sp["exporter"] != "IND"].sort_values("spare_usd", ascending=False)["exporter"].iloc[0]
     assert f"{best_other} " in alt
     assert bool(items.loc["battery cells", "seeking_alternatives"]) is True
+
+
+def test_measure_bands_scaled_to_spend(tiny_warehouse: Warehouse) -> None:
+    from kakehashi.scenarios.measures import default_base_year, spec_from_measure
+    from kakehashi.scenarios.run import run_scenario
+
+    bom = ("item,hs6,supplier_country,annual_spend_usd\ngraphite,250410,CHN,300000\n"
+           "graphite,250410,KOR,700000\nbattery cells,850760,KOR,5000\n")
+    countries, products = firms.vocabulary(tiny_warehouse)
+    rows = parse_bom(bom, countries=countries, products=products)
+    fe = firms.firm_exposure(tiny_warehouse, rows, rival="CHN", importer="JPN",
+                             measure="CN-2023-39-GRAPHITE")
+    items = fe.items.set_index("item")
+    # the same measure run through the scenario library directly
+    years = sorted(int(y) for y in tiny_warehouse.execute(
+        tiny_warehouse.table("trade_flows").select("year").distinct())["year"])
+    spec = spec_from_measure("CN-2023-39-GRAPHITE", available_years=years)
+    assert spec.base_year == default_base_year("CN-2023-39-GRAPHITE", years)
+    t = run_scenario(spec, tiny_warehouse).table
+    share = t[(t.metric == "net_shortfall_share") & (t.tier == 0) & (t.importer == "JPN")
+              & (t.hs6 == "250410")]
+    assert len(share) == 1
+    for q in ("p5", "p50", "p95"):
+        expected = 1_000_000 * float(share[q].iloc[0])
+        assert items.loc["graphite", f"shortfall_{q}_usd"] == pytest.approx(expected)
+        assert items.loc["battery cells", f"shortfall_{q}_usd"] == 0.0  # not hit by the measure
+    assert 0 < items.loc["graphite", "shortfall_p5_usd"] <= items.loc["graphite", "shortfall_p95_usd"]
+    assert fe.total["shortfall_p50_usd"] == pytest.approx(items["shortfall_p50_usd"].sum())

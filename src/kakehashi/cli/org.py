@@ -222,6 +222,9 @@ def exposure(
                        ] = defaults.PARTNER,
     year: Annotated[int | None, typer.Option("--year", help="Base year (default: the latest of the data).",
                                              show_default=False)] = None,
+    measure: Annotated[str | None, typer.Option("--measure", help="A catalogued measure id: adds the "
+                                                "shortfall bands (p5/p50/p95) scaled to the firm's spend.",
+                                                show_default=False)] = None,
     orgs: OrgsOpt = None,
     warehouse: WarehouseOpt = None,
     engine: EngineOpt = None,
@@ -240,12 +243,15 @@ def exposure(
                          f"{org.name!r} FILE")
     wh = open_warehouse(warehouse, engine)
     fe = firm_exposure(wh, rows, rival=rival, importer=org.country or defaults.IMPORTER, partner=partner,
-                       year=year)
+                       year=year, measure=measure)
+    for n in fe.notes:
+        note(n)
     t = fe.total
     title = (f"{org.name}: exposure to {fe.rival}, {fe.year} ({fe.revision}); spend-weighted total: direct "
              f"{t['direct_rival_share']:.1%}, look-through {t['indirect_rival_share']:.1%}")
     units = {"spend_usd": "USD", "direct_rival_share": "fraction", "indirect_rival_share": "fraction",
-             "total_rival_share": "fraction"}
+             "total_rival_share": "fraction", "shortfall_p5_usd": "USD", "shortfall_p50_usd": "USD",
+             "shortfall_p95_usd": "USD"}
     emit(fe.items, fmt, out, title=title, units=units, top=None, synthetic=fe.synthetic)
     if fmt is Format.table:
         note(f"spend-weighted firm total: direct {t['direct_rival_share']:.1%}, look-through "

@@ -39,6 +39,34 @@ class FirmExposure:
     items: pd.DataFrame
     total: dict[str, float]
     synthetic: bool
+    measure: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+BAND_COLUMNS: tuple[str, ...] = ("shortfall_p5_usd", "shortfall_p50_usd", "shortfall_p95_usd")
+"""Columns added by ``measure=``: the firm's spend on the item times the scenario's net shortfall share."""
+
+
+def measure_bands(wh: Warehouse, importer: str, codes: Sequence[str], measure: str
+                  ) -> tuple[dict[str, tuple[float, float, float]], list[str]]:
+    """Net-shortfall shares (p5, p50, p95) of the importer's imports of each code under a catalogued
+    measure (:func:`kakehashi.questions.whatif.scenario_spec` with the shared draws, seed and base-year
+    rule; tier 0, ``net_shortfall_share``), and the scenario's notes. A code the measure does not hit
+    has no entry (a shortfall of 0)."""
+    from kakehashi.questions import whatif
+
+    spec = whatif.scenario_spec(measure_id=measure, data_years=whatif.data_years(wh))
+    res = whatif.run(wh, spec)
+    t = res.table
+    t = t[(t["metric"] == "net_shortfall_share") & (t["tier"] == 0) & (t["importer"] == importer)
+          & (t["hs6"].isin(list(codes)))]
+    out: dict[str, tuple[float, float, float]] = {}
+    for h, g in t.groupby("hs6"):
+        out[str(h)] = (float(g["p5"].max()), float(g["p50"].max()), float(g["p95"].max()))
+    notes = [f"shortfall bands: measure {measure}, base year {spec.base_year}, {res.draws} draws; the firm's "
+             f"spend on an item times {importer}'s net shortfall share of that product (the firm is "
+             "assumed to lose what its country loses)"]
+    return out, notes
 
 
 def vocabulary(wh: Warehouse) -> tuple[frozenset[str], frozenset[str]]:
@@ -66,7 +94,8 @@ def _alternatives(spare: pd.DataFrame, hs6: str, partner: str | None, top: int) 
 
 def firm_exposure(wh: Warehouse, rows: Sequence[dict[str, Any]], *, rival: str = defaults.RIVAL,
                   importer: str = defaults.IMPORTER, partner: str | None = defaults.PARTNER,
-                  year: int | None = None, top: int = ALTERNATIVES) -> FirmExposure:
+                  year: int | None = None, top: int = ALTERNATIVES, measure: str | None = None
+                  ) -> FirmExposure:
     """Direct and look-through rival shares per item, flags, alternatives and the firm total.
 
     Parameters
@@ -85,6 +114,8 @@ def firm_exposure(wh: Warehouse, rows: Sequence[dict[str, Any]], *, rival: str =
         Base year (default: the latest year of the data).
     top
         Alternative countries listed per item.
+    measure
+        A catalogued measure id: adds :data:`BAND_COLUMNS` (:func:`measure_bands`).
     """
     from kakehashi.metrics.screen import annotate_products, request_expr, request_flows, resolve_request
     from kakehashi.metrics.substitution import spare_exports
@@ -128,5 +159,13 @@ def firm_exposure(wh: Warehouse, rows: Sequence[dict[str, Any]], *, rival: str =
     items = items[list(ex.ITEM_COLUMNS)].sort_values(["total_rival_share", "spend_usd", "item"],
                                                     ascending=[False, False, True], kind="stable")
     items = items.reset_index(drop=True)
+    total = ex.firm_total(items)
+    notes: list[str] = []
+    if measure is not None:
+        bands, notes = measure_bands(wh, imp, codes, measure)
+        for i, col in enumerate(BAND_COLUMNS):
+            items[col] = [spend * bands.get(h, (0.0, 0.0, 0.0))[i]
+                          for spend, h in zip(items["spend_usd"], items["hs6"], strict=True)]
+            total[col] = float(items[col].sum())
     return FirmExposure(rival=riv, importer=imp, partner=par, year=base, revision=req.revision, items=items,
-                        total=ex.firm_total(items), synthetic=is_synthetic(wh))
+                        total=total, synthetic=is_synthetic(wh), measure=measure, notes=tuple(notes))

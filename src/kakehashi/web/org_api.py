@@ -85,7 +85,10 @@ class ExposureOut(BaseModel):
     year: int
     revision: str
     synthetic: bool
-    total: dict[str, float] = Field(description="Spend-weighted firm totals of the item shares.")
+    measure: str | None = None
+    notes: list[str] = []
+    total: dict[str, float] = Field(description="Spend-weighted firm totals of the item shares (and the "
+                                    "summed shortfall bands with a measure).")
     rows: list[dict[str, Any]] = Field(description="One row per item (kakehashi.orgs.exposure.ITEM_COLUMNS).")
 
 
@@ -144,6 +147,7 @@ async def get_exposure(
     rival: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = defaults.RIVAL,
     partner: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = defaults.PARTNER,
     year: Annotated[int | None, Query(ge=1988, le=2100)] = None,
+    measure: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._-]{1,80}$")] = None,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Response:
     """The caller's exposure to the rival per item: direct and look-through shares, suppliers'
@@ -152,11 +156,13 @@ async def get_exposure(
 
     rows = await run_in_threadpool(_bom_or_404, store, org)
     fe = await run_in_threadpool(service.call, None, lambda: firm_exposure(
-        service.wh, rows, rival=rival, importer=org.country or defaults.IMPORTER, partner=partner, year=year))
+        service.wh, rows, rival=rival, importer=org.country or defaults.IMPORTER, partner=partner, year=year,
+        measure=measure))
     if format == "csv":
         return Response(fe.items.to_csv(index=False), media_type="text/csv")
     out = ExposureOut(organisation=org.name, rival=fe.rival, importer=fe.importer, partner=fe.partner,
                       year=fe.year, revision=fe.revision, synthetic=fe.synthetic, total=fe.total,
+                      measure=fe.measure, notes=list(fe.notes),
                       rows=records(fe.items))
     return Response(out.model_dump_json(), media_type="application/json")
 
