@@ -137,3 +137,15 @@ def test_no_key_503(tiny_warehouse: Warehouse, tmp_path: Path, monkeypatch: pyte
         assert "no secret key" in r.json()["detail"]
         assert cl.get("/api/health").status_code == 200  # the public dashboard is unaffected
     assert not (tmp_path / "orgs").exists()
+
+
+def test_wrong_key_503(tiny_warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import base64
+    import os
+
+    OrgStore(tmp_path / "orgs", KEY).add("Acme")
+    monkeypatch.setenv("KAKEHASHI_SECRET_KEY", base64.b64encode(os.urandom(32)).decode())
+    monkeypatch.setenv("KAKEHASHI_ORGS", str(tmp_path / "orgs"))
+    with client_for(create_app(tiny_warehouse.path)) as cl:
+        r = cl.get("/api/org/matches", headers=bearer("kko_0123456789abcdef_" + "A" * 43))
+        assert r.status_code == 503 and "cannot be opened with this key" in r.json()["detail"]

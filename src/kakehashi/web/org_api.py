@@ -43,6 +43,7 @@ def _store(request: Request) -> OrgStore:
     if store is None:
         try:
             store = OrgStore.open()
+            store.organisations()  # a wrong key fails here, once, not on every request
         except InputError as exc:
             raise HTTPException(503, detail=f"{exc.message} (hint: {exc.hint})") from None
         request.app.state.orgs = store
