@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "status",
     "demo",
     "cables",
+    "org",
 )
 
 
