@@ -72,3 +72,16 @@ def tiny_warehouse(tiny_sample_dir: Path, tmp_path_factory: pytest.TempPathFacto
     ingest_sample(wh, tiny_sample_dir)
     wh.close()
     return Warehouse(path, read_only=True)
+
+
+ENGINES = ["duckdb", pytest.param("spark", marks=pytest.mark.spark)]
+"""Every engine the canonical queries run on; tests parametrised over them run once per engine."""
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """The query engine of a test run on every engine (Spark skips without PySpark and Java)."""
+    if request.param == "spark":
+        request.getfixturevalue("spark_available")
+    return str(request.param)
+

@@ -9,6 +9,7 @@ import ibis
 import numpy as np
 import pandas as pd
 import pytest
+from _engines import on_engine
 
 from kakehashi.errors import InputError
 from kakehashi.metrics.complementarity import (
@@ -90,10 +91,12 @@ def test_tci_bounds() -> None:
     assert trade_complementarity(disjoint, "E", "I").execute().tci.iloc[0] == pytest.approx(0.0)
 
 
-def test_complementarity_frame(tmp_path: Path) -> None:
-    wh = Warehouse(tmp_path / "wh")
-    wh.ingest("trade_flows", _flows([("IND", "JPN", P, 10), ("CHN", "JPN", P, 50), ("CHN", "JPN", Q, 40),
-                                     ("IND", "USA", R, 30)]), source="hand-made test data")
+def test_complementarity_frame(tmp_path: Path, engine: str) -> None:
+    """The warehouse-level TCI, on every engine (DuckDB and Spark)."""
+    written = Warehouse(tmp_path / "wh")
+    written.ingest("trade_flows", _flows([("IND", "JPN", P, 10), ("CHN", "JPN", P, 50), ("CHN", "JPN", Q, 40),
+                                          ("IND", "USA", R, 30)]), source="hand-made test data")
+    wh = on_engine(written, engine)
     df = complementarity_frame(wh, "ind", "JPN")
     assert tuple(df.columns) == COMPLEMENTARITY_COLUMNS
     assert df.scope.iloc[0] == "all" and df.tci.iloc[0] == pytest.approx(25.0)

@@ -7,6 +7,7 @@ from pathlib import Path
 import ibis
 import pandas as pd
 import pytest
+from _engines import on_engine
 
 from kakehashi.errors import InputError
 from kakehashi.metrics.minerals import SUPPLY_RISK_COLUMNS, supply_risk, wgi_scaled
@@ -21,7 +22,8 @@ def _gov(country: str, values: list[float], year: int = 2021) -> list[dict[str, 
 
 
 @pytest.fixture(scope="module")
-def wh(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+def wh(tmp_path_factory: pytest.TempPathFactory, engine: str) -> Warehouse:
+    """The hand-made warehouse, read through every engine (the same tests run on DuckDB and Spark)."""
     w = Warehouse(tmp_path_factory.mktemp("minerals") / "wh")
     prod = pd.DataFrame([
         {"year": 2023, "country": c, "commodity": "rare-earths", "stage": "mine", "quantity": q,
@@ -54,7 +56,7 @@ def wh(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
         tx.write("reserves", res, source=SRC)
         tx.write("governance", gov, source=SRC)
         tx.write("trade_flows", flows, source=SRC)
-    return w
+    return on_engine(w, engine)
 
 
 def test_wgi_rescaling_formula() -> None:

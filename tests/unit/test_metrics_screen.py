@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _engines import on_engine
 
 from kakehashi.errors import InputError
 from kakehashi.metrics.screen import SCREEN_COLUMNS, Thresholds, dependency_screen, screen_frame
@@ -42,11 +43,12 @@ MAGNET_2022 = {  # 2022: import HHI 0.36, not dependent
 
 
 @pytest.fixture(scope="module")
-def hand_wh(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+def hand_wh(tmp_path_factory: pytest.TempPathFactory, engine: str) -> Warehouse:
+    """The hand-made warehouse, read through every engine (the same tests run on DuckDB and Spark)."""
     rows = _rows(2021, MAGNET_DEP) + _rows(2022, MAGNET_2022) + _rows(2023, MAGNET_DEP)
     wh = Warehouse(tmp_path_factory.mktemp("screen") / "wh")
     wh.ingest("trade_flows", pd.DataFrame(rows), source=SRC)
-    return wh
+    return on_engine(wh, engine)
 
 
 def _row(df: pd.DataFrame, hs6: str, year: int) -> pd.Series:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from _engines import on_engine
 
 from kakehashi.errors import InputError
 from kakehashi.metrics.substitution import SUBSTITUTION_COLUMNS, candidates, substitution_capacity
@@ -27,13 +28,14 @@ FLOWS_2023 = {
 
 
 @pytest.fixture(scope="module")
-def wh(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+def wh(tmp_path_factory: pytest.TempPathFactory, engine: str) -> Warehouse:
+    """The hand-made warehouse, read through every engine (the same tests run on DuckDB and Spark)."""
     rows = [{"year": 2023, "exporter": e, "importer": i, "hs6": k, "value_usd": v, "quantity_t": None,
              "hs_revision": "HS22", "source": "hand-made test data (synthetic)"}
             for (e, i, k), v in FLOWS_2023.items()]
     w = Warehouse(tmp_path_factory.mktemp("subst") / "wh")
     w.ingest("trade_flows", pd.DataFrame(rows), source="hand-made test data")
-    return w
+    return on_engine(w, engine)
 
 
 def test_capacity_hand_calculated(wh: Warehouse) -> None:
