@@ -73,7 +73,7 @@ def _render_figure(f: Figure) -> _RenderedFigure:
                            printed_table(f.table, f.columns or None, kinds=f.kinds))
 
 
-def render_html(b: Briefing, *, summary_key: str | None = "dependency-map") -> str:
+def render_html(b: Briefing, *, summary_key: str | None = None) -> str:
     """Render the briefing to one self-contained HTML document.
 
     Parameters
