@@ -34,7 +34,7 @@ class Context:
     partner: str | None = None
 
 
-def _names(df: pd.DataFrame, n: int = NAMED, width: int = 36) -> str:
+def _names(df: pd.DataFrame, n: int = NAMED, width: int = 30) -> str:
     """``name (HS6)`` of the first ``n`` rows, joined in words."""
     items = [f"{product_label('', r.get('product_name'), width) or r['hs6']} ({r['hs6']})"
              for _, r in df.head(n).iterrows()]
@@ -88,8 +88,9 @@ def replacement_message(ctx: Context, sub_df: pd.DataFrame) -> str:
             text += f" ({_names(part, 2)})"
     nobody = dep[~dep["world_could_replace"]]
     if len(nobody):
-        text += (f"; nobody could for {_names(nobody)}, worth {fmt_usd(nobody['rival_usd'].sum())} USD "
-                 f"from {ctx.rival}")
+        text += (f"; nobody could for {_plural(len(nobody), 'product')} worth "
+                 f"{fmt_usd(nobody['rival_usd'].sum())} USD from {ctx.rival}, the largest "
+                 f"{_names(nobody, 2)}")
     return text + "."
 
 
@@ -202,12 +203,12 @@ def actions(ctx: Context, sub_df: pd.DataFrame, summary: pd.DataFrame, products:
     if len(dep):
         nobody = dep[~dep["world_could_replace"]]
         if len(nobody):
-            out.append(f"Build stocks or long-term contracts for {_names(nobody)}: no group of exporters "
+            out.append(f"Build stocks or long-term contracts for {_names(nobody, 2)}: no group of exporters "
                        f"has the spare supply to replace {ctx.rival}.")
         if ctx.partner and "partner_could_replace" in dep:
             part = dep[dep["partner_could_replace"]]
             if len(part):
-                out.append(f"Agree supply with {ctx.partner} for {_names(part)}, where its spare exports "
+                out.append(f"Agree supply with {ctx.partner} for {_names(part, 2)}, where its spare exports "
                            f"cover {ctx.rival}'s supply.")
     rows = net_shortfall(summary, members)
     if len(rows):

@@ -136,7 +136,7 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
             ranked = ranked.merge(sub_df[["hs6", "world_cover"]], on="hs6", how="left")
         else:
             ranked = ranked.assign(world_cover=float("nan"))
-        ranked = ranked.assign(label=[_label(str(h), n, 40) for h, n in
+        ranked = ranked.assign(label=[_label(str(h), n, 34) for h, n in
                                       zip(ranked["hs6"], ranked["product_name"], strict=True)])
     figures.append(Figure(
         "dependencies", "Most severe dependencies and who could replace the rival",
@@ -190,8 +190,10 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
                               subtitle=f"{req.importer}, median and 5th–95th percentile, {draws} draws")
         if len(bands) else None,
         empty=scenario_note,
-        columns={"label": "product", "tier": "tier", "p5": "p5 (USD)", "p50": "median (USD)",
-                 "p95": "p95 (USD)"}, kinds={"p5": "usd", "p50": "usd", "p95": "usd"}))
+        columns={"label": "product", **({"tier": "tier"} if "tier" in bands and (bands["tier"] > 0).any()
+                                        else {}),
+                 "p5": "p5 (USD)", "p50": "median (USD)", "p95": "p95 (USD)"},
+        kinds={"p5": "usd", "p50": "usd", "p95": "usd"}))
 
     # portfolio and frontier (the shared defaults: rival cap at today's share, max change, λ)
     div = replacement.diversification(wh, req.members, req.rival, partner=req.partner,
@@ -220,8 +222,9 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
     commodities = exposure.workstream_commodities(wh, req.workstream)
     stages = exposure.stage_summary(wh, commodities, req.rival, req.partner)
     if len(stages):
-        ranked_c = (stages.groupby("commodity")["rival_share"].max().sort_values(ascending=False)
-                    .index.tolist()[:MINERAL_CHARTS])
+        # commodities with several stages in the data first (mine beside refinery), then the rival's hold
+        per = stages.groupby("commodity").agg(n=("stage", "nunique"), hold=("rival_share", "max"))
+        ranked_c = per.sort_values(["n", "hold"], ascending=False).index.tolist()[:MINERAL_CHARTS]
         shares = exposure.stage_shares(wh, ranked_c)
         data["figure-minerals-shares"] = shares
         cols = {"commodity": "commodity", "stage": "stage", "year": "year",
@@ -232,7 +235,8 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
             "minerals", "World production: mining and refining",
             f"Share of world production by country and stage (USGS Mineral Commodity Summaries format), "
             f"{req.rival} in red" + (f", {req.partner} in green" if req.partner else "")
-            + f". Charts: the {len(ranked_c)} commodities where {req.rival}'s share is highest at any stage; "
+            + f". Charts: {len(ranked_c)} commodities, those with more than one stage in the data first, then "
+            f"those where {req.rival}'s share is highest; "
             "the table: every commodity of the workstream with production data.",
             stages, charts.stage_shares(shares, title="Mine and refinery production shares",
                                         rival=req.rival, partner=req.partner),
