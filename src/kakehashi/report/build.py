@@ -235,8 +235,8 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
             "minerals", "World production: mining and refining",
             f"Share of world production by country and stage (USGS Mineral Commodity Summaries format), "
             f"{req.rival} in red" + (f", {req.partner} in green" if req.partner else "")
-            + f". Charts: {len(ranked_c)} commodities, those with more than one stage in the data first, then "
-            f"those where {req.rival}'s share is highest; "
+            + f". Charts: {len(ranked_c)} commodities, those with more than one stage in the data first, "
+            f"then those where {req.rival}'s share is highest; "
             "the table: every commodity of the workstream with production data.",
             stages, charts.stage_shares(shares, title="Mine and refinery production shares",
                                         rival=req.rival, partner=req.partner),

@@ -20,7 +20,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 
 class MissingFontWarning(UserWarning):
@@ -44,12 +44,14 @@ SCRIPTS: tuple[Script, ...] = (
     Script("Korean", "ko", re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]+"), "fonts-noto-cjk"),
     Script("Hindi (Devanagari)", "hi", re.compile(r"[\u0900-\u097f]+"), "fonts-noto-core"),
 )
-"""Scripts of the own-script country names a pack may print (:data:`kakehashi.report.appendix.NATIVE_NAMES`)."""
+"""Scripts of the own-script country names a pack may print
+(:data:`kakehashi.report.appendix.NATIVE_NAMES`)."""
 
-INSTALL_HINT = "install the Noto fonts, e.g. on Debian/Ubuntu: sudo apt-get install fonts-noto-cjk fonts-noto-core"
+INSTALL_HINT = ("install the Noto fonts, e.g. on Debian/Ubuntu: "
+                "sudo apt-get install fonts-noto-cjk fonts-noto-core")
 
 
-@lru_cache(maxsize=None)
+@cache
 def has_font(lang: str) -> bool | None:
     """Whether fontconfig knows a font covering ``lang`` (``fc-list :lang=LANG``); ``None`` when
     ``fc-list`` is not installed and nothing can be said."""
