@@ -167,3 +167,37 @@ def test_pdf_with_the_fonts_does_not_warn() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", fonts.MissingFontWarning)
         assert render_pdf(html).startswith(b"%PDF")
+
+
+def test_html_contents_link_to_every_section_once(tiny_pack: tuple[Briefing, Path]) -> None:
+    import re
+
+    html = render_html(tiny_pack[0])
+    toc = html[html.index('<nav class="toc"'):html.index("</nav>")]
+    targets = re.findall(r'href="#([^"]+)"', toc)
+    assert len(targets) >= 6 and len(set(targets)) == len(targets)
+    for t in targets:
+        assert html.count(f'id="{t}"') == 1, t
+    assert [f"fig-{f.key}" for f in tiny_pack[0].figures] == [t for t in targets if t.startswith("fig-")]
+
+
+def test_page_one_figures_reconcile_with_the_tables(tiny_pack: tuple[Briefing, Path]) -> None:
+    from kakehashi.present import fmt_share, fmt_usd
+
+    b = tiny_pack[0]
+    kf = {k.label: k.value for k in b.key_figures}
+    screen = b.data["screen"]
+    assert kf["Imports from CHN"] == fmt_usd(screen["rival_usd"].sum())
+    assert kf["Dependent"] == str(int(screen["dependent"].sum()))
+    # the scenario total is the sum of the medians printed in the scenario table (positive ones)
+    scen = next(f for f in b.figures if f.key == "scenario").table
+    assert kf["Scenario shortfall"] == fmt_usd(scen.loc[scen["p50"] > 0, "p50"].sum())
+    # the portfolio's import-weighted rival share, recomputed from the portfolio table
+    port = next(f for f in b.figures if f.key == "portfolio").table
+    ok = port[port["status"] == "optimal"]
+    w = ok["imports_usd"]
+    before = (ok["rival_share_before"] * w).sum() / w.sum()
+    after = (ok["rival_share_after"] * w).sum() / w.sum()
+    assert kf["CHN share, proposed"] == f"{fmt_share(before, 0)} → {fmt_share(after, 0)}"
+    # and the key messages name the same totals
+    assert any(fmt_usd(scen.loc[scen["p50"] > 0, "p50"].sum()) + " USD" in m for m in b.summary)

@@ -143,7 +143,9 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
         f"The {len(ranked)} {req.workstream} products {req.importer} buys from {req.rival} with the highest "
         f"severity in {req.year} (red: dependent by the EU/CEPII criteria), and beside each the rest of the "
         f"world's spare exports as a multiple of {req.rival}'s supply (dashed line: 1×, enough to replace "
-        "it in full).",
+        f"it in full). All {int((screen_df['rival_usd'] > 0).sum()) if len(screen_df) else 0} products "
+        f"bought from {req.rival} add to {fmt_usd(screen_df['rival_usd'].sum() if len(screen_df) else 0)} USD "
+        "(page 1; every product in screen.csv).",
         ranked, charts.severity_ranking(ranked, title=f"{req.importer} on {req.rival}: {req.workstream}, "
                                         f"{req.year}") if len(ranked) else None,
         empty=f"{req.importer} buys no {req.workstream} goods from {req.rival} in {req.year}.",
@@ -181,8 +183,13 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
     data["scenario"], data["scenario-summary"] = scenario_table, scenario_summary
     bands = pd.DataFrame()
     if len(scenario_table):
+        positive = briefing_q.net_shortfall(scenario_table, req.members)
         bands = whatif.bands_table(scenario_table[scenario_table["importer"].isin(req.members)],
-                                   "net_shortfall_usd", with_importer=len(req.members) > 1)
+                                   "net_shortfall_usd", with_importer=len(req.members) > 1,
+                                   top=max(15, len(positive)))
+        if len(positive):  # the total on page 1, reconciled with this table
+            scenario_note += (f" The medians of the {len(positive)} products with a shortfall add to "
+                              f"{fmt_usd(positive['p50'].sum())} USD (page 1).")
     figures.append(Figure(
         "scenario", "Scenario: export licensing by the rival",
         scenario_note, bands,
@@ -215,7 +222,13 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
                  "extra_cost_pct": "extra cost (% of bill)", "rival_share": f"{req.rival} share"},
         kinds={"lam": "num", "risk": "num", "extra_cost_pct": "num"}))
     if len(port_products):
-        figures.append(Figure("portfolio", "Proposed sourcing portfolio", div.note, port_products, None,
+        totals = briefing_q.portfolio_totals(port_products)
+        total_note = "" if totals is None else (
+            f" Over the {totals.products} solved products, import-weighted, {req.rival}'s share goes from "
+            f"{fmt_share(totals.rival_share_before)} to {fmt_share(totals.rival_share_after)}; the extra "
+            f"costs add to {fmt_usd(totals.extra_cost_usd)} USD (page 1).")
+        figures.append(Figure("portfolio", "Proposed sourcing portfolio", div.note + total_note,
+                              port_products, None,
                               empty="", columns=_portfolio_columns(req, port_products)))
 
     # minerals: every stage in the data, mine beside refinery
@@ -243,11 +256,12 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
             columns=cols, kinds={"year": "year"}))
 
     figures.append(_measures_figure(req, measures))
-    key_figures = _key_figures(req, screen_df, sub_df, scenario_summary, div)
+    key_figures = _key_figures(req, screen_df, sub_df, scenario_table, div)
     ctx = briefing_q.Context(importer=labels[req.importer], rival=rival_label, workstream=req.workstream,
                              year=req.year, partner=labels.get(req.partner) if req.partner else None)
-    summary = briefing_q.key_messages(ctx, screen_df, sub_df, scenario_summary, port_products, req.members)
-    actions = briefing_q.actions(ctx, sub_df, scenario_summary, port_products, req.members)
+    # the scenario's figures come from its table (the one printed), so that page 1 and the table agree
+    summary = briefing_q.key_messages(ctx, screen_df, sub_df, scenario_table, port_products, req.members)
+    actions = briefing_q.actions(ctx, sub_df, scenario_table, port_products, req.members)
     top_table, top_columns = _top_table(req, screen_df, sub_df)
     data["top-dependencies"] = top_table
     for f in figures:
@@ -329,7 +343,7 @@ def _scenario(wh: Warehouse, spec_data: dict[str, Any]) -> tuple[pd.DataFrame, p
 
 
 def _key_figures(req: BriefingRequest, screen_df: pd.DataFrame, sub_df: pd.DataFrame,
-                 scenario_summary: pd.DataFrame, div: replacement.Diversification) -> list[KeyFigure]:
+                 scenario_table: pd.DataFrame, div: replacement.Diversification) -> list[KeyFigure]:
     """The headline numbers of page 1; each is also in a table or chart of the pack."""
     totals = screen_mod.screen_totals(screen_df)
     share = totals.rival_import_share
@@ -355,7 +369,7 @@ def _key_figures(req: BriefingRequest, screen_df: pd.DataFrame, sub_df: pd.DataF
                                 "dependent products, the partner and the coalition together"))
         kf.append(KeyFigure("World could replace", f"{counts['world'].k} of {n}",
                             "dependent products, all other exporters"))
-    rows = briefing_q.net_shortfall(scenario_summary, req.members)
+    rows = briefing_q.net_shortfall(scenario_table, req.members)
     if len(rows):
         kf.append(KeyFigure("Scenario shortfall", fmt_usd(rows["p50"].sum()),
                             f"sum of the median net shortfalls of {len(rows)} products, "
