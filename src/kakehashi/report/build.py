@@ -138,13 +138,14 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
             ranked = ranked.assign(world_cover=float("nan"))
         ranked = ranked.assign(label=[_label(str(h), n, 34) for h, n in
                                       zip(ranked["hs6"], ranked["product_name"], strict=True)])
+    n_bought = int((screen_df["rival_usd"] > 0).sum()) if len(screen_df) else 0
+    bought_usd = float(screen_df["rival_usd"].sum()) if len(screen_df) else 0.0
     figures.append(Figure(
         "dependencies", "Most severe dependencies and who could replace the rival",
         f"The {len(ranked)} {req.workstream} products {req.importer} buys from {req.rival} with the highest "
         f"severity in {req.year} (red: dependent by the EU/CEPII criteria), and beside each the rest of the "
         f"world's spare exports as a multiple of {req.rival}'s supply (dashed line: 1×, enough to replace "
-        f"it in full). All {int((screen_df['rival_usd'] > 0).sum()) if len(screen_df) else 0} products "
-        f"bought from {req.rival} add to {fmt_usd(screen_df['rival_usd'].sum() if len(screen_df) else 0)} USD "
+        f"it in full). All {n_bought} products bought from {req.rival} add to {fmt_usd(bought_usd)} USD "
         "(page 1; every product in screen.csv).",
         ranked, charts.severity_ranking(ranked, title=f"{req.importer} on {req.rival}: {req.workstream}, "
                                         f"{req.year}") if len(ranked) else None,
