@@ -113,3 +113,15 @@ def test_stage_summary_puts_mine_beside_refinery(tiny_warehouse: Warehouse) -> N
         chn = part.loc[part["country"] == "CHN", "quantity"].sum()
         assert row["rival_share"] == pytest.approx(chn / part["quantity"].sum())
         assert row["year"] == raw.loc[raw["stage"] == row["stage"], "year"].max()
+
+
+def test_bands_table_of_a_scenario_without_shortfall_is_empty() -> None:
+    from kakehashi.questions.whatif import bands_table
+
+    # SYNTHETIC: every net shortfall zero (a workstream the rival's licence does not bite on)
+    table = pd.DataFrame({"metric": ["net_shortfall_usd"] * 2, "importer": ["JPN"] * 2,
+                          "exporter": ["CHN"] * 2, "hs6": ["111111", "222222"], "tier": [0, 1], "product_name": ["Alpha", "Beta"],
+                          "p5": [0.0, 0.0], "p50": [0.0, 0.0], "p95": [0.0, 0.0]})
+    out = bands_table(table, "net_shortfall_usd")
+    assert out.empty
+    assert list(out.columns) == ["label", "importer", "exporter", "hs6", "tier", "p5", "p50", "p95"]
