@@ -120,7 +120,8 @@ def test_bands_table_of_a_scenario_without_shortfall_is_empty() -> None:
 
     # SYNTHETIC: every net shortfall zero (a workstream the rival's licence does not bite on)
     table = pd.DataFrame({"metric": ["net_shortfall_usd"] * 2, "importer": ["JPN"] * 2,
-                          "exporter": ["CHN"] * 2, "hs6": ["111111", "222222"], "tier": [0, 1], "product_name": ["Alpha", "Beta"],
+                          "exporter": ["CHN"] * 2, "hs6": ["111111", "222222"], "tier": [0, 1],
+                          "product_name": ["Alpha", "Beta"],
                           "p5": [0.0, 0.0], "p50": [0.0, 0.0], "p95": [0.0, 0.0]})
     out = bands_table(table, "net_shortfall_usd")
     assert out.empty
