@@ -229,8 +229,8 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
             f"{fmt_share(totals.rival_share_before)} to {fmt_share(totals.rival_share_after)}; the extra "
             f"costs add to {fmt_usd(totals.extra_cost_usd)} USD (page 1).")
         figures.append(Figure("portfolio", "Proposed sourcing portfolio", div.note + total_note,
-                              port_products, None,
-                              empty="", columns=_portfolio_columns(req, port_products)))
+                              port_products, None, empty="", columns=_portfolio_columns(req, port_products),
+                              max_rows=10))
 
     # minerals: every stage in the data, mine beside refinery
     commodities = exposure.workstream_commodities(wh, req.workstream)
@@ -239,7 +239,7 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
         # commodities with several stages in the data first (mine beside refinery), then the rival's hold
         per = stages.groupby("commodity").agg(n=("stage", "nunique"), hold=("rival_share", "max"))
         ranked_c = per.sort_values(["n", "hold"], ascending=False).index.tolist()[:MINERAL_CHARTS]
-        shares = exposure.stage_shares(wh, ranked_c)
+        shares = exposure.stage_shares(wh, ranked_c, top=5)
         data["figure-minerals-shares"] = shares
         cols = {"commodity": "commodity", "stage": "stage", "year": "year",
                 "rival_share": f"{req.rival} share", "top_country": "top producer", "top_share": "its share"}

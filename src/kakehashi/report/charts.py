@@ -363,7 +363,7 @@ def cost_risk_frontier(df: pd.DataFrame, *, title: str, subtitle: str = "", widt
 
 def stage_shares(df: pd.DataFrame, *, title: str, subtitle: str = "", rival: str | None = None,
                  partner: str | None = None, stages: tuple[str, ...] = ("mine", "refinery"),
-                 width: int = 215, row_height: int = 14) -> Any:
+                 width: int = 215, row_height: int = 12) -> Any:
     """Production shares by country, one panel per stage (mine beside refinery), one row per commodity.
 
     Parameters

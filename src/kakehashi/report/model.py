@@ -36,6 +36,8 @@ class Figure:
     """Display names of the table's columns (and which columns to show, in order)."""
     kinds: dict[str, str] = field(default_factory=dict)
     """How some columns print (``usd``, ``share``), when their names do not say."""
+    max_rows: int = 15
+    """Rows of the table printed in the pack (the data file holds them all)."""
 
 
 @dataclass

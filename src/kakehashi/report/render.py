@@ -30,6 +30,7 @@ class _RenderedFigure:
     image: str | None
     empty: str
     table: PrintedTable
+    max_rows: int = 15
 
 
 def _environment() -> jinja2.Environment:
@@ -73,7 +74,7 @@ def _render_figure(f: Figure) -> _RenderedFigure:
     else:
         empty = f.empty or ("" if image or len(f.table) else "no data for this chart")
     return _RenderedFigure(f.key, f.title, f.caption, image, empty,
-                           printed_table(f.table, f.columns or None, kinds=f.kinds))
+                           printed_table(f.table, f.columns or None, kinds=f.kinds), f.max_rows)
 
 
 def render_html(b: Briefing, *, summary_key: str | None = None) -> str:
