@@ -159,6 +159,34 @@ def test_pdf_without_the_fonts_leaves_the_script_out_and_warns(
 
 
 @needs_fc
+@needs_poppler
+def test_cli_says_which_fonts_to_install_in_one_line(tiny_warehouse: Warehouse, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from kakehashi.cli import main
+
+    dejavu = Path("/usr/share/fonts/truetype/dejavu")
+    if not dejavu.is_dir():
+        pytest.skip("no DejaVu fonts to build a Latin-only font configuration")
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(f'<?xml version="1.0"?><fontconfig><dir>{dejavu}</dir>'
+                    f"<cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>", encoding="utf-8")
+    monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
+    fonts.has_font.cache_clear()
+    out = tmp_path / "pack.pdf"
+    try:
+        status = main(["report", "--warehouse", str(tiny_warehouse.path), "--importer", "JPN",
+                       "--rival", "CHN", "--partner", "IND", "--workstream", "critical-minerals", "--format", "pdf",
+                       "--draws", "20", "--out", str(out)])
+    finally:
+        fonts.has_font.cache_clear()
+    assert status == 0 and out.exists()
+    err = [line for line in capsys.readouterr().err.splitlines() if "font" in line]
+    assert len(err) == 1 and err[0].startswith("note: no font for Japanese/Chinese, Hindi")
+    assert "apt-get install fonts-noto-cjk fonts-noto-core" in err[0] and "Warning" not in err[0]
+
+
+@needs_fc
 def test_pdf_with_the_fonts_does_not_warn() -> None:
     fonts.has_font.cache_clear()
     if fonts.missing_scripts("日本 भारत"):
