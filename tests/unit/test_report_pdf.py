@@ -176,8 +176,8 @@ def test_cli_says_which_fonts_to_install_in_one_line(tiny_warehouse: Warehouse, 
     out = tmp_path / "pack.pdf"
     try:
         status = main(["report", "--warehouse", str(tiny_warehouse.path), "--importer", "JPN",
-                       "--rival", "CHN", "--partner", "IND", "--workstream", "critical-minerals", "--format", "pdf",
-                       "--draws", "20", "--out", str(out)])
+                       "--rival", "CHN", "--partner", "IND", "--workstream", "critical-minerals",
+                       "--format", "pdf", "--draws", "20", "--out", str(out)])
     finally:
         fonts.has_font.cache_clear()
     assert status == 0 and out.exists()
