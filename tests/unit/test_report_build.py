@@ -36,8 +36,10 @@ def test_collect_on_hand_checked_data(small: Warehouse) -> None:
     assert sub["Imports from CHN"] == "70.0% of 240.0 m USD"  # 168 / 240, by hand
     assert kf["IND could replace"] == "0 of 1" and kf["World could replace"] == "0 of 1"
     keys = [f.key for f in b.figures]
-    assert keys[:4] == ["dependency-map", "suppliers-280530", "suppliers-850511", "scenario"]
-    assert "minerals-rare-earths" in keys
+    assert keys[:3] == ["dependencies", "suppliers", "scenario"]
+    assert "minerals" in keys
+    # one supplier figure holds a panel per severe dependency (none is a one-bar chart of its own)
+    assert set(b.data["figure-suppliers"]["hs6"]) == {"280530", "850511"}
     scen = next(f for f in b.figures if f.key == "scenario")
     row = scen.table.set_index("hs6").loc["280530"]
     assert 0 < row["p5"] <= row["p50"] <= row["p95"] <= 96e6  # at most the whole CHN supply is lost
@@ -74,7 +76,8 @@ def test_html_pack_from_the_sample(tiny: Warehouse, tmp_path: Path) -> None:
     assert len(re.findall(r'<section class="page"', html)) == html.count("SYNTHETIC SAMPLE — not real data") \
         - 1 + html.count("SYNTHETIC SAMPLE — figures")  # a mark on every page (+ the @page margin text)
     assert html.count('src="data:image/svg+xml;base64,') >= 4
-    for title in ("Dependency map", "Scenario: export licensing by the rival", "Method and sources",
+    for title in ("Most severe dependencies", "Key messages", "Contents",
+                  "Scenario: export licensing by the rival", "Method and sources",
                   "Data vintages", "Licences", "Top dependencies"):
         assert title in html
 
@@ -110,9 +113,12 @@ def test_frontier_figure_is_the_whole_product_set(small: Warehouse) -> None:
     # the pack's frontier is the questions layer's, under the shared defaults (rival cap, max change)
     full = frontier(small, "JPN", "CHN", partner="IND", products="critical-minerals")
     per_product = full[full["hs6"] != WHOLE_SET]
-    assert set(fig.table["hs6"]) == {WHOLE_SET} and len(fig.table) == len(DEFAULT_LAMS)
+    assert set(b.data["frontier"]["hs6"]) == {WHOLE_SET} and len(fig.table) == len(DEFAULT_LAMS)
+    imports = per_product.groupby("lam")["imports_usd"].sum()
     for lam, row in fig.table.set_index("lam").iterrows():  # cost sums, risk is import-weighted
         part = per_product[per_product["lam"] == lam]
         assert row["extra_cost_usd"] == pytest.approx(part["extra_cost_usd"].sum(), abs=1e-6)
         weighted = (part["risk"] * part["imports_usd"]).sum() / part["imports_usd"].sum()
         assert row["risk"] == pytest.approx(weighted)
+        # the chart's cost axis: extra cost as a percentage of the import bill
+        assert row["extra_cost_pct"] == pytest.approx(100 * part["extra_cost_usd"].sum() / imports[lam])

@@ -14,6 +14,7 @@ from kakehashi.cli.common import (
     app,
     console,
     console_err,
+    note,
     open_warehouse,
 )
 from kakehashi.config import measures_paths
@@ -102,8 +103,11 @@ def report(
     measures: MeasuresOpt = None,
 ) -> None:
     """Write a briefing pack (HTML or PDF) for an importer, rival, partner and workstream."""
+    import warnings
+
     from kakehashi.catalogue import workstreams
     from kakehashi.report.build import build_briefing
+    from kakehashi.report.fonts import MissingFontWarning
 
     if all_workstreams == (workstream is not None):
         raise InputError("give --workstream NAME or --all-workstreams",
@@ -127,6 +131,13 @@ def report(
         if data is not None and all_workstreams and data.suffix == ".zip":
             raise InputError("--data FILE.zip with --all-workstreams would be overwritten by each pack",
                              hint="pass a folder: one subfolder per workstream")
-        path = build_briefing(wh, imp, riv, par, key, fmt, target, coalition=coal, year=year, draws=draws,
-                              data=pack_data, measures=measures_paths(measures))
+        with warnings.catch_warnings(record=True) as caught:  # a missing font: one note line, not a trace
+            warnings.simplefilter("always", MissingFontWarning)
+            path = build_briefing(wh, imp, riv, par, key, fmt, target, coalition=coal, year=year, draws=draws,
+                                  data=pack_data, measures=measures_paths(measures))
+        for w in caught:
+            if issubclass(w.category, MissingFontWarning):
+                note(str(w.message))
+            else:
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
         console.print(str(path), highlight=False, soft_wrap=True)

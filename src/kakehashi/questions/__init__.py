@@ -19,6 +19,8 @@ exposure
 replacement
     Who could replace the rival? Substitution capacity with the *could replace*
     judgement; portfolios and frontiers under the shared defaults, with flags.
+briefing
+    What should a senior official take away? Key messages and recommended actions in sentences.
 whatif
     What if? Scenarios from catalogued measures (shared draws, seed and base-year
     rule), the briefing's licence scenario, overrides, runs and tables.

@@ -328,6 +328,48 @@ def production_shares(wh: Warehouse, commodity: str, *, year: int | None = None,
     return df[cols].sort_values(["stage", "share"], ascending=[True, False], ignore_index=True)
 
 
+def stage_shares(wh: Warehouse, commodities: Sequence[str], *, top: int = 6) -> pd.DataFrame:
+    """Production shares of every stage (mine, refinery, ...) of each commodity, latest year per stage.
+
+    Columns ``commodity, year, stage, country, quantity, unit, share``; per commodity and stage the
+    ``top`` largest producers (shares of the world total from :func:`production_shares`, so they need
+    not add to 1).
+    """
+    frames = []
+    for c in commodities:
+        prod = production_shares(wh, c)
+        for stage in dict.fromkeys(prod["stage"]):
+            latest = production_shares(wh, c, stage=str(stage))  # each stage's own latest year
+            frames.append(latest.head(top).assign(commodity=c))
+    cols = ["commodity", "year", "stage", "country", "quantity", "unit", "share"]
+    return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+
+
+def stage_summary(wh: Warehouse, commodities: Sequence[str], rival: str, partner: str | None = None
+                  ) -> pd.DataFrame:
+    """Per commodity and stage: the rival's and partner's share of world output and the top producer.
+
+    Columns ``commodity, stage, year, rival_share, partner_share, top_country, top_share``
+    (:func:`production_shares`, each stage's latest year); the rival's share is 0 when it
+    produces none. Mine and refinery side by side show where the rival's hold lies (cobalt:
+    little mined in China, most refined there).
+    """
+    rows = []
+    for c in commodities:
+        prod = production_shares(wh, c)
+        for stage in dict.fromkeys(prod["stage"]):
+            d = production_shares(wh, c, stage=str(stage))
+            if d.empty:
+                continue
+            share = d.set_index("country")["share"]
+            rows.append({"commodity": c, "stage": stage, "year": int(d["year"].iloc[0]),
+                         "rival_share": float(share.get(rival, 0.0)),
+                         "partner_share": float(share.get(partner, 0.0)) if partner else None,
+                         "top_country": str(d["country"].iloc[0]), "top_share": float(d["share"].iloc[0])})
+    cols = ["commodity", "stage", "year", "rival_share", "partner_share", "top_country", "top_share"]
+    return pd.DataFrame(rows, columns=cols)
+
+
 def commodity_codes(commodity: str) -> list[str]:
     """HS 2022 codes a mineral commodity is traded under (catalogue ``usgs_hs``)."""
     table = catalogue.usgs_hs()
@@ -363,19 +405,22 @@ class MineralView:
     hs6: list[str]
     production: pd.DataFrame
     supply_risk: pd.DataFrame
+    stages: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The rival's share per stage, mine beside refinery (:func:`stage_summary`)."""
 
 
 def mineral_view(wh: Warehouse, commodity: str, rival: str, importer: str | None = None) -> MineralView:
     """Production shares (:func:`production_shares`), supply risk (:func:`supply_risk`) and HS codes."""
     return MineralView(commodity=commodity, rival=rival, importer=importer, hs6=commodity_codes(commodity),
                        production=production_shares(wh, commodity),
-                       supply_risk=supply_risk(wh, commodity, rival, importer))
+                       supply_risk=supply_risk(wh, commodity, rival, importer),
+                       stages=stage_summary(wh, [commodity], rival))
 
 
 __all__ = [
     "MineralView", "Overview", "ProductInfo", "ProductView", "RevisionStatement", "commodity_codes",
     "complementarity", "coverage", "explode_workstreams", "group_small", "label", "latest_year", "members",
     "mineral_view", "overview", "product_info", "product_view", "production_shares", "revision_statement",
-    "screen", "supplier_shares", "supply_risk", "trade_revision", "workstream_commodities",
-    "workstream_summary", "world_supply",
+    "screen", "stage_shares", "stage_summary", "supplier_shares", "supply_risk", "trade_revision",
+    "workstream_commodities", "workstream_summary", "world_supply",
 ]

@@ -251,6 +251,26 @@ def whole_set(front: pd.DataFrame) -> pd.DataFrame:
     return front
 
 
+def frontier_view(front: pd.DataFrame) -> pd.DataFrame:
+    """The whole-set frontier as read on a chart: one row per λ, cheapest first.
+
+    Columns ``lam, risk, extra_cost_usd, extra_cost_pct, rival_share`` with
+    ``extra_cost_pct = 100 × extra_cost_usd ÷ imports_usd`` (the extra cost as a percentage of
+    the import bill of the products; negative when the portfolio is cheaper at today's unit
+    values) and ``risk`` the import-weighted HHI (:func:`kakehashi.optimize.portfolio.frontier`).
+    """
+    cols = ["lam", "risk", "extra_cost_usd", "extra_cost_pct", "rival_share"]
+    rows = whole_set(front)
+    if rows.empty or not {"lam", "risk", "extra_cost_usd", "imports_usd"} <= set(rows.columns):
+        return pd.DataFrame(columns=cols)
+    imports = rows["imports_usd"].astype(float)
+    pct = 100.0 * rows["extra_cost_usd"].astype(float) / imports.where(imports > 0)
+    out = rows.assign(extra_cost_pct=pct)
+    if "rival_share" not in out:
+        out = out.assign(rival_share=np.nan)
+    return out[cols].sort_values("extra_cost_pct", ignore_index=True)
+
+
 @dataclass(frozen=True)
 class Diversification:
     """The dashboard's and the pack's answer: portfolio, whole-set frontier and a note in words."""

@@ -200,6 +200,10 @@ def bands_table(table: pd.DataFrame, metric: str, *, top: int = 15, with_importe
     rows = table[(table["metric"] == metric) & (table["hs6"] != ALL_PRODUCTS) & (table["importer"] != WORLD)]
     rows = rows[(rows[["p5", "p50", "p95"]].abs() > 0).any(axis=1)]
     rows = rows.sort_values("p50", ascending=False, kind="stable").head(top)
+    cols = [c for c in ("label", "importer", "exporter", "hs6", "tier", "p5", "p50", "p95")
+            if c == "label" or c in rows]
+    if rows.empty:  # every row zero: nothing to label (an empty Series would not add to text)
+        return pd.DataFrame(columns=cols)
     from kakehashi.present import shorten
 
     name = rows["product_name"].map(lambda n: shorten(n, 32)) if "product_name" in rows else ""

@@ -9,6 +9,7 @@ Modules
 ``views``       re-exports of display helpers (the analysis lives in kakehashi.questions)
 ``charts``      Altair chart definitions shared with the dashboard (SVG/PNG offline)
 ``render``      one self-contained HTML file; PDF through WeasyPrint
+``fonts``       fontconfig check of the scripts a PDF prints (Japanese, Korean, Hindi)
 ``model``       the pack's content as dataclasses
 ``provenance``  source labels, ingest log, the synthetic flag
 ``appendix``    publishers' licences and countries' own-script names

@@ -34,6 +34,7 @@ from kakehashi import catalogue, provenance
 from kakehashi.errors import InputError, KakehashiError, unknown_value_error
 from kakehashi.metrics import screen as screen_mod
 from kakehashi.present import fmt_share, fmt_usd, product_label
+from kakehashi.questions import briefing as briefing_q
 from kakehashi.questions import defaults, exposure, replacement, whatif
 from kakehashi.report import appendix, charts
 from kakehashi.report.model import Appendix, Briefing, Figure, KeyFigure
@@ -46,10 +47,12 @@ FORMATS: tuple[str, ...] = ("html", "pdf")
 
 TOP_PRODUCTS = 10
 """Dependencies listed on the summary page."""
-SUPPLIER_CHARTS = 2
+SUPPLIER_CHARTS = 4
 """Products (the most severe dependencies) whose supplier shares are charted."""
 MINERAL_CHARTS = 3
-"""Mineral commodities of the workstream whose production shares are charted."""
+"""Mineral commodities of the workstream (highest rival share first) whose production is charted."""
+RANKED_PRODUCTS = 15
+"""Products in the ranked-dependencies chart."""
 
 
 @dataclass(frozen=True)
@@ -113,50 +116,64 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
     labels = {c: appendix.country_label(c, names.get(c)) for c in names}
     labels[req.importer] = labels.get(req.importer, " + ".join(labels[c] for c in req.members))
     labels_list = ", ".join(labels[c] for c in (*req.members, req.partner) if c)
+    rival_name = names.get(req.rival, req.rival)
+    rival_label = f"{rival_name} ({req.rival})" if rival_name != req.rival else req.rival
     synthetic = provenance.is_synthetic(wh)
     sub_by = f"partner {req.partner}" if req.partner else "no partner"
 
     screen_df = exposure.screen(wh, req.members, req.rival, years=[req.year], products=req.workstream)
     sub_df = replacement.substitution(wh, req.members, req.rival, req.workstream, partner=req.partner,
                                       coalition=req.coalition, years=[req.year], only_dependent=False)
-    dependent = screen_df[screen_df["dependent"]] if len(screen_df) else screen_df
     data: dict[str, pd.DataFrame] = {"screen": screen_df, "substitution": sub_df}
     coverage = exposure.coverage(wh, screen_df, [req.year])
     revision = exposure.revision_statement(screen_df)
 
     figures: list[Figure] = []
-    # dependency map: severity against the world's spare exports as a share of the rival's supply
-    dmap = pd.DataFrame()
-    if len(screen_df) and len(sub_df):
-        dmap = screen_df.merge(sub_df[["hs6", "world_cover"]], on="hs6", how="inner")
-        dmap = dmap.assign(product=dmap["product_name"].fillna(""),
-                           substitutability=dmap["world_cover"].clip(upper=1.0))
-        dmap = dmap[["hs6", "product", "severity", "substitutability", "world_cover", "dependent",
-                     "rival_share", "rival_usd"]]
+    # ranked dependencies: severity beside the world's cover of the rival's supply
+    ranked = pd.DataFrame()
+    if len(screen_df):
+        bought = screen_df[screen_df["rival_usd"] > 0].head(RANKED_PRODUCTS)
+        ranked = bought[["hs6", "product_name", "severity", "rival_share", "rival_usd", "dependent"]]
+        if len(sub_df):
+            ranked = ranked.merge(sub_df[["hs6", "world_cover"]], on="hs6", how="left")
+        else:
+            ranked = ranked.assign(world_cover=float("nan"))
+        ranked = ranked.assign(label=[_label(str(h), n, 34) for h, n in
+                                      zip(ranked["hs6"], ranked["product_name"], strict=True)])
+    n_bought = int((screen_df["rival_usd"] > 0).sum()) if len(screen_df) else 0
+    bought_usd = float(screen_df["rival_usd"].sum()) if len(screen_df) else 0.0
     figures.append(Figure(
-        "dependency-map", "Dependency map",
-        f"Each {req.workstream} product {req.importer} buys from {req.rival}: severity of the dependency "
-        "against the rest of the world's spare exports as a share of the rival's supply (capped at 100%).",
-        dmap, charts.dependency_map(dmap, title=f"{req.importer} on {req.rival}: {req.workstream}, "
-                                    f"{req.year}", subtitle="red: dependent by the EU/CEPII criteria")
-        if len(dmap) else None,
+        "dependencies", "Most severe dependencies and who could replace the rival",
+        f"The {len(ranked)} {req.workstream} products {req.importer} buys from {req.rival} with the highest "
+        f"severity in {req.year} (red: dependent by the EU/CEPII criteria), and beside each the rest of the "
+        f"world's spare exports as a multiple of {req.rival}'s supply (dashed line: 1×, enough to replace "
+        f"it in full). All {n_bought} products bought from {req.rival} add to {fmt_usd(bought_usd)} USD "
+        "(page 1; every product in screen.csv).",
+        ranked, charts.severity_ranking(ranked, title=f"{req.importer} on {req.rival}: {req.workstream}, "
+                                        f"{req.year}") if len(ranked) else None,
         empty=f"{req.importer} buys no {req.workstream} goods from {req.rival} in {req.year}.",
-        columns={"hs6": "HS6", "product": "product", "severity": "severity", "rival_share": "rival share",
-                 "rival_usd": "from rival (USD)", "world_cover": "world cover (×)",
-                 "substitutability": "substitutability", "dependent": "dependent"}))
+        columns={"hs6": "HS6", "product_name": "product", "severity": "severity",
+                 "rival_share": f"{req.rival} share", "rival_usd": f"from {req.rival} (USD)",
+                 "world_cover": "world cover (×)", "dependent": "dependent"}))
 
-    # supplier shares of the most severe dependencies
-    for _, row in screen_df.head(SUPPLIER_CHARTS).iterrows():
+    # supplier shares of the most severe dependencies, one panel per product
+    panels = []
+    for _, row in screen_df[screen_df["rival_usd"] > 0].head(SUPPLIER_CHARTS).iterrows():
         shares = exposure.supplier_shares(wh, req.members, str(row["hs6"]), keep=(req.rival, req.partner))
-        label = _label(str(row["hs6"]), row.get("product_name"))
-        figures.append(Figure(
-            f"suppliers-{row['hs6']}", f"Suppliers of {label}",
-            f"Share of {req.importer}'s imports by supplier and year; {req.rival} in red"
-            + (f", {req.partner} in green." if req.partner else "."),
-            shares, charts.supplier_shares(shares, title=f"{req.importer} imports of {label}",
-                                           subtitle="share of imports by supplier", rival=req.rival,
-                                           partner=req.partner) if len(shares) else None,
-            columns={"year": "year", "supplier": "supplier", "value_usd": "value (USD)", "share": "share"}))
+        label = _label(str(row["hs6"]), row.get("product_name"), 60)
+        panels.append(shares.assign(hs6=str(row["hs6"]), label=label))
+    suppliers = pd.concat(panels, ignore_index=True) if panels else pd.DataFrame()
+    latest = suppliers[suppliers["year"] == suppliers["year"].max()] if len(suppliers) else suppliers
+    figures.append(Figure(
+        "suppliers", "Who supplies the most severe dependencies",
+        f"Share of {req.importer}'s imports by supplier and year for the {len(panels)} most severe "
+        f"dependencies; {req.rival} in red" + (f", {req.partner} in green" if req.partner else "")
+        + f". The table gives the latest year ({req.year}); every year is in figure-suppliers.csv.",
+        latest, charts.supplier_panels(suppliers, title=f"{req.importer}: suppliers by year",
+                                       rival=req.rival, partner=req.partner) if len(suppliers) else None,
+        empty=f"{req.importer} buys no {req.workstream} goods from {req.rival} in {req.year}.",
+        columns={"hs6": "HS6", "supplier": "supplier", "value_usd": "value (USD)", "share": "share"}))
+    data["figure-suppliers"] = suppliers
 
     # scenario
     scenario_spec = briefing_scenario(req, draws)
@@ -169,8 +186,13 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
     data["scenario"], data["scenario-summary"] = scenario_table, scenario_summary
     bands = pd.DataFrame()
     if len(scenario_table):
+        positive = briefing_q.net_shortfall(scenario_table, req.members)
         bands = whatif.bands_table(scenario_table[scenario_table["importer"].isin(req.members)],
-                                   "net_shortfall_usd", with_importer=len(req.members) > 1)
+                                   "net_shortfall_usd", with_importer=len(req.members) > 1,
+                                   top=max(15, len(positive)))
+        if len(positive):  # the total on page 1, reconciled with this table
+            scenario_note += (f" The medians of the {len(positive)} products with a shortfall add to "
+                              f"{fmt_usd(positive['p50'].sum())} USD (page 1).")
     figures.append(Figure(
         "scenario", "Scenario: export licensing by the rival",
         scenario_note, bands,
@@ -178,8 +200,10 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
                               subtitle=f"{req.importer}, median and 5th–95th percentile, {draws} draws")
         if len(bands) else None,
         empty=scenario_note,
-        columns={"label": "product", "tier": "tier", "p5": "p5 (USD)", "p50": "median (USD)",
-                 "p95": "p95 (USD)"}, kinds={"p5": "usd", "p50": "usd", "p95": "usd"}))
+        columns={"label": "product", **({"tier": "tier"} if "tier" in bands and (bands["tier"] > 0).any()
+                                        else {}),
+                 "p5": "p5 (USD)", "p50": "median (USD)", "p95": "p95 (USD)"},
+        kinds={"p5": "usd", "p50": "usd", "p95": "usd"}))
 
     # portfolio and frontier (the shared defaults: rival cap at today's share, max change, λ)
     div = replacement.diversification(wh, req.members, req.rival, partner=req.partner,
@@ -188,47 +212,73 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
     portfolio = div.portfolio.table if div.portfolio is not None else pd.DataFrame()
     port_products = div.portfolio.products if div.portfolio is not None else pd.DataFrame()
     data.update({"portfolio": portfolio, "portfolio-products": port_products, "frontier": frontier_df})
+    front = replacement.frontier_view(frontier_df)
     figures.append(Figure(
-        "frontier", "Risk–cost frontier of diversified sourcing", div.note, frontier_df,
-        charts.frontier(frontier_df, title="Risk against cost of sourcing portfolios",
-                        x=_frontier_x(frontier_df), y=_frontier_y(frontier_df))
-        if len(frontier_df) else None, empty=div.note))
+        "frontier", "Risk–cost frontier of diversified sourcing",
+        "Each point is the portfolio the optimiser proposes for one weight λ of cost against risk: supply "
+        f"risk (import-weighted HHI of the {req.workstream} products) against the extra cost as a share of "
+        f"the import bill. {div.note}", front,
+        charts.cost_risk_frontier(front, title="Risk against cost of sourcing portfolios",
+                                  subtitle=f"{req.importer}, {req.workstream}, from {req.year}")
+        if len(front) else None, empty=div.note,
+        columns={"lam": "λ", "risk": "risk (HHI)", "extra_cost_usd": "extra cost (USD)",
+                 "extra_cost_pct": "extra cost (% of bill)", "rival_share": f"{req.rival} share"},
+        kinds={"lam": "num", "risk": "num", "extra_cost_pct": "num"}))
     if len(port_products):
-        figures.append(Figure("portfolio", "Proposed sourcing portfolio", div.note, port_products, None,
-                              empty="", columns=_portfolio_columns(req, port_products)))
+        totals = briefing_q.portfolio_totals(port_products)
+        total_note = "" if totals is None else (
+            f" Over the {totals.products} solved products, import-weighted, {req.rival}'s share goes from "
+            f"{fmt_share(totals.rival_share_before)} to {fmt_share(totals.rival_share_after)}; the extra "
+            f"costs add to {fmt_usd(totals.extra_cost_usd)} USD (page 1).")
+        figures.append(Figure("portfolio", "Proposed sourcing portfolio", div.note + total_note,
+                              port_products, None, empty="", columns=_portfolio_columns(req, port_products),
+                              max_rows=10))
 
-    # minerals
-    for commodity in exposure.workstream_commodities(wh, req.workstream)[:MINERAL_CHARTS]:
-        prod = exposure.production_shares(wh, commodity)
-        if prod.empty:
-            continue
-        stage = str(prod["stage"].iloc[0])
-        part = prod[prod["stage"] == stage]
+    # minerals: every stage in the data, mine beside refinery
+    commodities = exposure.workstream_commodities(wh, req.workstream)
+    stages = exposure.stage_summary(wh, commodities, req.rival, req.partner)
+    if len(stages):
+        # commodities with several stages in the data first (mine beside refinery), then the rival's hold
+        per = stages.groupby("commodity").agg(n=("stage", "nunique"), hold=("rival_share", "max"))
+        ranked_c = per.sort_values(["n", "hold"], ascending=False).index.tolist()[:MINERAL_CHARTS]
+        shares = exposure.stage_shares(wh, ranked_c, top=5)
+        data["figure-minerals-shares"] = shares
+        cols = {"commodity": "commodity", "stage": "stage", "year": "year",
+                "rival_share": f"{req.rival} share", "top_country": "top producer", "top_share": "its share"}
+        if req.partner:
+            cols["partner_share"] = f"{req.partner} share"
         figures.append(Figure(
-            f"minerals-{commodity}", f"World {stage} production: {commodity}",
-            f"Share of world {stage} production by country, {int(part['year'].iloc[0])} "
-            f"(unit {part['unit'].iloc[0]}); {req.rival} in red.",
-            part, charts.production_shares(part, title=f"{commodity}: {stage} production shares",
-                                           rival=req.rival, partner=req.partner),
-            columns={"country": "country", "quantity": "quantity", "unit": "unit", "share": "share"}))
+            "minerals", "World production: mining and refining",
+            f"Share of world production by country and stage (USGS Mineral Commodity Summaries format), "
+            f"{req.rival} in red" + (f", {req.partner} in green" if req.partner else "")
+            + f". Charts: {len(ranked_c)} commodities, those with more than one stage in the data first, "
+            f"then those where {req.rival}'s share is highest; "
+            "the table: every commodity of the workstream with production data.",
+            stages, charts.stage_shares(shares, title="Mine and refinery production shares",
+                                        rival=req.rival, partner=req.partner),
+            columns=cols, kinds={"year": "year"}))
 
     figures.extend(_cables_figures(wh, req))
     figures.append(_measures_figure(req, measures))
-    key_figures, summary = _summary(req, screen_df, dependent, sub_df, scenario_summary, div, labels)
+    key_figures = _key_figures(req, screen_df, sub_df, scenario_table, div)
+    ctx = briefing_q.Context(importer=labels[req.importer], rival=rival_label, workstream=req.workstream,
+                             year=req.year, partner=labels.get(req.partner) if req.partner else None)
+    # the scenario's figures come from its table (the one printed), so that page 1 and the table agree
+    summary = briefing_q.key_messages(ctx, screen_df, sub_df, scenario_table, port_products, req.members)
+    actions = briefing_q.actions(ctx, sub_df, scenario_table, port_products, req.members)
     top_table, top_columns = _top_table(req, screen_df, sub_df)
     data["top-dependencies"] = top_table
     for f in figures:
         data.setdefault(f"figure-{f.key}", f.table)
     app = _appendix(wh, req, scenario_spec, coverage, revision)
     data["thresholds"] = app.thresholds
-    rival_name = names.get(req.rival, req.rival)
     return Briefing(
         title=f"{labels_list}: dependence on {rival_name} ({req.rival}), {req.workstream}",
         subtitle=f"Importer {req.importer}, rival {req.rival}, {sub_by}; trade year {req.year} "
                  f"({revision.text() or req.revision}); generated from warehouse snapshot {wh.snapshot_id}",
         importer=req.importer, rival=req.rival, partner=req.partner, workstream=req.workstream,
         year=req.year, synthetic=synthetic, snapshot=wh.snapshot_id or "",
-        key_figures=key_figures, summary=summary, figures=figures,
+        key_figures=key_figures, summary=summary, actions=actions, figures=figures,
         appendix=app, names=labels,
         top_table=top_table, top_columns=top_columns, data=data, scenario=scenario_spec,
         warnings=coverage,
@@ -308,17 +358,9 @@ def _scenario(wh: Warehouse, spec_data: dict[str, Any]) -> tuple[pd.DataFrame, p
     return result.table, whatif.summary(result), note.strip()
 
 
-def _frontier_x(df: pd.DataFrame) -> str:
-    return next((c for c in ("risk", "hhi", "rival_share") if c in df), str(df.columns[0]))
-
-
-def _frontier_y(df: pd.DataFrame) -> str:
-    return next((c for c in ("cost", "cost_usd", "extra_cost_usd") if c in df), str(df.columns[-1]))
-
-
-def _summary(req: BriefingRequest, screen_df: pd.DataFrame, dependent: pd.DataFrame, sub_df: pd.DataFrame,
-             scenario_summary: pd.DataFrame, div: replacement.Diversification,
-             labels: dict[str, str]) -> tuple[list[KeyFigure], list[str]]:
+def _key_figures(req: BriefingRequest, screen_df: pd.DataFrame, sub_df: pd.DataFrame,
+                 scenario_table: pd.DataFrame, div: replacement.Diversification) -> list[KeyFigure]:
+    """The headline numbers of page 1; each is also in a table or chart of the pack."""
     totals = screen_mod.screen_totals(screen_df)
     share = totals.rival_import_share
     kf = [
@@ -331,60 +373,30 @@ def _summary(req: BriefingRequest, screen_df: pd.DataFrame, dependent: pd.DataFr
         KeyFigure(f"Imports from {req.rival}", fmt_usd(totals.rival_usd),
                   f"{fmt_share(share) if share is not None else '-'} of {fmt_usd(totals.imports_usd)} USD"),
     ]
-    lines: list[str] = []
-    if len(dependent):
-        top = "; ".join(_label(str(h), n, 44) for h, n in
-                        zip(dependent["hs6"].head(3), dependent["product_name"].head(3), strict=True))
-        lines.append(f"{labels[req.importer]} is dependent on {req.rival} for {len(dependent)} of "
-                     f"{len(screen_df)} {req.workstream} products imported in {req.year}; the most severe: "
-                     f"{top}.")
-    else:
-        lines.append(f"No {req.workstream} product meets the dependency criteria for {req.importer} on "
-                     f"{req.rival} in {req.year} ({len(screen_df)} products screened).")
     counts = replacement.replace_counts(sub_df) if len(sub_df) else {}
     cover = f"{defaults.COULD_REPLACE_COVER:g}×"
     if counts and counts["world"].n:
         n = counts["world"].n
         if req.partner and "partner" in counts:
-            k = counts["partner"].k
-            kf.append(KeyFigure(f"{req.partner} could replace", f"{k} of {n}",
+            kf.append(KeyFigure(f"{req.partner} could replace", f"{counts['partner'].k} of {n}",
                                 f"dependent products where its spare exports ≥ {cover} the rival's supply"))
-            lines.append(f"{labels.get(req.partner, req.partner)}'s spare exports would cover the rival's "
-                         f"supply in full for {k} of the {n} dependent products.")
         if req.coalition and "coalition" in counts:
-            dep_sub = sub_df[sub_df["dependent"]]
-            lines.append(f"The coalition {dep_sub['coalition'].iloc[0]} would cover it for "
-                         f"{counts['coalition'].k} of {n}.")
-        k = counts["world"].k
-        kf.append(KeyFigure("World could replace", f"{k} of {n}", "dependent products, all other exporters"))
-        lines.append(f"All other exporters together would cover it for {k} of {n} (spare exports to third "
-                     "countries; an upper bound that ignores contracts, quality and capacity).")
-    mine = scenario_summary
-    if len(mine) and {"importer", "metric"} <= set(mine.columns):
-        mine = mine[mine["importer"].isin(req.members) & (mine["metric"] == "net_shortfall_usd")]
-        mine = mine[mine["p50"] > 0]
-    if len(mine):
-        r = mine.iloc[0]
-        label = _label(str(r["hs6"]), r.get("product_name"), 44)
-        kf.append(KeyFigure("Largest scenario shortfall", fmt_usd(r["p50"]),
-                            f"{label}; median, 90% band {fmt_usd(r['p5'])}–{fmt_usd(r['p95'])} USD",
-                            alert=True))
-        lines.append(f"If {req.rival} put these goods under licence for {defaults.SCENARIO_MONTHS} months, "
-                     f"{req.importer}'s largest net shortfall after reallocation would be in {label}: "
-                     "a median "
-                     f"{fmt_usd(r['p50'])} USD (5th–95th percentile {fmt_usd(r['p5'])}–{fmt_usd(r['p95'])}); "
-                     "see the scenario chart for every product.")
-    port = div.portfolio
-    if port is None or port.products.empty:
-        lines.append(div.note)
-    else:
-        n = int((port.products["status"] == "optimal").sum())
-        falls = port.partner_falls
-        fall_text = f"; the partner's share falls for {len(falls)} ({', '.join(falls[:5])})" if falls else ""
-        lines.append(f"The optimiser proposes a portfolio for {n} product{'s' if n != 1 else ''}; "
-                     f"{replacement.cap_text(port.settings['rival_cap'])}" + fall_text
-                     + " (see the portfolio table).")
-    return kf, lines
+            kf.append(KeyFigure("Coalition could replace", f"{counts['coalition'].k} of {n}",
+                                "dependent products, the partner and the coalition together"))
+        kf.append(KeyFigure("World could replace", f"{counts['world'].k} of {n}",
+                            "dependent products, all other exporters"))
+    rows = briefing_q.net_shortfall(scenario_table, req.members)
+    if len(rows):
+        kf.append(KeyFigure("Scenario shortfall", fmt_usd(rows["p50"].sum()),
+                            f"sum of the median net shortfalls of {len(rows)} products, "
+                            f"{defaults.SCENARIO_MONTHS}-month licence (USD)", alert=True))
+    t = briefing_q.portfolio_totals(div.portfolio.products) if div.portfolio is not None else None
+    if t is not None:
+        kf.append(KeyFigure(f"{req.rival} share, proposed",
+                            f"{fmt_share(t.rival_share_before, 0)} → {fmt_share(t.rival_share_after, 0)}",
+                            f"import-weighted over the {t.products} products of the portfolio; extra cost "
+                            f"{fmt_usd(t.extra_cost_usd)} USD"))
+    return kf
 
 
 def thresholds_table(th: defaults.Thresholds = defaults.THRESHOLDS) -> pd.DataFrame:

@@ -263,3 +263,140 @@ def cover_bars(df: pd.DataFrame, *, title: str, subtitle: str = "", width: Width
     height = max(60, row_height * len(order) * max(1, len(groups)))
     chart = (bars + one).properties(width=width, height=height, title=_title(title, subtitle))
     return _config(chart)
+
+
+def severity_ranking(df: pd.DataFrame, *, title: str, subtitle: str = "", width: int = 330,
+                     row_height: int = 18) -> Any:
+    """Ranked bars of severity (left) beside the world's cover of the rival's supply (right).
+
+    Parameters
+    ----------
+    df
+        Columns ``label`` (product), ``severity`` (0-100), ``dependent`` (bool) and
+        ``world_cover`` (spare exports ÷ imports from the rival; bars stop at :data:`COVER_CAP`).
+    """
+    order = df["label"].tolist()
+    data = df.assign(status=df["dependent"].map({True: "dependent", False: "not dependent"}),
+                     shown=df["world_cover"].clip(upper=COVER_CAP).fillna(0.0),
+                     clipped=df["world_cover"].fillna(0.0) > COVER_CAP)
+    y = alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=300))
+    sev = alt.Chart(data).mark_bar().encode(
+        y=y, x=alt.X("severity:Q", title="severity (0-100)", scale=alt.Scale(domain=[0, 100])),
+        color=alt.Color("status:N", title=None, legend=alt.Legend(orient="bottom"), scale=alt.Scale(
+            domain=["dependent", "not dependent"], range=[RIVAL_COLOUR, "#9aa5b1"])),
+        tooltip=["label:N", alt.Tooltip("severity:Q", format=".1f")],
+    ).properties(width=width, height=max(60, row_height * len(order)))
+    base = alt.Chart(data).encode(y=alt.Y("label:N", sort=order, axis=None))
+    cov = base.mark_bar(color="#3a7ca5").encode(
+        x=alt.X("shown:Q", title=f"world cover (×; bars stop at {COVER_CAP:g}×)",
+                scale=alt.Scale(domain=[0, COVER_CAP])),
+        tooltip=["label:N", alt.Tooltip("world_cover:Q", format=".2f", title="world cover (×)")])
+    text = base.mark_text(align="left", dx=3, fontSize=10, color="#1c2430").encode(
+        x="shown:Q", text=alt.Text("world_cover:Q", format=".1f"))
+    one = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(color=RIVAL_COLOUR, strokeDash=[4, 3]) \
+        .encode(x="x:Q")
+    right = (cov + text + one).properties(width=150, height=max(60, row_height * len(order)))
+    chart = alt.hconcat(sev, right, spacing=8).properties(title=_title(title, subtitle))
+    return _config(chart)
+
+
+def supplier_panels(df: pd.DataFrame, *, title: str, subtitle: str = "", rival: str | None = None,
+                    partner: str | None = None, width: int = 470, bar_height: int = 14) -> Any:
+    """Stacked horizontal bars of supplier shares: one row per product, one bar per year.
+
+    Parameters
+    ----------
+    df
+        Columns ``label`` (product), ``year``, ``supplier``, ``share`` (0-1) and ``value_usd``.
+    """
+    order = (df.groupby("supplier")["value_usd"].sum().sort_values(ascending=False).index.tolist())
+    if "other" in order:
+        order = [s for s in order if s != "other"] + ["other"]
+    highlight = {k: v for k, v in ((rival, RIVAL_COLOUR), (partner, PARTNER_COLOUR)) if k}
+    rank = {s: i for i, s in enumerate(order)}
+    data = df.assign(year=df["year"].astype(str), rank=df["supplier"].map(rank))
+    years = sorted(data["year"].unique())
+    products = list(dict.fromkeys(data["label"]))
+    chart = alt.Chart(data).mark_bar().encode(
+        y=alt.Y("year:O", title=None, sort=years),
+        x=alt.X("share:Q", title="share of imports", axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("supplier:N", title="supplier", scale=_colour_domain(order, highlight), sort=order,
+                        legend=alt.Legend(orient="bottom", columns=8)),
+        order=alt.Order("rank:Q"),
+        tooltip=[alt.Tooltip("label:N"), alt.Tooltip("year:O"), alt.Tooltip("supplier:N"),
+                 alt.Tooltip("share:Q", format=".1%"), alt.Tooltip("value_usd:Q", format=",.0f")],
+    ).properties(width=width, height=bar_height * len(years)).facet(
+        row=alt.Row("label:N", title=None, sort=products,
+                    header=alt.Header(labelAngle=0, labelAlign="left", labelAnchor="start",
+                                      labelOrient="top", labelFontSize=11, labelFontWeight="bold")),
+        spacing=6,
+    ).properties(title=_title(title, subtitle))
+    return _config(chart)
+
+
+def cost_risk_frontier(df: pd.DataFrame, *, title: str, subtitle: str = "", width: int = 470,
+                       height: int = 240) -> Any:
+    """Risk (import HHI) against extra cost as a percentage of the import bill, one point per λ.
+
+    Parameters
+    ----------
+    df
+        Columns ``lam``, ``risk`` (HHI, 0-1) and ``extra_cost_pct`` (extra cost ÷ imports × 100);
+        the points are joined in order of cost and labelled with their λ.
+    """
+    data = df.assign(lam_label=df["lam"].map(lambda v: f"λ={v:g}"))
+    x = alt.X("extra_cost_pct:Q", title="extra cost, % of the import bill (below 0: cheaper at today's "
+              "unit prices)", axis=alt.Axis(format=".1f"))
+    y = alt.Y("risk:Q", title="supply risk (import HHI, 0-1)", scale=alt.Scale(zero=False),
+              axis=alt.Axis(format=".2f"))
+    line = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=50, filled=True), color="#13294b").encode(
+        x=x, y=y, order=alt.Order("extra_cost_pct:Q"),
+        tooltip=["lam_label:N", alt.Tooltip("risk:Q", format=".3f"),
+                 alt.Tooltip("extra_cost_pct:Q", format=".2f", title="extra cost (%)")])
+    labels = alt.Chart(data).mark_text(align="left", dx=6, dy=-6, fontSize=10, color="#5b6678").encode(
+        x="extra_cost_pct:Q", y="risk:Q", text="lam_label:N")
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#9aa5b1", strokeDash=[3, 3]).encode(x="x:Q")
+    chart = (zero + line + labels).properties(width=width, height=height, title=_title(title, subtitle))
+    return _config(chart)
+
+
+def stage_shares(df: pd.DataFrame, *, title: str, subtitle: str = "", rival: str | None = None,
+                 partner: str | None = None, stages: tuple[str, ...] = ("mine", "refinery"),
+                 width: int = 215, row_height: int = 12) -> Any:
+    """Production shares by country, one panel per stage (mine beside refinery), one row per commodity.
+
+    Parameters
+    ----------
+    df
+        Columns ``commodity``, ``stage``, ``year``, ``country``, ``share`` (0-1). A stage the data
+        do not hold is drawn as a panel that says so.
+    """
+    rows = []
+    for commodity in dict.fromkeys(df["commodity"]):
+        part = df[df["commodity"] == commodity]
+        panels = []
+        for stage in (*stages, *sorted(set(part["stage"]) - set(stages))):
+            d = part[part["stage"] == stage]
+            ptitle = f"{commodity}: {stage}" + (f", {int(d['year'].iloc[0])}" if len(d) else "")
+            if d.empty:
+                if stage not in stages:
+                    continue
+                panels.append(alt.Chart(pd.DataFrame({"t": [f"no {stage} data in the warehouse"]}))
+                              .mark_text(color="#5b6678", fontSize=11).encode(text="t:N")
+                              .properties(width=width, height=60, title=ptitle))
+                continue
+            order = d.sort_values("share", ascending=False)["country"].tolist()
+            data = d.assign(role=d["country"].map(lambda c: "rival" if c == rival else
+                                                  "partner" if c == partner else "other"))
+            panels.append(alt.Chart(data).mark_bar().encode(
+                y=alt.Y("country:N", title=None, sort=order),
+                x=alt.X("share:Q", title="share of world output", axis=alt.Axis(format="%"),
+                        scale=alt.Scale(domain=[0, 1])),
+                color=alt.Color("role:N", legend=None, scale=alt.Scale(
+                    domain=["rival", "partner", "other"], range=[RIVAL_COLOUR, PARTNER_COLOUR, "#3a7ca5"])),
+                tooltip=["country:N", alt.Tooltip("share:Q", format=".1%")],
+            ).properties(width=width, height=max(40, row_height * len(order)), title=ptitle))
+        rows.append(alt.hconcat(*panels, spacing=24))
+    chart = alt.vconcat(*rows, spacing=10).properties(title=_title(title, subtitle))
+    return _config(chart)

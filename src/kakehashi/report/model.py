@@ -36,6 +36,8 @@ class Figure:
     """Display names of the table's columns (and which columns to show, in order)."""
     kinds: dict[str, str] = field(default_factory=dict)
     """How some columns print (``usd``, ``share``), when their names do not say."""
+    max_rows: int = 15
+    """Rows of the table printed in the pack (the data file holds them all)."""
 
 
 @dataclass
@@ -65,8 +67,11 @@ class Briefing:
     snapshot: str
     key_figures: list[KeyFigure]
     summary: list[str]
+    """Key messages (page 1), from :func:`kakehashi.questions.briefing.key_messages`."""
     figures: list[Figure]
     appendix: Appendix
+    actions: list[str] = field(default_factory=list)
+    """Recommended actions (page 1), from :func:`kakehashi.questions.briefing.actions`."""
     names: dict[str, str] = field(default_factory=dict)
     """Country labels as printed (English and the country's own script)."""
     top_table: pd.DataFrame = field(default_factory=pd.DataFrame)

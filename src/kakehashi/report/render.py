@@ -30,6 +30,7 @@ class _RenderedFigure:
     image: str | None
     empty: str
     table: PrintedTable
+    max_rows: int = 15
 
 
 def _environment() -> jinja2.Environment:
@@ -68,12 +69,15 @@ def svg_data_uri(svg: str) -> str:
 
 def _render_figure(f: Figure) -> _RenderedFigure:
     image = svg_data_uri(charts.to_svg(f.chart)) if f.chart is not None else None
-    empty = f.empty or ("" if image or len(f.table) else "no data for this chart")  # a table-only figure
+    if image is None and f.chart is None and len(f.table):  # a table-only figure: its rows say it all
+        empty = ""
+    else:
+        empty = f.empty or ("" if image or len(f.table) else "no data for this chart")
     return _RenderedFigure(f.key, f.title, f.caption, image, empty,
-                           printed_table(f.table, f.columns or None, kinds=f.kinds))
+                           printed_table(f.table, f.columns or None, kinds=f.kinds), f.max_rows)
 
 
-def render_html(b: Briefing, *, summary_key: str | None = "dependency-map") -> str:
+def render_html(b: Briefing, *, summary_key: str | None = None) -> str:
     """Render the briefing to one self-contained HTML document.
 
     Parameters
@@ -92,7 +96,8 @@ def render_html(b: Briefing, *, summary_key: str | None = "dependency-map") -> s
         "thresholds": printed_table(app.thresholds),
         "vintages": printed_table(app.vintages),
         "sources": printed_table(app.sources),
-        "licences": printed_table(app.licences),
+        "licences": printed_table(app.licences, {c: c for c in ("publisher", "licence", "terms")
+                                                 if c in app.licences} or None),
         "top": printed_table(b.top_table, b.top_columns or None),
     }
     return env.get_template("briefing.html").render(
@@ -104,12 +109,27 @@ def render_html(b: Briefing, *, summary_key: str | None = "dependency-map") -> s
 def render_pdf(html: str) -> bytes:
     """Print the briefing's HTML to PDF with WeasyPrint (offline: the HTML holds everything).
 
-    Fonts come from the system (Noto Sans, Noto Sans CJK for Japanese and Chinese,
-    Noto Sans Devanagari for Hindi).
+    Fonts come from the system (Noto Sans, Noto Sans CJK for Japanese, Chinese and Korean,
+    Noto Sans Devanagari for Hindi). A script with no font on this machine
+    (:func:`kakehashi.report.fonts.missing_scripts`) would print as empty boxes: its
+    characters are left out, the pack says so on its last page, and a
+    :class:`~kakehashi.report.fonts.MissingFontWarning` names the packages to install.
     """
+    import warnings
+
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
+    from kakehashi.report import fonts
+
+    missing = fonts.missing_scripts(html)
+    if missing:
+        message = fonts.warning_text(missing)
+        warnings.warn(message, fonts.MissingFontWarning, stacklevel=2)
+        note = (f'<p class="small" id="font-note">Names in {", ".join(s.name for s in missing)} script are '
+                f"left out of this PDF: the machine that printed it had no font for them. "
+                f"{fonts.INSTALL_HINT}.</p>")
+        html = fonts.strip_scripts(html, missing).replace("</body>", note + "\n</body>", 1)
     fetcher = URLFetcher(allowed_protocols={"data"})  # images are data URIs; nothing else is fetched
     pdf: bytes = HTML(string=html, url_fetcher=fetcher).write_pdf()
     return pdf
