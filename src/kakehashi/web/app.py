@@ -14,10 +14,16 @@ Examples
 >>> from kakehashi.web import create_app                      # doctest: +SKIP
 >>> app = create_app("kakehashi-warehouse", max_draws=2000)   # doctest: +SKIP
 >>> import uvicorn; uvicorn.run(app, host="127.0.0.1")        # doctest: +SKIP
+
+Several worker processes (``kakehashi serve --workers N``) each build their
+own application with :func:`app_from_env`, from the settings the parent put in
+:data:`SETTINGS_ENV`.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -48,6 +54,8 @@ DEFAULT_REQUEST_TIMEOUT = 60.0
 """Seconds within which a request must be answered, else 503 (``kakehashi serve --request-timeout``)."""
 RETRY_AFTER = "5"
 """Seconds a client is told to wait (``Retry-After``) after a 503."""
+SETTINGS_ENV = "KAKEHASHI_SERVE_SETTINGS"
+"""Environment variable holding :func:`create_app`'s keyword arguments as JSON, for worker processes."""
 
 
 class ErrorOut(BaseModel):
@@ -163,6 +171,20 @@ def create_app(
     return app
 
 
+def app_from_env() -> FastAPI:
+    """The application built from the JSON settings in :data:`SETTINGS_ENV` (uvicorn's factory).
+
+    ``uvicorn`` starts each of several worker processes from an import string
+    (``kakehashi.web.app:app_from_env`` with ``factory=True``), so the parent
+    passes ``create_app``'s arguments through the environment. Each process
+    opens the warehouse read-only and keeps its own result cache.
+    """
+    settings: dict[str, Any] = json.loads(os.environ.get(SETTINGS_ENV) or "{}")
+    if "cors_origins" in settings:
+        settings["cors_origins"] = tuple(settings["cors_origins"])
+    return create_app(**settings)
+
+
 def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
 
@@ -249,4 +271,5 @@ def _install_error_handlers(app: FastAPI) -> None:
                                headers={"Retry-After": RETRY_AFTER})
 
 
-__all__ = ["DEFAULT_MAX_BODY", "DEFAULT_MAX_DRAWS", "DEFAULT_REQUEST_TIMEOUT", "ErrorOut", "create_app"]
+__all__ = ["DEFAULT_MAX_BODY", "DEFAULT_MAX_DRAWS", "DEFAULT_REQUEST_TIMEOUT", "SETTINGS_ENV", "ErrorOut",
+           "app_from_env", "create_app"]
