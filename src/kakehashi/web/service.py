@@ -3,10 +3,12 @@
 A DuckDB connection must not be used by two threads at once, and the app runs
 warehouse work in a thread pool. So every worker thread gets its own read-only
 :class:`~kakehashi.warehouse.Warehouse` (its own DuckDB connection, opened on
-first use: :attr:`Service.wh`) and uncached requests run in parallel; no lock
-is held while a library call computes. Results of library calls are cached per
-(function, arguments, snapshot): the warehouse is read-only for the server, and
-a new snapshot (someone ingested) changes the key. Two requests asking the same
+first use: :attr:`Service.wh`; DuckDB gives connections to the same file in
+one process one shared database instance, so one buffer pool) and uncached
+requests run in parallel; no lock is held while a library call computes.
+Results of library calls are cached per (function, arguments, snapshot): the
+warehouse is read-only for the server, and a new snapshot (someone ingested)
+changes the key. Two requests asking the same
 uncached result at once compute it once (the second waits for the first).
 
 Bounds: at most ``concurrency`` library calls run at once (a request waits for
@@ -303,6 +305,14 @@ class Service:
         current = self._meta
         if current is not None and current.snapshot == sid:
             return current
+        if self._base.engine != "duckdb":  # one shared Spark session: in the one slot, as every call
+            self._acquire()
+            try:
+                if self._meta is None or self._meta.snapshot != sid:
+                    self._meta = self._read_meta(sid)
+                return self._meta
+            finally:
+                self._release()
         left = remaining()
         if not self._meta_lock.acquire(timeout=-1 if left is None else max(left, 0.0)):
             raise ServerBusy("the server is busy with other requests")
