@@ -79,13 +79,14 @@ def free_port() -> int:
         return port
 
 
-def start_server(warehouse: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
+def start_server(warehouse: Path, port: int, workers: int = 1, threads: int | None = None
+                 ) -> subprocess.Popen[bytes]:
     """``kakehashi serve`` in its own process; returns once /api/health answers (90 s at most)."""
     env = {**os.environ, "PYTHONPATH": str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.Popen(
         [sys.executable, "-c", "from kakehashi.cli import entry; entry()", "serve",
          "--warehouse", str(warehouse), "--host", "127.0.0.1", "--port", str(port), "--max-draws", "200",
-         "--workers", str(workers)],
+         "--workers", str(workers), *(["--threads", str(threads)] if threads else [])],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -168,10 +169,10 @@ def pct(values: list[float], q: float) -> float:
 
 
 def one_repeat(warehouse: Path, urls: list[str], n_alone: int, concurrency: int, cached_total: int,
-               workers: int) -> dict[str, float]:
+               workers: int, threads: int | None = None) -> dict[str, float]:
     """One fresh server: alone, concurrent-uncached and cached phases; milliseconds and errors."""
     port = free_port()
-    server = start_server(warehouse, port, workers)
+    server = start_server(warehouse, port, workers, threads)
     base = f"http://127.0.0.1:{port}"
     warm, alone, rest = urls[:2], urls[2:2 + n_alone], urls[2 + n_alone:]
     try:
@@ -207,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--distinct", type=int, default=40, help="distinct uncached screens asked at once")
     parser.add_argument("--alone", type=int, default=8, help="uncached screens asked one at a time")
     parser.add_argument("--workers", type=int, default=1, help="kakehashi serve --workers")
+    parser.add_argument("--threads", type=int, default=None, help="kakehashi serve --threads")
+    parser.add_argument("--compare-threads", type=int, default=None,
+                        help="also run a server with this --threads in each repeat (1: the serial server)")
     parser.add_argument("--repeats", type=int, default=None, help="fresh servers (default 3; --quick 1)")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "kakehashi-bench")
     args = parser.parse_args(argv)
@@ -224,11 +228,22 @@ def main(argv: list[str] | None = None) -> int:
         warehouse, label = build_warehouse(size, args.workdir), f"{size} SYNTHETIC sample"
     urls = screen_urls(warehouse, 2 + args.alone + args.distinct)
     print(f"warehouse: {label} ({time.perf_counter() - t0:.1f} s to build or open); "
-          f"server: kakehashi serve --workers {args.workers}", flush=True)
+          f"server: kakehashi serve --workers {args.workers}"
+          + (f" --threads {args.threads}" if args.threads else ""), flush=True)
     load_before = os.getloadavg()
-    runs = []
+    runs: list[dict[str, float]] = []
+    other: list[dict[str, float]] = []
     for i in range(repeats):
-        runs.append(one_repeat(warehouse, urls, args.alone, args.concurrency, total, args.workers))
+        runs.append(one_repeat(warehouse, urls, args.alone, args.concurrency, total, args.workers,
+                               args.threads))
+        if args.compare_threads:
+            other.append(one_repeat(warehouse, urls, args.alone, args.concurrency, total, args.workers,
+                                    args.compare_threads))
+            o = other[-1]
+            print(f"  repeat {i + 1}, --threads {args.compare_threads}: alone median "
+                  f"{o['alone_median']:.0f} ms; concurrent uncached p50 {o['conc_p50']:.0f} ms, "
+                  f"p95 {o['conc_p95']:.0f} ms; errors "
+                  f"{o['errors']:.0f}", flush=True)
         r = runs[-1]
         print(f"  repeat {i + 1}: alone median {r['alone_median']:.0f} ms; {args.concurrency} concurrent "
               f"uncached p50 {r['conc_p50']:.0f} ms, p95 {r['conc_p95']:.0f} ms; cached p95 "
@@ -249,6 +264,11 @@ def main(argv: list[str] | None = None) -> int:
          verdict(med["cached_p95"] < 100)),
         ("errors", f"{errors}", "0", verdict(errors == 0)),
     ]
+    if other:
+        om = {k: statistics.median(r[k] for r in other) for k in other[0]}
+        rows.append((f"same, --threads {args.compare_threads}: p95",
+                     f"{om['conc_p95']:.0f} ms = {om['conc_p95'] / om['alone_median']:.1f}x alone",
+                     "(comparison)", f"errors {sum(int(r['errors']) for r in other)}"))
     print(f"{'row':<34} {'result':<26} {'goal':<12} met?")
     for row in rows:
         print(f"{row[0]:<34} {row[1]:<26} {row[2]:<12} {row[3]}")

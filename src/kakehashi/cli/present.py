@@ -41,6 +41,10 @@ def serve(
         help="Worker processes (uvicorn workers), each opening the warehouse read-only with its own "
              "cache. Within each, uncached requests already run in parallel threads.",
         min=1, max=64)] = 1,
+    threads: Annotated[int | None, typer.Option(
+        help="Uncached requests computed at once per process, each on its own read-only DuckDB "
+             "connection (default: 2 x cores, 4 to 16; 1: one at a time).", min=1, max=64,
+        show_default=False)] = None,
 ) -> None:
     """Serve the dashboard and the REST API over a warehouse, opened read-only.
 
@@ -59,6 +63,8 @@ def serve(
         "max_body": max_body, "cors_origins": list(cors_origin or ()), "engine": engine,
         "measures": [str(m) for m in measures] if measures else None,
         "request_timeout": request_timeout or None}
+    if threads is not None:
+        settings["threads"] = threads
     web_app = create_app(**settings)  # also checks the settings before any worker starts
     _check_port_free(host, port)
     if host not in ("127.0.0.1", "localhost", "::1"):

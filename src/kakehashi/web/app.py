@@ -42,7 +42,7 @@ from kakehashi.scenarios.measures import load_catalogue
 from kakehashi.web import api, pages
 from kakehashi.web.render import templates
 from kakehashi.web.security import BodyLimit, RequestTimeout, SecurityHeaders
-from kakehashi.web.service import DEFAULT_CACHE_BYTES, ServerBusy, Service
+from kakehashi.web.service import DEFAULT_CACHE_BYTES, DEFAULT_CONCURRENCY, ServerBusy, Service
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -103,6 +103,7 @@ def create_app(
     measures: Sequence[str | Path] | None = None,
     cache_bytes: int = DEFAULT_CACHE_BYTES,
     request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
+    threads: int = DEFAULT_CONCURRENCY,
 ) -> FastAPI:
     """Build the dashboard and API over the warehouse at ``warehouse_path``.
 
@@ -128,6 +129,9 @@ def create_app(
     request_timeout
         Seconds within which a request must be answered, else 503 with ``Retry-After``
         (``None`` or 0: no limit). A request waiting for the warehouse gives up at the same deadline.
+    threads
+        Library calls run at once, each on its thread's own read-only DuckDB connection
+        (1: one at a time).
 
     Raises
     ------
@@ -138,7 +142,7 @@ def create_app(
     if extra:
         load_catalogue(extra)  # refuse a bad file at start, with its line and field
     service = Service.open(warehouse_path, max_draws=max_draws, engine=engine, cache_size=cache_size,
-                           measures=extra, cache_bytes=cache_bytes)
+                           measures=extra, cache_bytes=cache_bytes, concurrency=threads)
     app = FastAPI(
         title="kakehashi",
         version=__version__,
