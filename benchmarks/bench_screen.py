@@ -52,17 +52,21 @@ COLUMNS = [
 
 
 # ----------------------------------------------------------------------------- warehouse
-def build_warehouse(size: str, workdir: Path) -> Path:
-    """Write the SYNTHETIC sample world's trade flows into a warehouse (skipped if already built)."""
+def build_warehouse(size: str, workdir: Path, years: list[int] | None = None, name: str | None = None
+                    ) -> Path:
+    """Write the SYNTHETIC sample world's trade flows into a warehouse (skipped if already built).
+
+    ``years`` defaults to the sample's (2021-2023); ``name`` to ``wh-SIZE``.
+    """
     from kakehashi.sample import SOURCE_TRADE, generate
     from kakehashi.schemas import schema
     from kakehashi.warehouse import Warehouse
 
-    path = workdir / f"wh-{size}"
+    path = workdir / (name or f"wh-{size}")
     marker = path / "BENCH-COMPLETE"
     if marker.exists():
         return path
-    world = generate(size)
+    world = generate(size, years=years)
     target = schema("trade_flows").arrow_schema()
     iso3 = pa.array(world.model.iso3, pa.string())
     hs6 = pa.array(world.model.hs6, pa.string())
@@ -111,12 +115,12 @@ def materialise(wh_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------ implementations
-def kakehashi_full(wh_path: Path) -> pd.DataFrame:
+def kakehashi_full(wh_path: Path, engine: str = "duckdb") -> pd.DataFrame:
     """The full screen with kakehashi: every importer on its own, every product, every year."""
     from kakehashi.metrics.screen import screen_expr, to_frame, trade_coverage
     from kakehashi.warehouse import Warehouse
 
-    wh = Warehouse(wh_path, read_only=True)
+    wh = Warehouse(wh_path, engine=engine, read_only=True)
     rev, years = trade_coverage(wh).choose(None, None)
     flows = wh.table("trade_flows")
     flows = flows.filter(flows.hs_revision == rev)

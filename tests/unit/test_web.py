@@ -515,7 +515,7 @@ def test_cache_is_served_while_the_warehouse_is_busy(warehouse_dir: Path) -> Non
     worker.start()
     assert started.wait(10)
     try:
-        # the warehouse lock is held by the slow call; cached results and meta answer at once
+        # the slow call holds a warehouse slot; cached results and meta answer at once
         import time
 
         start = time.monotonic()

@@ -7,10 +7,11 @@ The warehouse is the small hand-made SYNTHETIC one of ``_webdata``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -281,7 +282,19 @@ def test_as_of_is_a_real_iso_date(client: SyncClient, as_of: str, status: int) -
 
 
 # ------------------------------------------------------------------ bounded work per request
-def test_many_codes_are_refused_before_any_work_and_without_the_lock(warehouse_dir: Path) -> None:
+@contextlib.contextmanager
+def all_slots(service: Any) -> Iterator[None]:
+    """Hold every warehouse slot of ``service``, as that many long requests would."""
+    for _ in range(service.concurrency):
+        service._slots.acquire()
+    try:
+        yield
+    finally:
+        for _ in range(service.concurrency):
+            service._slots.release()
+
+
+def test_many_codes_are_refused_before_any_work_and_without_a_warehouse_slot(warehouse_dir: Path) -> None:
     from kakehashi.web.validate import MAX_PRODUCTS
 
     app = create_app(warehouse_dir, max_draws=500)
@@ -296,7 +309,7 @@ def test_many_codes_are_refused_before_any_work_and_without_the_lock(warehouse_d
         holding, release = threading.Event(), threading.Event()
 
         def hold() -> None:  # another request busy on the warehouse
-            with service._lock:
+            with all_slots(service):
                 holding.set()
                 release.wait(30)
 
@@ -310,9 +323,9 @@ def test_many_codes_are_refused_before_any_work_and_without_the_lock(warehouse_d
             assert r.status_code == 422, r.text
             detail = r.json()["detail"]
             assert detail == "measures[0].products: no trade in HS code '999999' in this warehouse"
-            r = c.get("/api/screen?importer=XXX&rival=CHN")  # the screen validates outside the lock too
+            r = c.get("/api/screen?importer=XXX&rival=CHN")  # the screen validates without a slot too
             assert r.status_code == 422 and "XXX" in r.json()["detail"]
-            assert worker.is_alive() and not release.is_set()  # all answered while the lock was held
+            assert worker.is_alive() and not release.is_set()  # all answered while every slot was held
         finally:
             release.set()
             worker.join(10)
@@ -329,7 +342,7 @@ def test_a_request_that_cannot_get_the_warehouse_in_time_is_503(warehouse_dir: P
         holding, release = threading.Event(), threading.Event()
 
         def hold() -> None:
-            with service._lock:
+            with all_slots(service):
                 holding.set()
                 release.wait(30)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -38,8 +38,20 @@ def serve(
         min=0)] = 60.0,
     engine: EngineOpt = None,
     measures: MeasuresOpt = None,
+    workers: Annotated[int, typer.Option(
+        help="Worker processes (uvicorn workers), each opening the warehouse read-only with its own "
+             "cache. Within each, uncached requests already run in parallel threads.",
+        min=1, max=64)] = 1,
+    threads: Annotated[int | None, typer.Option(
+        help="Uncached requests computed at once per process, each on its own read-only DuckDB "
+             "connection (default: 2 x cores, 4 to 16; 1: one at a time).", min=1, max=64,
+        show_default=False)] = None,
 ) -> None:
-    """Serve the dashboard and the REST API over a warehouse, opened read-only."""
+    """Serve the dashboard and the REST API over a warehouse, opened read-only.
+
+    One process answers uncached requests in parallel threads, each on its own
+    read-only DuckDB connection; --workers N starts N such processes sharing the port.
+    """
     try:
         import uvicorn
 
@@ -47,15 +59,31 @@ def serve(
     except ModuleNotFoundError as exc:
         raise InputError(f"the web extra is not installed ({exc.name} missing)",
                          hint="pip install 'kakehashi[web]'") from None
-    web_app = create_app(warehouse, max_draws=max_draws, max_body=max_body,
-                         cors_origins=tuple(cors_origin or ()), engine=engine, measures=measures,
-                         request_timeout=request_timeout or None)
+    settings: dict[str, Any] = {
+        "warehouse_path": str(warehouse) if warehouse else None, "max_draws": max_draws,
+        "max_body": max_body, "cors_origins": list(cors_origin or ()), "engine": engine,
+        "measures": [str(m) for m in measures] if measures else None,
+        "request_timeout": request_timeout or None}
+    if threads is not None:
+        settings["threads"] = threads
+    web_app = create_app(**settings)  # also checks the settings before any worker starts
     _check_port_free(host, port)
     if host not in ("127.0.0.1", "localhost", "::1"):
         console_err.print(f"warning: listening on {host}, reachable from other machines; "
                           "the API has no authentication", highlight=False)
     console_err.print(f"kakehashi dashboard on http://{host}:{port}/  (Ctrl-C to stop)", highlight=False)
-    uvicorn.run(web_app, host=host, port=port, log_level="warning", server_header=False)
+    if workers == 1:
+        uvicorn.run(web_app, host=host, port=port, log_level="warning", server_header=False)
+        return
+    import json
+    import os
+
+    from kakehashi.web.app import SETTINGS_ENV
+
+    del web_app
+    os.environ[SETTINGS_ENV] = json.dumps(settings)  # read by each worker's app_from_env
+    uvicorn.run("kakehashi.web.app:app_from_env", factory=True, workers=workers, host=host, port=port,
+                log_level="warning", server_header=False)
 
 
 def _check_port_free(host: str, port: int) -> None:

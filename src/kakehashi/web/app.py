@@ -14,10 +14,16 @@ Examples
 >>> from kakehashi.web import create_app                      # doctest: +SKIP
 >>> app = create_app("kakehashi-warehouse", max_draws=2000)   # doctest: +SKIP
 >>> import uvicorn; uvicorn.run(app, host="127.0.0.1")        # doctest: +SKIP
+
+Several worker processes (``kakehashi serve --workers N``) each build their
+own application with :func:`app_from_env`, from the settings the parent put in
+:data:`SETTINGS_ENV`.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,7 +42,7 @@ from kakehashi.scenarios.measures import load_catalogue
 from kakehashi.web import api, cables_api, org_api, pages
 from kakehashi.web.render import templates
 from kakehashi.web.security import BodyLimit, RequestTimeout, SecurityHeaders
-from kakehashi.web.service import DEFAULT_CACHE_BYTES, ServerBusy, Service
+from kakehashi.web.service import DEFAULT_CACHE_BYTES, DEFAULT_CONCURRENCY, ServerBusy, Service
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -48,6 +54,8 @@ DEFAULT_REQUEST_TIMEOUT = 60.0
 """Seconds within which a request must be answered, else 503 (``kakehashi serve --request-timeout``)."""
 RETRY_AFTER = "5"
 """Seconds a client is told to wait (``Retry-After``) after a 503."""
+SETTINGS_ENV = "KAKEHASHI_SERVE_SETTINGS"
+"""Environment variable holding :func:`create_app`'s keyword arguments as JSON, for worker processes."""
 
 
 class ErrorOut(BaseModel):
@@ -95,6 +103,7 @@ def create_app(
     measures: Sequence[str | Path] | None = None,
     cache_bytes: int = DEFAULT_CACHE_BYTES,
     request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
+    threads: int = DEFAULT_CONCURRENCY,
 ) -> FastAPI:
     """Build the dashboard and API over the warehouse at ``warehouse_path``.
 
@@ -120,6 +129,9 @@ def create_app(
     request_timeout
         Seconds within which a request must be answered, else 503 with ``Retry-After``
         (``None`` or 0: no limit). A request waiting for the warehouse gives up at the same deadline.
+    threads
+        Library calls run at once, each on its thread's own read-only DuckDB connection
+        (1: one at a time).
 
     Raises
     ------
@@ -130,7 +142,7 @@ def create_app(
     if extra:
         load_catalogue(extra)  # refuse a bad file at start, with its line and field
     service = Service.open(warehouse_path, max_draws=max_draws, engine=engine, cache_size=cache_size,
-                           measures=extra, cache_bytes=cache_bytes)
+                           measures=extra, cache_bytes=cache_bytes, concurrency=threads)
     app = FastAPI(
         title="kakehashi",
         version=__version__,
@@ -163,6 +175,20 @@ def create_app(
     app.add_middleware(BodyLimit, max_body=max_body)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The application built from the JSON settings in :data:`SETTINGS_ENV` (uvicorn's factory).
+
+    ``uvicorn`` starts each of several worker processes from an import string
+    (``kakehashi.web.app:app_from_env`` with ``factory=True``), so the parent
+    passes ``create_app``'s arguments through the environment. Each process
+    opens the warehouse read-only and keeps its own result cache.
+    """
+    settings: dict[str, Any] = json.loads(os.environ.get(SETTINGS_ENV) or "{}")
+    if "cors_origins" in settings:
+        settings["cors_origins"] = tuple(settings["cors_origins"])
+    return create_app(**settings)
 
 
 def _wants_html(request: Request) -> bool:
@@ -251,4 +277,5 @@ def _install_error_handlers(app: FastAPI) -> None:
                                headers={"Retry-After": RETRY_AFTER})
 
 
-__all__ = ["DEFAULT_MAX_BODY", "DEFAULT_MAX_DRAWS", "DEFAULT_REQUEST_TIMEOUT", "ErrorOut", "create_app"]
+__all__ = ["DEFAULT_MAX_BODY", "DEFAULT_MAX_DRAWS", "DEFAULT_REQUEST_TIMEOUT", "SETTINGS_ENV", "ErrorOut",
+           "app_from_env", "create_app"]

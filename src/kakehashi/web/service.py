@@ -1,21 +1,29 @@
-"""The web application's state: the read-only warehouse, a lock and a result cache.
+"""The web application's state: read-only warehouse connections and a result cache.
 
-DuckDB connections are not safe to share between threads, and FastAPI runs
-plain ``def`` endpoints in a thread pool, so every warehouse query goes
-through :meth:`Service.call`, which holds one lock. Results of library calls
-are cached per (function, arguments, snapshot): the warehouse is read-only
-for the server, and a new snapshot (someone ingested) changes the key.
+A DuckDB connection must not be used by two threads at once, and the app runs
+warehouse work in a thread pool. So every worker thread gets its own read-only
+:class:`~kakehashi.warehouse.Warehouse` (its own DuckDB connection, opened on
+first use: :attr:`Service.wh`; DuckDB gives connections to the same file in
+one process one shared database instance, so one buffer pool) and uncached
+requests run in parallel; no lock is held while a library call computes.
+Results of library calls are cached per (function, arguments, snapshot): the
+warehouse is read-only for the server, and a new snapshot (someone ingested)
+changes the key. Two requests asking the same
+uncached result at once compute it once (the second waits for the first).
 
-Bounds: the cache holds at most ``cache_size`` results and ``cache_bytes``
-bytes (sizes estimated with :func:`size_of`); a request waits for the lock only
-until its deadline (:data:`DEADLINE`, set by the app's request time limit) and
-is then answered 503 (:class:`ServerBusy`); validation runs outside the lock
-(:meth:`Service.memo` caches presentation results without taking it).
+Bounds: at most ``concurrency`` library calls run at once (a request waits for
+a slot only until its deadline, :data:`DEADLINE`, set by the app's request time
+limit, and is then answered 503, :class:`ServerBusy`); the cache holds at most
+``cache_size`` results and ``cache_bytes`` bytes (sizes estimated with
+:func:`size_of`); validation runs outside the slots (:meth:`Service.memo`
+caches presentation results without taking one). The Spark engine shares one
+session, so with ``engine="spark"`` calls run one at a time.
 """
 
 from __future__ import annotations
 
 import contextvars
+import os
 import sys
 import threading
 import time
@@ -35,12 +43,15 @@ _MISSING = object()
 DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
 """Bytes of results the cache may hold (estimated, see :func:`size_of`)."""
 
+DEFAULT_CONCURRENCY = min(16, max(4, 2 * (os.cpu_count() or 1)))
+"""Library calls one process runs at once (DuckDB parallelises each one over the cores too)."""
+
 DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("kakehashi_deadline", default=None)
 """``time.monotonic()`` by which the current request must be answered (``None``: no limit)."""
 
 
 class ServerBusy(Exception):
-    """The request's deadline passed while it waited for the warehouse (answered 503)."""
+    """The request's deadline passed while it waited for a warehouse slot (answered 503)."""
 
 
 def remaining() -> float | None:
@@ -102,19 +113,28 @@ class Service:
         Number of library results kept (least recently used are dropped).
     cache_bytes
         Estimated bytes of results kept; a result larger than this is not cached.
+    concurrency
+        Library calls run at once, each on its thread's own read-only connection
+        (1 for the Spark engine, whose session is shared).
     """
 
     def __init__(self, wh: Warehouse, *, max_draws: int, cache_size: int = 256,
                  report_dir: Path | None = None, measures: tuple[Path, ...] = (),
-                 cache_bytes: int = DEFAULT_CACHE_BYTES) -> None:
-        self.wh = wh
+                 cache_bytes: int = DEFAULT_CACHE_BYTES,
+                 concurrency: int = DEFAULT_CONCURRENCY) -> None:
+        self._base = wh  # the creating thread's warehouse; the others open their own like it
+        self._owner = threading.get_ident()
+        self._local = threading.local()
+        self.concurrency = 1 if wh.engine != "duckdb" else max(1, concurrency)
         self.measures = measures  # user measures files added to the bundled catalogue
         self.max_draws = max_draws
         self.cache_size = cache_size
         self.cache_bytes = cache_bytes
         self.report_dir = report_dir
-        self._lock = threading.RLock()  # warehouse (DuckDB) work, one request at a time
-        self._cache_lock = threading.Lock()  # the result cache, held briefly
+        self._slots = threading.BoundedSemaphore(self.concurrency)  # library calls running
+        self._meta_lock = threading.Lock()  # reading what the warehouse holds, once per snapshot
+        self._cache_lock = threading.Lock()  # the result cache and the in-flight map, held briefly
+        self._inflight: dict[Hashable, threading.Event] = {}
         self._cache: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._cache_used = 0
         self._meta: Meta | None = None
@@ -125,7 +145,7 @@ class Service:
     @classmethod
     def open(cls, path: str | Path | None, *, max_draws: int, engine: str | None = None,
              cache_size: int = 256, measures: tuple[Path, ...] = (),
-             cache_bytes: int = DEFAULT_CACHE_BYTES) -> Service:
+             cache_bytes: int = DEFAULT_CACHE_BYTES, concurrency: int = DEFAULT_CONCURRENCY) -> Service:
         """Open the warehouse at ``path`` read-only; refuse an empty one."""
         wh = Warehouse(path, engine=engine, read_only=True)
         if wh.snapshot_id is None:
@@ -135,7 +155,24 @@ class Service:
                 "or pass --warehouse",
             )
         return cls(wh, max_draws=max_draws, cache_size=cache_size, measures=measures,
-                   cache_bytes=cache_bytes)
+                   cache_bytes=cache_bytes, concurrency=concurrency)
+
+    @property
+    def wh(self) -> Warehouse:
+        """This thread's read-only warehouse (its own DuckDB connection; opened on first use).
+
+        Ibis expressions are bound to the connection that built them, so a
+        library call builds and runs its queries on one thread, as
+        :meth:`call` does.
+        """
+        base = self._base
+        if base.engine != "duckdb" or threading.get_ident() == self._owner:
+            return base
+        mine: Warehouse | None = getattr(self._local, "wh", None)
+        if mine is None:
+            mine = Warehouse(base.path, engine=base.engine, read_only=True)
+            self._local.wh = mine
+        return mine
 
     def _get(self, full: Hashable) -> Any:
         with self._cache_lock:
@@ -166,45 +203,86 @@ class Service:
         return self._cache_used
 
     def _acquire(self) -> None:
-        """Take the warehouse lock, waiting no longer than the request's deadline."""
+        """Take a slot for a library call, waiting no longer than the request's deadline.
+
+        A call made inside a call runs in its caller's slot.
+        """
+        if getattr(self._local, "depth", 0):
+            self._local.depth += 1
+            return
         left = remaining()
         if left is None:
-            self._lock.acquire()
-        elif left <= 0 or not self._lock.acquire(timeout=left):
+            self._slots.acquire()
+        elif left <= 0 or not self._slots.acquire(timeout=left):
             raise ServerBusy("the server is busy with other requests")
+        self._local.depth = 1
+
+    def _release(self) -> None:
+        self._local.depth -= 1
+        if self._local.depth == 0:
+            self._slots.release()
+
+    def _wait_for(self, full: Hashable) -> bool:
+        """Wait while another thread computes ``full``; True when this thread must compute it."""
+        with self._cache_lock:
+            event = self._inflight.get(full)
+            if event is None:
+                self._inflight[full] = threading.Event()
+                return True
+        left = remaining()
+        if not event.wait(timeout=None if left is None else max(left, 0.0)):
+            raise ServerBusy("the server is busy with other requests")
+        return False
+
+    def _done(self, full: Hashable) -> None:
+        with self._cache_lock:
+            event = self._inflight.pop(full, None)
+        if event is not None:
+            event.set()
 
     def call(self, key: Hashable | None, fn: Callable[[], T]) -> T:
-        """Run ``fn`` under the warehouse lock; cache its result under ``key`` (if given).
+        """Run ``fn`` in a slot, on this thread's connection; cache its result under ``key`` (if given).
 
-        Cached results are read under a separate, short lock, so they are served
-        while another request holds the warehouse (e.g. a scenario running). A
-        request whose deadline passes while it waits for the lock gets
-        :class:`ServerBusy` (503) instead of queueing behind a long computation.
+        Uncached calls run in parallel (at most :attr:`concurrency` at once); no
+        lock is held while ``fn`` computes. Cached results are served at once. A
+        request asking a result that another request is computing waits for it
+        rather than computing it again. A request whose deadline passes while it
+        waits gets :class:`ServerBusy` (503) instead of queueing behind long
+        computations.
         """
         full = (self.wh.snapshot_id, key) if key is not None else None
+        owner = False
         if full is not None:
-            hit = self._get(full)
-            if hit is not _MISSING:
-                return hit
-        self._acquire()
-        try:
-            if full is not None:  # another thread may have computed it meanwhile
+            while True:
                 hit = self._get(full)
                 if hit is not _MISSING:
                     return hit
-            result = fn()
+                if self._wait_for(full):
+                    owner = True
+                    break
+                # the other request finished; its result is cached unless it failed or was too large
+                hit = self._get(full)
+                if hit is not _MISSING:
+                    return hit
+        try:
+            self._acquire()
+            try:
+                result = fn()
+            finally:
+                self._release()
+            if full is not None:
+                self._put(full, result)
+            return result
         finally:
-            self._lock.release()
-        if full is not None:
-            self._put(full, result)
-        return result
+            if owner:
+                self._done(full)
 
     def memo(self, key: Hashable, fn: Callable[[], T]) -> T:
-        """Cache ``fn()`` under ``key`` without taking the warehouse lock.
+        """Cache ``fn()`` under ``key`` without taking a warehouse slot.
 
         For presentation results (validation, then library calls that go
-        through :meth:`call` themselves): validating a request never holds the
-        lock, so a slow or hostile request cannot stall the others while it is
+        through :meth:`call` themselves): validating a request never holds a
+        slot, so a slow or hostile request cannot stall the others while it is
         checked.
         """
         full = (self.wh.snapshot_id, key)
@@ -227,13 +305,23 @@ class Service:
         current = self._meta
         if current is not None and current.snapshot == sid:
             return current
-        self._acquire()
+        if self._base.engine != "duckdb":  # one shared Spark session: in the one slot, as every call
+            self._acquire()
+            try:
+                if self._meta is None or self._meta.snapshot != sid:
+                    self._meta = self._read_meta(sid)
+                return self._meta
+            finally:
+                self._release()
+        left = remaining()
+        if not self._meta_lock.acquire(timeout=-1 if left is None else max(left, 0.0)):
+            raise ServerBusy("the server is busy with other requests")
         try:
             if self._meta is None or self._meta.snapshot != sid:
                 self._meta = self._read_meta(sid)
             return self._meta
         finally:
-            self._lock.release()
+            self._meta_lock.release()
 
     def _read_meta(self, sid: str) -> Meta:
         wh = self.wh
