@@ -251,7 +251,7 @@ def cover_bars(df: pd.DataFrame, *, title: str, subtitle: str = "", width: Width
     bars = alt.Chart(data).mark_bar().encode(
         y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=260)),
         yOffset=alt.YOffset("group:N", sort=groups),
-        x=alt.X("shown:Q", title=f"spare exports ÷ rival supply (bars stop at {COVER_CAP:g}×)",
+        x=alt.X("shown:Q", title=f"spare exports ÷ rival supply (▶ = cut at {COVER_CAP:g}×)",
                 scale=alt.Scale(domain=[0, COVER_CAP])),
         color=alt.Color("group:N", title=None, sort=groups,
                         scale=alt.Scale(domain=groups,
@@ -260,6 +260,14 @@ def cover_bars(df: pd.DataFrame, *, title: str, subtitle: str = "", width: Width
     )
     one = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(color=RIVAL_COLOUR, strokeDash=[4, 3]) \
         .encode(x="x:Q")
+    layers = bars + one
+    cut = data[data["cover"] > COVER_CAP]
+    if len(cut):
+        # bars cut at the cap carry a marker so that nobody reads them as exactly 3×
+        mark = alt.Chart(cut).mark_text(text="▶", color="#1c2430", fontSize=9, dx=-5).encode(
+            y=alt.Y("label:N", sort=order), yOffset=alt.YOffset("group:N", sort=groups), x="shown:Q",
+            tooltip=["label:N", "group:N", alt.Tooltip("cover:Q", format=".2f", title="cover (×)")])
+        layers = layers + mark
     height = max(60, row_height * len(order) * max(1, len(groups)))
-    chart = (bars + one).properties(width=width, height=height, title=_title(title, subtitle))
+    chart = layers.properties(width=width, height=height, title=_title(title, subtitle))
     return _config(chart)

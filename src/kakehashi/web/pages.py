@@ -6,13 +6,14 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import pandas as pd
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from kakehashi import catalogue
 from kakehashi.errors import InputError
-from kakehashi.present import metric_unit
-from kakehashi.questions import defaults, whatif
+from kakehashi.present import metric_unit, shorten, wrap
+from kakehashi.present.labels import country_label
+from kakehashi.questions import defaults, exposure, whatif
 from kakehashi.questions.request import bloc_label
 from kakehashi.report import charts
 from kakehashi.web import api, validate
@@ -64,49 +65,111 @@ def favicon() -> RedirectResponse:
     return RedirectResponse("/static/favicon.svg", status_code=308)
 
 
+LABEL_WRAP = 24
+"""Characters per line of a chart's axis labels (long product names wrap instead of being cut)."""
+
+
+def wrapped(text: object, width: int = LABEL_WRAP, lines: int = 3) -> str:
+    """``text`` wrapped into at most ``lines`` lines joined by newlines (the charts split them)."""
+    parts = wrap(text, width)
+    if len(parts) > lines:
+        parts = [*parts[: lines - 1], shorten(" ".join(parts[lines - 1:]), width)]
+    return "\n".join(parts)
+
+
+def _wrap_spec(node: Any) -> None:
+    """Axis labels split at newlines, titles and subtitles wrapped (the spec is edited in place)."""
+    if isinstance(node, list):
+        for n in node:
+            _wrap_spec(n)
+        return
+    if not isinstance(node, dict):
+        return
+    if "labelLimit" in node and "labelExpr" not in node:
+        node["labelExpr"] = "split(datum.label, '\\n')"
+    title = node.get("title")
+    if isinstance(title, dict):
+        if isinstance(title.get("text"), str) and len(title["text"]) > 44:
+            title["text"] = wrap(title["text"], 44)
+        if isinstance(title.get("subtitle"), str) and len(title["subtitle"]) > 60:
+            title["subtitle"] = wrap(title["subtitle"], 60)
+    for v in node.values():
+        if isinstance(v, dict | list):
+            _wrap_spec(v)
+
+
 def chart(fn: Any, df: pd.DataFrame, **kw: Any) -> dict[str, Any] | None:
-    """A dashboard chart spec (container width), or ``None`` when there is nothing to draw."""
+    """A dashboard chart spec (container width, wrapped labels and titles), or ``None`` when empty."""
     if df.empty:
         return None
-    return charts.to_spec(fn(df, width="container", **kw))
+    spec = charts.to_spec(fn(df, width="container", **kw))
+    _wrap_spec(spec)
+    return spec
+
+
+def with_query(path: str, **params: Any) -> str:
+    """``path?k=v&...`` with the parameters that are set (``None`` and ``""`` left out), URL-encoded."""
+    from urllib.parse import urlencode
+
+    kept = {k: v for k, v in params.items() if v not in (None, "", [], ())}
+    return path + ("?" + urlencode(kept, safe=",+") if kept else "")
 
 
 @router.get("/go")
-def go(service: ServiceDep, importer: api.Importer, rival: api.Rival = defaults.RIVAL) -> RedirectResponse:
-    """The start page's form: validate and go to the importer's (or bloc's) overview."""
+def go(service: ServiceDep, importer: api.Importer, rival: api.Rival = defaults.RIVAL,
+       year: Annotated[str | None, Query(max_length=4)] = None,
+       workstream: Annotated[str | None, Query(max_length=40)] = None) -> RedirectResponse:
+    """The pickers' form: validate and go to the importer's (or bloc's) overview, keeping every filter."""
     meta = service.meta
     imp = bloc_label(validate.bloc(importer, meta.countries, field="importer"))
     riv = validate.iso3(rival, meta.countries, field="rival")
-    return RedirectResponse(f"/importers/{imp}?rival={riv}", status_code=303)
+    yr = validate.year(_form_int(year, "year"), meta.years) if _blank_to_none(year) else None
+    ws = api.checked_workstream(_blank_to_none(workstream))
+    return RedirectResponse(with_query(f"/importers/{quote(imp)}", rival=riv, year=yr, workstream=ws),
+                            status_code=303)
 
 
 @router.get("/importers/{importer}", response_class=HTMLResponse)
 def overview_page(request: Request, service: ServiceDep,
                   importer: Annotated[str, Path(pattern=validate.BLOC_PATTERN)],
-                  rival: api.Rival = defaults.RIVAL, year: api.Year = None) -> HTMLResponse:
-    """Overview of an importer: key figures, workstreams, top dependencies."""
-    data = api.overview_data(service, importer, rival, year)
+                  rival: api.Rival = defaults.RIVAL, year: api.Year = None,
+                  workstream: api.Workstream = None) -> HTMLResponse:
+    """Overview of an importer (or of one workstream): headline, key figures, workstreams, top
+    dependencies, and with a workstream its chain from ore to end product."""
+    data = api.overview_data(service, importer, rival, year, workstream)
     top = pd.DataFrame([r.model_dump() for r in data.top_dependencies])
     spec = None
+    imp_name, riv_name = country_label(data.importer), country_label(data.rival)
     if not top.empty:
-        top = top.assign(label=top["hs6"] + " " + top["product_name"].fillna("").str.slice(0, 40))
-        spec = chart(charts.severity_bars, top,
-                     title=f"Top dependencies of {data.importer} on {data.rival}, {data.year}",
-                     subtitle="severity = 100 × rival share × import HHI × world-export HHI"
-                              " × max(0, 1 − exports/imports)")
+        top = top.assign(label=[wrapped(f"{h} {n}" if isinstance(n, str) else h)
+                                for h, n in zip(top["hs6"], top["product_name"], strict=True)])
+        spec = chart(charts.severity_bars, top, row_height=44,
+                     title=f"Top dependencies of {imp_name} on {riv_name}, {data.year}",
+                     subtitle="severity (0–100) = 100 × rival share × supplier concentration × "
+                              "world-export concentration × import surplus")
+    api_url = with_query(f"/api/importers/{quote(data.importer)}", rival=data.rival, year=data.year,
+                         workstream=data.workstream)
     return templates.TemplateResponse(request, "overview.html", context(
         service, nav="overview", d=data, importer=data.importer, severity_spec=spec,
-        api=f"/api/importers/{quote(data.importer)}?rival={data.rival}&year={data.year}"))
+        workstreams=catalogue.workstreams(), api=api_url,
+        csv_top=with_query(f"/api/importers/{quote(data.importer)}", rival=data.rival, year=data.year,
+                           workstream=data.workstream, format="csv", table="top_dependencies"),
+        csv_ws=with_query(f"/api/importers/{quote(data.importer)}", rival=data.rival, year=data.year,
+                          workstream=data.workstream, format="csv", table="workstreams"),
+        csv_chain=with_query(f"/api/importers/{quote(data.importer)}", rival=data.rival, year=data.year,
+                             workstream=data.workstream, format="csv", table="chain")))
 
 
 @router.get("/products/{hs6}", response_class=HTMLResponse)
 def product_page(request: Request, service: ServiceDep,
                  hs6: Annotated[str, Path(pattern=validate.HS6_PATTERN)],
-                 importer: api.Importer, rival: api.Rival = defaults.RIVAL,
+                 importer: api.ImporterDefault = defaults.IMPORTER, rival: api.Rival = defaults.RIVAL,
                  partner: api.Partner = None) -> HTMLResponse:
     """One product: supplier shares over years, world supply, screen, substitutes, minerals."""
     d = api.product_data(service, hs6, importer, rival, partner)
     label = f"{d.hs6} {d.name}" if d.name else d.hs6
+    imp_name = country_label(d.importer)
+    api_url = with_query(f"/api/products/{d.hs6}", importer=d.importer, rival=d.rival, partner=d.partner)
     suppliers = pd.DataFrame([r.model_dump() for r in d.supplier_shares])
     world = pd.DataFrame([r.model_dump() for r in d.world_supply])
     mineral_specs = []
@@ -123,12 +186,15 @@ def product_page(request: Request, service: ServiceDep,
     return templates.TemplateResponse(request, "product.html", context(
         service, nav="overview", d=d, label=label, importer=d.importer,
         suppliers_spec=chart(charts.supplier_shares, suppliers, rival=d.rival, partner=d.partner,
-                             title=f"Suppliers of {d.importer}", subtitle=f"share of imports of {label}"),
+                             title=f"Where {imp_name} buys it",
+                             subtitle=f"share of {imp_name}'s imports, by year"),
         world_spec=chart(charts.supplier_shares, world, rival=d.rival, partner=d.partner,
-                         title="World supply", subtitle="share of world exports"),
-        mineral_specs=mineral_specs, suppliers_table=suppliers,
-        api=f"/api/products/{d.hs6}?importer={quote(d.importer)}&rival={d.rival}"
-            + (f"&partner={d.partner}" if d.partner else "")))
+                         title="Share of world exports",
+                         subtitle="each exporter's share of world exports, by year"),
+        mineral_specs=mineral_specs, suppliers_table=suppliers, api=api_url,
+        headline=exposure.headline(d.importer, d.rival, d.screen[-1].model_dump() if d.screen else None),
+        csv={t: api_url + ("&" if "?" in api_url else "?") + f"format=csv&table={t}"
+             for t in ("supplier_shares", "world_supply", "screen", "candidates", "substitution")}))
 
 
 @router.get("/minerals", response_class=HTMLResponse)
@@ -144,6 +210,7 @@ def mineral_page(request: Request, service: ServiceDep,
                  rival: api.Rival = defaults.RIVAL, importer: api.Partner = None) -> HTMLResponse:
     """One commodity: world production shares by stage, supply risk, HS codes."""
     d = api.mineral_data(service, commodity, rival, importer)
+    api_url = with_query(f"/api/minerals/{d.commodity}", rival=d.rival, importer=d.importer)
     prod = pd.DataFrame([r.model_dump() for r in d.production])
     specs = []
     if not prod.empty:
@@ -154,9 +221,8 @@ def mineral_page(request: Request, service: ServiceDep,
                 subtitle=f"unit: {part['unit'].iloc[0]}")))
     return templates.TemplateResponse(request, "mineral.html", context(
         service, nav="minerals", d=d, production_specs=specs, production=prod,
-        risk=pd.DataFrame(d.supply_risk),
-        api=f"/api/minerals/{d.commodity}?rival={d.rival}"
-            + (f"&importer={d.importer}" if d.importer else "")))
+        risk=pd.DataFrame(d.supply_risk), api=api_url,
+        csv={t: api_url + f"&format=csv&table={t}" for t in ("production", "supply_risk")}))
 
 
 def _measure_choices(service: Service, importer: str | None) -> pd.DataFrame:
@@ -276,22 +342,51 @@ def diversify_page(request: Request, service: ServiceDep, importer: api.Importer
         defaults.PARTNER if defaults.PARTNER in meta.countries else None)
     d = api.diversify_data(service, imp, rival, par, coalition, workstream or defaults.WORKSTREAM, year, True)
     sub = pd.DataFrame(d.substitution)
+    api_url = with_query("/api/diversify", importer=d.importer, rival=d.rival, partner=d.partner,
+                         coalition=",".join(d.coalition), workstream=d.workstream, year=d.year)
+    clipped = 0
     spec = None
     if not sub.empty:
         top = sub.head(15)
-        labels = [f"{h} {str(n)[:34]}" if isinstance(n, str) else h
+        labels = [wrapped(f"{h} {n}" if isinstance(n, str) else h)
                   for h, n in zip(top["hs6"], top["product_name"], strict=True)]
         parts = []
-        for group, col in (("partner " + (d.partner or ""), "partner_cover"),
+        for group, col in (("partner " + country_label(d.partner or ""), "partner_cover"),
                            ("coalition", "coalition_cover"), ("world", "world_cover")):
             if col in top and top[col].notna().any() and (col != "coalition_cover" or d.coalition):
                 parts.append(pd.DataFrame({"label": labels, "group": group, "cover": top[col].to_numpy()}))
-        spec = chart(charts.cover_bars, pd.concat(parts, ignore_index=True),
-                     title=f"Could others replace {d.rival}? {d.importer}, {d.workstream}, {d.year}",
+        bars = pd.concat(parts, ignore_index=True)
+        clipped = int((bars["cover"] > charts.COVER_CAP).sum())
+        spec = chart(charts.cover_bars, bars,
+                     row_height=15,
+                     title=f"Could others replace {country_label(d.rival)}? {country_label(d.importer)}, "
+                           f"{d.workstream}, {d.year}",
                      subtitle="spare exports to third countries as a multiple of what the importer buys "
                               "from the rival")
     return templates.TemplateResponse(request, "diversify.html", context(
         service, nav="diversify", d=d, importer=d.importer, sub=sub, cover_spec=spec,
-        workstreams=catalogue.workstreams(),
-        api=f"/api/diversify?importer={quote(d.importer)}&rival={d.rival}"
-            + (f"&partner={d.partner}" if d.partner else "") + f"&workstream={d.workstream}"))
+        workstreams=catalogue.workstreams(), api=api_url, clipped=clipped,
+        csv={t: api_url + f"&format=csv&table={t}"
+             for t in ("substitution", "products", "portfolio", "frontier")}))
+
+
+@router.get("/glossary", response_class=HTMLResponse)
+def glossary_page(request: Request, service: ServiceDep) -> HTMLResponse:
+    """The terms of the dashboard in plain words (JSON twin: /api/glossary)."""
+    return templates.TemplateResponse(request, "glossary.html", context(
+        service, nav="glossary", g=api.glossary_data(), api="/api/glossary"))
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(request: Request, service: ServiceDep,
+                q: Annotated[str, Query(max_length=80)] = "",
+                importer: api.ImporterOpt = None, rival: api.Rival = defaults.RIVAL) -> HTMLResponse:
+    """Find a product by HS code or words (JSON twin: /api/search?q=)."""
+    imp = (bloc_label(validate.bloc(importer, service.meta.countries, field="importer"))
+           if importer else defaults.IMPORTER)
+    riv = validate.iso3(rival, service.meta.countries, field="rival")
+    out = api.search_data(service, q.strip()) if q.strip() else None
+    return templates.TemplateResponse(request, "search.html", context(
+        service, nav="search", q=q, out=out, importer=imp, rival=riv,
+        api=with_query("/api/search", q=q.strip()) if q.strip() else "/api/search?q=",
+        csv=with_query("/api/search", q=q.strip(), format="csv") if out and out.results else None))
