@@ -148,3 +148,25 @@ def test_menu_collapses_on_a_phone(server: str, browser: Any) -> None:  # noqa: 
         page.screenshot(path=str(SCREENS / "menu-open-390.png"))
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_scenario_result_layout(server: str, browser: Any, width: int) -> None:  # noqa: F811
+    """A scenario's result (summary, bands chart, rows) fits the screen and draws its bands."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(server + "/scenarios?importer=JPN")
+        page.select_option("#measure-select", "CN-2025-18-RARE-EARTHS")
+        page.fill("input[name=draws]", "100")
+        page.click("#run-scenario")
+        page.wait_for_selector("#scenario-result")
+        page.wait_for_function("document.querySelector('#bands[data-rendered]') !== null")
+        page.screenshot(path=str(SCREENS / f"scenario-result-{width}.png"), full_page=True)
+        layout = page.evaluate(LAYOUT_JS)
+        assert layout["scrollWidth"] <= layout["innerWidth"], layout
+        charts = page.evaluate(MARKS_JS)
+        assert charts and all(c["state"] == "true" and c["marks"] > 0 for c in charts), charts
+    finally:
+        context.close()

@@ -474,11 +474,12 @@ def measures(service: ServiceDep,
                                                   description="Only measures naming this country.")] = None,
              as_of: Annotated[validate.IsoDate | None, Query(
                  description="Reading date, YYYY-MM-DD between 1990-01-01 and 2100-12-31 (default today).")]
-             = None) -> MeasuresOut:
+             = None, format: Format = "json") -> Any:
     """Dated export controls and tariffs with their status on `as_of` (JSON twin of `/scenarios`)."""
     day = as_of.isoformat() if as_of else None
-    return MeasuresOut(as_of=day, country=country,
-                       measures=records(whatif.measures(country, day, service.measures)))
+    out = MeasuresOut(as_of=day, country=country,
+                      measures=records(whatif.measures(country, day, service.measures)))
+    return table_csv(out, "measures", "measures") if format == "csv" else out
 
 
 class ScenarioRequest(BaseModel):

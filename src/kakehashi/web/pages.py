@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from kakehashi import catalogue
 from kakehashi.errors import InputError
 from kakehashi.present import metric_unit, shorten, wrap
-from kakehashi.present.labels import country_label
+from kakehashi.present.labels import column_label, country_label
 from kakehashi.questions import defaults, exposure, whatif
 from kakehashi.questions.request import bloc_label
 from kakehashi.report import charts
@@ -189,8 +189,11 @@ def product_page(request: Request, service: ServiceDep,
                              title=f"Where {imp_name} buys it",
                              subtitle=f"share of {imp_name}'s imports, by year"),
         world_spec=chart(charts.supplier_shares, world, rival=d.rival, partner=d.partner,
-                         title="Share of world exports",
+                         title="Share of world exports", y_title="share of world exports",
                          subtitle="each exporter's share of world exports, by year"),
+        values_spec=chart(charts.supplier_shares, suppliers, rival=d.rival, partner=d.partner,
+                          title=f"What {imp_name} pays each supplier", measure="value_usd",
+                          y_title="imports (USD)", subtitle="import value by supplier and year, USD"),
         mineral_specs=mineral_specs, suppliers_table=suppliers, api=api_url,
         headline=exposure.headline(d.importer, d.rival, d.screen[-1].model_dump() if d.screen else None),
         csv={t: api_url + ("&" if "?" in api_url else "?") + f"format=csv&table={t}"
@@ -299,13 +302,18 @@ def scenario_run_page(
     out, shown = api.run_scenario_data(service, req)
     metric = whatif.default_metric(shown)
     spec = None
+    sentence = whatif.headline(out.scenario, None, pd.DataFrame())
     if metric is not None:
-        bands = whatif.bands_table(shown, metric, with_importer=out.importer is None)
-        spec = chart(charts.scenario_bands, bands, unit=metric_unit(metric),
-                     title=f"{out.scenario}: {metric}" + (f", {out.importer}" if out.importer else ""),
+        bands = whatif.bands_table(shown, metric, with_importer=out.importer is None, name_width=None)
+        sentence = whatif.headline(out.scenario, metric, bands)
+        bands = bands.assign(label=bands["label"].map(wrapped))
+        spec = chart(charts.scenario_bands, bands, unit=metric_unit(metric), row_height=44,
+                     title=f"{out.scenario}: {column_label(metric)}"
+                           + (f", {country_label(out.importer)}" if out.importer else ""),
                      subtitle=f"median and 5th–95th percentile over {out.draws} draws")
     return templates.TemplateResponse(request, "scenarios.html", _scenario_context(
         service, out.importer, result=out, result_rows=shown, bands_spec=spec, metric=metric,
+        headline=sentence,
         form={"measure_id": mid, "scenario_yaml": yaml_text or "", "severity": severity or "",
               "theta": theta or "", "draws": draws or "", "base_year": base_year or ""},
         api="/api/scenarios/run"))
@@ -363,8 +371,20 @@ def diversify_page(request: Request, service: ServiceDep, importer: api.Importer
                            f"{d.workstream}, {d.year}",
                      subtitle="spare exports to third countries as a multiple of what the importer buys "
                               "from the rival")
+    front = pd.DataFrame(d.frontier)
+    frontier_spec = None
+    if not front.empty and {"risk", "extra_cost_usd"} <= set(front.columns):
+        # solver noise of a few 1e-8 USD below zero is shown as zero (no portfolio saves money here)
+        front = front[front["hs6"] == "ALL"] if "hs6" in front else front
+        front = front.assign(extra_cost_usd=front["extra_cost_usd"].clip(lower=0.0))
+        frontier_spec = chart(charts.frontier, front, x="risk", y="extra_cost_usd",
+                              x_title="supply risk (concentration of suppliers, 0–1)",
+                              y_title="extra cost per year (USD)",
+                              title="Risk against cost of diversified sourcing",
+                              subtitle="one point per weight on cost (λ); lower left is better")
     return templates.TemplateResponse(request, "diversify.html", context(
         service, nav="diversify", d=d, importer=d.importer, sub=sub, cover_spec=spec,
+        frontier_spec=frontier_spec,
         workstreams=catalogue.workstreams(), api=api_url, clipped=clipped,
         csv={t: api_url + f"&format=csv&table={t}"
              for t in ("substitution", "products", "portfolio", "frontier")}))

@@ -23,6 +23,11 @@
 
   function narrow(spec, width) {
     fitSpec(spec, width);
+    // fewer, non-overlapping ticks on the value axis of narrow charts
+    spec.config = spec.config || {};
+    spec.config.axisX = Object.assign({labelOverlap: true, labelFlush: true,
+                                       tickCount: Math.max(3, Math.floor(width / 110))},
+                                      spec.config.axisX || {});
     if (width < 620) {
       spec.config = spec.config || {};
       spec.config.legend = spec.config.legend || {};
