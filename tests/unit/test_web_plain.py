@@ -145,7 +145,7 @@ def test_glossary_page_and_twin(client: httpx.Client) -> None:
 def test_pickers_name_countries_and_leave_out_the_rival(client: httpx.Client) -> None:
     page = client.get("/").text
     assert '<option value="JPN" selected>Japan (JPN)</option>' in page
-    importer_select = page.split('name="importer"')[1].split("</select>")[0]
+    importer_select = page.split('<select name="importer">')[1].split("</select>")[0]
     assert 'value="CHN"' not in importer_select
     r = client.get("/go?importer=IND&rival=CHN&year=2022&workstream=critical-minerals",
                    follow_redirects=False)
@@ -153,3 +153,10 @@ def test_pickers_name_countries_and_leave_out_the_rival(client: httpx.Client) ->
     assert r.headers["location"] == "/importers/IND?rival=CHN&year=2022&workstream=critical-minerals"
     blank = client.get("/go?importer=JPN&rival=CHN&year=&workstream=", follow_redirects=False)
     assert blank.headers["location"] == "/importers/JPN?rival=CHN"
+
+
+def test_api_docs_render_markdown_not_literally(client: httpx.Client) -> None:
+    page = client.get("/api-docs").text
+    assert "<li>" in page and "<code>" in page
+    assert "**" not in page
+    assert "<code>/api/glossary</code>" in page and "<code>/api/search</code>" in page

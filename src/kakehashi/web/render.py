@@ -57,3 +57,42 @@ def country_abbr(code: object) -> Markup:
 
 templates.env.filters["cabbr"] = country_abbr
 templates.env.filters["by_name"] = lambda codes: sorted(codes, key=country_label)
+
+
+def markdown_lite(text: object) -> Markup:
+    """The small Markdown of the API's docstrings as HTML: paragraphs, ``*`` lists, `code`, **bold**.
+
+    Everything is escaped first, so no HTML in the text reaches the page.
+    """
+    import re
+
+    from markupsafe import escape
+
+    if not isinstance(text, str) or not text:
+        return Markup("")
+
+    def inline(line: str) -> str:
+        out = str(escape(line))
+        out = re.sub(r"``?([^`]+)``?", r"<code>\1</code>", out)
+        return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", out)
+
+    html: list[str] = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
+        items: list[str] = []
+        para: list[str] = []
+        for ln in lines:
+            if ln.startswith(("* ", "- ")):
+                items.append(ln[2:])
+            elif items:
+                items[-1] += " " + ln
+            else:
+                para.append(ln)
+        if para:
+            html.append("<p>" + inline(" ".join(para)) + "</p>")
+        if items:
+            html.append("<ul>" + "".join(f"<li>{inline(i)}</li>" for i in items) + "</ul>")
+    return Markup("".join(html))
+
+
+templates.env.filters["md"] = markdown_lite
