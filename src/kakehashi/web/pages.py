@@ -107,6 +107,13 @@ def chart(fn: Any, df: pd.DataFrame, **kw: Any) -> dict[str, Any] | None:
     return spec
 
 
+def named(df: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``df`` with the ISO3 codes of ``column`` replaced by country names (for a chart's legend)."""
+    if df.empty or column not in df:
+        return df
+    return df.assign(**{column: df[column].map(country_label)})
+
+
 def with_query(path: str, **params: Any) -> str:
     """``path?k=v&...`` with the parameters that are set (``None`` and ``""`` left out), URL-encoded."""
     from urllib.parse import urlencode
@@ -172,6 +179,9 @@ def product_page(request: Request, service: ServiceDep,
     api_url = with_query(f"/api/products/{d.hs6}", importer=d.importer, rival=d.rival, partner=d.partner)
     suppliers = pd.DataFrame([r.model_dump() for r in d.supplier_shares])
     world = pd.DataFrame([r.model_dump() for r in d.world_supply])
+    # charts name countries (legend in words); the tables and the CSV keep the ISO3 codes
+    riv_n, par_n = country_label(d.rival), country_label(d.partner) if d.partner else None
+    sup_named, world_named = named(suppliers, "supplier"), named(world, "supplier")
     mineral_specs = []
     for m in d.minerals:
         prod = pd.DataFrame([r.model_dump() for r in m.production])
@@ -180,18 +190,18 @@ def product_page(request: Request, service: ServiceDep,
         latest = prod[prod["stage"] == prod["stage"].iloc[0]]
         stage, year = latest["stage"].iloc[0], int(latest["year"].iloc[0])
         mineral_specs.append((m.commodity, chart(
-            charts.production_shares, latest, rival=d.rival, partner=d.partner,
+            charts.production_shares, named(latest, "country"), rival=riv_n, partner=par_n,
             title=f"World {stage} production of {m.commodity}, {year}",
             subtitle=f"unit: {latest['unit'].iloc[0]}")))
     return templates.TemplateResponse(request, "product.html", context(
         service, nav="overview", d=d, label=label, importer=d.importer,
-        suppliers_spec=chart(charts.supplier_shares, suppliers, rival=d.rival, partner=d.partner,
+        suppliers_spec=chart(charts.supplier_shares, sup_named, rival=riv_n, partner=par_n,
                              title=f"Where {imp_name} buys it",
                              subtitle=f"share of {imp_name}'s imports, by year"),
-        world_spec=chart(charts.supplier_shares, world, rival=d.rival, partner=d.partner,
+        world_spec=chart(charts.supplier_shares, world_named, rival=riv_n, partner=par_n,
                          title="Share of world exports", y_title="share of world exports",
                          subtitle="each exporter's share of world exports, by year"),
-        values_spec=chart(charts.supplier_shares, suppliers, rival=d.rival, partner=d.partner,
+        values_spec=chart(charts.supplier_shares, sup_named, rival=riv_n, partner=par_n,
                           title=f"What {imp_name} pays each supplier", measure="value_usd",
                           y_title="imports (USD)", subtitle="import value by supplier and year, USD"),
         mineral_specs=mineral_specs, suppliers_table=suppliers, api=api_url,
@@ -219,7 +229,7 @@ def mineral_page(request: Request, service: ServiceDep,
     if not prod.empty:
         for stage, part in prod.groupby("stage", sort=True):
             specs.append((str(stage), chart(
-                charts.production_shares, part, rival=d.rival,
+                charts.production_shares, named(part, "country"), rival=country_label(d.rival),
                 title=f"World {stage} production of {d.commodity}, {int(part['year'].iloc[0])}",
                 subtitle=f"unit: {part['unit'].iloc[0]}")))
     return templates.TemplateResponse(request, "mineral.html", context(
