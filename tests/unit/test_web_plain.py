@@ -160,3 +160,26 @@ def test_api_docs_render_markdown_not_literally(client: httpx.Client) -> None:
     assert "<li>" in page and "<code>" in page
     assert "**" not in page
     assert "<code>/api/glossary</code>" in page and "<code>/api/search</code>" in page
+
+
+def test_cover_colours_do_not_swap_when_a_coalition_is_added() -> None:
+    import pandas as pd
+
+    from kakehashi.report import charts
+
+    def colours(groups: list[str]) -> dict[str, str]:
+        df = pd.DataFrame({"label": "280530 x", "group": groups, "cover": [0.5, 4.0, 1.0][: len(groups)]})
+        spec = charts.to_spec(charts.cover_bars(df, title="t"))
+        scale = next(layer["encoding"]["color"]["scale"] for layer in spec["layer"]
+                     if "color" in layer.get("encoding", {}))
+        return dict(zip(scale["domain"], scale["range"], strict=True))
+
+    two = colours(["partner India", "world"])
+    three = colours(["partner India", "coalition", "world"])
+    assert two["partner India"] == three["partner India"] == charts.PARTNER_COLOUR
+    assert two["world"] == three["world"]
+    # the 4× coalition bar is cut at 3× and marked
+    df = pd.DataFrame({"label": "a", "group": ["partner India", "coalition"], "cover": [0.5, 4.0]})
+    spec = charts.to_spec(charts.cover_bars(df, title="t"))
+    marks = [layer["mark"] for layer in spec["layer"]]
+    assert any(isinstance(m, dict) and m.get("type") == "text" and m.get("text") == "▶" for m in marks)

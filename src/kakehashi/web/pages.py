@@ -88,6 +88,8 @@ def _wrap_spec(node: Any) -> None:
     if "labelLimit" in node and "labelExpr" not in node:
         node["labelExpr"] = "split(datum.label, '\\n')"
     title = node.get("title")
+    if "field" in node and isinstance(title, str) and len(title) > 32:
+        node["title"] = wrap(title, 32)  # an axis title: lines, so that a phone shows all of it
     if isinstance(title, dict):
         if isinstance(title.get("text"), str) and len(title["text"]) > 44:
             title["text"] = wrap(title["text"], 44)
