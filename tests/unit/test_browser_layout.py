@@ -170,3 +170,25 @@ def test_scenario_result_layout(server: str, browser: Any, width: int) -> None: 
         assert charts and all(c["state"] == "true" and c["marks"] > 0 for c in charts), charts
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+def test_chart_downloads(server: str, browser: Any, fmt: str) -> None:  # noqa: F811
+    """The PNG and SVG links under a chart download the drawn chart."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    try:
+        page.goto(server + "/minerals/rare-earths")
+        page.wait_for_selector("div.chart[data-rendered=true]")
+        with page.expect_download(timeout=20_000) as info:
+            page.click(f"a.chart-download[data-format={fmt}] >> nth=0")
+        target = SCREENS / f"download-production-1.{fmt}"
+        SCREENS.mkdir(parents=True, exist_ok=True)
+        info.value.save_as(str(target))
+        data = target.read_bytes()
+        if fmt == "png":
+            assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 2000
+        else:
+            assert data.lstrip().startswith(b"<svg") and b"China" in data
+    finally:
+        context.close()
