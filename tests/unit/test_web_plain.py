@@ -33,6 +33,9 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.AsyncClie
         def get(self, url: str, **kw: object) -> httpx.Response:
             return loop.run_until_complete(c.get(url, **kw))  # type: ignore[arg-type]
 
+        def post(self, url: str, **kw: object) -> httpx.Response:
+            return loop.run_until_complete(c.post(url, **kw))  # type: ignore[arg-type]
+
     yield Sync()  # type: ignore[misc]
     loop.run_until_complete(c.aclose())
     loop.close()
@@ -84,7 +87,8 @@ def test_overview_headline_and_workstream_filter(client: httpx.Client) -> None:
 def test_csv_downloads_match_the_json(client: httpx.Client) -> None:
     body = client.get("/api/products/280530?importer=JPN").json()
     r = client.get("/api/products/280530?importer=JPN&format=csv&table=supplier_shares")
-    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert r.status_code == 200, r.text[:300]
+    assert r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert len(rows) == len(body["supplier_shares"])
@@ -183,3 +187,32 @@ def test_cover_colours_do_not_swap_when_a_coalition_is_added() -> None:
     spec = charts.to_spec(charts.cover_bars(df, title="t"))
     marks = [layer["mark"] for layer in spec["layer"]]
     assert any(isinstance(m, dict) and m.get("type") == "text" and m.get("text") == "▶" for m in marks)
+
+
+def test_scenario_results_download_as_csv(client: httpx.Client) -> None:
+    import re
+
+    yaml_text = ("name: ree-ban\nbase_year: 2023\nmeasures:\n  - type: export_restriction\n"
+                 "    exporter: CHN\n    products: ['280530']\n    targets: [JPN]\n    severity: 1.0\n")
+    form = {"importer": "JPN", "scenario_yaml": yaml_text, "draws": "50"}
+    page = loop_post(client, "/scenarios/run", form)
+    assert page.status_code == 200, page.text[:300]
+    import html
+
+    found = re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">',
+                       page.text.split('id="scenario-csv"')[1].split("</form>")[0])
+    hidden = {k: html.unescape(v) for k, v in found}  # what a browser submits
+    assert hidden["importer"] == "JPN" and "280530" in hidden["scenario_yaml"]
+    r = loop_post(client, "/scenarios/run.csv", {**hidden, "table": "rows"})
+    assert r.status_code == 200, r.text[:300]
+    assert r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert rows and {"importer", "exporter", "hs6", "metric", "p5", "p50", "p95"} <= set(rows[0])
+    # the page's first result row is in the CSV with the same median (same seed, same run)
+    first = re.search(r'id="scenario-rows">.*?<tbody><tr><td>.*?</td><td>.*?</td><td>(\d{6})</td>', page.text,
+                      re.S)
+    assert first is not None and first.group(1) in {x["hs6"] for x in rows}
+
+
+def loop_post(client: httpx.Client, url: str, data: dict[str, str]) -> httpx.Response:
+    return client.post(url, data=data)  # type: ignore[attr-defined]

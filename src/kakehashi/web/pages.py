@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pandas as pd
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kakehashi import catalogue
 from kakehashi.errors import InputError
@@ -288,6 +288,42 @@ def _form_int(value: str | None, field: str) -> int | None:
         raise InputError(f"{field} {text!r} is not a whole number", value=text) from None
 
 
+def _form_request(importer: str | None, measure_id: str | None, scenario_yaml: str | None,
+                  severity: str | None, theta: str | None, draws: str | None, base_year: str | None,
+                  ) -> tuple[api.ScenarioRequest, str | None, str | None]:
+    """The scenario request of the form (validated), the measure id and the YAML text."""
+    yaml_text = _blank_to_none(scenario_yaml.strip() if scenario_yaml else None)
+    mid = None if yaml_text else _blank_to_none(measure_id)
+    if mid is not None:
+        mid = validate.slug(mid, field="measure")
+    req = api.ScenarioRequest(
+        measure_id=mid, scenario=None, importer=_blank_to_none(importer),
+        draws=_form_int(draws, "draws"), base_year=_form_int(base_year, "base year"),
+        severity=_form_float(severity, "severity"), theta=_form_float(theta, "theta"), limit=2000,
+    )
+    if yaml_text is not None:
+        req = req.model_copy(update={"scenario": whatif.parse_scenario_text(yaml_text)})
+    return req, mid, yaml_text
+
+
+@router.post("/scenarios/run.csv")
+def scenario_csv(
+    service: ServiceDep,
+    importer: Annotated[str | None, Form(pattern=validate.ISO3_PATTERN)] = None,
+    measure_id: Annotated[str | None, Form(max_length=80)] = None,
+    scenario_yaml: Annotated[str | None, Form(max_length=32_000)] = None,
+    severity: Annotated[str | None, Form(max_length=20)] = None,
+    theta: Annotated[str | None, Form(max_length=20)] = None,
+    draws: Annotated[str | None, Form(max_length=20)] = None,
+    base_year: Annotated[str | None, Form(max_length=20)] = None,
+    table: Annotated[str, Form(pattern=r"^(rows|summary)$")] = "rows",
+) -> Response:
+    """The result rows (or summary) of the form's scenario as CSV (same seed, same numbers as the page)."""
+    req, _, _ = _form_request(importer, measure_id, scenario_yaml, severity, theta, draws, base_year)
+    out, _ = api.run_scenario_data(service, req)
+    return api.table_csv(out, table, f"scenario-{out.scenario}")
+
+
 @router.post("/scenarios/run", response_class=HTMLResponse)
 def scenario_run_page(
     request: Request, service: ServiceDep,
@@ -300,17 +336,8 @@ def scenario_run_page(
     base_year: Annotated[str | None, Form(max_length=20)] = None,
 ) -> HTMLResponse:
     """Run the scenario of the form and show its bands (HTML twin of POST /api/scenarios/run)."""
-    yaml_text = _blank_to_none(scenario_yaml.strip() if scenario_yaml else None)
-    mid = None if yaml_text else _blank_to_none(measure_id)
-    if mid is not None:
-        mid = validate.slug(mid, field="measure")
-    req = api.ScenarioRequest(
-        measure_id=mid, scenario=None, importer=_blank_to_none(importer),
-        draws=_form_int(draws, "draws"), base_year=_form_int(base_year, "base year"),
-        severity=_form_float(severity, "severity"), theta=_form_float(theta, "theta"), limit=2000,
-    )
-    if yaml_text is not None:
-        req = req.model_copy(update={"scenario": whatif.parse_scenario_text(yaml_text)})
+    req, mid, yaml_text = _form_request(importer, measure_id, scenario_yaml, severity, theta, draws,
+                                        base_year)
     out, shown = api.run_scenario_data(service, req)
     metric = whatif.default_metric(shown)
     spec = None
@@ -326,7 +353,8 @@ def scenario_run_page(
     return templates.TemplateResponse(request, "scenarios.html", _scenario_context(
         service, out.importer, result=out, result_rows=shown, bands_spec=spec, metric=metric,
         headline=sentence,
-        form={"measure_id": mid, "scenario_yaml": yaml_text or "", "severity": severity or "",
+        form={"importer": importer or "", "measure_id": mid, "scenario_yaml": yaml_text or "",
+              "severity": severity or "",
               "theta": theta or "", "draws": draws or "", "base_year": base_year or ""},
         api="/api/scenarios/run"))
 
