@@ -112,7 +112,7 @@ def _charts_rendered(page: Any, count: int) -> None:
 def test_overview_then_drill_into_product(server: str, page: Any) -> None:
     page.goto(server + "/")
     page.select_option("select[name=importer]", "JPN")
-    page.click("button[type=submit]")
+    page.click("form.picker button[type=submit]")
     page.wait_for_url("**/importers/JPN?rival=CHN")
     assert int(page.locator("#kf-dependent").inner_text()) > 0
     _charts_rendered(page, 1)

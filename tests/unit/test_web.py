@@ -261,7 +261,7 @@ def test_product_json_and_page(client: httpx.Client) -> None:
     ("/api/products/28053?importer=JPN", "six-digit"),
     ("/api/products/999999?importer=JPN", "no data for product '999999'"),
     ("/api/products/280530?importer=JPN&partner=ind", "ISO 3166-1"),
-    ("/api/products/280530", "importer"),
+    ("/api/products/280530?importer=ZZZ", "unknown ISO3 country code 'ZZZ'"),
     ("/api/minerals/Rare_Earths", "commodity"),
     ("/api/minerals/unobtainium", "unknown commodity 'unobtainium'"),
     ("/api/importers/ZZZ", "unknown ISO3 country code 'ZZZ'"),

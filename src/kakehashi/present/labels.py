@@ -58,3 +58,181 @@ def product_label(hs6: object, name: object, width: int | None = 40) -> str:
     if width is not None:
         text = shorten(text, width)
     return f"{hs6 or ''} {text}".strip()
+
+
+COLUMN_LABELS: dict[str, str] = {
+    "importer": "importer",
+    "exporter": "exporter",
+    "supplier": "supplier",
+    "country": "country",
+    "partner": "partner",
+    "rival": "rival",
+    "coalition": "coalition",
+    "hs6": "HS code",
+    "product_name": "product",
+    "workstream": "workstream",
+    "year": "year",
+    "stage": "stage",
+    "tier": "tier",
+    "metric": "measure of impact",
+    "imports_usd": "imports (USD)",
+    "exports_usd": "exports (USD)",
+    "value_usd": "value (USD)",
+    "rival_usd": "bought from the rival (USD)",
+    "rival_share": "rival's share of imports",
+    "top_supplier": "largest supplier",
+    "top_share": "largest supplier's share",
+    "import_hhi": "concentration of suppliers (HHI)",
+    "world_export_hhi": "concentration of world exports (HHI)",
+    "import_export_ratio": "exports ÷ imports",
+    "hhi_wgi": "governance-weighted concentration",
+    "severity": "severity (0–100)",
+    "dependent": "dependent this year",
+    "persistent": "dependent in 2 of the last 3 years",
+    "share": "share",
+    "quantity": "quantity",
+    "unit": "unit",
+    "spare_usd": "spare exports (USD)",
+    "to_importer_usd": "already sold to the importer (USD)",
+    "rca": "export specialisation (RCA)",
+    "partner_cover": "partner could replace (×)",
+    "coalition_cover": "coalition could replace (×)",
+    "world_cover": "rest of world could replace (×)",
+    "partner_spare_usd": "partner spare exports (USD)",
+    "coalition_spare_usd": "coalition spare exports (USD)",
+    "world_spare_usd": "rest-of-world spare exports (USD)",
+    "top_candidates": "best candidates (spare exports, RCA)",
+    "net_shortfall_usd": "net shortfall (USD)",
+    "net_shortfall_share": "net shortfall (share of imports)",
+    "direct_loss_usd": "direct loss of supply (USD)",
+    "reallocated_usd": "replaced by other suppliers (USD)",
+    "output_at_risk_usd": "downstream output at risk (USD)",
+    "supply_cut_share": "share of supply cut",
+    "trade_total_usd": "total trade (USD)",
+    "trade_creation_usd": "trade created (USD)",
+    "trade_diversion_usd": "trade diverted (USD)",
+    "tariff_revenue_change_usd": "change in tariff revenue (USD)",
+    "consumer_surplus_change_usd": "change in consumer surplus (USD)",
+    "welfare_change_usd": "change in welfare (USD)",
+    "wits_welfare_triangle_usd": "welfare loss triangle, WITS-SMART (USD)",
+    "input_share": "input share",
+    "shortfall_usd": "shortfall (USD)",
+    "extra_cost_usd": "extra cost (USD)",
+    "cost": "extra cost",
+    "risk": "supply risk",
+    "lam": "weight on cost (λ)",
+    "theta": "share of the gap others fill (θ)",
+    "phi": "pass-through (φ)",
+    "p5": "low (5th percentile)",
+    "p50": "median",
+    "p95": "high (95th percentile)",
+    "rival_share_before": "rival share now",
+    "rival_share_after": "rival share proposed",
+    "partner_share_before": "partner share now",
+    "partner_share_after": "partner share proposed",
+    "partner_share_falls": "partner share falls",
+    "rival_share_rises": "rival share rises",
+    "import_reliance": "import reliance (net imports ÷ use)",
+    "reserves": "reserves",
+    "commodity": "mineral",
+    "hhi": "concentration of production (HHI)",
+    "top_producer": "largest producer",
+    "reserves_hhi": "concentration of reserves (HHI)",
+    "top_reserves_holder": "largest reserves holder",
+    "top_reserves_share": "its share of reserves",
+    "rival_reserves_share": "rival's share of reserves",
+    "importer_imports_usd": "importer's imports (USD)",
+    "importer_rival_import_share": "importer's share bought from the rival",
+    "country_sum": "world production (sum of countries)",
+    "usgs_world_total": "USGS world total",
+    "sum_vs_world_total": "countries ÷ USGS world total",
+    "wgi_coverage": "production with governance data",
+    "n_producers": "producers",
+    "status": "status",
+}
+"""Readable names of the library's columns and metrics (shared by the dashboard and the packs)."""
+
+
+def column_label(name: str) -> str:
+    """The reader's name of a column or metric; unknown names lose their underscores.
+
+    Examples
+    --------
+    >>> column_label("net_shortfall_usd"), column_label("lam"), column_label("some_new_col")
+    ('net shortfall (USD)', 'weight on cost (λ)', 'some new col')
+    """
+    return COLUMN_LABELS.get(name, name.replace("_", " "))
+
+
+def column_labels(names: object) -> dict[str, str]:
+    """``{column: label}`` for every name in ``names`` (a frame's columns or a list)."""
+    return {str(n): column_label(str(n)) for n in names}  # type: ignore[attr-defined]
+
+
+def country_label(code: object) -> str:
+    """The English short name of an ISO3 code (``kakehashi.sources.countries``), the code itself
+    when unknown (blocs such as ``JPN+IND`` are named member by member).
+
+    Examples
+    --------
+    >>> country_label("JPN"), country_label("JPN+IND"), country_label("other")
+    ('Japan', 'Japan + India', 'other')
+    """
+    from kakehashi.errors import KakehashiError
+    from kakehashi.sources.countries import country_name
+
+    if not isinstance(code, str) or not code:
+        return ""
+    parts = code.replace(",", "+").split("+")
+    names = []
+    for p in parts:
+        try:
+            names.append(country_name(p))
+        except (KakehashiError, ValueError, KeyError, IndexError):
+            names.append(p)
+    return " + ".join(names)
+
+
+GLOSSARY: dict[str, tuple[str, str]] = {
+    "dependent": ("Dependent",
+                  "A product is dependent when three things hold in the year shown: the importer buys "
+                  "it from few suppliers (concentration of suppliers above 0.4), few countries export it "
+                  "worldwide (concentration of world exports above 0.4), and the importer buys more of "
+                  "it than it sells (criteria of the EU's 2021 dependency review and CEPII's GeoDep)."),
+    "persistent": ("Dependent in 2 of the last 3 years (persistent)",
+                   "A product that met the dependency test in at least two of the last three years. "
+                   "It need not be dependent this year, so the two counts can differ in either "
+                   "direction: a product can have just become dependent, or have just dropped out."),
+    "hhi": ("HHI (Herfindahl–Hirschman index)",
+            "Concentration of a market: the sum of the squared shares of its suppliers, from near 0 "
+            "(many small suppliers) to 1 (one supplier). 0.4 is roughly the level of two or three "
+            "suppliers sharing the market."),
+    "hhi_wgi": ("Governance-weighted concentration",
+                "The HHI of world supply with each producer's share weighted by its governance score "
+                "(World Bank Worldwide Governance Indicators), as in the EU's supply-risk method: "
+                "concentration in poorly governed countries counts more."),
+    "severity": ("Severity",
+                 "A 0–100 ranking score: 100 × rival's share of imports × concentration of suppliers × "
+                 "concentration of world exports × how far imports exceed exports. It orders products; "
+                 "it is not a probability."),
+    "rca": ("RCA (revealed comparative advantage)",
+            "A country's share of the product in its own exports divided by the product's share of "
+            "world exports (Balassa). Above 1: the country specialises in exporting it."),
+    "cover": ("Could replace (cover)",
+              "Spare exports (what a country now sells to third countries) divided by what the importer "
+              "buys from the rival. 1× could replace the rival in full, before contracts, quality and "
+              "capacity limits, so it is an upper bound."),
+    "spare": ("Spare exports",
+              "What a candidate supplier exports to countries other than the importer; the most it could "
+              "redirect without producing more."),
+    "rival": ("Rival", "The supplier whose supply is at risk (by default China)."),
+    "partner": ("Partner", "A friendly country whose capacity to replace the rival is shown separately."),
+    "coalition": ("Coalition", "Further friendly countries counted together with the partner."),
+    "scenario": ("Scenario bands",
+                 "A scenario is simulated many times with uncertain parameters; the band runs from the "
+                 "5th to the 95th percentile of the results and the dot is the median."),
+    "lam": ("Weight on cost (λ)",
+            "In the sourcing portfolio, how much the optimiser values low cost against low supply risk; "
+            "the risk–cost frontier shows the portfolio for each λ."),
+}
+"""Plain-language explanations of the dashboard's and the packs' terms (``/glossary``)."""

@@ -175,12 +175,23 @@ class Overview:
     """Coverage warnings of the year (:func:`coverage`)."""
 
 
+def in_workstream(screen_df: pd.DataFrame, workstream: str | None) -> pd.DataFrame:
+    """The rows of a screen frame whose ``workstream`` column lists ``workstream`` (all when ``None``)."""
+    if workstream is None or screen_df.empty:
+        return screen_df
+    keep = screen_df["workstream"].fillna("").map(lambda w: workstream in [x.strip() for x in w.split(",")])
+    return screen_df[keep.astype(bool)].reset_index(drop=True)
+
+
 def overview(wh: Warehouse, importer: Importer, rival: str, year: int | None = None, *,
-             top: int = defaults.TOP_DEPENDENCIES, screen_df: pd.DataFrame | None = None) -> Overview:
+             top: int = defaults.TOP_DEPENDENCIES, screen_df: pd.DataFrame | None = None,
+             workstream: str | None = None) -> Overview:
     """The screen of one year summed per workstream (:func:`workstream_summary`) and in total
-    (:func:`kakehashi.metrics.screen.screen_totals`), with the ``top`` most severe products."""
+    (:func:`kakehashi.metrics.screen.screen_totals`), with the ``top`` most severe products;
+    with ``workstream``, only that workstream's products (:func:`in_workstream`)."""
     _, yr = latest_year(wh, year)
     df = screen_df if screen_df is not None else screen(wh, importer, rival, years=[yr])
+    df = in_workstream(df, workstream)
     return Overview(importer=label(importer), rival=rival, year=yr, totals=screen_mod.screen_totals(df),
                     workstreams=workstream_summary(df), top=df.head(top), screen=df,
                     warnings=coverage(wh, df, [yr]))
@@ -424,3 +435,93 @@ __all__ = [
     "screen", "stage_shares", "stage_summary", "supplier_shares", "supply_risk", "trade_revision",
     "workstream_commodities", "workstream_summary", "world_supply",
 ]
+
+
+# ------------------------------------------------------------- plain language
+FEW_EXPORTERS_HHI = 0.4
+"""World-export HHI above which the world is said to have few other exporters (the screen's threshold)."""
+
+
+def headline(importer: str, rival: str, row: dict[str, object] | pd.Series | None) -> str:
+    """One sentence on the most severe dependency of a screen, computed from its row.
+
+    ``"<importer> buys <rival share> of its <product> from <rival>; the world has few other exporters"``,
+    the second clause chosen by the world-export HHI against :data:`FEW_EXPORTERS_HHI` (the screen's
+    threshold, EU 2021 / CEPII GeoDep). Country names come from :func:`kakehashi.present.country_label`.
+
+    Examples
+    --------
+    >>> headline("JPN", "CHN", {"product_name": "Unwrought magnesium", "rival_share": 0.98,
+    ...                         "world_export_hhi": 0.7, "hs6": "810411"})
+    'Japan buys 98.0% of its unwrought magnesium (HS 810411) from China; the world has few other exporters.'
+    """
+    from kakehashi.present import fmt_share
+    from kakehashi.present.labels import country_label
+
+    if row is None:
+        return f"{country_label(importer)} buys nothing from {country_label(rival)} in the products screened."
+    get = row.get
+    share = get("rival_share")
+    name = get("product_name")
+    hs6 = get("hs6")
+    product = (f"{str(name)[:1].lower()}{str(name)[1:]} (HS {hs6})" if isinstance(name, str) and name
+               else f"HS {hs6}")
+    hhi = get("world_export_hhi")
+    if isinstance(hhi, int | float) and not pd.isna(hhi):
+        tail = ("the world has few other exporters" if hhi > FEW_EXPORTERS_HHI
+                else "other countries export it too")
+    else:
+        tail = "world exports are not known"
+    who, whom = country_label(importer), country_label(rival)
+    return f"{who} buys {fmt_share(share)} of its {product} from {whom}; {tail}."
+
+
+def search_products(wh: Warehouse | None, query: str, *, limit: int = 50) -> pd.DataFrame:
+    """Products whose HS code starts with ``query`` (digits, dots ignored) or whose name holds every word.
+
+    Names come from the catalogue (HS 2022) and the warehouse's ``products`` table (its descriptions);
+    columns ``hs6, name, workstream, in_catalogue``, catalogue codes first, then by code.
+    """
+    q = query.strip().lower()
+    cols = ["hs6", "name", "workstream", "in_catalogue"]
+    if not q:
+        return pd.DataFrame(columns=cols)
+    names: dict[str, str] = dict(catalogue.product_names())
+    in_cat = set(names)
+    if wh is not None and "products" in wh.tables():
+        p = wh.execute(wh.table("products").select("hs6", "description"))
+        for code, desc in zip(p["hs6"], p["description"], strict=True):
+            if isinstance(desc, str) and not desc.startswith("HS "):
+                names.setdefault(str(code), desc)
+    digits = q.replace(".", "").replace(" ", "")
+    words = q.split()
+    if digits.isdigit():
+        hits = [c for c in names if c.startswith(digits)]
+    else:
+        hits = [c for c, n in names.items() if all(w in n.lower() for w in words)]
+    ws = catalogue.workstreams_of()
+    rows = [{"hs6": c, "name": names[c], "workstream": ws.get(c, ""), "in_catalogue": c in in_cat}
+            for c in hits]
+    out = pd.DataFrame(rows, columns=cols)
+    if out.empty:
+        return out
+    out = out.sort_values(["in_catalogue", "hs6"], ascending=[False, True])
+    return out.head(limit).reset_index(drop=True)
+
+
+def workstream_chain(workstream: str) -> pd.DataFrame:
+    """The catalogue's chain links (ore → refined → component → end product) touching one workstream.
+
+    Columns ``input_hs6, input_name, output_hs6, output_name, note``, ordered from the rawest input.
+    """
+    goods = catalogue.strategic_goods()
+    codes = set(goods.loc[goods["workstream"] == workstream, "hs6"])
+    links = catalogue.chain_links()
+    links = links[links["input_hs6"].isin(codes) | links["output_hs6"].isin(codes)]
+    names = catalogue.product_names()
+    stage_order = {"raw": 0, "processed": 1, "component": 2, "end-product": 3}
+    stage = dict(zip(goods["hs6"], goods["stage"], strict=True))
+    out = links.assign(input_name=links["input_hs6"].map(names), output_name=links["output_hs6"].map(names),
+                       _o=links["input_hs6"].map(lambda c: stage_order.get(stage.get(c, ""), 9)))
+    out = out.sort_values(["_o", "input_hs6", "output_hs6"], kind="stable")
+    return out[["input_hs6", "input_name", "output_hs6", "output_name", "note"]].reset_index(drop=True)

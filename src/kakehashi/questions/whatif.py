@@ -189,9 +189,10 @@ def default_metric(table: pd.DataFrame) -> str | None:
     return usd[0] if usd else present[0]
 
 
-def bands_table(table: pd.DataFrame, metric: str, *, top: int = 15, with_importer: bool = True
-                ) -> pd.DataFrame:
-    """The ``top`` rows of one metric, by median, labelled for a bands chart (zero rows left out).
+def bands_table(table: pd.DataFrame, metric: str, *, top: int = 15, with_importer: bool = True,
+                name_width: int | None = 32) -> pd.DataFrame:
+    """The ``top`` rows of one metric, by median, labelled for a bands chart (zero rows left out);
+    product names cut at ``name_width`` characters (``None``: whole, for a chart that wraps them).
 
     Columns ``label, importer, exporter, hs6, tier, p5, p50, p95``.
     """
@@ -206,7 +207,8 @@ def bands_table(table: pd.DataFrame, metric: str, *, top: int = 15, with_importe
         return pd.DataFrame(columns=cols)
     from kakehashi.present import shorten
 
-    name = rows["product_name"].map(lambda n: shorten(n, 32)) if "product_name" in rows else ""
+    name = (rows["product_name"].map(lambda n: shorten(n, name_width) if name_width else (n or ""))
+            if "product_name" in rows else "")
     label = rows["hs6"].astype(str) + " " + name
     if with_importer:
         label = rows["importer"].astype(str) + " " + label
@@ -215,3 +217,36 @@ def bands_table(table: pd.DataFrame, metric: str, *, top: int = 15, with_importe
     out = rows.assign(label=label.str.strip())
     cols = [c for c in ("label", "importer", "exporter", "hs6", "tier", "p5", "p50", "p95") if c in out]
     return out[cols].reset_index(drop=True)
+
+
+def headline(scenario: str, metric: str | None, bands: pd.DataFrame) -> str:
+    """One sentence on a scenario's largest effect: the first row of :func:`bands_table` (largest median).
+
+    ``"<scenario>: the largest effect is on <importer>'s <product> (HS …): <metric> of <median> in the
+    median draw (<p5> to <p95> in 90 % of draws)."``; metric names read through
+    :func:`kakehashi.present.labels.column_label`, values formatted in the metric's unit.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> b = pd.DataFrame({"label": ["x"], "importer": ["JPN"], "hs6": ["850511"], "p5": [1e8],
+    ...                   "p50": [4.5e8], "p95": [6.6e8]})
+    >>> import textwrap
+    >>> print(textwrap.fill(headline("ban", "net_shortfall_usd", b), 70))
+    ban: the largest effect is on Japan, HS 850511: net shortfall (USD) of
+    450.0 m in the median draw (100.0 m to 660.0 m in 90 % of draws).
+    """
+    from kakehashi.present import fmt_num, fmt_share, fmt_usd, metric_unit
+    from kakehashi.present.labels import column_label, country_label
+
+    if metric is None or bands.empty:
+        return f"{scenario}: no importer or product is affected in the results shown."
+    r = bands.iloc[0]
+    unit = metric_unit(metric)
+
+    def fmt(v: object) -> str:
+        return fmt_usd(v) if unit == "USD" else fmt_share(v) if unit == "share" else fmt_num(v, 3)
+
+    who = country_label(str(r["importer"])) if "importer" in r else ""
+    return (f"{scenario}: the largest effect is on {who}, HS {r['hs6']}: {column_label(metric)} of "
+            f"{fmt(r['p50'])} in the median draw ({fmt(r['p5'])} to {fmt(r['p95'])} in 90 % of draws).")

@@ -25,6 +25,8 @@ PARTNER_COLOUR = "#1f7a4d"
 OTHER_COLOUR = "#c3cad4"
 
 Width = int | str
+USD_LABELS = "replace(replace(replace(datum.label, 'G', ' bn'), 'M', ' m'), 'k', ' k')"
+"""Axis label expression: d3's SI prefixes (G, M, k) read as bn, m and k for money."""
 
 
 def _config(chart: alt.TopLevelMixin) -> Any:
@@ -57,8 +59,9 @@ def _colour_domain(names: list[str], highlight: dict[str, str]) -> alt.Scale:
 
 
 def supplier_shares(df: pd.DataFrame, *, title: str, subtitle: str = "", rival: str | None = None,
-                    partner: str | None = None, width: Width = 520, height: int = 240) -> Any:
-    """Stacked bars of supplier shares per year.
+                    partner: str | None = None, width: Width = 520, height: int = 240,
+                    y_title: str = "share of imports", measure: str = "share") -> Any:
+    """Stacked bars of supplier shares per year (``measure="value_usd"``: the values in USD).
 
     Parameters
     ----------
@@ -74,8 +77,9 @@ def supplier_shares(df: pd.DataFrame, *, title: str, subtitle: str = "", rival: 
     data = df.assign(year=df["year"].astype(str), rank=df["supplier"].map(rank))
     chart = alt.Chart(data).mark_bar().encode(
         x=alt.X("year:O", title=None, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("share:Q", title="share of imports", axis=alt.Axis(format="%"),
-                scale=alt.Scale(domain=[0, 1])),
+        y=(alt.Y("share:Q", title=y_title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]))
+           if measure == "share" else
+           alt.Y(f"{measure}:Q", title=y_title, axis=alt.Axis(format="~s", labelExpr=USD_LABELS))),
         color=alt.Color("supplier:N", title="supplier", scale=_colour_domain(order, highlight),
                         sort=order),
         order=alt.Order("rank:Q"),
@@ -236,6 +240,15 @@ COVER_CAP = 3.0
 """Cover bars stop at this multiple of the rival's supply (the table gives the exact value)."""
 
 
+def _group_colour(group: str) -> str:
+    """Colour of a cover group by its kind, so that adding a coalition never recolours the others."""
+    if group.startswith("partner"):
+        return PARTNER_COLOUR
+    if group.startswith("coalition"):
+        return "#f2a541"
+    return "#3a7ca5"
+
+
 def cover_bars(df: pd.DataFrame, *, title: str, subtitle: str = "", width: Width = 520,
                row_height: int = 14) -> Any:
     """Grouped bars of spare exports as a multiple of the rival's supply, with a line at 1×.
@@ -251,17 +264,24 @@ def cover_bars(df: pd.DataFrame, *, title: str, subtitle: str = "", width: Width
     bars = alt.Chart(data).mark_bar().encode(
         y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=260)),
         yOffset=alt.YOffset("group:N", sort=groups),
-        x=alt.X("shown:Q", title=f"spare exports ÷ rival supply (bars stop at {COVER_CAP:g}×)",
+        x=alt.X("shown:Q", title=f"spare exports ÷ rival supply (▶ = cut at {COVER_CAP:g}×)",
                 scale=alt.Scale(domain=[0, COVER_CAP])),
         color=alt.Color("group:N", title=None, sort=groups,
-                        scale=alt.Scale(domain=groups,
-                                        range=[PARTNER_COLOUR, "#f2a541", "#3a7ca5"][:len(groups)])),
+                        scale=alt.Scale(domain=groups, range=[_group_colour(g) for g in groups])),
         tooltip=["label:N", "group:N", alt.Tooltip("cover:Q", format=".2f", title="cover (×)")],
     )
     one = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(color=RIVAL_COLOUR, strokeDash=[4, 3]) \
         .encode(x="x:Q")
+    layers = bars + one
+    cut = data[data["cover"] > COVER_CAP]
+    if len(cut):
+        # bars cut at the cap carry a marker so that nobody reads them as exactly 3×
+        mark = alt.Chart(cut).mark_text(text="▶", color="#1c2430", fontSize=9, dx=-5).encode(
+            y=alt.Y("label:N", sort=order), yOffset=alt.YOffset("group:N", sort=groups), x="shown:Q",
+            tooltip=["label:N", "group:N", alt.Tooltip("cover:Q", format=".2f", title="cover (×)")])
+        layers = layers + mark
     height = max(60, row_height * len(order) * max(1, len(groups)))
-    chart = (bars + one).properties(width=width, height=height, title=_title(title, subtitle))
+    chart = layers.properties(width=width, height=height, title=_title(title, subtitle))
     return _config(chart)
 
 

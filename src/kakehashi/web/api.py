@@ -63,6 +63,41 @@ async def cached_json(service: Service, key: tuple[Any, ...], build: Callable[[]
     return Response(body, media_type="application/json")
 
 
+Format = Annotated[str, Query(pattern=r"^(json|csv)$",
+                               description="json (default) or csv: one table of the answer as CSV.")]
+Table = Annotated[str | None, Query(pattern=r"^[a-z_]{1,40}$",
+                                    description="With format=csv: which table of the answer (a list field, "
+                                    "e.g. top_dependencies); default the first.")]
+
+
+def table_csv(out: BaseModel, table: str | None, filename: str) -> Response:
+    """One list field of an answer as a CSV download (``text/csv``), the same rows as the JSON.
+
+    ``table`` names the field; the default is the answer's first list field. An unknown name is a 422.
+    """
+    from kakehashi.errors import InputError
+
+    fields = [k for k, v in out.__dict__.items()
+              if isinstance(v, list) and (not v or isinstance(v[0], dict | BaseModel))]
+    name = table or (fields[0] if fields else None)
+    if name not in fields:
+        raise InputError(f"table {table!r} is not one of {', '.join(fields)}", value=table,
+                         hint=f"use table={fields[0] if fields else ''}")
+    rows = [r.model_dump() if isinstance(r, BaseModel) else r for r in getattr(out, name)]
+    text = pd.DataFrame(rows).to_csv(index=False)
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}-{name}.csv"'})
+
+
+async def answer(service: Service, key: tuple[Any, ...], build: Callable[[], BaseModel], fmt: str,
+                 table: str | None, filename: str) -> Response:
+    """JSON of ``build()`` (cached), or one of its tables as CSV with ``fmt == "csv"``."""
+    if fmt == "csv":
+        out = await run_in_threadpool(build)
+        return table_csv(out, table, filename)
+    return await cached_json(service, key, build)
+
+
 class Health(BaseModel):
     """Liveness and what the server serves."""
 
@@ -110,6 +145,8 @@ Importer = Annotated[str, Query(pattern=validate.BLOC_PATTERN, description="Impo
                                 examples=["JPN", "JPN,IND"])]
 ImporterOpt = Annotated[str | None, Query(pattern=validate.BLOC_PATTERN,
                                           description="Importer, ISO3, or a bloc such as JPN,IND.")]
+ImporterDefault = Annotated[str, Query(pattern=validate.BLOC_PATTERN, description="Importer, ISO3, or a bloc "
+                                       "such as JPN,IND (default JPN).", examples=["JPN"])]
 Rival = Annotated[str, Query(pattern=validate.ISO3_PATTERN, description="Rival supplier, ISO3 (e.g. CHN).",
                              examples=["CHN"])]
 Partner = Annotated[str | None, Query(pattern=validate.ISO3_PATTERN,
@@ -253,25 +290,37 @@ class OverviewOut(Stated):
     rival: str
     year: int
     synthetic: bool
+    workstream: str | None = Field(None, description="Only this workstream's products when set.")
+    headline: str = Field("", description="One sentence on the most severe dependency "
+                          "(kakehashi.questions.exposure.headline).")
     products_screened: int
     dependent: int
     persistent: int
     imports_usd: float
     rival_usd: float
-    workstreams: list[WorkstreamRow]
     top_dependencies: list[ScreenRow]
+    workstreams: list[WorkstreamRow]
+    chain: list[dict[str, Any]] = Field(
+        [], description="With a workstream: the catalogue's chain links from ore to end product "
+        "(kakehashi.questions.exposure.workstream_chain).")
 
 
-def overview_data(service: Service, importer: str, rival: str, year: int | None) -> OverviewOut:
+def overview_data(service: Service, importer: str, rival: str, year: int | None,
+                  workstream: str | None = None) -> OverviewOut:
     """Validate and build the overview (shared by the page and its JSON twin)."""
     meta = service.meta
     imp = validate.bloc(importer, meta.countries, field="importer")
     riv = validate.iso3(rival, meta.countries, field="rival")
     yr = validate.year(year, meta.years)
-    ov = exposure.overview(service.wh, imp, riv, yr, screen_df=screen_frame(service, imp, riv, yr, None))
+    wsk = checked_workstream(workstream)
+    ov = exposure.overview(service.wh, imp, riv, yr, screen_df=screen_frame(service, imp, riv, yr, None),
+                           workstream=wsk)
     ws, top, totals = ov.workstreams, ov.top, ov.totals
+    first = top.iloc[0] if len(top) else None
     return OverviewOut(
-        importer=ov.importer, rival=riv, year=yr, synthetic=meta.synthetic,
+        importer=ov.importer, rival=riv, year=yr, synthetic=meta.synthetic, workstream=wsk,
+        headline=exposure.headline(ov.importer, riv, first),
+        chain=records(exposure.workstream_chain(wsk)) if wsk else [],
         **stated(service, ov.screen, ov.warnings, yr),
         products_screened=totals.products,
         dependent=totals.dependent, persistent=totals.persistent, imports_usd=totals.imports_usd,
@@ -286,10 +335,13 @@ def overview_data(service: Service, importer: str, rival: str, year: int | None)
 async def overview(service: ServiceDep,
              importer: Annotated[str, Path(pattern=validate.BLOC_PATTERN,
                                            description="Importer, ISO3, or a bloc such as JPN+IND.")],
-             rival: Rival = defaults.RIVAL, year: Year = None) -> Response:
-    """Workstreams and top dependencies of an importer on a rival (JSON twin of `/importers/{importer}`)."""
-    return await cached_json(service, ("overview", importer, rival, year),
-                       lambda: overview_data(service, importer, rival, year))
+             rival: Rival = defaults.RIVAL, year: Year = None, workstream: Workstream = None,
+             format: Format = "json", table: Table = None) -> Response:
+    """Workstreams and top dependencies of an importer on a rival (JSON twin of `/importers/{importer}`);
+    `format=csv` gives one table (`table=top_dependencies`, `workstreams` or `chain`) as CSV."""
+    return await answer(service, ("overview", importer, rival, year, workstream),
+                        lambda: overview_data(service, importer, rival, year, workstream), format, table,
+                        f"overview-{importer}-{rival}")
 
 
 # ---------------------------------------------------------------------- product
@@ -375,11 +427,13 @@ def _screen_name(df: pd.DataFrame) -> str | None:
 @router.get("/products/{hs6}", response_model=ProductOut, tags=["analysis"], summary="One product")
 async def product(service: ServiceDep,
             hs6: Annotated[str, Path(pattern=validate.HS6_PATTERN, description="HS six-digit code.")],
-            importer: Importer, rival: Rival = defaults.RIVAL, partner: Partner = None) -> Response:
+            importer: ImporterDefault = defaults.IMPORTER, rival: Rival = defaults.RIVAL,
+            partner: Partner = None, format: Format = "json", table: Table = None) -> Response:
     """Supplier shares over the years, world supply, the screen, candidate substitutes and (for mineral
     codes) world production shares (JSON twin of `/products/{hs6}`)."""
-    return await cached_json(service, ("product", hs6, importer, rival, partner),
-                       lambda: product_data(service, hs6, importer, rival, partner))
+    return await answer(service, ("product", hs6, importer, rival, partner),
+                        lambda: product_data(service, hs6, importer, rival, partner), format, table,
+                        f"product-{hs6}-{importer}")
 
 
 # --------------------------------------------------------------------- minerals
@@ -426,10 +480,12 @@ def mineral_data(service: Service, commodity: str, rival: str, importer: str | N
 async def mineral(service: ServiceDep,
             commodity: Annotated[str, Path(pattern=validate.COMMODITY_PATTERN,
                                            description="Commodity key, e.g. rare-earths.")],
-            rival: Rival = defaults.RIVAL, importer: Partner = None) -> Response:
+            rival: Rival = defaults.RIVAL, importer: Partner = None, format: Format = "json",
+            table: Table = None) -> Response:
     """World production shares and supply risk of a commodity (JSON twin of `/minerals/{commodity}`)."""
-    return await cached_json(service, ("mineral", commodity, rival, importer),
-                       lambda: mineral_data(service, commodity, rival, importer))
+    return await answer(service, ("mineral", commodity, rival, importer),
+                        lambda: mineral_data(service, commodity, rival, importer), format, table,
+                        f"mineral-{commodity}")
 
 
 # -------------------------------------------------------------------- scenarios
@@ -447,11 +503,12 @@ def measures(service: ServiceDep,
                                                   description="Only measures naming this country.")] = None,
              as_of: Annotated[validate.IsoDate | None, Query(
                  description="Reading date, YYYY-MM-DD between 1990-01-01 and 2100-12-31 (default today).")]
-             = None) -> MeasuresOut:
+             = None, format: Format = "json") -> Any:
     """Dated export controls and tariffs with their status on `as_of` (JSON twin of `/scenarios`)."""
     day = as_of.isoformat() if as_of else None
-    return MeasuresOut(as_of=day, country=country,
-                       measures=records(whatif.measures(country, day, service.measures)))
+    out = MeasuresOut(as_of=day, country=country,
+                      measures=records(whatif.measures(country, day, service.measures)))
+    return table_csv(out, "measures", "measures") if format == "csv" else out
 
 
 class ScenarioRequest(BaseModel):
@@ -672,10 +729,13 @@ def diversify_data(service: Service, importer: str, rival: str, partner: str | N
 def diversify(service: ServiceDep, importer: Importer, rival: Rival = defaults.RIVAL, partner: Partner = None,
               coalition: Coalition = None, workstream: Workstream = None, year: Year = None,
               dependent_only: Annotated[bool, Query(description="Only products flagged dependent.")] = True,
-              ) -> DiversifyOut:
+              format: Format = "json", table: Table = None) -> Any:
     """How far the partner, a coalition and the world could replace the rival, product by product, and the
-    optimiser's diversified portfolio (JSON twin of `/diversify`)."""
-    return diversify_data(service, importer, rival, partner, coalition, workstream, year, dependent_only)
+    optimiser's diversified portfolio (JSON twin of `/diversify`); `format=csv` gives one table as CSV."""
+    out = diversify_data(service, importer, rival, partner, coalition, workstream, year, dependent_only)
+    if format == "csv":
+        return table_csv(out, table, f"diversify-{importer}-{rival}")
+    return out
 
 
 class StatusOut(BaseModel):
@@ -706,3 +766,59 @@ def status(service: ServiceDep) -> StatusOut:
 
     wh = service.wh
     return service.call(("status",), lambda: StatusOut(**inventory(wh).to_dict()))
+
+
+# ------------------------------------------------------------ plain language
+class GlossaryEntry(BaseModel):
+    """One term of the glossary."""
+
+    key: str
+    term: str
+    meaning: str
+
+
+class GlossaryOut(BaseModel):
+    """The terms the dashboard and the packs use, in plain words (JSON twin of `/glossary`)."""
+
+    terms: list[GlossaryEntry]
+    columns: list[dict[str, str]] = Field(description="Readable labels of the library's columns and metrics.")
+
+
+def glossary_data() -> GlossaryOut:
+    """The glossary and the column labels of :mod:`kakehashi.present.labels`."""
+    from kakehashi.present.labels import COLUMN_LABELS, GLOSSARY
+
+    return GlossaryOut(terms=[GlossaryEntry(key=k, term=t, meaning=m) for k, (t, m) in GLOSSARY.items()],
+                       columns=[{"column": c, "label": label} for c, label in COLUMN_LABELS.items()])
+
+
+@router.get("/glossary", response_model=GlossaryOut, tags=["meta"], summary="Glossary and column labels")
+def glossary(format: Format = "json", table: Table = None) -> Any:
+    """HHI, RCA, cover, dependent, persistent, severity and the other terms, in plain words."""
+    out = glossary_data()
+    return table_csv(out, table, "glossary") if format == "csv" else out
+
+
+class SearchOut(BaseModel):
+    """Products found by HS code or words."""
+
+    q: str
+    results: list[dict[str, Any]] = Field(description="hs6, name, workstream, in_catalogue, traded "
+                                          "(kakehashi.questions.exposure.search_products).")
+
+
+def search_data(service: Service, q: str) -> SearchOut:
+    """Products whose code starts with ``q`` or whose name has all its words; ``traded`` when in the data."""
+    df = service.call(("search", q), lambda: exposure.search_products(service.wh, q))
+    df = df.assign(traded=df["hs6"].isin(service.meta.products))
+    return SearchOut(q=q, results=records(df))
+
+
+@router.get("/search", response_model=SearchOut, tags=["analysis"], summary="Find a product")
+def search(service: ServiceDep,
+           q: Annotated[str, Query(min_length=1, max_length=80,
+                                   description="HS code (or its start) or words.")],
+           format: Format = "json", table: Table = None) -> Any:
+    """Find products by HS code or by words of their name (catalogue and warehouse nomenclature)."""
+    out = search_data(service, q)
+    return table_csv(out, table, "search") if format == "csv" else out

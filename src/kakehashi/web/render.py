@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from kakehashi.present import fmt_cell, fmt_num, fmt_share, fmt_usd, metric_unit, printed_table
+from kakehashi.present.labels import column_label, column_labels, country_label
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -40,4 +41,58 @@ templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 templates.env.filters.update(usd=fmt_usd, share=fmt_share, num=fmt_num, cell=fmt_cell, spec_json=spec_json)
 templates.env.filters["to_frame"] = pd.DataFrame
 templates.env.filters["metric"] = fmt_metric
-templates.env.globals.update(printed_table=printed_table)
+templates.env.globals.update(printed_table=printed_table, column_labels=column_labels)
+templates.env.filters.update(country=country_label, col=column_label)
+
+
+def country_abbr(code: object) -> Markup:
+    """``<abbr title="ISO3">name</abbr>``: a country's name with its ISO3 code on hover."""
+    if not isinstance(code, str) or not code:
+        return Markup("")
+    name = country_label(code)
+    if name == code:
+        return Markup("{}").format(code)
+    return Markup('<abbr title="{}">{}</abbr>').format(code, name)
+
+
+templates.env.filters["cabbr"] = country_abbr
+templates.env.filters["by_name"] = lambda codes: sorted(codes, key=country_label)
+
+
+def markdown_lite(text: object) -> Markup:
+    """The small Markdown of the API's docstrings as HTML: paragraphs, ``*`` lists, `code`, **bold**.
+
+    Everything is escaped first, so no HTML in the text reaches the page.
+    """
+    import re
+
+    from markupsafe import escape
+
+    if not isinstance(text, str) or not text:
+        return Markup("")
+
+    def inline(line: str) -> str:
+        out = str(escape(line))
+        out = re.sub(r"``?([^`]+)``?", r"<code>\1</code>", out)
+        return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", out)
+
+    html: list[str] = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
+        items: list[str] = []
+        para: list[str] = []
+        for ln in lines:
+            if ln.startswith(("* ", "- ")):
+                items.append(ln[2:])
+            elif items:
+                items[-1] += " " + ln
+            else:
+                para.append(ln)
+        if para:
+            html.append("<p>" + inline(" ".join(para)) + "</p>")
+        if items:
+            html.append("<ul>" + "".join(f"<li>{inline(i)}</li>" for i in items) + "</ul>")
+    return Markup("".join(html))
+
+
+templates.env.filters["md"] = markdown_lite

@@ -5,6 +5,59 @@
 (function () {
   "use strict";
 
+  var views = {};
+
+  // Fit a spec to a narrow container: shorter axis labels, legend under the plot.
+  function fitSpec(node, width) {
+    if (!node || typeof node !== "object") { return; }
+    if (Array.isArray(node)) { node.forEach(function (n) { fitSpec(n, width); }); return; }
+    Object.keys(node).forEach(function (k) {
+      var v = node[k];
+      if (k === "labelLimit" && typeof v === "number") {
+        node[k] = Math.min(v, Math.max(90, Math.round(width * 0.42)));
+      } else if (typeof v === "object") {
+        fitSpec(v, width);
+      }
+    });
+  }
+
+  function narrow(spec, width) {
+    fitSpec(spec, width);
+    // fewer, non-overlapping ticks on the value axis of narrow charts
+    spec.config = spec.config || {};
+    spec.config.axisX = Object.assign({labelOverlap: true, labelFlush: true,
+                                       tickCount: Math.max(3, Math.floor(width / 110))},
+                                      spec.config.axisX || {});
+    if (width < 620) {
+      spec.config = spec.config || {};
+      spec.config.legend = spec.config.legend || {};
+      spec.config.legend.orient = "bottom";
+      spec.config.legend.direction = "horizontal";
+      spec.config.legend.columns = 2;
+      spec.config.legend.labelLimit = Math.round(width * 0.4);
+    }
+    return spec;
+  }
+
+  function downloads() {
+    document.querySelectorAll("a.chart-download").forEach(function (a) {
+      a.addEventListener("click", function (ev) {
+        ev.preventDefault();
+        var view = views[a.getAttribute("data-chart")];
+        var fmt = a.getAttribute("data-format");
+        if (!view) { return; }
+        view.toImageURL(fmt, fmt === "png" ? 2 : 1).then(function (url) {
+          var link = document.createElement("a");
+          link.href = url;
+          link.download = a.getAttribute("data-chart") + "." + fmt;
+          document.body.appendChild(link);
+          link.click();
+          link.remove();
+        });
+      });
+    });
+  }
+
   function drawCharts() {
     var nodes = document.querySelectorAll("div.chart[data-spec]");
     nodes.forEach(function (el) {
@@ -21,6 +74,7 @@
         el.textContent = "charts need JavaScript (vega-embed did not load)";
         return;
       }
+      spec = narrow(spec, el.clientWidth || window.innerWidth);
       vegaEmbed(el, spec, {
         actions: false,
         renderer: "svg",
@@ -28,7 +82,8 @@
         expr: vega.expressionInterpreter,
         defaultStyle: false,
         tooltip: { disableDefaultStyle: true }
-      }).then(function () {
+      }).then(function (result) {
+        views[el.id] = result.view;
         el.setAttribute("data-rendered", "true");
       }).catch(function (err) {
         el.setAttribute("data-rendered", "error");
@@ -51,6 +106,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     drawCharts();
+    downloads();
     disableOnSubmit();
   });
 })();
