@@ -88,7 +88,7 @@ LAYOUT_JS = """() => {
 }"""
 
 MARKS = ("svg .mark-rect path, svg .mark-symbol path, svg .mark-line path, svg .mark-area path, "
-         "svg .mark-rule line, svg .mark-tick line")
+         "svg .mark-rule line, svg .mark-tick line, svg .mark-shape path")
 MARKS_JS = """() => Array.from(document.querySelectorAll('div.chart[data-spec]')).map(el => ({
   id: el.id, state: el.getAttribute('data-rendered'),
   marks: Array.from(el.querySelectorAll('%s')).filter(m => {

@@ -111,6 +111,8 @@ def test_topology_features_map_to_iso3() -> None:
     # every call gives a fresh copy (pages edit specs in place)
     charts.world_topology()["objects"].clear()
     assert len(charts.world_topology()["objects"]["countries"]["geometries"]) == 177
+    without = charts.world_topology(antarctica=False)["objects"]["countries"]["geometries"]
+    assert len(without) == 176 and "ATA" not in {g["properties"]["iso3"] for g in without}
 
 
 def test_product_page_map_joins_the_twins_shares(client: SyncClient) -> None:
@@ -125,7 +127,8 @@ def test_product_page_map_joins_the_twins_shares(client: SyncClient) -> None:
     spec = _spec(page.text, "supplier-map")
     assert _lookup_values(spec) == pytest.approx(expected)
     assert spec["data"]["format"] == {"type": "topojson", "feature": "countries"}
-    assert len(spec["data"]["values"]["objects"]["countries"]["geometries"]) == 177
+    # every country but Antarctica (left out so that the map fits the inhabited world)
+    assert len(spec["data"]["values"]["objects"]["countries"]["geometries"]) == 176
     assert spec["width"] == "container" and spec["projection"]["type"] == "equalEarth"
     assert _outlined(spec) == {"CHN": charts.RIVAL_COLOUR, "IND": charts.PARTNER_COLOUR}
     assert str(last) in spec["title"]["text"]

@@ -232,7 +232,8 @@ def pack_figures(wh: Any, members: Sequence[str], rival: str, partner: str | Non
         figures.append(Figure(
             "cables-map", f"Submarine-cable routes of {' and '.join(chosen)}",
             f"Routes of the cables landing in {' or '.join(chosen)} as drawn by the publisher (schematic), "
-            f"planned ones dashed, with their landing stations. {ATTRIBUTION}.",
+            f"planned ones dashed, with their landing stations; country boundaries from Natural Earth "
+            f"1:110m (public domain). {ATTRIBUTION}.",
             stations, cable_map(features, stations, chosen, title=f"Cables of {' and '.join(chosen)}",
                                 subtitle="equirectangular projection; routes are schematic"),
             columns={"name": "landing station", "country": "country", "cables": "cables",

@@ -203,23 +203,29 @@ def _topology_text() -> str:
     return path.read_text(encoding="utf-8")
 
 
-def world_topology() -> dict[str, Any]:
+def world_topology(*, antarctica: bool = True) -> dict[str, Any]:
     """The vendored world topology (TopoJSON, objects ``countries`` and ``land``), a fresh copy.
 
     Each country carries ``properties.iso3``, mapped from its ISO 3166 numeric ``id`` with
     :func:`kakehashi.sources.countries.numeric_to_iso3`; the three features without a numeric id
-    in Natural Earth (N. Cyprus, Somaliland, Kosovo) get ``None``. The file is read once.
+    in Natural Earth (N. Cyprus, Somaliland, Kosovo) get ``None``. ``antarctica=False`` leaves
+    Antarctica out of ``countries`` (a map fitted to its data then spends no room on it). The
+    file is read once.
     """
     from kakehashi.sources.countries import numeric_to_iso3
 
     topo: dict[str, Any] = json.loads(_topology_text())
-    for g in topo["objects"]["countries"]["geometries"]:
+    geoms = topo["objects"]["countries"]["geometries"]
+    for g in geoms:
         g.setdefault("properties", {})["iso3"] = numeric_to_iso3(g["id"]) if "id" in g else None
+    if not antarctica:
+        topo["objects"]["countries"]["geometries"] = [g for g in geoms if g["properties"]["iso3"] != "ATA"]
     return topo
 
 
 def _countries_data() -> alt.Data:
-    return alt.Data(values=world_topology(), format=alt.DataFormat(type="topojson", feature="countries"))
+    return alt.Data(values=world_topology(antarctica=False),
+                    format=alt.DataFormat(type="topojson", feature="countries"))
 
 
 def world_shares(df: pd.DataFrame, *, title: str, subtitle: str = "", rival: str | None = None,
@@ -237,8 +243,7 @@ def world_shares(df: pd.DataFrame, *, title: str, subtitle: str = "", rival: str
     """
     values = df[["iso3", "country", "share"]].to_dict(orient="records")
     topo = _countries_data()
-    land = alt.Chart(topo).mark_geoshape(fill=LAND_FILL, stroke="white", strokeWidth=0.4).transform_filter(
-        "datum.properties.iso3 != 'ATA'")
+    land = alt.Chart(topo).mark_geoshape(fill=LAND_FILL, stroke="white", strokeWidth=0.4)
     shaded = alt.Chart(topo).mark_geoshape(stroke="white", strokeWidth=0.4).transform_lookup(
         lookup="properties.iso3", from_=alt.LookupData(alt.Data(values=values), key="iso3",
                                                        fields=["country", "share"]),

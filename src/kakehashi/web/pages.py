@@ -253,7 +253,7 @@ def mineral_page(request: Request, service: ServiceDep,
         stage0 = sorted(prod["stage"].unique())[0]
         first = prod[prod["stage"] == stage0]
         first = first[first["year"] == first["year"].max()]
-        map_spec = world_map(first, "country", rival=d.rival, what=f"share of world {stage0}",
+        map_spec = world_map(first, "country", rival=d.rival, what="share of world output",
                              title=f"World {stage0} production of {d.commodity}, {int(first['year'].max())}",
                              subtitle="each country's share; rival outlined red")
         for stage, part in prod.groupby("stage", sort=True):
