@@ -127,8 +127,11 @@ def test_product_page_map_joins_the_twins_shares(client: SyncClient) -> None:
     spec = _spec(page.text, "supplier-map")
     assert _lookup_values(spec) == pytest.approx(expected)
     assert spec["data"]["format"] == {"type": "topojson", "feature": "countries"}
-    # every country but Antarctica (left out so that the map fits the inhabited world)
-    assert len(spec["data"]["values"]["objects"]["countries"]["geometries"]) == 176
+    # the topology is inlined once, by name: every country but Antarctica (left out so that the
+    # map fits the inhabited world), each with its ISO3
+    topo = spec["datasets"][spec["data"]["name"]]
+    geoms = topo["objects"]["countries"]["geometries"]
+    assert len(geoms) == 176 and {"CHN", "IND", "JPN"} <= {g["properties"]["iso3"] for g in geoms}
     assert spec["width"] == "container" and spec["projection"]["type"] == "equalEarth"
     assert _outlined(spec) == {"CHN": charts.RIVAL_COLOUR, "IND": charts.PARTNER_COLOUR}
     assert str(last) in spec["title"]["text"]
@@ -155,7 +158,7 @@ def test_cable_map_draws_countries_under_the_routes(cable_client: SyncClient) ->
     kinds = []
     for layer in spec["layer"]:
         data = layer.get("data", {})
-        if data.get("format", {}).get("type") == "topojson":
+        if data.get("format", {}).get("type") == "topojson" and data.get("name") in spec["datasets"]:
             kinds.append("countries")
         elif isinstance(data.get("values"), list) and data["values"] and "geometry" in data["values"][0]:
             kinds.append("routes")
@@ -164,4 +167,4 @@ def test_cable_map_draws_countries_under_the_routes(cable_client: SyncClient) ->
     assert kinds.count("countries") == 1 and kinds.count("routes") == 1
     assert kinds.index("countries") < kinds.index("routes")
     (land,) = [la for la in spec["layer"] if la.get("data", {}).get("format", {}).get("type") == "topojson"]
-    assert len(land["data"]["values"]["objects"]["countries"]["geometries"]) == 177
+    assert len(spec["datasets"][land["data"]["name"]]["objects"]["countries"]["geometries"]) == 177

@@ -86,8 +86,7 @@ def cable_map(features: list[dict[str, Any]], stations: pd.DataFrame, countries:
     sphere = alt.Chart(alt.sphere()).mark_geoshape(fill="#f4f8fc", stroke="#c9dbf0")
     grid = alt.Chart(alt.graticule(step=[30, 30])).mark_geoshape(stroke="#dde3ea", strokeWidth=0.5,
                                                                   filled=False)
-    land = alt.Chart(alt.Data(values=charts.world_topology(),
-                              format=alt.DataFormat(type="topojson", feature="countries"))).mark_geoshape(
+    land = alt.Chart(charts.countries_data()).mark_geoshape(
         fill=charts.LAND_FILL, stroke="white", strokeWidth=0.4)
     routes = alt.Chart(alt.Data(values=features)).mark_geoshape(filled=False, strokeWidth=1.3).encode(
         color=alt.Color("properties.lands_in:N", title="cable lands in", legend=_BOTTOM,
