@@ -88,7 +88,7 @@ LAYOUT_JS = """() => {
 }"""
 
 MARKS = ("svg .mark-rect path, svg .mark-symbol path, svg .mark-line path, svg .mark-area path, "
-         "svg .mark-rule line, svg .mark-tick line")
+         "svg .mark-rule line, svg .mark-tick line, svg .mark-shape path")
 MARKS_JS = """() => Array.from(document.querySelectorAll('div.chart[data-spec]')).map(el => ({
   id: el.id, state: el.getAttribute('data-rendered'),
   marks: Array.from(el.querySelectorAll('%s')).filter(m => {
@@ -190,5 +190,63 @@ def test_chart_downloads(server: str, browser: Any, fmt: str) -> None:  # noqa: 
             assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 2000
         else:
             assert data.lstrip().startswith(b"<svg") and b"China" in data
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def cable_server(tiny_sample_dir: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server over the SYNTHETIC tiny sample with the SYNTHETIC cable fixtures ingested beside it."""
+    import threading
+    import time
+    from pathlib import Path
+
+    import uvicorn
+    from tests.unit.test_browser import _free_port
+
+    from kakehashi.sample import ingest_sample
+    from kakehashi.sources.cables import load_cables
+    from kakehashi.warehouse import Warehouse
+    from kakehashi.web import create_app
+
+    path = tmp_path_factory.mktemp("layout-cables") / "wh"
+    wh = Warehouse(path)
+    ingest_sample(wh, tiny_sample_dir)
+    load_cables(wh, Path(__file__).resolve().parents[1] / "fixtures" / "cables" / "good")
+    wh.close()
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app(path), host="127.0.0.1", port=port, log_level="warning",
+                                        lifespan="off"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            srv.should_exit = True
+            pytest.fail("the cable test server did not start within 20 s")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_cable_map_draws_countries_on_a_phone(cable_server: str, browser: Any) -> None:
+    """At 390 px the cable map fits the screen and draws the countries (Natural Earth) and the routes."""
+    context = browser.new_context(viewport={"width": 390, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(cable_server + "/cables?country=JPN&partner=IND")
+        page.wait_for_selector("#cable-map[data-rendered]")
+        SCREENS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENS / "cables-390.png"), full_page=True)
+        layout = page.evaluate(LAYOUT_JS)
+        assert layout["scrollWidth"] <= layout["innerWidth"], layout
+        (c,) = [c for c in page.evaluate(MARKS_JS) if c["id"] == "cable-map"]
+        assert c["state"] == "true" and c["width"] <= 390
+        # layers in drawing order: sphere, graticule, one shape per country of the topology, routes
+        shapes = page.evaluate("Array.from(document.querySelectorAll('#cable-map svg g.mark-shape'))"
+                               ".map(g => g.querySelectorAll('path').length)")
+        assert shapes[:3] == [1, 1, 177] and len(shapes) == 4 and shapes[3] > 0, shapes
     finally:
         context.close()

@@ -2,7 +2,8 @@
 
 Presentation only: the numbers come from :mod:`kakehashi.questions.cables`; this module draws
 them (Altair → Vega-Lite in the browser, SVG through ``vl-convert`` in the pack, offline: the
-map is a plain equirectangular lon/lat projection over a light sphere and graticule, no tiles)
+map is a plain equirectangular lon/lat projection over a light sphere, graticule and the vendored
+Natural Earth countries (:func:`kakehashi.report.charts.world_topology`), no tiles)
 and words the cut scenario's result. Every caption carries the data's licence
 (:data:`kakehashi.sources.cables.LICENCE_NOTICE`).
 """
@@ -75,7 +76,7 @@ def map_data(data: Any, countries: Sequence[str]) -> tuple[list[dict[str, Any]],
 def cable_map(features: list[dict[str, Any]], stations: pd.DataFrame, countries: Sequence[str], *,
               title: str, subtitle: str = "", width: charts.Width = 640, height: charts.Width = 320) -> Any:
     """Routes (by the chosen countries they land in; planned dashed) and landing stations on a world
-    map in a plain lon/lat (equirectangular) projection.
+    map in a plain lon/lat (equirectangular) projection, over the countries (Natural Earth 1:110m).
 
     One legend (where the cable lands); landing stations take the colour of their country (grey
     elsewhere) and a size by cables, which the caption says. ``width`` and ``height`` may be
@@ -85,6 +86,8 @@ def cable_map(features: list[dict[str, Any]], stations: pd.DataFrame, countries:
     sphere = alt.Chart(alt.sphere()).mark_geoshape(fill="#f4f8fc", stroke="#c9dbf0")
     grid = alt.Chart(alt.graticule(step=[30, 30])).mark_geoshape(stroke="#dde3ea", strokeWidth=0.5,
                                                                   filled=False)
+    land = alt.Chart(charts.countries_data()).mark_geoshape(
+        fill=charts.LAND_FILL, stroke="white", strokeWidth=0.4)
     routes = alt.Chart(alt.Data(values=features)).mark_geoshape(filled=False, strokeWidth=1.3).encode(
         color=alt.Color("properties.lands_in:N", title="cable lands in", legend=_BOTTOM,
                         scale=alt.Scale(domain=groups, range=list(STATION_COLOURS[:len(groups)]))),
@@ -101,7 +104,7 @@ def cable_map(features: list[dict[str, Any]], stations: pd.DataFrame, countries:
                                         range=[*STATION_COLOURS[:len(countries)], OTHER_STATION])),
         size=alt.Size("cables:Q", title="cables", scale=alt.Scale(range=[12, 120]), legend=None),
         tooltip=[alt.Tooltip("name:N", title="landing station"), "country:N", "cables:Q"])
-    chart = alt.layer(sphere, grid, routes, points).project(type="equirectangular").properties(
+    chart = alt.layer(sphere, grid, land, routes, points).project(type="equirectangular").properties(
         width=width, height=height, title=charts._title(title, subtitle)).resolve_scale(color="independent")
     return charts._config(chart)
 
@@ -228,7 +231,8 @@ def pack_figures(wh: Any, members: Sequence[str], rival: str, partner: str | Non
         figures.append(Figure(
             "cables-map", f"Submarine-cable routes of {' and '.join(chosen)}",
             f"Routes of the cables landing in {' or '.join(chosen)} as drawn by the publisher (schematic), "
-            f"planned ones dashed, with their landing stations. {ATTRIBUTION}.",
+            f"planned ones dashed, with their landing stations; country boundaries from Natural Earth "
+            f"1:110m (public domain). {ATTRIBUTION}.",
             stations, cable_map(features, stations, chosen, title=f"Cables of {' and '.join(chosen)}",
                                 subtitle="equirectangular projection; routes are schematic"),
             columns={"name": "landing station", "country": "country", "cables": "cables",

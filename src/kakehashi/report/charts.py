@@ -9,6 +9,9 @@ returns an Altair chart; it computes nothing beyond ordering and labels.
 
 from __future__ import annotations
 
+import functools
+import json
+from importlib.resources import files
 from typing import Any
 
 import altair as alt
@@ -187,9 +190,109 @@ def production_shares(df: pd.DataFrame, *, title: str, subtitle: str = "", rival
     return _config(chart)
 
 
+WORLD_TOPOLOGY = "countries-110m.json"
+"""Vendored Natural Earth 1:110m countries (TopoJSON from the npm package ``world-atlas@2.0.2``;
+Natural Earth is public domain, world-atlas ISC), in ``web/static/vendor/``."""
+LAND_FILL = "#e3e8ee"
+"""Fill of the countries with no value (and of the land under the cable routes)."""
+
+
+@functools.cache
+def _topology_text() -> str:
+    path = files("kakehashi.web").joinpath("static", "vendor", WORLD_TOPOLOGY)
+    return path.read_text(encoding="utf-8")
+
+
+def world_topology(*, antarctica: bool = True) -> dict[str, Any]:
+    """The vendored world topology (TopoJSON, objects ``countries`` and ``land``), a fresh copy.
+
+    Each country carries ``properties.iso3``, mapped from its ISO 3166 numeric ``id`` with
+    :func:`kakehashi.sources.countries.numeric_to_iso3`; the three features without a numeric id
+    in Natural Earth (N. Cyprus, Somaliland, Kosovo) get ``None``. ``antarctica=False`` leaves
+    Antarctica out of ``countries`` (a map fitted to its data then spends no room on it). The
+    file is read once.
+    """
+    from kakehashi.sources.countries import numeric_to_iso3
+
+    topo: dict[str, Any] = json.loads(_topology_text())
+    geoms = topo["objects"]["countries"]["geometries"]
+    for g in geoms:
+        g.setdefault("properties", {})["iso3"] = numeric_to_iso3(g["id"]) if "id" in g else None
+    if not antarctica:
+        topo["objects"]["countries"]["geometries"] = [g for g in geoms if g["properties"]["iso3"] != "ATA"]
+    return topo
+
+
+WORLD_DATA = {"world-countries": True, "world-countries-no-antarctica": False}
+"""Names of the world topology in a spec (``True``: with Antarctica). A chart refers to it by name
+and :func:`to_spec` puts the topology once in the spec's ``datasets`` (validating 100 KB of arcs
+through Altair's schema would take a quarter of a second for each chart)."""
+
+
+def countries_data(*, antarctica: bool = True) -> alt.NamedData:
+    """The world's countries as chart data: a reference by name that :func:`to_spec` fills in."""
+    name = next(k for k, v in WORLD_DATA.items() if v is antarctica)
+    return alt.NamedData(name=name, format=alt.DataFormat(type="topojson", feature="countries"))
+
+
+def _named_data(node: Any, found: set[str]) -> None:
+    if isinstance(node, dict):
+        if isinstance(node.get("name"), str) and node["name"] in WORLD_DATA and "format" in node:
+            found.add(node["name"])
+        for v in node.values():
+            if isinstance(v, dict | list) and v is not node.get("datasets"):
+                _named_data(v, found)
+    elif isinstance(node, list):
+        for v in node:
+            if isinstance(v, dict):
+                _named_data(v, found)
+
+
+def world_shares(df: pd.DataFrame, *, title: str, subtitle: str = "", rival: str | None = None,
+                 partner: str | None = None, what: str = "share", width: Width = 520,
+                 height: Width = 280) -> Any:
+    """World map of each country's share, the rival outlined in red and the partner in green.
+
+    Parameters
+    ----------
+    df
+        Columns ``iso3``, ``country`` (name shown) and ``share`` (0-1); one row per country
+        (rows whose ``iso3`` is not a country, e.g. ``"other"``, are not drawn). The shares are
+        joined to the vendored topology (:func:`world_topology`) on ISO3 by a Vega-Lite lookup;
+        ``rival`` and ``partner`` are ISO3 codes. Antarctica is left out (Equal Earth projection).
+    """
+    values = df[["iso3", "country", "share"]].to_dict(orient="records")
+    topo = countries_data(antarctica=False)
+    land = alt.Chart(topo).mark_geoshape(fill=LAND_FILL, stroke="white", strokeWidth=0.4)
+    shaded = alt.Chart(topo).mark_geoshape(stroke="white", strokeWidth=0.4).transform_lookup(
+        lookup="properties.iso3", from_=alt.LookupData(alt.Data(values=values), key="iso3",
+                                                       fields=["country", "share"]),
+    ).transform_filter("isValid(datum.share)").encode(
+        color=alt.Color("share:Q", title=what, scale=alt.Scale(scheme="blues", domainMin=0),
+                        legend=alt.Legend(format="%", orient="bottom", direction="horizontal",
+                                          titleOrient="left", gradientLength=160)),
+        tooltip=[alt.Tooltip("country:N"), alt.Tooltip("share:Q", format=".1%", title=what)])
+    layers = [land, shaded]
+    for code, colour in ((rival, RIVAL_COLOUR), (partner, PARTNER_COLOUR)):
+        if code:
+            layers.append(alt.Chart(topo).mark_geoshape(filled=False, stroke=colour, strokeWidth=1.6)
+                          .transform_filter(alt.FieldEqualPredicate(field="properties.iso3", equal=code)))
+    chart = alt.layer(*layers).project(type="equalEarth").properties(
+        width=width, height=height, title=_title(title, subtitle))
+    return _config(chart)
+
+
 def to_spec(chart: Any) -> dict[str, Any]:
-    """The chart's Vega-Lite specification (JSON-ready dict) for the browser."""
+    """The chart's Vega-Lite specification (JSON-ready dict) for the browser.
+
+    A chart that draws the world (:func:`countries_data`) gets the topology inlined once under
+    ``datasets``, so the spec stands alone (pages and packs, offline).
+    """
     spec: dict[str, Any] = chart.to_dict()
+    found: set[str] = set()
+    _named_data(spec, found)
+    for name in sorted(found):
+        spec.setdefault("datasets", {})[name] = world_topology(antarctica=WORLD_DATA[name])
     return spec
 
 

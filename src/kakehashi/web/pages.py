@@ -116,6 +116,19 @@ def named(df: pd.DataFrame, column: str) -> pd.DataFrame:
     return df.assign(**{column: df[column].map(country_label)})
 
 
+def world_map(df: pd.DataFrame, column: str, **kw: Any) -> dict[str, Any] | None:
+    """A world-map spec (:func:`charts.world_shares`) of the ``share`` of each ISO3 code in ``column``
+    (rows that are not a country, such as ``other``, are left off), or ``None`` when empty."""
+    if df.empty:
+        return None
+    part = df[df[column].str.fullmatch(r"[A-Z]{3}") & df["share"].notna()]
+    data = pd.DataFrame({"iso3": part[column], "country": part[column].map(country_label),
+                         "share": part["share"]})
+    spec = charts.to_spec(charts.world_shares(data, width="container", height="container", **kw))
+    _wrap_spec(spec)
+    return spec
+
+
 def with_query(path: str, **params: Any) -> str:
     """``path?k=v&...`` with the parameters that are set (``None`` and ``""`` left out), URL-encoded."""
     from urllib.parse import urlencode
@@ -184,6 +197,13 @@ def product_page(request: Request, service: ServiceDep,
     # charts name countries (legend in words); the tables and the CSV keep the ISO3 codes
     riv_n, par_n = country_label(d.rival), country_label(d.partner) if d.partner else None
     sup_named, world_named = named(suppliers, "supplier"), named(world, "supplier")
+    map_spec = None
+    if not suppliers.empty:
+        last = int(suppliers["year"].max())
+        map_spec = world_map(suppliers[suppliers["year"] == last], "supplier", rival=d.rival,
+                             partner=d.partner, what="share of imports",
+                             title=f"Where {imp_name} buys it, {last}",
+                             subtitle=f"share of {imp_name}'s imports; rival outlined red, partner green")
     mineral_specs = []
     for m in d.minerals:
         prod = pd.DataFrame([r.model_dump() for r in m.production])
@@ -206,7 +226,7 @@ def product_page(request: Request, service: ServiceDep,
         values_spec=chart(charts.supplier_shares, sup_named, rival=riv_n, partner=par_n,
                           title=f"What {imp_name} pays each supplier", measure="value_usd",
                           y_title="imports (USD)", subtitle="import value by supplier and year, USD"),
-        mineral_specs=mineral_specs, suppliers_table=suppliers, api=api_url,
+        map_spec=map_spec, mineral_specs=mineral_specs, suppliers_table=suppliers, api=api_url,
         headline=exposure.headline(d.importer, d.rival, d.screen[-1].model_dump() if d.screen else None),
         csv={t: api_url + ("&" if "?" in api_url else "?") + f"format=csv&table={t}"
              for t in ("supplier_shares", "world_supply", "screen", "candidates", "substitution")}))
@@ -228,14 +248,22 @@ def mineral_page(request: Request, service: ServiceDep,
     api_url = with_query(f"/api/minerals/{d.commodity}", rival=d.rival, importer=d.importer)
     prod = pd.DataFrame([r.model_dump() for r in d.production])
     specs = []
+    map_spec = None
     if not prod.empty:
+        stage0 = sorted(prod["stage"].unique())[0]
+        first = prod[prod["stage"] == stage0]
+        first = first[first["year"] == first["year"].max()]
+        map_spec = world_map(first, "country", rival=d.rival, what="share of world output",
+                             title=f"World {stage0} production of {d.commodity}, {int(first['year'].max())}",
+                             subtitle="each country's share; rival outlined red")
         for stage, part in prod.groupby("stage", sort=True):
             specs.append((str(stage), chart(
                 charts.production_shares, named(part, "country"), rival=country_label(d.rival),
                 title=f"World {stage} production of {d.commodity}, {int(part['year'].iloc[0])}",
                 subtitle=f"unit: {part['unit'].iloc[0]}")))
     return templates.TemplateResponse(request, "mineral.html", context(
-        service, nav="minerals", d=d, production_specs=specs, production=prod,
+        service, nav="minerals", d=d, production_specs=specs, map_spec=map_spec,
+        production=prod,
         risk=pd.DataFrame(d.supply_risk), api=api_url,
         csv={t: api_url + f"&format=csv&table={t}" for t in ("production", "supply_risk")}))
 
