@@ -154,6 +154,8 @@ class Transaction:
         """Files linked from the parent snapshot: their inode and manifest entry."""
         self.damaged: list[FileProblem] = []
         """Files of the parent snapshot found missing or damaged (not linked)."""
+        self.totals: dict[str, tuple[pa.Table, list[dict[str, Any]]]] = {}
+        """Derived exporter totals and summary rows of the trade years written, computed in memory."""
 
     def write(
         self,
@@ -216,6 +218,11 @@ class Transaction:
                         part = part.take(rows)
                     _write_parquet(_storage_table(part, spec.arrow_schema()), target)
                     self.written.add(f"{table}/{target.name}")
+                    self.totals.pop(f"{table}/{target.name}", None)
+                    if table == "trade_flows":
+                        totals = _trade_totals(part)
+                        if totals is not None:
+                            self.totals[f"{table}/{target.name}"] = totals
             else:
                 _write_parquet(_storage_table(tbl, spec.arrow_schema()), tdir / "all.parquet")
                 self.written.add(f"{table}/all.parquet")
@@ -298,12 +305,66 @@ def _derive_trade_year(path: Path, out: Path) -> list[dict[str, Any]]:
     finally:
         con.close()
     out.parent.mkdir(parents=True, exist_ok=True)
-    totals = totals.cast(pa.schema([
-        pa.field("exporter", pa.string()), pa.field("hs6", pa.string()), pa.field("year", pa.int32()),
-        pa.field("hs_revision", pa.string()), pa.field("exports_usd", pa.float64())]))
+    totals = totals.cast(_TOTALS_SCHEMA)
     _write_parquet(totals, out)
     return [{"year": int(y), "hs_revision": str(r), "source": str(s), "rows": int(n), "value_usd": float(v)}
             for y, r, s, n, v in rows]
+
+
+_TOTALS_SCHEMA = pa.schema([
+    pa.field("exporter", pa.string()), pa.field("hs6", pa.string()), pa.field("year", pa.int32()),
+    pa.field("hs_revision", pa.string()), pa.field("exports_usd", pa.float64())])
+
+
+def _trade_totals(tbl: pa.Table) -> tuple[pa.Table, list[dict[str, Any]]] | None:
+    """What :func:`_derive_trade_year` computes, from a year's rows still in memory (no re-read).
+
+    .. math:: X_{ekt} = \\sum_d x_{e \\to d,k,t}
+
+    Groups are numbered by the dense ranks of (hs_revision, exporter, hs6), so
+    ascending group numbers are the file's ``ORDER BY hs_revision, exporter,
+    hs6``; ``numpy.bincount`` adds the values of each group one at a time in
+    row order, as the single-threaded DuckDB sum over the (same-ordered) file
+    does. Returns ``None`` (the caller re-reads the file) unless ``exporter``
+    and ``hs6`` are dictionary-encoded, the table holds one year and no null
+    value, and the groups number fewer than 2**26.
+    """
+    n = tbl.num_rows
+    value = tbl.column("value_usd")
+    if (n == 0 or value.null_count or not pa.types.is_dictionary(tbl.column("exporter").type)
+            or not pa.types.is_dictionary(tbl.column("hs6").type)):
+        return None
+    year = pc.min_max(tbl.column("year"))
+    if year["min"].as_py() != year["max"].as_py():
+        return None
+    ranks = [_dense_rank(tbl.column(c)) for c in ("hs_revision", "exporter", "hs6", "source")]
+    sizes = [int(r.max()) + 1 for r in ranks]
+    if sizes[0] * sizes[1] * sizes[2] >= 1 << 26 or sizes[0] * sizes[3] >= 1 << 26:
+        return None
+    values = value.to_numpy()
+    rows = np.arange(n, dtype=np.int64)
+
+    def groups(gid: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        counts = np.bincount(gid, minlength=size)
+        sums = np.bincount(gid, weights=values, minlength=size)
+        first = np.zeros(size, dtype=np.int64)
+        first[gid[::-1]] = rows[::-1]  # any row of a group carries its keys
+        found = np.flatnonzero(counts)
+        return found, counts[found], sums[found], first[found]
+
+    gid = (ranks[0].astype(np.int64) * sizes[1] + ranks[1]) * sizes[2] + ranks[2]
+    _, _, sums, at = groups(gid, sizes[0] * sizes[1] * sizes[2])
+    take = pa.array(at)
+    totals = pa.table({
+        "exporter": tbl.column("exporter").take(take), "hs6": tbl.column("hs6").take(take),
+        "year": tbl.column("year").take(take), "hs_revision": tbl.column("hs_revision").take(take),
+        "exports_usd": pa.array(sums, pa.float64())}).cast(_TOTALS_SCHEMA)
+    sid = ranks[0].astype(np.int64) * sizes[3] + ranks[3]
+    _, counts, sums, at = groups(sid, sizes[0] * sizes[3])
+    keys = tbl.select(["year", "hs_revision", "source"]).take(pa.array(at)).to_pylist()
+    summary = [{"year": int(k["year"]), "hs_revision": str(k["hs_revision"]), "source": str(k["source"]),
+                "rows": int(c), "value_usd": float(v)} for k, c, v in zip(keys, counts, sums, strict=True)]
+    return totals, summary
 
 
 def _storage_table(tbl: pa.Table, target: pa.Schema) -> pa.Table:
@@ -857,7 +918,13 @@ class Warehouse:
             out = staging / out_rel
             if rel in tx.written or "trade_flows" in tx.replaced or not out.exists() or year not in previous:
                 out.unlink(missing_ok=True)
-                summary += _derive_trade_year(staging / rel, out)
+                held = tx.totals.get(rel) if rel in tx.written else None
+                if held is None:
+                    summary += _derive_trade_year(staging / rel, out)
+                else:
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    _write_parquet(held[0], out)
+                    summary += held[1]
                 tx.written.add(out_rel)
             else:
                 summary += previous[year]

@@ -664,16 +664,16 @@ def _finish(raw: pa.Table, codes_i: np.ndarray, codes_j: np.ndarray, res: AreaRe
     aggregate_rows: dict[int, int] = {}
     k = raw.column("k").to_numpy()
     v = raw.column("v").to_numpy()
-    q = raw.column("q")
+    q = raw.column("q").to_numpy()  # null (NA) as NaN: the checks refused any NaN in the file
     if not country.all():
         for code in res.aggregates:
             n = int(((codes_i == code) | (codes_j == code)).sum())
             if n:
                 aggregate_rows[code] = n
-        ex, im, k, v, q = ex[country], im[country], k[country], v[country], q.filter(pa.array(country))
+        ex, im, k, v, q = ex[country], im[country], k[country], v[country], q[country]
     order = _warehouse_order(ex, im, k, isos, res, check)
     if order is not None:
-        ex, im, k, v, q = ex[order], im[order], k[order], v[order], q.take(pa.array(order))
+        ex, im, k, v, q = ex[order], im[order], k[order], v[order], q[order]
     n = len(k)
     present = np.zeros(1_000_000, dtype=bool)  # k is checked to lie in [10000, 999999]
     present[k] = True
@@ -689,7 +689,7 @@ def _finish(raw: pa.Table, codes_i: np.ndarray, codes_j: np.ndarray, res: AreaRe
         "hs6": pa.DictionaryArray.from_arrays(pa.array(hs_index),
                                               pa.array([f"{c:06d}" for c in hs_codes.tolist()], pa.string())),
         "value_usd": pa.array(value_usd),
-        "quantity_t": q,
+        "quantity_t": pa.array(q, pa.float64(), from_pandas=True),
         "hs_revision": _constant(revision, n),
         "source": _constant(source_label(revision, release), n),
     })
@@ -707,11 +707,11 @@ def _warehouse_order(ex: np.ndarray, im: np.ndarray, k: np.ndarray, isos: Sequen
     strictly, which is also the duplicate check. Otherwise (unsorted files,
     two codes with one ISO3) a full sort locates any duplicate.
     """
-    key = (im.astype(np.int64) * len(isos) + ex) * 1_000_000 + k
+    pair = im.astype(np.int64) * len(isos) + ex
+    key = pair * 1_000_000 + k
     if len(key) < 2 or bool((key[1:] > key[:-1]).all()):
         return None
-    order = np.argsort(ex.astype(np.uint16), kind="stable")
-    order = order[np.argsort(im.astype(np.uint16)[order], kind="stable")]
+    order = _stable_order_by_runs(pair)
     ordered = key[order]
     if bool((ordered[1:] > ordered[:-1]).all()):
         return order
@@ -721,6 +721,25 @@ def _warehouse_order(ex: np.ndarray, im: np.ndarray, k: np.ndarray, isos: Sequen
     if same.any():
         at = int(order[1:][same][0])
         _raise_duplicate((isos[ex[at]], isos[im[at]], f"{int(k[at]):06d}"), res, check)
+    return order
+
+
+def _stable_order_by_runs(pair: np.ndarray) -> np.ndarray:
+    """Stable ascending order of ``pair``, moving runs of equal values as blocks.
+
+    A BACI file holds each exporter-importer pair in one run of rows, so
+    sorting the few thousand runs by their pair and laying their rows out in
+    that order is a stable sort of the rows at O(n) cost. Equal pairs in
+    separate runs keep their file order (the run sort is stable too).
+    """
+    n = len(pair)
+    starts = np.concatenate(([0], np.flatnonzero(pair[1:] != pair[:-1]) + 1))
+    lengths = np.diff(np.append(starts, n))
+    by = np.argsort(pair[starts], kind="stable")
+    new_lengths = lengths[by]
+    new_starts = np.cumsum(new_lengths) - new_lengths
+    order = np.repeat(starts[by] - new_starts, new_lengths)
+    order += np.arange(n, dtype=order.dtype)
     return order
 
 
