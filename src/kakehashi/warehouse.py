@@ -49,6 +49,7 @@ import shutil
 import uuid
 import warnings
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,13 +217,15 @@ class Transaction:
                     rows = _sort_order(part, order) if order else None
                     if rows is not None:
                         part = part.take(rows)
-                    _write_parquet(_storage_table(part, spec.arrow_schema()), target)
-                    self.written.add(f"{table}/{target.name}")
                     self.totals.pop(f"{table}/{target.name}", None)
-                    if table == "trade_flows":
-                        totals = _trade_totals(part)
-                        if totals is not None:
-                            self.totals[f"{table}/{target.name}"] = totals
+                    # The exporter totals are summed while Arrow's writer (which releases the GIL) runs.
+                    with ThreadPoolExecutor(1) as pool:
+                        totals = pool.submit(_trade_totals, part) if table == "trade_flows" else None
+                        _write_parquet(_storage_table(part, spec.arrow_schema()), target)
+                        held = totals.result() if totals is not None else None
+                    self.written.add(f"{table}/{target.name}")
+                    if held is not None:
+                        self.totals[f"{table}/{target.name}"] = held
             else:
                 _write_parquet(_storage_table(tbl, spec.arrow_schema()), tdir / "all.parquet")
                 self.written.add(f"{table}/all.parquet")

@@ -628,7 +628,10 @@ def _resolve_codes(codes_i: np.ndarray, codes_j: np.ndarray, table: Mapping[int,
         line, _ = check.first_line(f"TRY_CAST(i AS INTEGER) = {bad} OR TRY_CAST(j AS INTEGER) = {bad}")
         raise InputError(f"country code {bad} is out of range", file=check.origin, line=line, value=bad,
                          hint="BACI country codes are small positive numbers")
-    seen = np.nonzero(np.bincount(codes_i, minlength=hi + 1) + np.bincount(codes_j, minlength=hi + 1))[0]
+    marked = np.zeros(hi + 1, dtype=bool)
+    marked[codes_i] = True
+    marked[codes_j] = True
+    seen = np.flatnonzero(marked)
     res = resolve_area_codes((int(c) for c in seen), table)
     if res.unknown:
         listed = ", ".join(str(c) for c in res.unknown[:20]) + (" ..." if len(res.unknown) > 20 else "")
