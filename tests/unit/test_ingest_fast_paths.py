@@ -85,3 +85,24 @@ def test_committed_totals_match_a_pandas_groupby(tmp_path: Path) -> None:
     np.testing.assert_allclose(merged["exports_usd"], merged["exports_usd_ref"], rtol=1e-12)
     rows = {(r["hs_revision"], r["source"]): r["rows"] for r in wh.manifest()["derived"]["trade_summary"]}
     assert rows == df.groupby(["hs_revision", "source"], observed=True).size().to_dict()
+
+
+def test_moving_runs_equals_sorting_by_importer_exporter_product() -> None:
+    from kakehashi.sources.baci import _move_runs, _pair_runs
+
+    rng = np.random.default_rng(11)
+    # SYNTHETIC rows in BACI's file order: by exporter, importer, then increasing product
+    drawn = (rng.integers(0, 9, 4000), rng.integers(0, 9, 4000), rng.integers(10_000, 999_999, 4000))
+    flows = sorted({(int(e), int(i), int(k)) for e, i, k in zip(*drawn, strict=True)})
+    ex, im, k = (np.array(c, dtype=np.int32) for c in zip(*flows, strict=True))
+    v = rng.random(len(k))
+    runs = _pair_runs(ex, im, k, 9)
+    assert runs is not None
+    got = _move_runs(runs, ex, im, k, v)
+    order = np.lexsort((k, ex, im))
+    for a, b in zip(got, (ex[order], im[order], k[order], v[order]), strict=True):
+        assert np.array_equal(a, b)
+    dup = np.concatenate([k[:5], k[4:5], k[5:]])  # a product repeated inside the first run
+    assert _pair_runs(np.concatenate([ex[:1], ex]), np.concatenate([im[:1], im]), dup, 9) is None
+    # the first pair coming back at the end: not BACI's layout, left to the general sort
+    assert _pair_runs(np.append(ex, ex[0]), np.append(im, im[0]), np.append(k, 999_999), 9) is None

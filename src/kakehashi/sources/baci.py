@@ -674,9 +674,13 @@ def _finish(raw: pa.Table, codes_i: np.ndarray, codes_j: np.ndarray, res: AreaRe
             if n:
                 aggregate_rows[code] = n
         ex, im, k, v, q = ex[country], im[country], k[country], v[country], q[country]
-    order = _warehouse_order(ex, im, k, isos, res, check)
-    if order is not None:
-        ex, im, k, v, q = ex[order], im[order], k[order], v[order], q[order]
+    runs = _pair_runs(ex, im, k, len(isos))
+    if runs is not None:
+        ex, im, k, v, q = _move_runs(runs, ex, im, k, v, q)
+    else:
+        order = _warehouse_order(ex, im, k, isos, res, check)
+        if order is not None:
+            ex, im, k, v, q = ex[order], im[order], k[order], v[order], q[order]
     n = len(k)
     present = np.zeros(1_000_000, dtype=bool)  # k is checked to lie in [10000, 999999]
     present[k] = True
@@ -698,6 +702,45 @@ def _finish(raw: pa.Table, codes_i: np.ndarray, codes_j: np.ndarray, res: AreaRe
     })
     return BaciYear(flows=flows, origin=check.origin, hs_revision=revision, year=year, release=release,
                     aggregate_rows=aggregate_rows)
+
+
+def _pair_runs(ex: np.ndarray, im: np.ndarray, k: np.ndarray,
+               n_iso: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The runs of a file laid out as BACI writes it, or ``None`` (then :func:`_warehouse_order` decides).
+
+    A BACI file holds each exporter-importer pair in one run of rows with
+    strictly increasing product codes. When that holds, and no pair comes
+    back in a second run, no flow is repeated, and moving the runs, sorted
+    by (importer, exporter), gives the warehouse's order without sorting the
+    rows. Returns ``(starts, lengths, by)``: where each run starts, its
+    length, and the runs' order.
+    """
+    n = len(k)
+    if n < 2 or n_iso * n_iso >= 1 << 31:
+        return None
+    pair = im.astype(np.int32) * np.int32(n_iso) + ex
+    cut = pair[1:] != pair[:-1]
+    if not bool(((k[1:] > k[:-1]) | cut).all()):  # a product repeated or out of order within a run
+        return None
+    starts = np.concatenate(([0], np.flatnonzero(cut) + 1))
+    run_pair = pair[starts]
+    by = np.argsort(run_pair, kind="stable")
+    ordered = run_pair[by]
+    if len(ordered) > 1 and not bool((ordered[1:] > ordered[:-1]).all()):  # a pair in two runs
+        return None
+    return starts, np.diff(np.append(starts, n)), by
+
+
+def _move_runs(runs: tuple[np.ndarray, np.ndarray, np.ndarray], ex: np.ndarray, im: np.ndarray,
+               *columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The rows with their runs in the order ``by`` (block copies; the pairs repeated per run)."""
+    starts, lengths, by = runs
+    if bool((by == np.arange(len(by))).all()):
+        return (ex, im, *columns)
+    moved = lengths[by]
+    blocks = [slice(a, a + m) for a, m in zip(starts[by].tolist(), moved.tolist(), strict=True)]
+    return (np.repeat(ex[starts][by], moved), np.repeat(im[starts][by], moved),
+            *(np.concatenate([c[b] for b in blocks]) for c in columns))
 
 
 def _warehouse_order(ex: np.ndarray, im: np.ndarray, k: np.ndarray, isos: Sequence[str],
