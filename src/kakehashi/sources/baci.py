@@ -27,9 +27,12 @@ Speed: the CSV is read by Arrow's multithreaded reader with typed columns
 (its number parsing is strict), the checks are vectorised reductions in
 NumPy/Arrow, country codes map through a lookup array into dictionary-encoded
 ISO3 columns, and the rows are put in the warehouse's order (importer,
-exporter, product) by two radix sorts on BACI's sorted files, after which the
-duplicate check is one scan. Only when a check fails is the file read again
-(DuckDB, single-threaded, with row numbers) to name the first offending line.
+exporter, product) by moving BACI's exporter-importer runs as blocks (a file
+in BACI's layout, one run per pair with increasing products, has no
+duplicate flow); other files are sorted by two radix sorts and a scan of
+the sorted keys finds duplicates. Only when a check fails is the file read
+again (DuckDB, single-threaded, with row numbers) to name the first
+offending line.
 """
 
 from __future__ import annotations
@@ -653,8 +656,8 @@ def _finish(raw: pa.Table, codes_i: np.ndarray, codes_j: np.ndarray, res: AreaRe
     """Map codes to ISO3 (dictionary-encoded), drop non-country partners, check duplicate flows.
 
     The rows come out in the warehouse's order (importer, exporter, HS6), so that
-    the warehouse writes them without sorting again; the duplicate check is a
-    scan of the sorted keys.
+    the warehouse writes them without sorting again; the duplicate check is
+    :func:`_pair_runs` for BACI's layout, else a scan of the sorted keys.
     """
     isos = sorted(set(res.iso3.values()))  # alphabetical: index order is string order
     iso_index = {iso: n for n, iso in enumerate(isos)}
