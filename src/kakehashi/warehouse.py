@@ -370,17 +370,30 @@ def _trade_totals(tbl: pa.Table) -> tuple[pa.Table, list[dict[str, Any]]] | None
     return totals, summary
 
 
+_DECODE_DICTIONARY_ABOVE = 1024
+"""String columns whose dictionary has more entries than this are written decoded (see below)."""
+
+
 def _storage_table(tbl: pa.Table, target: pa.Schema) -> pa.Table:
     """``tbl`` in the column order and types of ``target``, keeping dictionary-encoded strings encoded.
 
     Decoding a dictionary column of ten million rows into plain strings costs
     more than writing it; Parquet's own dictionary pages hold the same data.
+    Except for a large dictionary (``hs6``: thousands of codes): for a
+    dictionary-typed column, Arrow's writer finds the distinct indices of every
+    page to compute its statistics, which took 0.45-0.55 s for a ``baci``-size
+    year's ``hs6`` against 0.2-0.3 s for writing the decoded strings plus
+    0.05-0.07 s for decoding them (BENCHMARKS.md, ingest). The file holds
+    the same values, dictionary-encoded by the writer.
     """
     columns: list[pa.ChunkedArray] = []
     fields: list[pa.Field] = []
     for f in target:
         col = tbl.column(f.name)
-        if pa.types.is_dictionary(col.type) and pa.types.is_string(f.type):
+        if (pa.types.is_dictionary(col.type) and pa.types.is_string(f.type)
+                and max((len(c.dictionary) for c in col.chunks), default=0) > _DECODE_DICTIONARY_ABOVE):
+            col = col.cast(f.type)
+        elif pa.types.is_dictionary(col.type) and pa.types.is_string(f.type):
             typ = pa.dictionary(col.type.index_type, f.type)
             col = col if col.type == typ else col.cast(typ)
         elif col.type != f.type:
