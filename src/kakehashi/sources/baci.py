@@ -444,7 +444,7 @@ def _csv_error(exc: duckdb.Error, origin: str) -> InputError:
 class _Checker:
     """Vectorised checks of a loaded BACI year, with line numbers on failure."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, csv_path: Path, names: Sequence[str],
+    def __init__(self, con: duckdb.DuckDBPyConnection | None, csv_path: Path, names: Sequence[str],
                  origin: str) -> None:
         self.con = con
         self.csv_path = csv_path
@@ -564,7 +564,7 @@ def _is_float(text: str) -> bool:
     return True
 
 
-def _load_year(con: duckdb.DuckDBPyConnection, csv_path: Path, origin: str, revision: str, year: int,
+def _load_year(con: duckdb.DuckDBPyConnection | None, csv_path: Path, origin: str, revision: str, year: int,
                release: str, table: Mapping[int, str | None] | None) -> BaciYear:
     names = _read_header(csv_path, origin)
     _check_last_row(csv_path, origin)
@@ -859,7 +859,8 @@ def iter_baci(path: str | Path, *, country_codes: CountryCodes = None, hs_revisi
     if not path.exists():
         raise InputError("file not found", file=path, hint="check the path")
     table = code_table(country_codes)
-    con = _connect()
+    # No connection is opened up front: the checks' line search opens its own, only on a failure.
+    con = None
     try:
         if zipfile.is_zipfile(path) or path.suffix.lower() == ".zip":
             yield from _iter_zip(con, path, table)
@@ -875,10 +876,11 @@ def iter_baci(path: str | Path, *, country_codes: CountryCodes = None, hs_revisi
             )
         yield _load_year(con, path, str(path), _check_revision(rev, str(path)), int(yr), release, table)
     finally:
-        con.close()
+        if con is not None:
+            con.close()
 
 
-def _iter_zip(con: duckdb.DuckDBPyConnection, path: Path,
+def _iter_zip(con: duckdb.DuckDBPyConnection | None, path: Path,
               table: Mapping[int, str | None] | None) -> Iterator[BaciYear]:
     with _open_zip(path) as zf:
         members = sorted(
