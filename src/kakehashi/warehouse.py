@@ -49,6 +49,7 @@ import shutil
 import uuid
 import warnings
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,6 +155,8 @@ class Transaction:
         """Files linked from the parent snapshot: their inode and manifest entry."""
         self.damaged: list[FileProblem] = []
         """Files of the parent snapshot found missing or damaged (not linked)."""
+        self.totals: dict[str, tuple[pa.Table, list[dict[str, Any]]]] = {}
+        """Derived exporter totals and summary rows of the trade years written, computed in memory."""
 
     def write(
         self,
@@ -214,8 +217,15 @@ class Transaction:
                     rows = _sort_order(part, order) if order else None
                     if rows is not None:
                         part = part.take(rows)
-                    _write_parquet(_storage_table(part, spec.arrow_schema()), target)
+                    self.totals.pop(f"{table}/{target.name}", None)
+                    # The exporter totals are summed while Arrow's writer (which releases the GIL) runs.
+                    with ThreadPoolExecutor(1) as pool:
+                        totals = pool.submit(_trade_totals, part) if table == "trade_flows" else None
+                        _write_parquet(_storage_table(part, spec.arrow_schema()), target)
+                        held = totals.result() if totals is not None else None
                     self.written.add(f"{table}/{target.name}")
+                    if held is not None:
+                        self.totals[f"{table}/{target.name}"] = held
             else:
                 _write_parquet(_storage_table(tbl, spec.arrow_schema()), tdir / "all.parquet")
                 self.written.add(f"{table}/all.parquet")
@@ -298,12 +308,70 @@ def _derive_trade_year(path: Path, out: Path) -> list[dict[str, Any]]:
     finally:
         con.close()
     out.parent.mkdir(parents=True, exist_ok=True)
-    totals = totals.cast(pa.schema([
-        pa.field("exporter", pa.string()), pa.field("hs6", pa.string()), pa.field("year", pa.int32()),
-        pa.field("hs_revision", pa.string()), pa.field("exports_usd", pa.float64())]))
+    totals = totals.cast(_TOTALS_SCHEMA)
     _write_parquet(totals, out)
     return [{"year": int(y), "hs_revision": str(r), "source": str(s), "rows": int(n), "value_usd": float(v)}
             for y, r, s, n, v in rows]
+
+
+_TOTALS_SCHEMA = pa.schema([
+    pa.field("exporter", pa.string()), pa.field("hs6", pa.string()), pa.field("year", pa.int32()),
+    pa.field("hs_revision", pa.string()), pa.field("exports_usd", pa.float64())])
+
+
+def _trade_totals(tbl: pa.Table) -> tuple[pa.Table, list[dict[str, Any]]] | None:
+    """What :func:`_derive_trade_year` computes, from a year's rows still in memory (no re-read).
+
+    .. math:: X_{ekt} = \\sum_d x_{e \\to d,k,t}
+
+    Groups are numbered by the dense ranks of (hs_revision, exporter, hs6), so
+    ascending group numbers are the file's ``ORDER BY hs_revision, exporter,
+    hs6``; ``numpy.bincount`` adds the values of each group one at a time in
+    row order, as the single-threaded DuckDB sum over the (same-ordered) file
+    does. Returns ``None`` (the caller re-reads the file) unless ``exporter``
+    and ``hs6`` are dictionary-encoded, the table holds one year and no null
+    value, and the groups number fewer than 2**26.
+    """
+    n = tbl.num_rows
+    value = tbl.column("value_usd")
+    if (n == 0 or value.null_count or not pa.types.is_dictionary(tbl.column("exporter").type)
+            or not pa.types.is_dictionary(tbl.column("hs6").type)):
+        return None
+    year = pc.min_max(tbl.column("year"))
+    if year["min"].as_py() != year["max"].as_py():
+        return None
+    ranks = [_dense_rank(tbl.column(c)) for c in ("hs_revision", "exporter", "hs6", "source")]
+    sizes = [int(r.max()) + 1 for r in ranks]
+    if sizes[0] * sizes[1] * sizes[2] >= 1 << 26 or sizes[0] * sizes[3] >= 1 << 26:
+        return None
+    values = value.to_numpy()
+    rows = np.arange(n, dtype=np.int64)
+
+    def groups(gid: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        counts = np.bincount(gid, minlength=size)
+        sums = np.bincount(gid, weights=values, minlength=size)
+        first = np.zeros(size, dtype=np.int64)
+        first[gid[::-1]] = rows[::-1]  # any row of a group carries its keys
+        found = np.flatnonzero(counts)
+        return found, counts[found], sums[found], first[found]
+
+    gid = (ranks[0].astype(np.int64) * sizes[1] + ranks[1]) * sizes[2] + ranks[2]
+    _, _, sums, at = groups(gid, sizes[0] * sizes[1] * sizes[2])
+    take = pa.array(at)
+    totals = pa.table({
+        "exporter": tbl.column("exporter").take(take), "hs6": tbl.column("hs6").take(take),
+        "year": tbl.column("year").take(take), "hs_revision": tbl.column("hs_revision").take(take),
+        "exports_usd": pa.array(sums, pa.float64())}).cast(_TOTALS_SCHEMA)
+    sid = ranks[0].astype(np.int64) * sizes[3] + ranks[3]
+    _, counts, sums, at = groups(sid, sizes[0] * sizes[3])
+    keys = tbl.select(["year", "hs_revision", "source"]).take(pa.array(at)).to_pylist()
+    summary = [{"year": int(k["year"]), "hs_revision": str(k["hs_revision"]), "source": str(k["source"]),
+                "rows": int(c), "value_usd": float(v)} for k, c, v in zip(keys, counts, sums, strict=True)]
+    return totals, summary
+
+
+_DECODE_DICTIONARY_ABOVE = 1024
+"""String columns whose dictionary has more entries than this are written decoded (see below)."""
 
 
 def _storage_table(tbl: pa.Table, target: pa.Schema) -> pa.Table:
@@ -311,12 +379,21 @@ def _storage_table(tbl: pa.Table, target: pa.Schema) -> pa.Table:
 
     Decoding a dictionary column of ten million rows into plain strings costs
     more than writing it; Parquet's own dictionary pages hold the same data.
+    Except for a large dictionary (``hs6``: thousands of codes): for a
+    dictionary-typed column, Arrow's writer finds the distinct indices of every
+    page to compute its statistics, which took 0.45-0.55 s for a ``baci``-size
+    year's ``hs6`` against 0.2-0.3 s for writing the decoded strings plus
+    0.05-0.07 s for decoding them (BENCHMARKS.md, ingest). The file holds
+    the same values, dictionary-encoded by the writer.
     """
     columns: list[pa.ChunkedArray] = []
     fields: list[pa.Field] = []
     for f in target:
         col = tbl.column(f.name)
-        if pa.types.is_dictionary(col.type) and pa.types.is_string(f.type):
+        if (pa.types.is_dictionary(col.type) and pa.types.is_string(f.type)
+                and max((len(c.dictionary) for c in col.chunks), default=0) > _DECODE_DICTIONARY_ABOVE):
+            col = col.cast(f.type)
+        elif pa.types.is_dictionary(col.type) and pa.types.is_string(f.type):
             typ = pa.dictionary(col.type.index_type, f.type)
             col = col if col.type == typ else col.cast(typ)
         elif col.type != f.type:
@@ -857,7 +934,13 @@ class Warehouse:
             out = staging / out_rel
             if rel in tx.written or "trade_flows" in tx.replaced or not out.exists() or year not in previous:
                 out.unlink(missing_ok=True)
-                summary += _derive_trade_year(staging / rel, out)
+                held = tx.totals.get(rel) if rel in tx.written else None
+                if held is None:
+                    summary += _derive_trade_year(staging / rel, out)
+                else:
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    _write_parquet(held[0], out)
+                    summary += held[1]
                 tx.written.add(out_rel)
             else:
                 summary += previous[year]

@@ -27,9 +27,12 @@ Speed: the CSV is read by Arrow's multithreaded reader with typed columns
 (its number parsing is strict), the checks are vectorised reductions in
 NumPy/Arrow, country codes map through a lookup array into dictionary-encoded
 ISO3 columns, and the rows are put in the warehouse's order (importer,
-exporter, product) by two radix sorts on BACI's sorted files, after which the
-duplicate check is one scan. Only when a check fails is the file read again
-(DuckDB, single-threaded, with row numbers) to name the first offending line.
+exporter, product) by moving BACI's exporter-importer runs as blocks (a file
+in BACI's layout, one run per pair with increasing products, has no
+duplicate flow); other files are sorted by two radix sorts and a scan of
+the sorted keys finds duplicates. Only when a check fails is the file read
+again (DuckDB, single-threaded, with row numbers) to name the first
+offending line.
 """
 
 from __future__ import annotations
@@ -441,7 +444,7 @@ def _csv_error(exc: duckdb.Error, origin: str) -> InputError:
 class _Checker:
     """Vectorised checks of a loaded BACI year, with line numbers on failure."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, csv_path: Path, names: Sequence[str],
+    def __init__(self, con: duckdb.DuckDBPyConnection | None, csv_path: Path, names: Sequence[str],
                  origin: str) -> None:
         self.con = con
         self.csv_path = csv_path
@@ -561,7 +564,7 @@ def _is_float(text: str) -> bool:
     return True
 
 
-def _load_year(con: duckdb.DuckDBPyConnection, csv_path: Path, origin: str, revision: str, year: int,
+def _load_year(con: duckdb.DuckDBPyConnection | None, csv_path: Path, origin: str, revision: str, year: int,
                release: str, table: Mapping[int, str | None] | None) -> BaciYear:
     names = _read_header(csv_path, origin)
     _check_last_row(csv_path, origin)
@@ -628,7 +631,10 @@ def _resolve_codes(codes_i: np.ndarray, codes_j: np.ndarray, table: Mapping[int,
         line, _ = check.first_line(f"TRY_CAST(i AS INTEGER) = {bad} OR TRY_CAST(j AS INTEGER) = {bad}")
         raise InputError(f"country code {bad} is out of range", file=check.origin, line=line, value=bad,
                          hint="BACI country codes are small positive numbers")
-    seen = np.nonzero(np.bincount(codes_i, minlength=hi + 1) + np.bincount(codes_j, minlength=hi + 1))[0]
+    marked = np.zeros(hi + 1, dtype=bool)
+    marked[codes_i] = True
+    marked[codes_j] = True
+    seen = np.flatnonzero(marked)
     res = resolve_area_codes((int(c) for c in seen), table)
     if res.unknown:
         listed = ", ".join(str(c) for c in res.unknown[:20]) + (" ..." if len(res.unknown) > 20 else "")
@@ -650,8 +656,8 @@ def _finish(raw: pa.Table, codes_i: np.ndarray, codes_j: np.ndarray, res: AreaRe
     """Map codes to ISO3 (dictionary-encoded), drop non-country partners, check duplicate flows.
 
     The rows come out in the warehouse's order (importer, exporter, HS6), so that
-    the warehouse writes them without sorting again; the duplicate check is a
-    scan of the sorted keys.
+    the warehouse writes them without sorting again; the duplicate check is
+    :func:`_pair_runs` for BACI's layout, else a scan of the sorted keys.
     """
     isos = sorted(set(res.iso3.values()))  # alphabetical: index order is string order
     iso_index = {iso: n for n, iso in enumerate(isos)}
@@ -664,16 +670,20 @@ def _finish(raw: pa.Table, codes_i: np.ndarray, codes_j: np.ndarray, res: AreaRe
     aggregate_rows: dict[int, int] = {}
     k = raw.column("k").to_numpy()
     v = raw.column("v").to_numpy()
-    q = raw.column("q")
+    q = raw.column("q").to_numpy()  # null (NA) as NaN: the checks refused any NaN in the file
     if not country.all():
         for code in res.aggregates:
             n = int(((codes_i == code) | (codes_j == code)).sum())
             if n:
                 aggregate_rows[code] = n
-        ex, im, k, v, q = ex[country], im[country], k[country], v[country], q.filter(pa.array(country))
-    order = _warehouse_order(ex, im, k, isos, res, check)
-    if order is not None:
-        ex, im, k, v, q = ex[order], im[order], k[order], v[order], q.take(pa.array(order))
+        ex, im, k, v, q = ex[country], im[country], k[country], v[country], q[country]
+    runs = _pair_runs(ex, im, k, len(isos))
+    if runs is not None:
+        ex, im, k, v, q = _move_runs(runs, ex, im, k, v, q)
+    else:
+        order = _warehouse_order(ex, im, k, isos, res, check)
+        if order is not None:
+            ex, im, k, v, q = ex[order], im[order], k[order], v[order], q[order]
     n = len(k)
     present = np.zeros(1_000_000, dtype=bool)  # k is checked to lie in [10000, 999999]
     present[k] = True
@@ -689,12 +699,51 @@ def _finish(raw: pa.Table, codes_i: np.ndarray, codes_j: np.ndarray, res: AreaRe
         "hs6": pa.DictionaryArray.from_arrays(pa.array(hs_index),
                                               pa.array([f"{c:06d}" for c in hs_codes.tolist()], pa.string())),
         "value_usd": pa.array(value_usd),
-        "quantity_t": q,
+        "quantity_t": pa.array(q, pa.float64(), from_pandas=True),
         "hs_revision": _constant(revision, n),
         "source": _constant(source_label(revision, release), n),
     })
     return BaciYear(flows=flows, origin=check.origin, hs_revision=revision, year=year, release=release,
                     aggregate_rows=aggregate_rows)
+
+
+def _pair_runs(ex: np.ndarray, im: np.ndarray, k: np.ndarray,
+               n_iso: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The runs of a file laid out as BACI writes it, or ``None`` (then :func:`_warehouse_order` decides).
+
+    A BACI file holds each exporter-importer pair in one run of rows with
+    strictly increasing product codes. When that holds, and no pair comes
+    back in a second run, no flow is repeated, and moving the runs, sorted
+    by (importer, exporter), gives the warehouse's order without sorting the
+    rows. Returns ``(starts, lengths, by)``: where each run starts, its
+    length, and the runs' order.
+    """
+    n = len(k)
+    if n < 2 or n_iso * n_iso >= 1 << 31:
+        return None
+    pair = im.astype(np.int32) * np.int32(n_iso) + ex
+    cut = pair[1:] != pair[:-1]
+    if not bool(((k[1:] > k[:-1]) | cut).all()):  # a product repeated or out of order within a run
+        return None
+    starts = np.concatenate(([0], np.flatnonzero(cut) + 1))
+    run_pair = pair[starts]
+    by = np.argsort(run_pair, kind="stable")
+    ordered = run_pair[by]
+    if len(ordered) > 1 and not bool((ordered[1:] > ordered[:-1]).all()):  # a pair in two runs
+        return None
+    return starts, np.diff(np.append(starts, n)), by
+
+
+def _move_runs(runs: tuple[np.ndarray, np.ndarray, np.ndarray], ex: np.ndarray, im: np.ndarray,
+               *columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The rows with their runs in the order ``by`` (block copies; the pairs repeated per run)."""
+    starts, lengths, by = runs
+    if bool((by == np.arange(len(by))).all()):
+        return (ex, im, *columns)
+    moved = lengths[by]
+    blocks = [slice(a, a + m) for a, m in zip(starts[by].tolist(), moved.tolist(), strict=True)]
+    return (np.repeat(ex[starts][by], moved), np.repeat(im[starts][by], moved),
+            *(np.concatenate([c[b] for b in blocks]) for c in columns))
 
 
 def _warehouse_order(ex: np.ndarray, im: np.ndarray, k: np.ndarray, isos: Sequence[str],
@@ -707,11 +756,11 @@ def _warehouse_order(ex: np.ndarray, im: np.ndarray, k: np.ndarray, isos: Sequen
     strictly, which is also the duplicate check. Otherwise (unsorted files,
     two codes with one ISO3) a full sort locates any duplicate.
     """
-    key = (im.astype(np.int64) * len(isos) + ex) * 1_000_000 + k
+    pair = im.astype(np.int64) * len(isos) + ex
+    key = pair * 1_000_000 + k
     if len(key) < 2 or bool((key[1:] > key[:-1]).all()):
         return None
-    order = np.argsort(ex.astype(np.uint16), kind="stable")
-    order = order[np.argsort(im.astype(np.uint16)[order], kind="stable")]
+    order = _stable_order_by_runs(pair)
     ordered = key[order]
     if bool((ordered[1:] > ordered[:-1]).all()):
         return order
@@ -721,6 +770,25 @@ def _warehouse_order(ex: np.ndarray, im: np.ndarray, k: np.ndarray, isos: Sequen
     if same.any():
         at = int(order[1:][same][0])
         _raise_duplicate((isos[ex[at]], isos[im[at]], f"{int(k[at]):06d}"), res, check)
+    return order
+
+
+def _stable_order_by_runs(pair: np.ndarray) -> np.ndarray:
+    """Stable ascending order of ``pair``, moving runs of equal values as blocks.
+
+    A BACI file holds each exporter-importer pair in one run of rows, so
+    sorting the few thousand runs by their pair and laying their rows out in
+    that order is a stable sort of the rows at O(n) cost. Equal pairs in
+    separate runs keep their file order (the run sort is stable too).
+    """
+    n = len(pair)
+    starts = np.concatenate(([0], np.flatnonzero(pair[1:] != pair[:-1]) + 1))
+    lengths = np.diff(np.append(starts, n))
+    by = np.argsort(pair[starts], kind="stable")
+    new_lengths = lengths[by]
+    new_starts = np.cumsum(new_lengths) - new_lengths
+    order = np.repeat(starts[by] - new_starts, new_lengths)
+    order += np.arange(n, dtype=order.dtype)
     return order
 
 
@@ -791,7 +859,8 @@ def iter_baci(path: str | Path, *, country_codes: CountryCodes = None, hs_revisi
     if not path.exists():
         raise InputError("file not found", file=path, hint="check the path")
     table = code_table(country_codes)
-    con = _connect()
+    # No connection is opened up front: the checks' line search opens its own, only on a failure.
+    con = None
     try:
         if zipfile.is_zipfile(path) or path.suffix.lower() == ".zip":
             yield from _iter_zip(con, path, table)
@@ -807,10 +876,11 @@ def iter_baci(path: str | Path, *, country_codes: CountryCodes = None, hs_revisi
             )
         yield _load_year(con, path, str(path), _check_revision(rev, str(path)), int(yr), release, table)
     finally:
-        con.close()
+        if con is not None:
+            con.close()
 
 
-def _iter_zip(con: duckdb.DuckDBPyConnection, path: Path,
+def _iter_zip(con: duckdb.DuckDBPyConnection | None, path: Path,
               table: Mapping[int, str | None] | None) -> Iterator[BaciYear]:
     with _open_zip(path) as zf:
         members = sorted(
