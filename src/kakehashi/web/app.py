@@ -199,7 +199,8 @@ ERROR_REF = "#/components/schemas/ErrorOut"
 
 
 def _document_errors(app: FastAPI) -> None:
-    """Document 413 (body too large) on every operation with a request body."""
+    """Document 413 (body too large) on every operation with a request body, and ``text/csv`` on
+    every operation that answers ``format=csv``."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -207,6 +208,9 @@ def _document_errors(app: FastAPI) -> None:
             schema = build()
             for methods in schema.get("paths", {}).values():
                 for op in methods.values():
+                    if isinstance(op, dict) and _offers_csv(op):  # ?format=csv answers text/csv
+                        ok = op.setdefault("responses", {}).setdefault("200", {"description": "OK"})
+                        ok.setdefault("content", {}).setdefault("text/csv", {"schema": {"type": "string"}})
                     if isinstance(op, dict) and "requestBody" in op:
                         op.setdefault("responses", {})["413"] = {
                             "description": "The request body is larger than the server's limit.",
@@ -216,6 +220,15 @@ def _document_errors(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _offers_csv(op: dict[str, Any]) -> bool:
+    """Whether an operation takes ``format=csv`` (a table of its answer as CSV)."""
+    for param in op.get("parameters", []):
+        pattern = str(param.get("schema", {}).get("pattern", "")) if param.get("name") == "format" else ""
+        if "csv" in pattern:
+            return True
+    return False
 
 
 def _error_response(request: Request, status: int, detail: str, hint: str | None, kind: str,
