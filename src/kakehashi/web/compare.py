@@ -37,6 +37,8 @@ router = APIRouter()
 
 DEFAULT_IMPORTERS = "JPN,IND"
 """The pair compared when none is named."""
+TABLE_ROWS = 60
+"""Products shown in the page's table (the most severe; the CSV holds every product)."""
 
 Importers = Annotated[str, Query(pattern=validate.BLOC_PATTERN, description="Two to four importers, ISO3 "
                                  "codes separated by commas, e.g. JPN,IND.", examples=["JPN,IND"])]
@@ -133,7 +135,7 @@ def compare_page(request: Request, service: ServiceDep, importers: Importers = D
     spec = None
     if len(cmp.table):
         spec = charts.to_spec(charts.compare_shares(
-            _chart_frame(cmp.table, codes, top), width="container",
+            _chart_frame(cmp.table, codes, top), order=[country_label(c) for c in codes], width="container",
             title=f"{country_label(out.rival)}'s share of each importer's imports",
             subtitle=f"{out.year}; the {min(top, len(cmp.table))} products most severe for any of them"))
     query = f"importers={','.join(codes)}&rival={out.rival}&year={out.year}"
@@ -141,4 +143,4 @@ def compare_page(request: Request, service: ServiceDep, importers: Importers = D
         query += f"&workstream={out.workstream}"
     return templates.TemplateResponse(request, "compare.html", context(
         service, nav="compare", d=out, codes=codes, names={c: country_label(c) for c in codes},
-        rows=out.rows[:200], spec=spec, query=query, api=f"/api/compare?{query}"))
+        rows=out.rows[:TABLE_ROWS], spec=spec, query=query, api=f"/api/compare?{query}"))
