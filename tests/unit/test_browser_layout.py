@@ -53,6 +53,7 @@ PAGES = {
     "briefing": "/briefing?importer=JPN&partner=IND",
     "glossary": "/glossary",
     "search": "/search?q=rare",
+    "compare": "/compare?importers=JPN,IND&rival=CHN",
     "api-docs": "/api-docs",
 }
 

@@ -525,3 +525,73 @@ def workstream_chain(workstream: str) -> pd.DataFrame:
                        _o=links["input_hs6"].map(lambda c: stage_order.get(stage.get(c, ""), 9)))
     out = out.sort_values(["_o", "input_hs6", "output_hs6"], kind="stable")
     return out[["input_hs6", "input_name", "output_hs6", "output_name", "note"]].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------- compare
+COMPARE_FIELDS = ("imports_usd", "rival_share", "dependent", "persistent", "severity")
+"""Screen columns shown per importer in :func:`compare` (as ``{field}_{ISO3}``)."""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Several importers' screens against one rival, side by side (:func:`compare`)."""
+
+    importers: list[str]
+    rival: str
+    year: int
+    table: pd.DataFrame
+    """One row per product: ``hs6, product_name``, then ``imports_usd_JPN, rival_share_JPN, dependent_JPN,
+    persistent_JPN, severity_JPN`` and so on per importer, then ``max_severity``; most severe first."""
+    totals: pd.DataFrame
+    """One row per importer: ``importer, products, dependent, persistent, imports_usd, rival_usd``."""
+
+
+def compare(wh: Warehouse, importers: Sequence[str], rival: str, *, year: int | None = None,
+            workstream: str | None = None) -> Comparison:
+    """Two to four importers screened against one rival in one year, joined on the HS code.
+
+    Each importer's screen is :func:`screen` (one year, the latest by default;
+    with ``workstream``, only that workstream's products, :func:`in_workstream`),
+    exactly as the overview of that importer alone. The frames are joined on
+    ``hs6`` (outer: a product one importer does not buy has empty cells for it)
+    and sorted by the largest severity over the importers. Totals per importer
+    are :func:`kakehashi.metrics.screen.screen_totals` of its own screen.
+
+    Raises
+    ------
+    InputError
+        Fewer than two or more than four importers, a repeated importer, or the rival among them.
+    """
+    from kakehashi.errors import InputError
+
+    codes = list(importers)
+    if not 2 <= len(codes) <= 4:
+        raise InputError(f"compare takes two to four importers, not {len(codes)}", value=",".join(codes),
+                         hint="name two to four countries, e.g. importers=JPN,IND")
+    if len(set(codes)) != len(codes):
+        raise InputError(f"importers {','.join(codes)} repeat a country", value=",".join(codes),
+                         hint="name each importer once")
+    if rival in codes:
+        raise InputError(f"the rival {rival} is also an importer", value=rival,
+                         hint="compare importers against another country, e.g. rival=CHN")
+    _, yr = latest_year(wh, year)
+    merged: pd.DataFrame | None = None
+    names: dict[str, str] = {}
+    totals = []
+    for code in codes:
+        df = in_workstream(screen(wh, code, rival, years=[yr]), workstream)
+        t = screen_mod.screen_totals(df)
+        totals.append({"importer": code, "products": t.products, "dependent": t.dependent,
+                       "persistent": t.persistent, "imports_usd": t.imports_usd, "rival_usd": t.rival_usd})
+        if len(df):
+            pairs = zip(df["hs6"], df["product_name"], strict=True)
+            names.update({h: n for h, n in pairs if isinstance(n, str)})
+        part = df[["hs6", *COMPARE_FIELDS]].rename(columns={f: f"{f}_{code}" for f in COMPARE_FIELDS})
+        merged = part if merged is None else merged.merge(part, on="hs6", how="outer")
+    assert merged is not None
+    merged.insert(1, "product_name", merged["hs6"].map(names))
+    sev = merged[[f"severity_{c}" for c in codes]]
+    merged["max_severity"] = sev.max(axis=1, skipna=True)
+    table = merged.sort_values(["max_severity", "hs6"], ascending=[False, True], na_position="last",
+                               ignore_index=True)
+    return Comparison(importers=codes, rival=rival, year=yr, table=table, totals=pd.DataFrame(totals))

@@ -339,6 +339,36 @@ def severity_bars(df: pd.DataFrame, *, title: str, subtitle: str = "", width: Wi
     return _config(chart)
 
 
+def compare_shares(df: pd.DataFrame, *, title: str, subtitle: str = "", order: list[str] | None = None,
+                   width: Width = 520, row_height: int = 12) -> Any:
+    """Bars of the rival's share of each importer's imports, per product, the importers side by side.
+
+    Parameters
+    ----------
+    df
+        Long frame with columns ``label`` (product), ``importer`` (name shown), ``rival_share``
+        (0-1, the screen's share) and ``dependent`` (bool); products in the order to draw.
+    order
+        Importers in the order of the legend (default: as they first appear); never in the rival's red.
+    """
+    importers = order or list(dict.fromkeys(df["importer"]))
+    colours = [c for c in PALETTE if c != RIVAL_COLOUR]
+    products = list(dict.fromkeys(df["label"]))
+    n = max(1, df["importer"].nunique())
+    chart = alt.Chart(df).mark_bar().encode(
+        y=alt.Y("label:N", title=None, sort=products, axis=alt.Axis(labelLimit=220)),
+        yOffset=alt.YOffset("importer:N", sort=importers),
+        x=alt.X("rival_share:Q", title="rival's share of imports", axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("importer:N", title=None, sort=importers,
+                        scale=alt.Scale(domain=importers, range=colours[:len(importers)]),
+                        legend=alt.Legend(orient="top")),
+        tooltip=["label:N", "importer:N", alt.Tooltip("rival_share:Q", format=".0%", title="rival share"),
+                 "dependent:N"],
+    ).properties(width=width, height=max(60, row_height * n * len(products)), title=_title(title, subtitle))
+    return _config(chart)
+
+
 COVER_CAP = 3.0
 """Cover bars stop at this multiple of the rival's supply (the table gives the exact value)."""
 
