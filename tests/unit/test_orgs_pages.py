@@ -133,3 +133,17 @@ def test_cli_org_report(tiny_warehouse: Warehouse, tmp_path: Path, monkeypatch: 
     assert "CONFIDENTIAL" in html and ITEM_A in html and ITEM_B in html
     assert _table_rows(html, "items")[-1][4] == fmt_share(0.7)
     assert ITEM_A not in capsys.readouterr().out  # written to the file, not printed
+
+
+def test_match_page_form_and_workstream(setup: dict[str, Any]) -> None:
+    cl: SyncClient = setup["client"]
+    # the form's "(all products)" sends an empty workstream: the same rows as none
+    whole = cl.get("/match?importer=JPN&partner=IND&rival=CHN&workstream=&format=csv")
+    assert whole.status_code == 200
+    assert whole.text == cl.get("/match?importer=JPN&partner=IND&rival=CHN&format=csv").text
+    ws = "clean-energy"
+    api = cl.get(f"/api/match?importer=JPN&partner=IND&rival=CHN&workstream={ws}").json()["rows"]
+    page = cl.get(f"/match?importer=JPN&partner=IND&rival=CHN&workstream={ws}")
+    assert page.status_code == 200 and f'value="{ws}" selected' in page.text
+    got = _table_rows(page.text, "match-table") if api else []
+    assert [c[2][:6] for c in got] == [a["hs6"] for a in api]

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
+from kakehashi import catalogue
 from kakehashi.present import fmt_num, fmt_usd
 from kakehashi.present.labels import country_label
 from kakehashi.questions import defaults
@@ -35,13 +36,14 @@ async def match_page(
     importer: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = defaults.IMPORTER,
     partner: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = defaults.PARTNER,
     rival: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = defaults.RIVAL,
-    workstream: Annotated[str | None, Query(pattern=r"^[a-z0-9-]{1,40}$")] = None,
+    workstream: Annotated[str | None, Query(pattern=r"^[a-z0-9-]{0,40}$")] = None,
     both: bool = False,
     format: Annotated[str, Query(pattern="^(html|csv)$")] = "html",
 ) -> Response:
     """What the partner could supply where the importer depends on the rival, as a table or CSV."""
     from kakehashi.questions.matching import partner_match
 
+    workstream = workstream or None  # the form's "(all products)"
     df = await run_in_threadpool(service.call, ("match", importer, partner, rival, workstream, both),
                                  lambda: partner_match(service.wh, importer, partner, rival, workstream,
                                                        both=both))
@@ -62,4 +64,5 @@ async def match_page(
          "rival_name": country_label(rival), "rows": rows, "query": query}
     return templates.TemplateResponse(
         request, "match.html",
-        context(service, nav="match", m=m, importer=importer, rival=rival, api=f"/api/match?{query}"))
+        context(service, nav="match", m=m, workstreams=catalogue.workstreams(), importer=importer,
+                rival=rival, api=f"/api/match?{query}"))
