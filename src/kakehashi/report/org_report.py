@@ -25,7 +25,8 @@ def render_org_report(organisation: str, fe: FirmExposure, *, snapshot: str = ""
     items: list[dict[str, Any]] = []
     for r in fe.items.to_dict("records"):
         items.append({
-            "item": r["item"], "hs6": r["hs6"], "product": r["product"] or "",
+            "item": r["item"], "hs6": r["hs6"],
+            "product": r["product"] if isinstance(r["product"], str) else "",
             "spend": fmt_usd(r["spend_usd"]), "suppliers": r["suppliers"],
             "direct": fmt_share(r["direct_rival_share"]), "indirect": fmt_share(r["indirect_rival_share"]),
             "total": fmt_share(r["total_rival_share"]), "dependent": r["dependent_suppliers"] or "-",

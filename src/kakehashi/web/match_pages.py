@@ -55,7 +55,8 @@ async def match_page(
     for r in df.to_dict("records"):
         cells = {c: fmt_usd(r[c]) for c in USD_COLUMNS}
         rows.append({"importer": country_label(r["importer"]), "partner": country_label(r["partner"]),
-                     "hs6": r["hs6"], "product": r["product"], "rca": fmt_num(r["partner_rca"]),
+                     "hs6": r["hs6"], "rca": fmt_num(r["partner_rca"]),
+                     "product": r["product"] if isinstance(r["product"], str) else "",
                      "year": r["year"], **cells})
     query = f"importer={importer}&partner={partner}&rival={rival}"
     query += (f"&workstream={workstream}" if workstream else "") + ("&both=1" if both else "")
