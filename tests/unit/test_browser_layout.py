@@ -52,6 +52,7 @@ PAGES = {
     "diversify": "/diversify?importer=JPN&partner=IND&coalition=AUS,USA&workstream=critical-minerals",
     "briefing": "/briefing?importer=JPN&partner=IND",
     "glossary": "/glossary",
+    "match": "/match?importer=JPN&partner=IND&rival=CHN&both=1",
     "search": "/search?q=rare",
     "compare": "/compare?importers=JPN,IND&rival=CHN",
     "api-docs": "/api-docs",

@@ -107,7 +107,8 @@ def test_every_csv_link_on_the_pages_answers_csv(client: httpx.Client) -> None:
     seen = 0
     for url in ("/importers/JPN?rival=CHN", "/importers/JPN?workstream=critical-minerals",
                 "/products/280530?importer=JPN&partner=IND", "/minerals/rare-earths",
-                "/diversify?importer=JPN&partner=IND", "/glossary", "/search?q=magnet"):
+                "/diversify?importer=JPN&partner=IND", "/glossary", "/search?q=magnet",
+                "/match?importer=JPN&partner=IND&rival=CHN"):
         page = client.get(url)
         assert page.status_code == 200, url
         for href in re.findall(r'class="csv-link" href="([^"]+)"', page.text):

@@ -258,6 +258,44 @@ def exposure(
              f"{t['indirect_rival_share']:.1%} of {t['spend_usd']:,.0f} USD")
 
 
+@org_app.command("report")
+def report(
+    name: NameArg,
+    rival: Annotated[str, typer.Option("--rival", "-r", help="Rival supplier, ISO3 code.")] = defaults.RIVAL,
+    partner: Annotated[str, typer.Option("--partner", "-p", help="Partner listed first among alternatives.")
+                       ] = defaults.PARTNER,
+    year: Annotated[int | None, typer.Option("--year", help="Base year (default: the latest of the data).",
+                                             show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="HTML file to write (default: stdout).",
+                                             show_default=False)] = None,
+    orgs: OrgsOpt = None,
+    warehouse: WarehouseOpt = None,
+    engine: EngineOpt = None,
+) -> None:
+    """A self-contained CONFIDENTIAL HTML briefing of an organisation's exposure (per item and total)."""
+    from kakehashi.questions.firms import firm_exposure
+    from kakehashi.report.org_report import render_org_report
+
+    store = _store(orgs)
+    org = store.get(name)
+    rows = store.get_upload(org, "bom")
+    if rows is None:
+        raise InputError(f"{org.name} has no bill of materials", hint=f"upload one: kakehashi org bom "
+                         f"{org.name!r} FILE")
+    wh = open_warehouse(warehouse, engine)
+    fe = firm_exposure(wh, rows, rival=rival, importer=org.country or defaults.IMPORTER, partner=partner,
+                       year=year)
+    html = render_org_report(org.name, fe, snapshot=str(wh.snapshot_id or ""))
+    if out is None:
+        typer.echo(html)
+        return
+    try:
+        out.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {out}: {exc.strerror}", hint="choose a writable file") from None
+    say(f"wrote {out} (CONFIDENTIAL: {org.name})")
+
+
 @app.command("match")
 def match(
     importer: Annotated[str, typer.Option("--importer", "-i", help="Importer, ISO3 code.")

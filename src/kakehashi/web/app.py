@@ -39,7 +39,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from kakehashi import __version__, config
 from kakehashi.errors import KakehashiError
 from kakehashi.scenarios.measures import load_catalogue
-from kakehashi.web import api, cables_api, compare, org_api, pages
+from kakehashi.web import api, cables_api, compare, match_pages, org_api, pages
 from kakehashi.web.render import templates
 from kakehashi.web.security import BodyLimit, RequestTimeout, SecurityHeaders
 from kakehashi.web.service import DEFAULT_CACHE_BYTES, DEFAULT_CONCURRENCY, ServerBusy, Service
@@ -164,6 +164,7 @@ def create_app(
     app.include_router(cables_api.router, responses=ERROR_RESPONSES)
     app.include_router(compare.router, responses=ERROR_RESPONSES)  # importers side by side
     app.include_router(org_api.router, responses=ERROR_RESPONSES)  # organisation workspaces, /api/match
+    app.include_router(match_pages.router)  # /match, the HTML twin of /api/match
     _document_errors(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_handlers(app)

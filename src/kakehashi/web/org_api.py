@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from kakehashi.errors import InputError
@@ -166,6 +167,26 @@ async def get_exposure(
                       measure=fe.measure, notes=list(fe.notes),
                       rows=records(fe.items))
     return Response(out.model_dump_json(), media_type="application/json")
+
+
+@router.get("/org/report", tags=["organisations"], response_class=HTMLResponse,
+            responses={200: {"content": {"text/html": {}}}})
+async def get_report(
+    service: ServiceDep, store: StoreDep, org: OrgDep,
+    rival: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = defaults.RIVAL,
+    partner: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = defaults.PARTNER,
+    year: Annotated[int | None, Query(ge=1988, le=2100)] = None,
+) -> Response:
+    """The caller's CONFIDENTIAL exposure briefing: one self-contained HTML page (per item and the
+    spend-weighted total; 404 without a BOM). Never cached."""
+    from kakehashi.questions.firms import firm_exposure
+    from kakehashi.report.org_report import render_org_report
+
+    rows = await run_in_threadpool(_bom_or_404, store, org)
+    fe = await run_in_threadpool(service.call, None, lambda: firm_exposure(
+        service.wh, rows, rival=rival, importer=org.country or defaults.IMPORTER, partner=partner, year=year))
+    html = render_org_report(org.name, fe, snapshot=service.meta.snapshot)
+    return HTMLResponse(html, headers={"Cache-Control": "no-store, private"})
 
 
 @router.get("/org/matches", tags=["organisations"])
