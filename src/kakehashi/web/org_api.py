@@ -169,8 +169,8 @@ async def get_exposure(
     return Response(out.model_dump_json(), media_type="application/json")
 
 
-@router.get("/org/report", tags=["organisations"], response_class=HTMLResponse,
-            responses={200: {"content": {"text/html": {}}}})
+@router.get("/org/report", tags=["organisations"], response_class=Response,
+            responses={200: {"content": {"text/html": {}}, "description": "The page, self-contained HTML."}})
 async def get_report(
     service: ServiceDep, store: StoreDep, org: OrgDep,
     rival: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = defaults.RIVAL,
