@@ -90,3 +90,18 @@ def test_inventory_of_several_revisions_and_sources(tmp_path: Path) -> None:
     assert baci["vintage"] == "V202501" and baci["licence"] == "Etalab Open Licence 2.0"
     assert len(inv.snapshots) == 2 and inv.snapshots["current"].tolist() == [False, True]
     assert inv.snapshots["parent"].iloc[1] == inv.snapshots["snapshot"].iloc[0]
+
+
+def test_vocabulary_is_what_the_files_hold(tiny_warehouse: Warehouse) -> None:
+    """The values the web validates requests against, checked against the raw Parquet files."""
+    from kakehashi.questions.inventory import vocabulary
+
+    v = vocabulary(tiny_warehouse)
+    trade = _read(tiny_warehouse, "trade_flows")
+    prod = _read(tiny_warehouse, "production")
+    assert v.importers == tuple(sorted(set(trade["importer"])))
+    assert v.countries == frozenset(set(trade["importer"]) | set(trade["exporter"]) | set(prod["country"]))
+    assert v.products == frozenset(trade["hs6"])
+    assert v.years == tuple(sorted(set(int(y) for y in trade["year"])))
+    assert v.revisions == ("HS22",)
+    assert v.commodities == tuple(sorted(set(prod["commodity"])))

@@ -86,6 +86,48 @@ class Inventory:
                 "snapshots": recs(self.snapshots)}
 
 
+@dataclass(frozen=True)
+class Vocabulary:
+    """The values a request may name in this warehouse: countries, importers, HS6 codes, years,
+    HS revisions of the trade flows, and the commodities of the production table."""
+
+    countries: frozenset[str]
+    importers: tuple[str, ...]
+    products: frozenset[str]
+    years: tuple[int, ...]
+    revisions: tuple[str, ...]
+    commodities: tuple[str, ...]
+
+
+def vocabulary(wh: Warehouse) -> Vocabulary:
+    """What a request may name: the distinct countries (importers, exporters, producers), HS6 codes,
+    years and revisions of ``trade_flows`` and the commodities of ``production`` (empty when absent)."""
+    tables = wh.tables()
+    countries: set[str] = set()
+    importers: list[str] = []
+    products: set[str] = set()
+    years: list[int] = []
+    revisions: list[str] = []
+    commodities: list[str] = []
+
+    def distinct(t: Any, col: str) -> list[Any]:
+        return list(wh.execute(t.select(col).distinct())[col])
+
+    if "trade_flows" in tables:
+        t = wh.table("trade_flows")
+        importers = sorted(str(c) for c in distinct(t, "importer"))
+        countries |= set(importers) | {str(c) for c in distinct(t, "exporter")}
+        products = {str(c) for c in distinct(t, "hs6")}
+        years = sorted(int(y) for y in distinct(t, "year"))
+        revisions = sorted(str(r) for r in distinct(t, "hs_revision"))
+    if "production" in tables:
+        p = wh.table("production")
+        countries |= {str(c) for c in distinct(p, "country")}
+        commodities = sorted(str(c) for c in distinct(p, "commodity"))
+    return Vocabulary(frozenset(countries), tuple(importers), frozenset(products), tuple(years),
+                      tuple(revisions), tuple(commodities))
+
+
 def _table_rows(wh: Warehouse, table: str) -> int:
     entries = wh.manifest().get("files") or {}
     total = 0

@@ -324,39 +324,23 @@ class Service:
             self._meta_lock.release()
 
     def _read_meta(self, sid: str) -> Meta:
+        from kakehashi.questions.inventory import vocabulary
+
         wh = self.wh
         tables = tuple(wh.tables())
-        countries: set[str] = set()
-        importers: list[str] = []
-        products: set[str] = set()
-        years: list[int] = []
-        commodities: list[str] = []
-        revisions: list[str] = []
-        if "trade_flows" in tables:
-            t = wh.table("trade_flows")
-            imp = wh.execute(t.select("importer").distinct())["importer"].tolist()
-            exp = wh.execute(t.select("exporter").distinct())["exporter"].tolist()
-            importers = sorted(imp)
-            countries |= set(imp) | set(exp)
-            products = set(wh.execute(t.select("hs6").distinct())["hs6"].tolist())
-            years = sorted(int(y) for y in wh.execute(t.select("year").distinct())["year"])
-            revisions = sorted(str(r) for r in wh.execute(t.select("hs_revision").distinct())["hs_revision"])
-        if "production" in tables:
-            p = wh.table("production")
-            countries |= set(wh.execute(p.select("country").distinct())["country"].tolist())
-            commodities = sorted(wh.execute(p.select("commodity").distinct())["commodity"].tolist())
+        v = vocabulary(wh)
         labels = provenance.source_labels(wh)
         return Meta(
             snapshot=sid,
             tables=tables,
-            countries=frozenset(countries),
-            importers=tuple(importers),
-            products=frozenset(products),
-            years=tuple(years),
-            commodities=tuple(commodities),
+            countries=v.countries,
+            importers=v.importers,
+            products=v.products,
+            years=v.years,
+            commodities=v.commodities,
             synthetic=provenance.is_synthetic(wh, labels),
             sources=tuple(sorted(set(labels["source"].astype(str)))),
-            revisions=tuple(revisions),
+            revisions=v.revisions,
         )
 
 
