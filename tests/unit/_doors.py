@@ -3,38 +3,16 @@ process (httpx's ASGI transport) and a briefing pack's data files. Data: the SYN
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import httpx
 import pandas as pd
 import pytest
+from _asgi import SyncClient
 
 from kakehashi.cli import main
-
-
-class SyncClient:
-    """A small synchronous facade over httpx.AsyncClient on an ASGI app."""
-
-    def __init__(self, app: Any) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-
-    def request(self, method: str, url: str, **kw: Any) -> httpx.Response:
-        return self._loop.run_until_complete(self._client.request(method, url, **kw))
-
-    def get(self, url: str, **kw: Any) -> httpx.Response:
-        return self.request("GET", url, **kw)
-
-    def post(self, url: str, **kw: Any) -> httpx.Response:
-        return self.request("POST", url, **kw)
-
-    def close(self) -> None:
-        self._loop.run_until_complete(self._client.aclose())
-        self._loop.close()
 
 
 @contextmanager

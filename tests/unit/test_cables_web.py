@@ -9,7 +9,6 @@ against the ``kakehashi cables`` command line and the issue's facts.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from typing import Any
 import httpx
 import pandas as pd
 import pytest
+from _asgi import SyncClient
 
 from kakehashi import catalogue
 from kakehashi.cli import main
@@ -28,21 +28,6 @@ from kakehashi.warehouse import Warehouse
 from kakehashi.web import create_app
 
 GOOD = Path(__file__).resolve().parents[1] / "fixtures" / "cables" / "good"
-
-
-class SyncClient:
-    """A synchronous facade over httpx.AsyncClient on the ASGI transport (as in test_web.py)."""
-
-    def __init__(self, app: Any) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-
-    def get(self, url: str, **kw: Any) -> httpx.Response:
-        return self._loop.run_until_complete(self._client.get(url, **kw))
-
-    def close(self) -> None:
-        self._loop.run_until_complete(self._client.aclose())
-        self._loop.close()
 
 
 @pytest.fixture(scope="module")

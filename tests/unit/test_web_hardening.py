@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 import yaml
+from _asgi import SyncClient
 from _local_http import QuietHandler, serve
 from _webdata import small_warehouse
 
@@ -31,28 +32,6 @@ TARIFF = {"name": "usa-tariff", "base_year": 2023, "measures": [
     {"type": "tariff", "importer": "USA", "exporters": ["CHN"], "products": ["280530"], "rate": 0.2,
      "stacks": False}]}
 SECRET = "TOP-SECRET-CONTENT-1234"
-
-
-class SyncClient:
-    """A synchronous facade over httpx.AsyncClient on the app's ASGI transport (in process)."""
-
-    def __init__(self, app: object) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
-                                         base_url="http://testserver")
-
-    def request(self, method: str, url: str, **kw: object) -> httpx.Response:
-        return self.loop.run_until_complete(self._client.request(method, url, **kw))  # type: ignore[arg-type]
-
-    def get(self, url: str, **kw: object) -> httpx.Response:
-        return self.request("GET", url, **kw)
-
-    def post(self, url: str, **kw: object) -> httpx.Response:
-        return self.request("POST", url, **kw)
-
-    def close(self) -> None:
-        self.loop.run_until_complete(self._client.aclose())
-        self.loop.close()
 
 
 @pytest.fixture(scope="module")

@@ -157,32 +157,42 @@ def rotate_token(name: NameArg, orgs: OrgsOpt = None) -> None:
     say(token)
 
 
+InputFormatOpt = Annotated[str | None, typer.Option("--input-format", help="csv or json (default: by the "
+                                                   "file's suffix).", show_default=False)]
+
+
+def _upload(name: str, file: Path, input_format: str | None, kind: str, orgs: Path | None,
+            warehouse: Path | None, engine: str | None) -> None:
+    """Validate an upload (``bom`` or ``capabilities``) against the warehouse and store it encrypted."""
+    from kakehashi.orgs.bom import parse_bom, parse_capabilities
+    from kakehashi.questions.firms import vocabulary
+
+    parse = parse_bom if kind == "bom" else parse_capabilities
+    store = _store(orgs)
+    org = store.get(name)
+    data = _read_upload(file)
+    countries, products = vocabulary(open_warehouse(warehouse, engine))
+    try:
+        rows = parse(data, fmt=_fmt_of(file, input_format), countries=countries, products=products)
+    except InputError as exc:
+        raise InputError(f"{file}: {exc.message}", hint=exc.hint) from None
+    store.put(org, kind, rows)
+    what = "rows" if kind == "bom" else "capability rows"
+    say(f"stored {len(rows)} {what} for {org.name} (encrypted)")
+
+
 @org_app.command("bom")
 def bom(
     name: NameArg,
     file: Annotated[Path, typer.Argument(help="Bill of materials: item,hs6,supplier_country,annual_spend_usd"
                                          "[,seeking_alternatives] (CSV, or JSON by its .json suffix).")],
-    input_format: Annotated[str | None, typer.Option("--input-format", help="csv or json (default: by the "
-                                                     "file's suffix).", show_default=False)] = None,
+    input_format: InputFormatOpt = None,
     orgs: OrgsOpt = None,
     warehouse: WarehouseOpt = None,
     engine: EngineOpt = None,
 ) -> None:
     """Upload an organisation's bill of materials (validated; stored encrypted; replaces the previous one)."""
-    from kakehashi.orgs.bom import parse_bom
-    from kakehashi.questions.firms import vocabulary
-
-    store = _store(orgs)
-    org = store.get(name)
-    data = _read_upload(file)
-    wh = open_warehouse(warehouse, engine)
-    countries, products = vocabulary(wh)
-    try:
-        rows = parse_bom(data, fmt=_fmt_of(file, input_format), countries=countries, products=products)
-    except InputError as exc:
-        raise InputError(f"{file}: {exc.message}", hint=exc.hint) from None
-    store.put(org, "bom", rows)
-    say(f"stored {len(rows)} rows for {org.name} (encrypted)")
+    _upload(name, file, input_format, "bom", orgs, warehouse, engine)
 
 
 @org_app.command("capabilities")
@@ -190,28 +200,13 @@ def capabilities(
     name: NameArg,
     file: Annotated[Path, typer.Argument(help="Capabilities: hs6,country,annual_capacity_usd (CSV or "
                                          "JSON).")],
-    input_format: Annotated[str | None, typer.Option("--input-format", help="csv or json (default: by the "
-                                                     "file's suffix).", show_default=False)] = None,
+    input_format: InputFormatOpt = None,
     orgs: OrgsOpt = None,
     warehouse: WarehouseOpt = None,
     engine: EngineOpt = None,
 ) -> None:
     """Upload what an organisation can supply (for firm-level matching; stored encrypted)."""
-    from kakehashi.orgs.bom import parse_capabilities
-    from kakehashi.questions.firms import vocabulary
-
-    store = _store(orgs)
-    org = store.get(name)
-    data = _read_upload(file)
-    wh = open_warehouse(warehouse, engine)
-    countries, products = vocabulary(wh)
-    try:
-        rows = parse_capabilities(data, fmt=_fmt_of(file, input_format), countries=countries,
-                                  products=products)
-    except InputError as exc:
-        raise InputError(f"{file}: {exc.message}", hint=exc.hint) from None
-    store.put(org, "capabilities", rows)
-    say(f"stored {len(rows)} capability rows for {org.name} (encrypted)")
+    _upload(name, file, input_format, "capabilities", orgs, warehouse, engine)
 
 
 @org_app.command("exposure")

@@ -141,6 +141,16 @@ def trade_revision(wh: Warehouse, years: Sequence[int] | None = None) -> tuple[s
     return plan.revision, list(plan.years)
 
 
+def country_names(wh: Warehouse, codes: Sequence[str]) -> dict[str, str]:
+    """English names of ``codes`` from the warehouse's ``countries`` table (the code itself if absent)."""
+    names = {c: c for c in codes}
+    if "countries" in wh.tables():
+        t = wh.table("countries")
+        df = wh.execute(t.filter(t.iso3.isin(list(codes))).select("iso3", "name"))
+        names.update(dict(zip(df["iso3"], df["name"], strict=True)))
+    return names
+
+
 def workstream_summary(screen_df: pd.DataFrame) -> pd.DataFrame:
     """Per workstream: products imported, how many are dependent and persistent, imports and rival imports.
 
@@ -430,7 +440,8 @@ def mineral_view(wh: Warehouse, commodity: str, rival: str, importer: str | None
 
 __all__ = [
     "MineralView", "Overview", "ProductInfo", "ProductView", "RevisionStatement", "commodity_codes",
-    "complementarity", "coverage", "explode_workstreams", "group_small", "label", "latest_year", "members",
+    "complementarity", "country_names", "coverage", "explode_workstreams", "group_small", "label",
+    "latest_year", "members",
     "mineral_view", "overview", "product_info", "product_view", "production_shares", "revision_statement",
     "screen", "stage_shares", "stage_summary", "supplier_shares", "supply_risk", "trade_revision",
     "workstream_commodities", "workstream_summary", "world_supply",

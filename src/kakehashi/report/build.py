@@ -85,16 +85,6 @@ def resolve(wh: Warehouse, importer: str, rival: str, partner: str | None, works
     return BriefingRequest(exposure.label(mem), mem, riv, par, coal, workstream, yr, rev)
 
 
-def country_names(wh: Warehouse, codes: Sequence[str]) -> dict[str, str]:
-    """English names of ``codes`` from the warehouse's ``countries`` table (the code itself if absent)."""
-    names = {c: c for c in codes}
-    if "countries" in wh.tables():
-        t = wh.table("countries")
-        df = wh.execute(t.filter(t.iso3.isin(list(codes))).select("iso3", "name"))
-        names.update(dict(zip(df["iso3"], df["name"], strict=True)))
-    return names
-
-
 def briefing_scenario(req: BriefingRequest, draws: int = defaults.DRAWS) -> dict[str, Any]:
     """The pack's scenario (:func:`kakehashi.questions.whatif.licence_spec`)."""
     return whatif.licence_spec(req.members, req.rival, req.partner, req.workstream, base_year=req.year,
@@ -112,7 +102,8 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
     """Gather every table and chart of one pack (no rendering); ``data`` holds the table behind each;
     ``measures``: user measures files."""
     req = resolve(wh, importer, rival, partner, workstream, coalition, year)
-    names = country_names(wh, [c for c in (*req.members, req.rival, req.partner, *req.coalition) if c])
+    codes = [c for c in (*req.members, req.rival, req.partner, *req.coalition) if c]
+    names = exposure.country_names(wh, codes)
     labels = {c: appendix.country_label(c, names.get(c)) for c in names}
     labels[req.importer] = labels.get(req.importer, " + ".join(labels[c] for c in req.members))
     labels_list = ", ".join(labels[c] for c in (*req.members, req.partner) if c)
