@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +36,14 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="module")
-def server(tiny_warehouse: Any) -> Iterator[str]:
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """``app`` served by uvicorn on a free port of 127.0.0.1 in a thread; yields its URL, then stops it."""
     import uvicorn
 
-    from kakehashi.web import create_app
-
-    app = create_app(tiny_warehouse.path, max_draws=500)
     port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    srv = uvicorn.Server(config)
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                        lifespan="off"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -53,9 +52,19 @@ def server(tiny_warehouse: Any) -> Iterator[str]:
             srv.should_exit = True
             pytest.fail("the test server did not start within 20 s")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tiny_warehouse: Any) -> Iterator[str]:
+    from kakehashi.web import create_app
+
+    with serving(create_app(tiny_warehouse.path, max_draws=500)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -199,12 +199,9 @@ def test_chart_downloads(server: str, browser: Any, fmt: str) -> None:  # noqa: 
 @pytest.fixture(scope="module")
 def cable_server(tiny_sample_dir: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server over the SYNTHETIC tiny sample with the SYNTHETIC cable fixtures ingested beside it."""
-    import threading
-    import time
     from pathlib import Path
 
-    import uvicorn
-    from tests.unit.test_browser import _free_port
+    from tests.unit.test_browser import serving
 
     from kakehashi.sample import ingest_sample
     from kakehashi.sources.cables import load_cables
@@ -216,20 +213,8 @@ def cable_server(tiny_sample_dir: Any, tmp_path_factory: pytest.TempPathFactory)
     ingest_sample(wh, tiny_sample_dir)
     load_cables(wh, Path(__file__).resolve().parents[1] / "fixtures" / "cables" / "good")
     wh.close()
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(path), host="127.0.0.1", port=port, log_level="warning",
-                                        lifespan="off"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            srv.should_exit = True
-            pytest.fail("the cable test server did not start within 20 s")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(path)) as url:
+        yield url
 
 
 def test_cable_map_draws_countries_on_a_phone(cable_server: str, browser: Any) -> None:
