@@ -118,3 +118,9 @@ def test_measures_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert "CN-2025-57-RARE" in captured.out and "no information after 2026-03-01" in captured.err
     assert main(["measures", "list", "--as-of", "21/11/2026"]) == 2
     assert "--as-of: cannot read the date" in capsys.readouterr().err
+
+
+def test_from_measure_with_an_impossible_base_year_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scenario", "from-measure", "CN-2025-18-RARE-EARTHS", "--base-year", "1800"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: base_year: 1800 is not allowed") and "Traceback" not in err

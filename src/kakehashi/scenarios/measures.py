@@ -854,5 +854,8 @@ def spec_from_measure(measure_id: str, *, base_year: int | None = None,
             extra = " Exporter-specific rates not modelled: " + ", ".join(
                 f"{k} {v:.0%}" for k, v in entry.exporter_rates.items()) + "."
         desc = f"{m.title} ({m.authority} {m.number}) at {entry.rate:.0%}; {flags}.{extra}"
-    return sp.ScenarioSpec(name=slug, description=desc, base_year=year, measures=[measure],
-                           uncertain=uncertain, draws=draws, seed=seed)
+    try:
+        return sp.ScenarioSpec(name=slug, description=desc, base_year=year, measures=[measure],
+                               uncertain=uncertain, draws=draws, seed=seed)
+    except ValidationError as exc:  # a base year, draws or seed out of range: one line naming the field
+        raise sp.validation_error(exc, {"base_year": year, "draws": draws, "seed": seed}) from None
