@@ -6,7 +6,8 @@ Layout of a warehouse directory::
     LOCK                         writers hold an exclusive lock on it
     snapshots/<id>/manifest.json tables, files (size, sha256, rows), the ingest log, derived summaries
     snapshots/<id>/catalog.duckdb embedded DuckDB database: the ingest log
-    snapshots/<id>/<table>/<year>.parquet   (year-partitioned tables)
+    snapshots/<id>/<table>/<year>.parquet   (year-partitioned tables; a large year is split into
+                                 <year>.parquet, <year>-1.parquet, ... written in parallel)
     snapshots/<id>/<table>/all.parquet      (other tables)
     snapshots/<id>/derived/export_totals/<year>.parquet   every exporter's exports per product
     staging/<id>/                a snapshot being written
@@ -157,6 +158,8 @@ class Transaction:
         """Files of the parent snapshot found missing or damaged (not linked)."""
         self.totals: dict[str, tuple[pa.Table, list[dict[str, Any]]]] = {}
         """Derived exporter totals and summary rows of the trade years written, computed in memory."""
+        self.entries: dict[str, dict[str, Any]] = {}
+        """Manifest entries (size, mtime, sha256, rows) of the files written, computed by the writers."""
 
     def write(
         self,
@@ -210,25 +213,30 @@ class Transaction:
             if spec.partition_by_year:
                 years = sorted(int(y) for y in pc.unique(tbl.column("year")).to_pylist())
                 for year in years:
-                    target = tdir / f"{year}.parquet"
-                    if target.exists():
-                        target.unlink()  # a hard link: the committed copy is untouched
+                    for stale_part in year_files(tdir, year):
+                        stale_part.unlink()  # a hard link: the committed copy is untouched
+                        self.written.discard(f"{table}/{stale_part.name}")
                     part = tbl if len(years) == 1 else tbl.filter(pc.equal(tbl.column("year"), year))
                     rows = _sort_order(part, order) if order else None
                     if rows is not None:
                         part = part.take(rows)
-                    self.totals.pop(f"{table}/{target.name}", None)
-                    # The exporter totals are summed while Arrow's writer (which releases the GIL) runs.
-                    with ThreadPoolExecutor(1) as pool:
+                    self.totals.pop(f"{table}/{year}.parquet", None)
+                    pieces = _split_parts(_storage_table(part, spec.arrow_schema()))
+                    names = [year_file_name(year, i) for i in range(len(pieces))]
+                    # Parts are written in parallel (Arrow's writer releases the GIL), and the
+                    # exporter totals are summed meanwhile.
+                    with ThreadPoolExecutor(len(pieces) + 1) as pool:
                         totals = pool.submit(_trade_totals, part) if table == "trade_flows" else None
-                        _write_parquet(_storage_table(part, spec.arrow_schema()), target)
+                        done = [pool.submit(_write_entry, piece, tdir / name)
+                                for piece, name in zip(pieces, names, strict=True)]
+                        for name, fut in zip(names, done, strict=True):
+                            self._written(f"{table}/{name}", fut.result())
                         held = totals.result() if totals is not None else None
-                    self.written.add(f"{table}/{target.name}")
                     if held is not None:
-                        self.totals[f"{table}/{target.name}"] = held
+                        self.totals[f"{table}/{year}.parquet"] = held
             else:
-                _write_parquet(_storage_table(tbl, spec.arrow_schema()), tdir / "all.parquet")
-                self.written.add(f"{table}/all.parquet")
+                self._written(f"{table}/all.parquet",
+                              _write_entry(_storage_table(tbl, spec.arrow_schema()), tdir / "all.parquet"))
         except (pa.ArrowException, OSError) as exc:
             raise EngineError(f"could not write table {table} into {self._root}: {exc}",
                               hint="check the free space; the warehouse is unchanged") from exc
@@ -244,9 +252,79 @@ class Transaction:
         self.manifest.setdefault("log", []).append(record.__dict__)
         return tbl.num_rows
 
+    def _written(self, rel: str, entry: dict[str, Any]) -> None:
+        self.written.add(rel)
+        self.entries[rel] = entry
+
+    def entry(self, rel: str, path: Path) -> dict[str, Any]:
+        """Manifest entry of a file of this transaction: the writer's, unless the file changed since."""
+        held = self.entries.get(rel)
+        st = path.stat()
+        if held is not None and held["size"] == st.st_size and held["mtime_ns"] == st.st_mtime_ns:
+            return held
+        return _file_entry(path)
+
 
 PARQUET_ROW_GROUP = 122_880
 """Rows per Parquet row group (DuckDB's default), small enough for per-importer reads to skip groups."""
+
+
+PART_ROWS = 32 * PARQUET_ROW_GROUP
+"""A year of more rows than this is written as several part files of about this size, in parallel.
+
+Arrow's Parquet writer runs on one core; a ``baci``-size year (about 10 M rows) in three parts writes
+in parallel (BENCHMARKS.md, ingest). Parts hold whole row groups, in the warehouse's row order."""
+
+_YEAR_FILE = re.compile(r"(\d{4})(?:-([1-9]\d*))?\.parquet")
+
+
+def year_file_name(year: int, part: int = 0) -> str:
+    """File name of part ``part`` of a year: ``2021.parquet``, ``2021-1.parquet``, ..."""
+    return f"{year}.parquet" if part == 0 else f"{year}-{part}.parquet"
+
+
+def year_part(name: str) -> tuple[int, int] | None:
+    """``(year, part)`` of a year file's name (see :func:`year_file_name`), or ``None``.
+
+    Examples
+    --------
+    >>> year_part("2021.parquet"), year_part("2021-2.parquet"), year_part("all.parquet")
+    ((2021, 0), (2021, 2), None)
+    """
+    m = _YEAR_FILE.fullmatch(name)
+    return (int(m[1]), int(m[2] or 0)) if m else None
+
+
+def file_order(name: str) -> tuple[int, int, int, str]:
+    """Sort key of a table's file names: year files by year and part (so rows keep their order)."""
+    yp = year_part(name)
+    return (0, yp[0], yp[1], name) if yp else (1, 0, 0, name)
+
+
+def year_files(folder: Path, year: int) -> list[Path]:
+    """The part files of ``year`` in a table folder, in row order."""
+    if not folder.is_dir():
+        return []
+    found = [p for p in folder.glob(f"{year}*.parquet") if (year_part(p.name) or (0,))[0] == year]
+    return sorted(found, key=lambda p: file_order(p.name))
+
+
+def _split_parts(tbl: pa.Table) -> list[pa.Table]:
+    """``tbl`` cut into parts of whole row groups, each at most about :data:`PART_ROWS` rows."""
+    n = tbl.num_rows
+    count = -(-n // PART_ROWS) if n else 1
+    if count <= 1:
+        return [tbl]
+    groups = -(-n // PARQUET_ROW_GROUP)
+    per = -(-groups // count) * PARQUET_ROW_GROUP
+    return [tbl.slice(start, per) for start in range(0, n, per)]
+
+
+def _write_entry(tbl: pa.Table, path: Path) -> dict[str, Any]:
+    """Write ``tbl`` to ``path`` (:func:`_write_parquet`); return its manifest entry, hashed here."""
+    _write_parquet(tbl, path)
+    st = path.stat()
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": file_sha256(path), "rows": tbl.num_rows}
 
 
 def _write_parquet(tbl: pa.Table, path: Path) -> None:
@@ -286,17 +364,18 @@ def _file_entry(path: Path) -> dict[str, Any]:
     return entry
 
 
-def _derive_trade_year(path: Path, out: Path) -> list[dict[str, Any]]:
-    """Write the exporter totals of one ``trade_flows`` year file to ``out``; return its summary rows.
+def _derive_trade_year(paths: Path | Sequence[Path], out: Path) -> list[dict[str, Any]]:
+    """Write the exporter totals of one ``trade_flows`` year (its parts) to ``out``; return its summary rows.
 
     .. math:: X_{ekt} = \\sum_d x_{e \\to d,k,t}
 
     The summary rows count rows and value per ``year, hs_revision, source``. One thread sums in
     the file's (sorted) order, so the same rows always give the same bits.
     """
+    files = [paths] if isinstance(paths, Path) else list(paths)
     con = duckdb.connect(config={"threads": 1})
     try:
-        src = f"read_parquet('{_sql_path(path)}')"
+        src = "read_parquet([" + ", ".join(f"'{_sql_path(p)}'" for p in files) + "])"
         totals = con.sql(
             f"SELECT exporter, hs6, year, hs_revision, sum(value_usd) AS exports_usd FROM {src} "
             "GROUP BY exporter, hs6, year, hs_revision ORDER BY hs_revision, exporter, hs6"
@@ -592,7 +671,8 @@ class Warehouse:
         snap = self._snapshot_dir()
         if snap is None:
             return []
-        return [snap / table / f for f in sorted((self.manifest().get("tables") or {}).get(table, []))]
+        names = (self.manifest().get("tables") or {}).get(table, [])
+        return [snap / table / f for f in sorted(names, key=file_order)]
 
     def derived_files(self, name: str = "export_totals") -> list[Path]:
         """Files of a derived summary written at ingest (``[]`` for snapshots from before them)."""
@@ -871,7 +951,8 @@ class Warehouse:
                                  "or ingest everything into a new --warehouse folder")
         tables = {}
         for t in TABLES:
-            files = sorted(p.name for p in (staging / t).glob("*.parquet")) if (staging / t).is_dir() else []
+            found = (staging / t).glob("*.parquet") if (staging / t).is_dir() else []
+            files = sorted((p.name for p in found), key=file_order)
             if files:
                 tables[t] = files
         tx.manifest["tables"] = tables
@@ -893,7 +974,7 @@ class Warehouse:
                 if old is not None and rel not in tx.written and f.stat().st_ino == old[0]:
                     entries[rel] = old[1]
                 else:
-                    entries[rel] = _file_entry(f)
+                    entries[rel] = tx.entry(rel, f)
             tx.manifest["files"] = entries
             (staging / "manifest.json").write_text(json.dumps(tx.manifest, indent=1), encoding="utf-8")
             for f in staging.rglob("*"):
@@ -928,18 +1009,23 @@ class Warehouse:
             previous.setdefault(int(row["year"]), []).append(row)
         keep: list[str] = []
         summary: list[dict[str, Any]] = []
+        parts: dict[int, list[str]] = {}
         for name in trade_files:
-            year = int(Path(name).stem)
-            rel, out_rel = f"trade_flows/{name}", f"{EXPORT_TOTALS}/{name}"
+            yp = year_part(name)
+            if yp is not None:
+                parts.setdefault(yp[0], []).append(f"trade_flows/{name}")
+        for year, rels in sorted(parts.items()):
+            out_rel = f"{EXPORT_TOTALS}/{year}.parquet"
             out = staging / out_rel
-            if rel in tx.written or "trade_flows" in tx.replaced or not out.exists() or year not in previous:
+            rewritten = any(rel in tx.written for rel in rels)
+            if rewritten or "trade_flows" in tx.replaced or not out.exists() or year not in previous:
                 out.unlink(missing_ok=True)
-                held = tx.totals.get(rel) if rel in tx.written else None
+                held = tx.totals.get(f"trade_flows/{year}.parquet") if rewritten else None
                 if held is None:
-                    summary += _derive_trade_year(staging / rel, out)
+                    summary += _derive_trade_year([staging / rel for rel in rels], out)
                 else:
                     out.parent.mkdir(parents=True, exist_ok=True)
-                    _write_parquet(held[0], out)
+                    tx._written(out_rel, _write_entry(held[0], out))
                     summary += held[1]
                 tx.written.add(out_rel)
             else:

@@ -26,7 +26,7 @@ from kakehashi.errors import InputError
 from kakehashi.metrics.derived import trade_summary
 from kakehashi.provenance import SOURCE_TABLES, SYNTHETIC_MARK, is_synthetic, licences_for
 from kakehashi.schemas import schema
-from kakehashi.warehouse import REINGEST_HINT, UnverifiedSnapshotWarning, Warehouse, snapshot_time
+from kakehashi.warehouse import REINGEST_HINT, UnverifiedSnapshotWarning, Warehouse, snapshot_time, year_part
 
 VINTAGE = re.compile(r"\bV\d{6}\b|\bMCS ?\d{4}\b|\b(?:19|20)\d{2} edition\b", re.IGNORECASE)
 """Release named inside a source label: BACI ``V202501``, USGS ``MCS 2024``, ``2024 edition``."""
@@ -140,7 +140,7 @@ def _table_rows(wh: Warehouse, table: str) -> int:
 def _table_years(wh: Warehouse, table: str) -> list[int]:
     spec = schema(table)
     if spec.partition_by_year:
-        return sorted(int(p.stem) for p in wh.files(table) if p.stem.isdigit())
+        return sorted({yp[0] for p in wh.files(table) if (yp := year_part(p.name)) is not None})
     if "year" not in spec.names:
         return []
     t = wh.table(table)

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from kakehashi.errors import EngineError
+from kakehashi.warehouse import year_files
 
 
 def _sql_str(value: str | Path) -> str:
@@ -33,15 +34,15 @@ def merge_year(tx: Any, flows: pa.Table, year: int, source_prefix: str | None) -
     extracts such as Comtrade queries) keeps every old row whose key is not
     in the new data.
     """
-    staged = Path(tx.path) / "trade_flows" / f"{year}.parquet"
-    if not staged.exists():
+    staged = year_files(Path(tx.path) / "trade_flows", year)
+    if not staged:
         return flows
     family = "true" if source_prefix is None else f"NOT starts_with(o.source, {_sql_str(source_prefix)})"
     con = duckdb.connect()
     try:
         con.register("new_rows", flows)
         kept = con.sql(
-            f"SELECT * FROM read_parquet({_sql_str(staged)}) o WHERE {family} "
+            f"SELECT * FROM read_parquet([{', '.join(_sql_str(p) for p in staged)}]) o WHERE {family} "
             "AND NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.year = o.year "
             "AND n.exporter = o.exporter AND n.importer = o.importer AND n.hs6 = o.hs6 "
             "AND n.hs_revision = o.hs_revision)"
