@@ -988,8 +988,11 @@ class Warehouse:
         tmp_current = self.path / "CURRENT.tmp"
         moved = False
         try:
-            tx.manifest["derived"] = self._derive(tx, tables.get("trade_flows", []))
-            self._write_catalog(staging, tx.manifest)
+            # The catalog (the ingest log in DuckDB) is written while the derived summaries are.
+            with ThreadPoolExecutor(1) as pool:
+                catalog = pool.submit(self._write_catalog, staging, {"log": list(tx.manifest.get("log", []))})
+                tx.manifest["derived"] = self._derive(tx, tables.get("trade_flows", []))
+                catalog.result()
             entries: dict[str, dict[str, Any]] = {}
             for f in sorted(staging.rglob("*")):
                 if not f.is_file():
