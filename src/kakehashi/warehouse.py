@@ -100,26 +100,48 @@ class IngestRecord:
 
 @contextmanager
 def ingest_memory_pool() -> Iterator[None]:
-    """Make Arrow allocate from its jemalloc pool inside the block, when this build of Arrow has it.
+    """Allocate an ingest's large arrays in the way that costs the kernel least; restored afterwards.
 
     An ingest allocates a year's columns several times over (about 1.2 GB for a
-    ``baci``-size year). With jemalloc, which keeps and reuses freed pages,
-    the kernel time spent faulting in fresh pages fell from 2.0 s to 1.6 s and
-    the peak from 1.26 to 1.13 GB against Arrow's default mimalloc pool
-    (BENCHMARKS.md, ingest). Buffers remember their pool, so switching back
-    afterwards is safe.
+    ``baci``-size year), and the kernel time spent providing fresh pages was a
+    third of its CPU time. Inside the block:
+
+    * Arrow allocates from its jemalloc pool when this build has it (it keeps and
+      reuses freed pages): kernel time 2.0 s → 1.6 s and peak 1.26 → 1.13 GB
+      against Arrow's default mimalloc pool;
+    * NumPy does not ask for transparent huge pages (``madvise``): where the
+      kernel compacts memory to provide them (``defrag`` set to ``madvise``, the
+      default of common distributions), kernel time fell from 2.1 s to 1.6 s.
+
+    Measured with ``farm-bench`` on one ``baci``-size year (BENCHMARKS.md, ingest).
+    Buffers remember their pool, so switching back afterwards is safe.
     """
-    try:
-        pool = pa.jemalloc_memory_pool()
-    except (NotImplementedError, pa.ArrowNotImplementedError):
-        yield
-        return
     previous = pa.default_memory_pool()
-    pa.set_memory_pool(pool)
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except (NotImplementedError, pa.ArrowNotImplementedError):
+        pass
+    hugepage = _numpy_hugepage(False)
     try:
         yield
     finally:
+        _numpy_hugepage(hugepage)
         pa.set_memory_pool(previous)
+
+
+def _numpy_hugepage(enabled: bool | None) -> bool | None:
+    """Set NumPy's huge-page advice (an underscored NumPy function); return the previous setting.
+
+    ``None`` leaves it alone (a NumPy without the function).
+    """
+    try:
+        from numpy._core import multiarray
+    except ImportError:  # pragma: no cover - NumPy 1.x names it numpy.core
+        return None
+    setter = getattr(multiarray, "_set_madvise_hugepage", None)
+    if setter is None or enabled is None:
+        return None
+    return bool(setter(enabled))
 
 
 def _fsync_dir(path: Path) -> None:

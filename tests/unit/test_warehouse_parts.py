@@ -131,3 +131,24 @@ def test_merge_with_a_parted_year_keeps_other_sources(tmp_path: Path, small_part
     counts = wh.execute(t.group_by("source").aggregate(n=t.count()).order_by("source"))
     assert dict(zip(counts["source"], counts["n"], strict=True)) == {"other (synthetic)": 300,
                                                                       "test (synthetic)": 2_500}
+
+
+def test_ingest_memory_settings_are_restored(tmp_path: Path) -> None:
+    import pyarrow as pa_
+    from numpy._core import multiarray
+
+    from kakehashi.warehouse import ingest_memory_pool
+
+    before_pool, before_huge = pa_.default_memory_pool().backend_name, multiarray._get_madvise_hugepage()
+    with ingest_memory_pool():
+        assert multiarray._get_madvise_hugepage() is False
+        inside = pa_.default_memory_pool().backend_name
+    assert inside in ("jemalloc", before_pool)  # jemalloc when this Arrow build has it
+    assert (pa_.default_memory_pool().backend_name, multiarray._get_madvise_hugepage()) == (before_pool,
+                                                                                           before_huge)
+    wh = Warehouse(tmp_path)
+    with pytest.raises(RuntimeError), wh.transaction() as tx:
+        tx.write("trade_flows", _year(50, 7), source="t (synthetic)", validated=True)
+        raise RuntimeError("stop")  # an ingest that fails restores them too
+    assert pa_.default_memory_pool().backend_name == before_pool
+    assert wh.snapshot_id is None
