@@ -585,24 +585,24 @@ def _check_values(raw: pa.Table, check: _Checker, year: int) -> None:
             found = str(row.get(col) or "").strip()
             raise InputError(f"missing value {found!r} in column {col}", file=origin, line=line,
                              hint="t, i, j, k and v are required in every BACI row")
-    t = raw.column("t").to_numpy()
-    if len(t) and not (int(t.min()) == year == int(t.max())):
+    # min_max over the chunks: no contiguous copy of the columns (the parser's largest allocations)
+    t = pc.min_max(raw.column("t"))
+    if raw.num_rows and not (t["min"].as_py() == year == t["max"].as_py()):
         line, row = check.first_line(f"TRY_CAST(t AS INTEGER) IS DISTINCT FROM {year}")
         raise InputError(f"year {row['t']!r} in column t differs from the file's year {year}",
                          file=origin, line=line, value=row["t"],
                          hint="a BACI yearly file holds one year; check the file name (…_Y<year>_…)")
-    k = raw.column("k").to_numpy()
-    if len(k) and (int(k.min()) < 10_000 or int(k.max()) > 999_999):
+    k = pc.min_max(raw.column("k"))
+    if raw.num_rows and (k["min"].as_py() < 10_000 or k["max"].as_py() > 999_999):
         line, row = check.first_line("TRY_CAST(k AS INTEGER) NOT BETWEEN 10000 AND 999999")
         raise InputError(f"product code {row['k']!r} in column k is not a six-digit HS code",
                          file=origin, line=line, value=row["k"],
                          hint="BACI codes have six digits (five when the leading zero was dropped)")
-    v = raw.column("v").to_numpy()
-    q = raw.column("q")
-    v_lo, v_hi = (float(v.min()), float(v.max())) if len(v) else (0.0, 0.0)  # NaN propagates
-    q_range = pc.min_max(q)  # skips nulls and NaN
+    v, q = raw.column("v"), raw.column("q")
+    v_range, q_range = pc.min_max(v), pc.min_max(q)  # skip nulls and NaN
+    v_lo, v_hi = (v_range["min"].as_py() or 0.0), (v_range["max"].as_py() or 0.0)
     q_lo, q_hi = q_range["min"].as_py(), q_range["max"].as_py()
-    if (not (np.isfinite(v_lo) and np.isfinite(v_hi)) or pc.any(pc.is_nan(q)).as_py()
+    if (pc.any(pc.is_nan(v)).as_py() or np.isinf(v_lo) or np.isinf(v_hi) or pc.any(pc.is_nan(q)).as_py()
             or (q_hi is not None and (np.isinf(q_lo) or np.isinf(q_hi)))):
         line, row = check.first_line(f"NOT isfinite(TRY_CAST(v AS DOUBLE)) OR NOT isfinite({_Q_NUM})")
         raise InputError("value is not a finite number", file=origin, line=line,
