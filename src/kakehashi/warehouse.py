@@ -54,10 +54,9 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
-import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -67,6 +66,9 @@ import pyarrow.parquet as pq
 from kakehashi import config
 from kakehashi.errors import EngineError, InputError, KakehashiError, unknown_value_error
 from kakehashi.schemas import TABLES, conform, schema
+
+if TYPE_CHECKING:  # Ibis is imported by the readers only: an ingest does not load it
+    import ibis
 
 Engine = Literal["duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
@@ -835,6 +837,8 @@ class Warehouse:
         return con
 
     def _connect_duckdb(self, snap: Path | None) -> Any:
+        import ibis
+
         try:
             if snap is not None and (snap / "catalog.duckdb").exists():
                 return ibis.duckdb.connect(str(snap / "catalog.duckdb"), read_only=True)
@@ -848,6 +852,8 @@ class Warehouse:
         session = spark_session()
         # Spark's Parquet reader checks page checksums (CRC32) only when asked
         session.sparkContext._jsc.hadoopConfiguration().set("parquet.page.verify-checksum.enabled", "true")
+        import ibis
+
         return ibis.pyspark.connect(session)
 
     def _register(self, con: Any, name: str, files: list[Path]) -> None:
