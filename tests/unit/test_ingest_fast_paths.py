@@ -88,7 +88,7 @@ def test_committed_totals_match_a_pandas_groupby(tmp_path: Path) -> None:
 
 
 def test_moving_runs_equals_sorting_by_importer_exporter_product() -> None:
-    from kakehashi.sources.baci import _move_runs, _pair_runs
+    from kakehashi.sources.baci import _move_pairs, _move_runs, _pair_runs
 
     rng = np.random.default_rng(11)
     # SYNTHETIC rows in BACI's file order: by exporter, importer, then increasing product
@@ -98,7 +98,7 @@ def test_moving_runs_equals_sorting_by_importer_exporter_product() -> None:
     v = rng.random(len(k))
     runs = _pair_runs(ex, im, k, 9)
     assert runs is not None
-    got = _move_runs(runs, ex, im, k, v)
+    got = (*_move_pairs(runs, ex, im), _move_runs(runs, k), _move_runs(runs, v))
     order = np.lexsort((k, ex, im))
     for a, b in zip(got, (ex[order], im[order], k[order], v[order]), strict=True):
         assert np.array_equal(a, b)

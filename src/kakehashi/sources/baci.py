@@ -42,6 +42,7 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -665,12 +666,12 @@ def _finish(raw: pa.Table, codes_i: np.ndarray, codes_j: np.ndarray, res: AreaRe
     lut = np.full(size, -1, dtype=np.int32)  # -1: non-country area
     for code, iso in res.iso3.items():
         lut[code] = iso_index[iso]
-    ex, im = lut[codes_i], lut[codes_j]
-    country = (ex >= 0) & (im >= 0)
+    with ThreadPoolExecutor(2) as pool:  # NumPy and Arrow release the GIL for these copies
+        columns = pool.submit(lambda: tuple(raw.column(c).to_numpy() for c in ("k", "v", "q")))
+        ex, im = lut[codes_i], lut[codes_j]
+        country = (ex >= 0) & (im >= 0)
+        k, v, q = columns.result()  # q: null (NA) as NaN: the checks refused any NaN in the file
     aggregate_rows: dict[int, int] = {}
-    k = raw.column("k").to_numpy()
-    v = raw.column("v").to_numpy()
-    q = raw.column("q").to_numpy()  # null (NA) as NaN: the checks refused any NaN in the file
     if not country.all():
         for code in res.aggregates:
             n = int(((codes_i == code) | (codes_j == code)).sum())
@@ -678,19 +679,19 @@ def _finish(raw: pa.Table, codes_i: np.ndarray, codes_j: np.ndarray, res: AreaRe
                 aggregate_rows[code] = n
         ex, im, k, v, q = ex[country], im[country], k[country], v[country], q[country]
     runs = _pair_runs(ex, im, k, len(isos))
-    if runs is not None:
-        ex, im, k, v, q = _move_runs(runs, ex, im, k, v, q)
-    else:
+    if runs is None:
         order = _warehouse_order(ex, im, k, isos, res, check)
         if order is not None:
             ex, im, k, v, q = ex[order], im[order], k[order], v[order], q[order]
-    n = len(k)
-    present = np.zeros(1_000_000, dtype=bool)  # k is checked to lie in [10000, 999999]
-    present[k] = True
-    hs_codes = np.flatnonzero(present)
-    hs_index = (np.cumsum(present, dtype=np.int32) - 1)[k]
-    value_usd = v * 1000.0
-    np.round(value_usd, 6, out=value_usd)
+        runs = (np.zeros(1, dtype=np.int64), np.array([len(k)]), np.zeros(1, dtype=np.int64))
+    # The columns are moved into the warehouse's order and finished in parallel.
+    with ThreadPoolExecutor(2) as pool:
+        value = pool.submit(lambda: _value_usd(_move_runs(runs, v)))
+        quantity = pool.submit(lambda: pa.array(_move_runs(runs, q), pa.float64(), from_pandas=True))
+        ex, im = _move_pairs(runs, ex, im)
+        hs_index, hs_codes = _hs_index(_move_runs(runs, k))
+        value_usd, quantity_t = value.result(), quantity.result()
+    n = len(hs_index)
     iso_values = pa.array(isos, pa.string())
     flows = pa.table({
         "year": pa.array(np.full(n, year, dtype=np.int32)),
@@ -699,7 +700,7 @@ def _finish(raw: pa.Table, codes_i: np.ndarray, codes_j: np.ndarray, res: AreaRe
         "hs6": pa.DictionaryArray.from_arrays(pa.array(hs_index),
                                               pa.array([f"{c:06d}" for c in hs_codes.tolist()], pa.string())),
         "value_usd": pa.array(value_usd),
-        "quantity_t": pa.array(q, pa.float64(), from_pandas=True),
+        "quantity_t": quantity_t,
         "hs_revision": _constant(revision, n),
         "source": _constant(source_label(revision, release), n),
     })
@@ -734,16 +735,37 @@ def _pair_runs(ex: np.ndarray, im: np.ndarray, k: np.ndarray,
     return starts, np.diff(np.append(starts, n)), by
 
 
-def _move_runs(runs: tuple[np.ndarray, np.ndarray, np.ndarray], ex: np.ndarray, im: np.ndarray,
-               *columns: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The rows with their runs in the order ``by`` (block copies; the pairs repeated per run)."""
+def _move_runs(runs: tuple[np.ndarray, np.ndarray, np.ndarray], column: np.ndarray) -> np.ndarray:
+    """``column`` with its runs in the order ``by`` (block copies)."""
     starts, lengths, by = runs
     if bool((by == np.arange(len(by))).all()):
-        return (ex, im, *columns)
+        return column
+    return np.concatenate([column[a:a + m] for a, m in zip(starts[by].tolist(), lengths[by].tolist(),
+                                                             strict=True)])
+
+
+def _move_pairs(runs: tuple[np.ndarray, np.ndarray, np.ndarray], ex: np.ndarray,
+                im: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exporter and importer of the moved runs (constant within a run: repeated, not copied)."""
+    starts, lengths, by = runs
+    if bool((by == np.arange(len(by))).all()):
+        return ex, im
     moved = lengths[by]
-    blocks = [slice(a, a + m) for a, m in zip(starts[by].tolist(), moved.tolist(), strict=True)]
-    return (np.repeat(ex[starts][by], moved), np.repeat(im[starts][by], moved),
-            *(np.concatenate([c[b] for b in blocks]) for c in columns))
+    return np.repeat(ex[starts][by], moved), np.repeat(im[starts][by], moved)
+
+
+def _value_usd(v: np.ndarray) -> np.ndarray:
+    """BACI's thousand USD in USD, rounded to the micro-dollar (removes the binary noise of ×1000)."""
+    value_usd = v * 1000.0
+    np.round(value_usd, 6, out=value_usd)
+    return value_usd
+
+
+def _hs_index(k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dictionary indices of the product codes and the sorted codes (``k`` lies in [10000, 999999])."""
+    present = np.zeros(1_000_000, dtype=bool)
+    present[k] = True
+    return (np.cumsum(present, dtype=np.int32) - 1)[k], np.flatnonzero(present)
 
 
 def _warehouse_order(ex: np.ndarray, im: np.ndarray, k: np.ndarray, isos: Sequence[str],
