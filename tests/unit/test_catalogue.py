@@ -81,7 +81,8 @@ def test_chapter_titles_match_the_nomenclature(shared_data: Path) -> None:
 
     def stems(text: str) -> set[str]:
         words = "".join(ch if ch.isalpha() else " " for ch in text.lower()).split()
-        return {w[:5] for w in words if len(w) >= 3 and w not in {"and", "the", "not", "other", "articles", "thereof"}}
+        common = {"and", "the", "not", "other", "articles", "thereof"}
+        return {w[:5] for w in words if len(w) >= 3 and w not in common}
 
     # each short title shares a content word with its chapter's official title (no shuffled rows)
     unmatched = {c: t for c, t in hs_chapters().items() if not stems(t) & stems(official[c])}
