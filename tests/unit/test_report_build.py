@@ -31,10 +31,10 @@ def test_collect_on_hand_checked_data(small: Warehouse) -> None:
     kf = {k.label: k.value for k in b.key_figures}
     # 2023: JPN imports 280530 (120 m, 96 from CHN) and 850511 (120 m, 72 from CHN); one is dependent
     assert kf["Products screened"] == "2" and kf["Dependent"] == "1"
-    assert kf["Imports from CHN"] == "168.0 m"
+    assert kf["Imports from China"] == "168.0 m"
     sub = {k.label: k.note for k in b.key_figures}
-    assert sub["Imports from CHN"] == "70.0% of 240.0 m USD"  # 168 / 240, by hand
-    assert kf["IND could replace"] == "0 of 1" and kf["World could replace"] == "0 of 1"
+    assert sub["Imports from China"] == "70.0% of 240.0 m USD"  # 168 / 240, by hand
+    assert kf["India could replace"] == "0 of 1" and kf["World could replace"] == "0 of 1"
     keys = [f.key for f in b.figures]
     assert keys[:3] == ["dependencies", "suppliers", "scenario"]
     assert "minerals" in keys

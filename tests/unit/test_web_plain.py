@@ -147,6 +147,20 @@ def test_glossary_page_and_twin(client: httpx.Client) -> None:
         assert term.replace("&", "&amp;") in page.text
 
 
+def test_tables_name_countries_with_the_code_on_hover(client: httpx.Client) -> None:
+    import re
+
+    pages = ["/products/850511?importer=JPN&rival=CHN&partner=IND", "/minerals/rare-earths",
+             "/scenarios?importer=JPN", "/diversify?importer=JPN&partner=IND&workstream=critical-minerals"]
+    for path in pages:
+        html = client.get(path).text
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", html, flags=re.S)
+        bare = [c for c in cells if re.fullmatch(r"\s*[A-Z]{3}\s*", c)]
+        assert not bare, path  # no bare ISO3 code in a cell
+        named = re.findall(r'<abbr title="([A-Z]{3})">([^<]+)</abbr>', html)
+        assert named and all(name == country_label(code) for code, name in named), path
+
+
 def test_pickers_name_countries_and_leave_out_the_rival(client: httpx.Client) -> None:
     page = client.get("/").text
     assert '<option value="JPN" selected>Japan (JPN)</option>' in page

@@ -148,6 +148,9 @@ COLUMN_LABELS: dict[str, str] = {
     "sum_vs_world_total": "countries ÷ USGS world total",
     "wgi_coverage": "production with governance data",
     "n_producers": "producers",
+    "ingested_at": "ingested at",
+    "first_year": "first year",
+    "last_year": "last year",
     "status": "status",
 }
 """Readable names of the library's columns and metrics (shared by the dashboard and the packs)."""
@@ -191,6 +194,36 @@ def country_label(code: object) -> str:
         except (KakehashiError, ValueError, KeyError, IndexError):
             names.append(p)
     return " + ".join(names)
+
+
+COUNTRY_COLUMNS: frozenset[str] = frozenset({
+    "importer", "exporter", "supplier", "country", "partner", "rival", "coalition", "issuer",
+    "top_supplier", "top_producer", "top_country", "top_reserves_holder", "producer", "reporter",
+})
+"""Columns that hold ISO3 codes (or blocs, or lists of codes): printed as country names."""
+
+
+def country_cell(value: object) -> str:
+    """Country names for a table cell holding an ISO3 code, a bloc (``JPN+IND``) or a list of codes
+    (a sequence or ``"CHN, USA"``), names joined by ``", "``; other text is kept as it is.
+
+    Examples
+    --------
+    >>> country_cell("DEU"), country_cell("JPN+IND"), country_cell(["CHN", "USA"]), country_cell("CHN, USA")
+    ('Germany', 'Japan + India', 'China, United States', 'China, United States')
+    >>> country_cell("other"), country_cell(None)
+    ('other', '')
+    """
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.split(",")]
+        if len(parts) > 1 and not all(p.isalpha() and p.isupper() and len(p) == 3 for p in parts):
+            parts = [value]  # a name with a comma ("Korea, Republic of"), not a list of codes
+    elif isinstance(value, list | tuple) or callable(getattr(value, "tolist", None)):
+        items = value if isinstance(value, list | tuple) else getattr(value, "tolist")()  # noqa: B009
+        parts = [str(p) for p in items]
+    else:
+        return ""
+    return ", ".join(country_label(p) for p in parts if p)
 
 
 GLOSSARY: dict[str, tuple[str, str]] = {

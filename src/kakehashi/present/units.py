@@ -14,6 +14,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import import_module
 
+from kakehashi.present.labels import COUNTRY_COLUMNS, country_cell
 from kakehashi.present.numbers import (
     fmt_cell,
     fmt_count,
@@ -100,7 +101,8 @@ def column_kind(name: str, unit: str | None = None) -> str:
     """How column ``name`` prints: from ``unit`` or the library's unit of the column, else its name.
 
     Kinds: ``usd``, ``usd_m`` (millions), ``share`` (``share0``: no decimals), ``hhi``, ``score``,
-    ``sig``, ``year``, ``count``, ``num1``/``num2``/``num3`` (decimals) or ``other``.
+    ``sig``, ``year``, ``count``, ``num1``/``num2``/``num3`` (decimals), ``country`` (ISO3 codes,
+    printed as names: :data:`~kakehashi.present.labels.COUNTRY_COLUMNS`) or ``other``.
     """
     kind = kind_of_unit(unit) if unit else None
     if kind is None and unit is None:
@@ -108,6 +110,8 @@ def column_kind(name: str, unit: str | None = None) -> str:
     if kind is not None:
         return kind
     n = name.lower()
+    if n in COUNTRY_COLUMNS:
+        return "country"
     if n.endswith("_usd") or n in ("value", "cost_usd"):
         return "usd"
     if "share" in n or n.endswith("_pct") or n in ("substitutability", "coverage", "replaceable_fraction"):
@@ -145,4 +149,6 @@ def fmt_by_kind(value: object, kind: str) -> str:
         return fmt_year(value)
     if kind == "count":
         return fmt_count(value)
+    if kind == "country":
+        return country_cell(value) or fmt_cell(value)
     return fmt_cell(value)
