@@ -157,3 +157,8 @@ def test_real_hs_descriptions_replace_the_chapter_words(tmp_path: Path, tiny_sam
     assert after[other] == official[other].strip()  # the nomenclature's own words win once ingested
     assert after[catalogue_code] == product_names()[catalogue_code]  # catalogue names stay
     wh.close()
+    # another revision with no description loaded: every code is named by its chapter
+    bare = annotate_products(frame, None, "HS17").set_index("hs6")["product_name"]
+    for code in (catalogue_code, other):
+        assert hs_chapters()[code[:2]].lower() in bare[code].lower()
+        assert f"{code[:4]}.{code[4:]}" in bare[code]
