@@ -14,7 +14,8 @@
     Object.keys(node).forEach(function (k) {
       var v = node[k];
       if (k === "labelLimit" && typeof v === "number") {
-        node[k] = Math.min(v, Math.max(90, Math.round(width * 0.42)));
+        // at least the width of a wrapped label line (pages.LABEL_WRAP characters), so lines are not cut
+        node[k] = Math.min(v, Math.max(150, Math.round(width * 0.42)));
       } else if (typeof v === "object") {
         fitSpec(v, width);
       }
