@@ -102,6 +102,9 @@ def test_country_columns_print_names_with_the_codes_on_hover() -> None:
              ["other", f"{country_name('CHN')}, {country_name('USA')}"]]
     assert [r[:2] for r in t.rows] == names
     assert t.hover == [["DEU", "JPN+IND", ""], ["", "CHN, USA", ""]]  # codes only where a name replaced them
+    # keyword columns read as words
+    assert printed_table(pd.DataFrame({"status": ["in_force"], "kind": ["export_control"]})).rows == [
+        ["in force", "export control"]]
 
 
 def test_report_and_web_use_the_same_formatters() -> None:

@@ -27,6 +27,9 @@ from kakehashi.present.numbers import (
     fmt_year,
 )
 
+WORD_COLUMNS: frozenset[str] = frozenset({"kind", "status", "type"})
+"""Columns of keywords (``export_control``, ``in_force``) printed as words (``export control``)."""
+
 _TABLES: tuple[tuple[str, str], ...] = (
     ("kakehashi.metrics.screen", "SCREEN_UNITS"),
     ("kakehashi.metrics.substitution", "SUBSTITUTION_UNITS"),
@@ -102,7 +105,8 @@ def column_kind(name: str, unit: str | None = None) -> str:
 
     Kinds: ``usd``, ``usd_m`` (millions), ``share`` (``share0``: no decimals), ``hhi``, ``score``,
     ``sig``, ``year``, ``count``, ``num1``/``num2``/``num3`` (decimals), ``country`` (ISO3 codes,
-    printed as names: :data:`~kakehashi.present.labels.COUNTRY_COLUMNS`) or ``other``.
+    printed as names: :data:`~kakehashi.present.labels.COUNTRY_COLUMNS`), ``words``
+    (:data:`WORD_COLUMNS`) or ``other``.
     """
     kind = kind_of_unit(unit) if unit else None
     if kind is None and unit is None:
@@ -112,6 +116,8 @@ def column_kind(name: str, unit: str | None = None) -> str:
     n = name.lower()
     if n in COUNTRY_COLUMNS:
         return "country"
+    if n in WORD_COLUMNS:
+        return "words"
     if n.endswith("_usd") or n in ("value", "cost_usd"):
         return "usd"
     if "share" in n or n.endswith("_pct") or n in ("substitutability", "coverage", "replaceable_fraction"):
@@ -151,4 +157,6 @@ def fmt_by_kind(value: object, kind: str) -> str:
         return fmt_count(value)
     if kind == "country":
         return country_cell(value) or fmt_cell(value)
+    if kind == "words" and isinstance(value, str):
+        return value.replace("_", " ")
     return fmt_cell(value)
