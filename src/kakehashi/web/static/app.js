@@ -36,6 +36,8 @@
       spec.config.legend.direction = "horizontal";
       spec.config.legend.columns = 2;
       spec.config.legend.labelLimit = Math.round(width * 0.4);
+      // the value axis's title ends at the plot's right edge instead of running past the chart
+      spec.config.axisX.titleAnchor = spec.config.axisX.titleAnchor || "end";
     }
     return spec;
   }
