@@ -172,14 +172,30 @@ def column_labels(names: object) -> dict[str, str]:
     return {str(n): column_label(str(n)) for n in names}  # type: ignore[attr-defined]
 
 
+READER_NAMES: dict[str, str] = {
+    "COD": "DR Congo",
+    "RUS": "Russia",
+    "FSM": "Micronesia",
+    "PSE": "Palestine",
+    "VGB": "British Virgin Islands",
+    "VIR": "US Virgin Islands",
+    "BES": "Caribbean Netherlands",
+    "SHN": "Saint Helena",
+}
+"""Common short English names (written by the project) where the ISO short name reads as an index
+entry ("Congo, The Democratic Republic of the") or is longer than a chart label; every other code keeps
+the package's name (:func:`kakehashi.sources.countries.country_name`)."""
+
+
 def country_label(code: object) -> str:
-    """The English short name of an ISO3 code (``kakehashi.sources.countries``), the code itself
-    when unknown (blocs such as ``JPN+IND`` are named member by member).
+    """The English short name of an ISO3 code (``kakehashi.sources.countries``, or
+    :data:`READER_NAMES`), the code itself when unknown (blocs such as ``JPN+IND`` are named member
+    by member).
 
     Examples
     --------
-    >>> country_label("JPN"), country_label("JPN+IND"), country_label("other")
-    ('Japan', 'Japan + India', 'other')
+    >>> country_label("JPN"), country_label("JPN+IND"), country_label("other"), country_label("COD")
+    ('Japan', 'Japan + India', 'other', 'DR Congo')
     """
     from kakehashi.errors import KakehashiError
     from kakehashi.sources.countries import country_name
@@ -189,6 +205,9 @@ def country_label(code: object) -> str:
     parts = code.replace(",", "+").split("+")
     names = []
     for p in parts:
+        if p in READER_NAMES:
+            names.append(READER_NAMES[p])
+            continue
         try:
             names.append(country_name(p))
         except (KakehashiError, ValueError, KeyError, IndexError):
