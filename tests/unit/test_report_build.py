@@ -122,3 +122,19 @@ def test_frontier_figure_is_the_whole_product_set(small: Warehouse) -> None:
         assert row["risk"] == pytest.approx(weighted)
         # the chart's cost axis: extra cost as a percentage of the import bill
         assert row["extra_cost_pct"] == pytest.approx(100 * part["extra_cost_usd"].sum() / imports[lam])
+
+
+def test_pack_charts_and_headers_name_countries(tiny: Warehouse) -> None:
+    from kakehashi.present.labels import country_label
+    from kakehashi.report.charts import to_spec
+
+    b = collect_briefing(tiny, "JPN", "CHN", "IND", "critical-minerals", draws=20)
+    figures = {f.key: f for f in b.figures}
+    for key, column in (("suppliers", "supplier"), ("minerals", "country")):
+        spec = to_spec(figures[key].chart)
+        shown = {row[column] for rows in spec.get("datasets", {}).values() for row in rows if column in row}
+        codes = set(b.data["figure-suppliers"]["supplier"]) if key == "suppliers" else set()
+        assert shown and not {s for s in shown if re.fullmatch(r"[A-Z]{3}", str(s))}, (key, shown)
+        assert {country_label(c) for c in codes} <= shown | {"other"}
+    headers = " ".join(str(h) for f in b.figures for h in (f.columns or {}).values())
+    assert "China" in headers and not re.search(r"\b(CHN|IND|JPN)\b", headers)

@@ -92,6 +92,11 @@ def briefing_scenario(req: BriefingRequest, draws: int = defaults.DRAWS) -> dict
                                revision=req.revision, draws=draws)
 
 
+def _named(df: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``df`` with the ISO3 codes of ``column`` replaced by country names (for a chart's labels)."""
+    return df.assign(**{column: df[column].map(_n)}) if column in df else df
+
+
 def _label(hs6: str, name: object, width: int = 40) -> str:
     return product_label(hs6, name, width)
 
@@ -162,8 +167,9 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
         f"Share of {imp}'s imports by supplier and year for the {len(panels)} most severe "
         f"dependencies; {riv} in red" + (f", {par} in green" if req.partner else "")
         + f". The table gives the latest year ({req.year}); every year is in figure-suppliers.csv.",
-        latest, charts.supplier_panels(suppliers, title=f"{imp}: suppliers by year",
-                                       rival=req.rival, partner=req.partner) if len(suppliers) else None,
+        latest, charts.supplier_panels(_named(suppliers, "supplier"), title=f"{imp}: suppliers by year",
+                                       rival=riv, partner=par if req.partner else None)
+        if len(suppliers) else None,
         empty=f"{imp} buys no {req.workstream} goods from {riv} in {req.year}.",
         columns={"hs6": "HS6", "supplier": "supplier", "value_usd": "value (USD)", "share": "share"}))
     data["figure-suppliers"] = suppliers
@@ -247,8 +253,9 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
             + f". Charts: {len(ranked_c)} commodities, those with more than one stage in the data first, "
             f"then those where {riv}'s share is highest; "
             "the table: every commodity of the workstream with production data.",
-            stages, charts.stage_shares(shares, title="Mine and refinery production shares",
-                                        rival=req.rival, partner=req.partner),
+            stages, charts.stage_shares(_named(shares, "country"),
+                                        title="Mine and refinery production shares",
+                                        rival=riv, partner=par if req.partner else None),
             columns=cols, kinds={"year": "year"}))
 
     figures.extend(_cables_figures(wh, req))
