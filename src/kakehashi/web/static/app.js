@@ -23,6 +23,8 @@
   }
 
   function narrow(spec, width) {
+    // a chart with long axis labels (horizontal bars) leaves little room right of them for a legend
+    var labelled = JSON.stringify(spec).indexOf('"labelLimit"') >= 0;
     fitSpec(spec, width);
     // fewer, non-overlapping ticks on the value axis of narrow charts
     spec.config = spec.config || {};
@@ -34,7 +36,8 @@
       spec.config.legend = spec.config.legend || {};
       spec.config.legend.orient = "bottom";
       spec.config.legend.direction = "horizontal";
-      spec.config.legend.columns = 2;
+      // the legend starts at the plot's left edge: one column beside wide axis labels, else two
+      spec.config.legend.columns = labelled ? 1 : 2;
       spec.config.legend.labelLimit = Math.round(width * 0.4);
       // the value axis's title ends at the plot's right edge instead of running past the chart
       spec.config.axisX.titleAnchor = spec.config.axisX.titleAnchor || "end";
