@@ -161,6 +161,22 @@ def test_tables_name_countries_with_the_code_on_hover(client: httpx.Client) -> N
         assert named and all(name == country_label(code) for code, name in named), path
 
 
+def test_a_catalogued_measure_runs_with_codes_the_warehouse_does_not_trade(client: httpx.Client) -> None:
+    r = client.post("/api/scenarios/run", json={"measure_id": "CN-2025-18-RARE-EARTHS", "draws": 10})
+    assert r.status_code == 200, r.text  # as on the command line: untraded codes move nothing
+    listed = set(r.json()["spec"]["measures"][0]["products"]["values"])
+    traded = {h for h in listed for hit in client.get(f"/api/search?q={h}").json()["results"]
+              if hit["hs6"] == h and hit["traded"]}
+    assert listed - traded and listed & traded
+    assert {row["hs6"] for row in r.json()["rows"] if row["tier"] == 0} <= listed & traded
+    # a scenario the user writes still gets the typo check
+    measure = {"type": "export_restriction", "exporter": "CHN", "products": ["280530", "280531"],
+               "targets": ["JPN"]}
+    typo = {"name": "t", "base_year": 2023, "measures": [measure]}
+    bad = client.post("/api/scenarios/run", json={"scenario": typo, "draws": 5})
+    assert bad.status_code == 422 and "280531" in bad.json()["detail"]
+
+
 def test_pickers_name_countries_and_leave_out_the_rival(client: httpx.Client) -> None:
     page = client.get("/").text
     assert '<option value="JPN" selected>Japan (JPN)</option>' in page

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from kakehashi.present.units import column_kind, fmt_by_kind
+from kakehashi.present.units import display_kind, fmt_by_kind
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,7 +39,7 @@ def printed_table(df: pd.DataFrame, columns: dict[str, str] | None = None, *,
     """Format ``df`` for printing.
 
     ``columns`` maps column → header (and selects and orders the columns);
-    ``kinds`` overrides :func:`~kakehashi.present.units.column_kind` for some columns
+    ``kinds`` overrides :func:`~kakehashi.present.units.display_kind` for some columns
     (``usd``, ``share``, ``year``, ...). Country columns (ISO3 codes) print as names, with the codes
     in :attr:`PrintedTable.hover`.
     """
@@ -47,7 +47,7 @@ def printed_table(df: pd.DataFrame, columns: dict[str, str] | None = None, *,
 
     columns = columns or {c: c for c in df.columns}
     cols = [c for c in columns if c in df.columns]
-    kinds_list = [(kinds or {}).get(c) or column_kind(c) for c in cols]
+    kinds_list = [(kinds or {}).get(c) or display_kind(c) for c in cols]
     numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in cols]
     body = df if max_rows is None else df.head(max_rows)
     records = list(body[cols].itertuples(index=False, name=None))

@@ -104,9 +104,9 @@ def column_kind(name: str, unit: str | None = None) -> str:
     """How column ``name`` prints: from ``unit`` or the library's unit of the column, else its name.
 
     Kinds: ``usd``, ``usd_m`` (millions), ``share`` (``share0``: no decimals), ``hhi``, ``score``,
-    ``sig``, ``year``, ``count``, ``num1``/``num2``/``num3`` (decimals), ``country`` (ISO3 codes,
-    printed as names: :data:`~kakehashi.present.labels.COUNTRY_COLUMNS`), ``words``
-    (:data:`WORD_COLUMNS`) or ``other``.
+    ``sig``, ``year``, ``count``, ``num1``/``num2``/``num3`` (decimals) or ``other``. The reader's tables
+    (:func:`~kakehashi.present.tables.printed_table`, for the dashboard and the packs) also use
+    ``country`` and ``words`` (:func:`display_kind`); the terminal keeps the codes.
     """
     kind = kind_of_unit(unit) if unit else None
     if kind is None and unit is None:
@@ -114,10 +114,6 @@ def column_kind(name: str, unit: str | None = None) -> str:
     if kind is not None:
         return kind
     n = name.lower()
-    if n in COUNTRY_COLUMNS:
-        return "country"
-    if n in WORD_COLUMNS:
-        return "words"
     if n.endswith("_usd") or n in ("value", "cost_usd"):
         return "usd"
     if "share" in n or n.endswith("_pct") or n in ("substitutability", "coverage", "replaceable_fraction"):
@@ -131,6 +127,24 @@ def column_kind(name: str, unit: str | None = None) -> str:
     if n in ("rows", "n_products", "products", "draws"):
         return "count"
     return "other"
+
+
+def display_kind(name: str) -> str:
+    """How column ``name`` prints for a reader (dashboard, packs): ``country`` for ISO3 columns
+    (:data:`~kakehashi.present.labels.COUNTRY_COLUMNS`, printed as names), ``words`` for keyword
+    columns (:data:`WORD_COLUMNS`, underscores as spaces), else :func:`column_kind`.
+
+    Examples
+    --------
+    >>> display_kind("supplier"), display_kind("status"), display_kind("imports_usd")
+    ('country', 'words', 'usd')
+    """
+    n = name.lower()
+    if n in COUNTRY_COLUMNS:
+        return "country"
+    if n in WORD_COLUMNS:
+        return "words"
+    return column_kind(name)
 
 
 def fmt_by_kind(value: object, kind: str) -> str:
