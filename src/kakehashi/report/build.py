@@ -201,7 +201,8 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
         empty=scenario_note,
         columns={"label": "product", **({"tier": "tier"} if "tier" in bands and (bands["tier"] > 0).any()
                                         else {}),
-                 "p5": "p5 (USD)", "p50": "median (USD)", "p95": "p95 (USD)"},
+                 "p5": "low, 5th percentile (USD)", "p50": "median (USD)",
+                 "p95": "high, 95th percentile (USD)"},
         kinds={"p5": "usd", "p50": "usd", "p95": "usd"}))
 
     # portfolio and frontier (the shared defaults: rival cap at today's share, max change, λ)
