@@ -22,7 +22,33 @@
     });
   }
 
+  // Lines of at most `chars` characters, broken at spaces.
+  function wrapWords(text, chars) {
+    var lines = [], line = "";
+    text.split(/\s+/).forEach(function (word) {
+      if (line && (line + " " + word).length > chars) { lines.push(line); line = word; }
+      else { line = line ? line + " " + word : word; }
+    });
+    if (line) { lines.push(line); }
+    return lines.length > 1 ? lines : text;
+  }
+
+  // Chart titles re-wrapped to the chart's width (the server wraps them for a phone).
+  function rewrapTitles(node, width) {
+    if (!node || typeof node !== "object") { return; }
+    if (Array.isArray(node)) { node.forEach(function (n) { rewrapTitles(n, width); }); return; }
+    var t = node.title;
+    if (t && typeof t === "object" && !Array.isArray(t)) {
+      if (Array.isArray(t.text)) { t.text = wrapWords(t.text.join(" "), Math.floor(width / 8.5)); }
+      if (Array.isArray(t.subtitle)) { t.subtitle = wrapWords(t.subtitle.join(" "), Math.floor(width / 6.1)); }
+    }
+    Object.keys(node).forEach(function (k) {
+      if (k !== "title" && typeof node[k] === "object") { rewrapTitles(node[k], width); }
+    });
+  }
+
   function narrow(spec, width) {
+    rewrapTitles(spec, width);
     // a chart with long axis labels (horizontal bars) leaves little room right of them for a legend
     var labelled = JSON.stringify(spec).indexOf('"labelLimit"') >= 0;
     fitSpec(spec, width);
