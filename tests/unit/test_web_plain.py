@@ -17,6 +17,7 @@ import httpx
 import pytest
 from _webdata import small_warehouse
 
+from kakehashi.catalogue import chapter_description
 from kakehashi.present.labels import COLUMN_LABELS, GLOSSARY, column_label, country_label
 from kakehashi.questions import exposure
 from kakehashi.web import create_app
@@ -59,6 +60,8 @@ def test_headline_is_computed_from_the_row() -> None:
     assert exposure.headline("JPN", "CHN", row) == (
         "Japan buys 98.0% of its unwrought magnesium (HS 810411) from China; "
         "the world has few other exporters.")
+    chapter = dict(row, hs6="060220", product_name=chapter_description("060220"))
+    assert exposure.headline("JPN", "CHN", chapter).count("0602") == 1  # the code is named once
     many = dict(row, world_export_hhi=0.1, rival_share=0.25)
     assert exposure.headline("IND", "CHN", many).endswith("25.0% of its unwrought magnesium (HS 810411) "
                                                           "from China; other countries export it too.")
