@@ -597,6 +597,23 @@ def _write_error(path: Path, exc: OSError) -> EngineError:
                        hint="check the folder's permissions and free space; the warehouse is unchanged")
 
 
+_LOAD_HINTS: dict[str, str] = {
+    "trade_flows": "kakehashi ingest baci FILES' or 'kakehashi ingest comtrade FILES",
+    "production": "kakehashi ingest usgs FILES_OR_FOLDERS",
+    "reserves": "kakehashi ingest usgs FILES_OR_FOLDERS",
+    "world_totals": "kakehashi ingest usgs FILES_OR_FOLDERS",
+    "governance": "kakehashi ingest wgi FILE",
+    "products": "kakehashi ingest hs FILE",
+    "hs_concordance": "kakehashi ingest concordance FILE",
+    "countries": "kakehashi ingest countries",
+    "cables": "kakehashi ingest cables DIR",
+    "cable_landings": "kakehashi ingest cables DIR",
+    "landing_stations": "kakehashi ingest cables DIR",
+    "cable_routes": "kakehashi ingest cables DIR",
+}
+"""The command that loads each canonical table (named in the error when a table is empty)."""
+
+
 class Warehouse:
     """A kakehashi warehouse directory, queried through Ibis.
 
@@ -879,9 +896,11 @@ class Warehouse:
         """
         schema(name)
         if name not in self.tables():
+            load = _LOAD_HINTS.get(name)
             raise InputError(
                 f"table {name} is empty in warehouse {self.path}",
-                hint="load data first, e.g. 'kakehashi sample --size tiny --out DIR' then "
+                hint=(f"load it with '{load}'; " if load else "load data first; ")
+                + "or try the SYNTHETIC sample: 'kakehashi sample --size tiny --out DIR' then "
                 "'kakehashi ingest sample DIR'",
             )
         return self.connect().table(name)

@@ -2,8 +2,9 @@
 
 Debian's headless Chromium driven by Playwright over the SYNTHETIC tiny sample. For each page
 and width: no horizontal scroll of the document, nothing drawn over the header, every chart
-rendered with marks, every CSV link answering ``text/csv``. Full-page screenshots go to
-``test-artifacts/screens/`` (git-ignored) for a reviewer to look at.
+rendered with marks and no chart text cut at the chart's edge, every CSV link answering
+``text/csv``. Full-page screenshots go to ``test-artifacts/screens/`` (git-ignored) for a reviewer
+to look at.
 """
 
 from __future__ import annotations
@@ -89,6 +90,21 @@ LAYOUT_JS = """() => {
           wide: wide.slice(0, 5)};
 }"""
 
+CLIPPED_TEXT_JS = """() => {
+  // chart texts (axis labels and titles, legends) drawn outside their chart's box are cut off by it
+  const out = [];
+  for (const el of document.querySelectorAll('div.chart[data-spec]')) {
+    const box = el.getBoundingClientRect();
+    for (const t of el.querySelectorAll('svg text')) {
+      const r = t.getBoundingClientRect();
+      if (r.width && (r.right > box.right + 1 || r.left < box.left - 1)) {
+        out.push(el.id + ': ' + t.textContent);
+      }
+    }
+  }
+  return out.slice(0, 5);
+}"""
+
 MARKS = ("svg .mark-rect path, svg .mark-symbol path, svg .mark-line path, svg .mark-area path, "
          "svg .mark-rule line, svg .mark-tick line, svg .mark-shape path")
 MARKS_JS = """() => Array.from(document.querySelectorAll('div.chart[data-spec]')).map(el => ({
@@ -122,6 +138,7 @@ def test_page_layout(server: str, browser: Any, top_product: str, name: str, wid
         layout = page.evaluate(LAYOUT_JS)
         assert layout["scrollWidth"] <= layout["innerWidth"], f"{name} at {width}px scrolls: {layout}"
         assert layout["overlap"] == [], f"{name} at {width}px: elements over the header {layout['overlap']}"
+        assert page.evaluate(CLIPPED_TEXT_JS) == [], f"{name} at {width}px: chart text cut at the edge"
         for c in page.evaluate(MARKS_JS):
             assert c["state"] == "true", f"{name} at {width}px: chart {c['id']} {c['state']}"
             assert c["marks"] > 0, f"{name} at {width}px: chart {c['id']} drew no marks"

@@ -11,6 +11,7 @@ import pytest
 from kakehashi.catalogue import (
     STAGES,
     chain_links,
+    hs_chapters,
     select_products,
     sources,
     strategic_goods,
@@ -61,6 +62,31 @@ def test_source_keys_are_explained() -> None:
             keys = {tok.strip(";,") for tok in text.split() if tok[:1].isupper() and tok[1:2].isdigit()}
             assert keys <= known, (text, keys - known)
             assert "policy-facts" in text or keys
+
+
+def test_every_hs_chapter_has_a_short_sourced_title() -> None:
+    chapters = hs_chapters()
+    expected = {f"{c:02d}" for c in range(1, 98)} - {"77"}  # chapter 77 is reserved in HS 2022
+    assert set(chapters) == expected
+    assert all(0 < len(t.strip()) <= 45 for t in chapters.values())
+    table = pd.read_csv(Path(__file__).parents[2] / "src/kakehashi/catalogue/data/hs_chapters.csv", dtype=str)
+    assert set(table["source"]) <= set(sources()["key"])
+
+
+def test_chapter_titles_match_the_nomenclature(shared_data: Path) -> None:
+    with open(shared_data / "hs" / "harmonized-system-2022.csv", encoding="utf-8") as fh:
+        official = {r["hscode"]: r["description"] for r in csv.DictReader(fh) if r["level"] == "2"}
+    official.pop("99", None)  # "commodities not specified according to kind": national use, no HS chapter
+    assert set(hs_chapters()) == set(official)
+
+    def stems(text: str) -> set[str]:
+        words = "".join(ch if ch.isalpha() else " " for ch in text.lower()).split()
+        common = {"and", "the", "not", "other", "articles", "thereof"}
+        return {w[:5] for w in words if len(w) >= 3 and w not in common}
+
+    # each short title shares a content word with its chapter's official title (no shuffled rows)
+    unmatched = {c: t for c, t in hs_chapters().items() if not stems(t) & stems(official[c])}
+    assert unmatched == {}
 
 
 def test_chain_links_reference_catalogue_codes() -> None:

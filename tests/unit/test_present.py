@@ -92,6 +92,21 @@ def test_printed_table_formats_by_column() -> None:
     assert t.numeric == [False, True, True, True] and t.total_rows == 1
 
 
+def test_country_columns_print_names_with_the_codes_on_hover() -> None:
+    from kakehashi.sources.countries import country_name
+
+    df = pd.DataFrame({"supplier": ["DEU", "other"], "importer": ["JPN+IND", "CHN, USA"],
+                       "value_usd": [1.0, 2.0]})
+    t = printed_table(df)
+    names = [[country_name("DEU"), f"{country_name('JPN')} + {country_name('IND')}"],
+             ["other", f"{country_name('CHN')}, {country_name('USA')}"]]
+    assert [r[:2] for r in t.rows] == names
+    assert t.hover == [["DEU", "JPN+IND", ""], ["", "CHN, USA", ""]]  # codes only where a name replaced them
+    # keyword columns read as words
+    assert printed_table(pd.DataFrame({"status": ["in_force"], "kind": ["export_control"]})).rows == [
+        ["in force", "export control"]]
+
+
 def test_report_and_web_use_the_same_formatters() -> None:
     from kakehashi.report import fmt
     from kakehashi.web import render

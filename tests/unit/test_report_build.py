@@ -31,10 +31,10 @@ def test_collect_on_hand_checked_data(small: Warehouse) -> None:
     kf = {k.label: k.value for k in b.key_figures}
     # 2023: JPN imports 280530 (120 m, 96 from CHN) and 850511 (120 m, 72 from CHN); one is dependent
     assert kf["Products screened"] == "2" and kf["Dependent"] == "1"
-    assert kf["Imports from CHN"] == "168.0 m"
+    assert kf["Imports from China"] == "168.0 m"
     sub = {k.label: k.note for k in b.key_figures}
-    assert sub["Imports from CHN"] == "70.0% of 240.0 m USD"  # 168 / 240, by hand
-    assert kf["IND could replace"] == "0 of 1" and kf["World could replace"] == "0 of 1"
+    assert sub["Imports from China"] == "70.0% of 240.0 m USD"  # 168 / 240, by hand
+    assert kf["India could replace"] == "0 of 1" and kf["World could replace"] == "0 of 1"
     keys = [f.key for f in b.figures]
     assert keys[:3] == ["dependencies", "suppliers", "scenario"]
     assert "minerals" in keys
@@ -122,3 +122,19 @@ def test_frontier_figure_is_the_whole_product_set(small: Warehouse) -> None:
         assert row["risk"] == pytest.approx(weighted)
         # the chart's cost axis: extra cost as a percentage of the import bill
         assert row["extra_cost_pct"] == pytest.approx(100 * part["extra_cost_usd"].sum() / imports[lam])
+
+
+def test_pack_charts_and_headers_name_countries(tiny: Warehouse) -> None:
+    from kakehashi.present.labels import country_label
+    from kakehashi.report.charts import to_spec
+
+    b = collect_briefing(tiny, "JPN", "CHN", "IND", "critical-minerals", draws=20)
+    figures = {f.key: f for f in b.figures}
+    for key, column in (("suppliers", "supplier"), ("minerals", "country")):
+        spec = to_spec(figures[key].chart)
+        shown = {row[column] for rows in spec.get("datasets", {}).values() for row in rows if column in row}
+        codes = set(b.data["figure-suppliers"]["supplier"]) if key == "suppliers" else set()
+        assert shown and not {s for s in shown if re.fullmatch(r"[A-Z]{3}", str(s))}, (key, shown)
+        assert {country_label(c) for c in codes} <= shown | {"other"}
+    headers = " ".join(str(h) for f in b.figures for h in (f.columns or {}).values())
+    assert "China" in headers and not re.search(r"\b(CHN|IND|JPN)\b", headers)

@@ -215,7 +215,7 @@ def test_page_one_figures_reconcile_with_the_tables(tiny_pack: tuple[Briefing, P
     b = tiny_pack[0]
     kf = {k.label: k.value for k in b.key_figures}
     screen = b.data["screen"]
-    assert kf["Imports from CHN"] == fmt_usd(screen["rival_usd"].sum())
+    assert kf["Imports from China"] == fmt_usd(screen["rival_usd"].sum())
     assert kf["Dependent"] == str(int(screen["dependent"].sum()))
     # the scenario total is the sum of the medians printed in the scenario table (positive ones)
     scen = next(f for f in b.figures if f.key == "scenario").table
@@ -226,6 +226,6 @@ def test_page_one_figures_reconcile_with_the_tables(tiny_pack: tuple[Briefing, P
     w = ok["imports_usd"]
     before = (ok["rival_share_before"] * w).sum() / w.sum()
     after = (ok["rival_share_after"] * w).sum() / w.sum()
-    assert kf["CHN share, proposed"] == f"{fmt_share(before, 0)} → {fmt_share(after, 0)}"
+    assert kf["China share, proposed"] == f"{fmt_share(before, 0)} → {fmt_share(after, 0)}"
     # and the key messages name the same totals
     assert any(fmt_usd(scen.loc[scen["p50"] > 0, "p50"].sum()) + " USD" in m for m in b.summary)

@@ -114,5 +114,5 @@ def test_country_label_uses_own_script() -> None:
 def test_table_only_figures_are_not_called_empty() -> None:
     html = render_html(_briefing())
     portfolio = html[html.index('id="fig-portfolio"'):html.index('id="fig-blank"')]
-    assert "AUS" in portfolio and "no data for this chart" not in portfolio
+    assert "Australia" in portfolio and "no data for this chart" not in portfolio
     assert "no data for this chart" in html[html.index('id="fig-blank"'):]

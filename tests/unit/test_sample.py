@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kakehashi.catalogue import hs_chapters, product_names, strategic_goods
 from kakehashi.errors import InputError
 from kakehashi.sample import FlowChunk, expected_rows, generate, write_sample
 from kakehashi.sample import parameters as P
@@ -68,6 +69,20 @@ def test_baci_size_is_ten_million_rows_a_year_without_generating_it() -> None:
     # and the analytic expectation over all exporters matches the calibrated density
     total = sum(model.expected_flows(i) for i in range(len(model.iso3)))
     assert abs(total - expected_rows("baci", [2022])) / total < 0.02
+
+
+def test_products_outside_the_catalogue_are_named_by_their_chapter(tiny) -> None:
+    names = product_names()
+    desc = dict(zip(tiny.products["hs6"], tiny.products["description"], strict=True))
+    others = sorted(set(desc) - set(names))
+    assert len(others) >= 20  # tiny: the catalogue and about 30 other codes
+    for hs6 in others:
+        title = hs_chapters()[hs6[:2]]
+        assert title.lower() in desc[hs6].lower(), (hs6, desc[hs6])
+        assert f"{hs6[:4]}.{hs6[4:]}" in desc[hs6]
+    # catalogue codes keep one of their catalogue names
+    goods = strategic_goods()
+    assert all(desc[h] in set(goods.loc[goods["hs6"] == h, "name"]) for h in set(desc) & set(names))
 
 
 def test_unknown_size_and_bad_years() -> None:

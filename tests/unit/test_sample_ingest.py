@@ -128,3 +128,37 @@ def test_ingest_sample_command(tmp_path: Path, tiny_sample_dir: Path,
     assert "SYNTHETIC" in out and "trade_flows" in out and "governance" in out
     assert main(["ingest", "sample", str(tmp_path / "nowhere"), "--warehouse", str(tmp_path / "wh")]) == 2
     assert "not a kakehashi sample folder" in capsys.readouterr().err
+
+
+def test_real_hs_descriptions_replace_the_chapter_words(tmp_path: Path, tiny_sample_dir: Path,
+                                                       shared_data: Path) -> None:
+    import csv
+
+    from kakehashi.catalogue import hs_chapters, product_names
+    from kakehashi.metrics.screen import annotate_products
+    from kakehashi.sources.hs import load_hs_nomenclature
+
+    nomenclature = shared_data / "hs" / "harmonized-system-2022.csv"
+    with open(nomenclature, encoding="utf-8") as fh:
+        official = {r["hscode"]: r["description"] for r in csv.DictReader(fh) if r["level"] == "6"}
+    wh = Warehouse(tmp_path / "wh")
+    ingest_sample(wh, tiny_sample_dir)
+    codes = sorted(set(wh.execute(wh.table("products").select("hs6"))["hs6"]))
+    catalogue_code = next(c for c in codes if c in product_names())
+    other = next(c for c in codes if c not in product_names() and c in official)
+    frame = pd.DataFrame({"hs6": [catalogue_code, other]})
+
+    before = annotate_products(frame, wh, "HS22").set_index("hs6")["product_name"]
+    assert hs_chapters()[other[:2]].lower() in before[other].lower()  # SYNTHETIC sample: chapter words
+    assert before[catalogue_code] == product_names()[catalogue_code]
+
+    load_hs_nomenclature(wh, nomenclature)
+    after = annotate_products(frame, wh, "HS22").set_index("hs6")["product_name"]
+    assert after[other] == official[other].strip()  # the nomenclature's own words win once ingested
+    assert after[catalogue_code] == product_names()[catalogue_code]  # catalogue names stay
+    wh.close()
+    # another revision with no description loaded: every code is named by its chapter
+    bare = annotate_products(frame, None, "HS17").set_index("hs6")["product_name"]
+    for code in (catalogue_code, other):
+        assert hs_chapters()[code[:2]].lower() in bare[code].lower()
+        assert f"{code[:4]}.{code[4:]}" in bare[code]

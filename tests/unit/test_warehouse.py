@@ -64,8 +64,9 @@ def test_unknown_and_empty_tables(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="unknown table 'trade_flow'") as err:
         wh.table("trade_flow")
     assert "trade_flows" in (err.value.hint or "")
-    with pytest.raises(InputError, match="table production is empty"):
+    with pytest.raises(InputError, match="table production is empty") as err:
         wh.table("production")
+    assert "kakehashi ingest usgs" in (err.value.hint or "")  # the command that loads that table
 
 
 def test_read_only_refuses_writes(tmp_path: Path) -> None:

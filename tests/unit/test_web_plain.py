@@ -17,6 +17,7 @@ import httpx
 import pytest
 from _webdata import small_warehouse
 
+from kakehashi.catalogue import chapter_description
 from kakehashi.present.labels import COLUMN_LABELS, GLOSSARY, column_label, country_label
 from kakehashi.questions import exposure
 from kakehashi.web import create_app
@@ -59,6 +60,8 @@ def test_headline_is_computed_from_the_row() -> None:
     assert exposure.headline("JPN", "CHN", row) == (
         "Japan buys 98.0% of its unwrought magnesium (HS 810411) from China; "
         "the world has few other exporters.")
+    chapter = dict(row, hs6="060220", product_name=chapter_description("060220"))
+    assert exposure.headline("JPN", "CHN", chapter).count("0602") == 1  # the code is named once
     many = dict(row, world_export_hhi=0.1, rival_share=0.25)
     assert exposure.headline("IND", "CHN", many).endswith("25.0% of its unwrought magnesium (HS 810411) "
                                                           "from China; other countries export it too.")
@@ -145,6 +148,36 @@ def test_glossary_page_and_twin(client: httpx.Client) -> None:
     assert page.status_code == 200
     for _, (term, _meaning) in GLOSSARY.items():
         assert term.replace("&", "&amp;") in page.text
+
+
+def test_tables_name_countries_with_the_code_on_hover(client: httpx.Client) -> None:
+    import re
+
+    pages = ["/products/850511?importer=JPN&rival=CHN&partner=IND", "/minerals/rare-earths",
+             "/scenarios?importer=JPN", "/diversify?importer=JPN&partner=IND&workstream=critical-minerals"]
+    for path in pages:
+        html = client.get(path).text
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", html, flags=re.S)
+        bare = [c for c in cells if re.fullmatch(r"\s*[A-Z]{3}\s*", c)]
+        assert not bare, path  # no bare ISO3 code in a cell
+        named = re.findall(r'<abbr title="([A-Z]{3})">([^<]+)</abbr>', html)
+        assert named and all(name == country_label(code) for code, name in named), path
+
+
+def test_a_catalogued_measure_runs_with_codes_the_warehouse_does_not_trade(client: httpx.Client) -> None:
+    r = client.post("/api/scenarios/run", json={"measure_id": "CN-2025-18-RARE-EARTHS", "draws": 10})
+    assert r.status_code == 200, r.text  # as on the command line: untraded codes move nothing
+    listed = set(r.json()["spec"]["measures"][0]["products"]["values"])
+    traded = {h for h in listed for hit in client.get(f"/api/search?q={h}").json()["results"]
+              if hit["hs6"] == h and hit["traded"]}
+    assert listed - traded and listed & traded
+    assert {row["hs6"] for row in r.json()["rows"] if row["tier"] == 0} <= listed & traded
+    # a scenario the user writes still gets the typo check
+    measure = {"type": "export_restriction", "exporter": "CHN", "products": ["280530", "280531"],
+               "targets": ["JPN"]}
+    typo = {"name": "t", "base_year": 2023, "measures": [measure]}
+    bad = client.post("/api/scenarios/run", json={"scenario": typo, "draws": 5})
+    assert bad.status_code == 422 and "280531" in bad.json()["detail"]
 
 
 def test_pickers_name_countries_and_leave_out_the_rival(client: httpx.Client) -> None:

@@ -19,6 +19,10 @@ Files in ``catalogue/data/`` (UTF-8 CSV, one header line):
     key, description: what each source key of the other files refers to.
 ``usgs_commodities.csv``
     (curated with the USGS parser) usgs_code, commodity, name, ...
+``hs_chapters.csv``
+    chapter (two digits), title (the project's short form of the WCO HS 2022
+    chapter title), source: the words for a code outside the catalogue when
+    no HS description is loaded.
 
 Every code is checked against the HS 2022 nomenclature in the tests; a code no
 source supports is left out rather than guessed.
@@ -133,6 +137,41 @@ def product_names() -> dict[str, str]:
     return dict(zip(goods["hs6"], goods["name"], strict=True))
 
 
+@functools.cache
+def hs_chapters() -> dict[str, str]:
+    """Return ``{chapter: short title}`` for the 96 chapters of HS 2022 (01-97, 77 is reserved).
+
+    Titles are the project's short forms of the WCO Harmonized System 2022
+    nomenclature's chapter titles (``hs_chapters.csv``, source key ``H3``).
+
+    Examples
+    --------
+    >>> hs_chapters()["06"], len(hs_chapters())
+    ('Live trees and other plants', 96)
+    """
+    df = _read("hs_chapters.csv")
+    return dict(zip(df["chapter"], df["title"], strict=True))
+
+
+def chapter_description(hs6: str) -> str:
+    """Words for a six-digit code from its HS chapter: ``"Goods of chapter 06 (live trees and
+    other plants), HS 0602.20"``; used where no HS description of the subheading is at hand.
+
+    The chapter title names the chapter, never the subheading (a code of chapter 85 is some
+    electrical good, not necessarily a machine). An unknown chapter gives ``"HS 1234.56"``.
+
+    Examples
+    --------
+    >>> chapter_description("060220")
+    'Goods of chapter 06 (live trees and other plants), HS 0602.20'
+    """
+    code = f"HS {hs6[:4]}.{hs6[4:]}"
+    title = hs_chapters().get(hs6[:2])
+    if title is None:
+        return code
+    return f"Goods of chapter {hs6[:2]} ({title[:1].lower()}{title[1:]}), {code}"
+
+
 def workstreams_of() -> dict[str, str]:
     """Return ``{hs6: 'ws1, ws2'}``: the workstreams each catalogue code belongs to."""
     goods = _strategic_goods()
@@ -221,6 +260,8 @@ __all__ = [
     "STAGES",
     "WORKSTREAMS",
     "chain_links",
+    "chapter_description",
+    "hs_chapters",
     "product_names",
     "select_products",
     "sources",

@@ -566,8 +566,9 @@ def screen_frame(
     """Run :func:`dependency_screen` and add ``product_name`` and ``workstream``.
 
     Rows are sorted by severity (highest first), then importer, product and year.
-    ``product_name`` comes from the warehouse's ``products`` table for the
-    data's revision when loaded, else from the catalogue (HS 2022 codes);
+    ``product_name`` comes from the catalogue (HS 2022 codes), else from the
+    warehouse's ``products`` table for the data's revision when loaded, else
+    from the code's HS chapter (:func:`kakehashi.catalogue.chapter_description`);
     ``workstream`` lists the catalogue workstreams of the code (converted to
     the data's revision), empty when the code is in none.
     """
@@ -613,7 +614,7 @@ def screen_totals(df: pd.DataFrame) -> ScreenTotals:
 
 def annotate_products(df: pd.DataFrame, wh: Warehouse | None, revision: str) -> pd.DataFrame:
     """Add ``product_name`` and ``workstream`` columns for the ``hs6`` column of ``df``."""
-    from kakehashi.catalogue import CATALOGUE_REVISION, WORKSTREAMS, product_names
+    from kakehashi.catalogue import CATALOGUE_REVISION, WORKSTREAMS, chapter_description, product_names
     from kakehashi.metrics.concordance import select_products
 
     out = df.copy()
@@ -635,6 +636,8 @@ def annotate_products(df: pd.DataFrame, wh: Warehouse | None, revision: str) -> 
             continue
         for c in codes_ws:
             ws.setdefault(c, []).append(key)
-    out["product_name"] = out["hs6"].map(names).astype("object")
+    # a code with neither a catalogue name nor a loaded description is named by its HS chapter
+    out["product_name"] = out["hs6"].map(lambda c: names.get(c) or chapter_description(str(c)))
+    out["product_name"] = out["product_name"].astype("object")
     out["workstream"] = out["hs6"].map(lambda c: ", ".join(ws.get(c, [])))
     return out

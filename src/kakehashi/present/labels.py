@@ -148,6 +148,9 @@ COLUMN_LABELS: dict[str, str] = {
     "sum_vs_world_total": "countries ÷ USGS world total",
     "wgi_coverage": "production with governance data",
     "n_producers": "producers",
+    "ingested_at": "ingested at",
+    "first_year": "first year",
+    "last_year": "last year",
     "status": "status",
 }
 """Readable names of the library's columns and metrics (shared by the dashboard and the packs)."""
@@ -169,14 +172,30 @@ def column_labels(names: object) -> dict[str, str]:
     return {str(n): column_label(str(n)) for n in names}  # type: ignore[attr-defined]
 
 
+READER_NAMES: dict[str, str] = {
+    "COD": "DR Congo",
+    "RUS": "Russia",
+    "FSM": "Micronesia",
+    "PSE": "Palestine",
+    "VGB": "British Virgin Islands",
+    "VIR": "US Virgin Islands",
+    "BES": "Caribbean Netherlands",
+    "SHN": "Saint Helena",
+}
+"""Common short English names (written by the project) where the ISO short name reads as an index
+entry ("Congo, The Democratic Republic of the") or is longer than a chart label; every other code keeps
+the package's name (:func:`kakehashi.sources.countries.country_name`)."""
+
+
 def country_label(code: object) -> str:
-    """The English short name of an ISO3 code (``kakehashi.sources.countries``), the code itself
-    when unknown (blocs such as ``JPN+IND`` are named member by member).
+    """The English short name of an ISO3 code (``kakehashi.sources.countries``, or
+    :data:`READER_NAMES`), the code itself when unknown (blocs such as ``JPN+IND`` are named member
+    by member).
 
     Examples
     --------
-    >>> country_label("JPN"), country_label("JPN+IND"), country_label("other")
-    ('Japan', 'Japan + India', 'other')
+    >>> country_label("JPN"), country_label("JPN+IND"), country_label("other"), country_label("COD")
+    ('Japan', 'Japan + India', 'other', 'DR Congo')
     """
     from kakehashi.errors import KakehashiError
     from kakehashi.sources.countries import country_name
@@ -186,11 +205,44 @@ def country_label(code: object) -> str:
     parts = code.replace(",", "+").split("+")
     names = []
     for p in parts:
+        if p in READER_NAMES:
+            names.append(READER_NAMES[p])
+            continue
         try:
             names.append(country_name(p))
         except (KakehashiError, ValueError, KeyError, IndexError):
             names.append(p)
     return " + ".join(names)
+
+
+COUNTRY_COLUMNS: frozenset[str] = frozenset({
+    "importer", "exporter", "supplier", "country", "partner", "rival", "coalition", "issuer",
+    "top_supplier", "top_producer", "top_country", "top_reserves_holder", "producer", "reporter",
+})
+"""Columns that hold ISO3 codes (or blocs, or lists of codes): printed as country names."""
+
+
+def country_cell(value: object) -> str:
+    """Country names for a table cell holding an ISO3 code, a bloc (``JPN+IND``) or a list of codes
+    (a sequence or ``"CHN, USA"``), names joined by ``", "``; other text is kept as it is.
+
+    Examples
+    --------
+    >>> country_cell("DEU"), country_cell("JPN+IND"), country_cell(["CHN", "USA"]), country_cell("CHN, USA")
+    ('Germany', 'Japan + India', 'China, United States', 'China, United States')
+    >>> country_cell("other"), country_cell(None)
+    ('other', '')
+    """
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.split(",")]
+        if len(parts) > 1 and not all(p.isalpha() and p.isupper() and len(p) == 3 for p in parts):
+            parts = [value]  # a name with a comma ("Korea, Republic of"), not a list of codes
+    elif isinstance(value, list | tuple) or callable(getattr(value, "tolist", None)):
+        items = value if isinstance(value, list | tuple) else getattr(value, "tolist")()  # noqa: B009
+        parts = [str(p) for p in items]
+    else:
+        return ""
+    return ", ".join(country_label(p) for p in parts if p)
 
 
 GLOSSARY: dict[str, tuple[str, str]] = {

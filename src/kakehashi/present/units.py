@@ -14,6 +14,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import import_module
 
+from kakehashi.present.labels import COUNTRY_COLUMNS, country_cell
 from kakehashi.present.numbers import (
     fmt_cell,
     fmt_count,
@@ -25,6 +26,9 @@ from kakehashi.present.numbers import (
     fmt_usd_m,
     fmt_year,
 )
+
+WORD_COLUMNS: frozenset[str] = frozenset({"kind", "status", "type"})
+"""Columns of keywords (``export_control``, ``in_force``) printed as words (``export control``)."""
 
 _TABLES: tuple[tuple[str, str], ...] = (
     ("kakehashi.metrics.screen", "SCREEN_UNITS"),
@@ -100,7 +104,9 @@ def column_kind(name: str, unit: str | None = None) -> str:
     """How column ``name`` prints: from ``unit`` or the library's unit of the column, else its name.
 
     Kinds: ``usd``, ``usd_m`` (millions), ``share`` (``share0``: no decimals), ``hhi``, ``score``,
-    ``sig``, ``year``, ``count``, ``num1``/``num2``/``num3`` (decimals) or ``other``.
+    ``sig``, ``year``, ``count``, ``num1``/``num2``/``num3`` (decimals) or ``other``. The reader's tables
+    (:func:`~kakehashi.present.tables.printed_table`, for the dashboard and the packs) also use
+    ``country`` and ``words`` (:func:`display_kind`); the terminal keeps the codes.
     """
     kind = kind_of_unit(unit) if unit else None
     if kind is None and unit is None:
@@ -121,6 +127,24 @@ def column_kind(name: str, unit: str | None = None) -> str:
     if n in ("rows", "n_products", "products", "draws"):
         return "count"
     return "other"
+
+
+def display_kind(name: str) -> str:
+    """How column ``name`` prints for a reader (dashboard, packs): ``country`` for ISO3 columns
+    (:data:`~kakehashi.present.labels.COUNTRY_COLUMNS`, printed as names), ``words`` for keyword
+    columns (:data:`WORD_COLUMNS`, underscores as spaces), else :func:`column_kind`.
+
+    Examples
+    --------
+    >>> display_kind("supplier"), display_kind("status"), display_kind("imports_usd")
+    ('country', 'words', 'usd')
+    """
+    n = name.lower()
+    if n in COUNTRY_COLUMNS:
+        return "country"
+    if n in WORD_COLUMNS:
+        return "words"
+    return column_kind(name)
 
 
 def fmt_by_kind(value: object, kind: str) -> str:
@@ -145,4 +169,8 @@ def fmt_by_kind(value: object, kind: str) -> str:
         return fmt_year(value)
     if kind == "count":
         return fmt_count(value)
+    if kind == "country":
+        return country_cell(value) or fmt_cell(value)
+    if kind == "words" and isinstance(value, str):
+        return value.replace("_", " ")
     return fmt_cell(value)

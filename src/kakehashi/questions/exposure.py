@@ -477,6 +477,8 @@ def headline(importer: str, rival: str, row: dict[str, object] | pd.Series | Non
     hs6 = get("hs6")
     product = (f"{str(name)[:1].lower()}{str(name)[1:]} (HS {hs6})" if isinstance(name, str) and name
                else f"HS {hs6}")
+    if isinstance(name, str) and isinstance(hs6, str) and f"HS {hs6[:4]}.{hs6[4:]}" in name:
+        product = f"{name[:1].lower()}{name[1:]}"  # a chapter description names the code already
     hhi = get("world_export_hhi")
     if isinstance(hhi, int | float) and not pd.isna(hhi):
         tail = ("the world has few other exporters" if hhi > FEW_EXPORTERS_HHI

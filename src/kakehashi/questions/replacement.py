@@ -306,14 +306,23 @@ def cap_text(cap: RivalCap) -> str:
     return "no cap on the rival's share" if cap is None else f"the rival's share at most {cap:g}"
 
 
+_OBJECTIVE_WORDS = {
+    "hhi": "import-weighted concentration of suppliers, HHI",
+    "governance": "concentration of suppliers weighted by their governance, WGI",
+    "shortfall": "expected shortfall under the scenario's draws",
+}
+"""The optimiser's objectives (:data:`kakehashi.optimize.problem.OBJECTIVES`) in words."""
+
+
 def portfolio_note(port: Portfolio) -> str:
     """What the optimiser was asked, in one sentence, with the flags."""
     s = port.settings
     cap = cap_text(s["rival_cap"])
     change = "no limit on change" if s["max_change"] is None else \
         f"no supplier's share moves by more than {s['max_change']:g} in one period"
-    text = (f"Portfolio from kakehashi.optimize: supply risk ({port.objective}) minimised plus "
-            f"λ = {s['lam']:g} × extra cost; {cap}; {change}.")
+    risk = _OBJECTIVE_WORDS.get(port.objective, port.objective)
+    text = (f"The optimiser minimised supply risk ({risk}) plus {s['lam']:g} × the extra cost "
+            f"(the weight on cost, λ); {cap}; {change}.")
     if port.notes:
         text += " " + "; ".join(n[0].upper() + n[1:] for n in port.notes) + "."
     return text

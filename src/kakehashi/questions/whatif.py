@@ -58,6 +58,7 @@ def licence_spec(importer: Sequence[str], rival: str, partner: str | None, works
     with the catalogue's uncertain licence severity
     (:data:`kakehashi.scenarios.measures.LICENCE_SEVERITY`, as for catalogued licensing regimes).
     """
+    from kakehashi.present.labels import country_cell, country_label
     from kakehashi.scenarios.measures import LICENCE_SEVERITY
 
     targets = list(importer) + ([partner] if partner and partner not in importer else [])
@@ -65,8 +66,9 @@ def licence_spec(importer: Sequence[str], rival: str, partner: str | None, works
     severity = LICENCE_SEVERITY
     return {
         "name": name,
-        "description": f"{rival} puts every {workstream} good under export licence for "
-                       f"{', '.join(targets)} for {months} months; the share of trade stopped is uncertain "
+        "description": f"{country_label(rival)} puts every {workstream} good under export licence for "
+                       f"{country_cell(targets)} for {months} months; the share of trade stopped is "
+                       "uncertain "
                        f"(triangular {severity.low}-{severity.mode}-{severity.high}).",
         "base_year": base_year,
         "hs_revision": revision,

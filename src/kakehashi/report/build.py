@@ -34,6 +34,7 @@ from kakehashi import catalogue, provenance
 from kakehashi.errors import InputError, KakehashiError, unknown_value_error
 from kakehashi.metrics import screen as screen_mod
 from kakehashi.present import fmt_share, fmt_usd, product_label
+from kakehashi.present.labels import country_label as _n
 from kakehashi.questions import briefing as briefing_q
 from kakehashi.questions import defaults, exposure, replacement, whatif
 from kakehashi.report import appendix, charts
@@ -91,6 +92,11 @@ def briefing_scenario(req: BriefingRequest, draws: int = defaults.DRAWS) -> dict
                                revision=req.revision, draws=draws)
 
 
+def _named(df: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``df`` with the ISO3 codes of ``column`` replaced by country names (for a chart's labels)."""
+    return df.assign(**{column: df[column].map(_n)}) if column in df else df
+
+
 def _label(hs6: str, name: object, width: int = 40) -> str:
     return product_label(hs6, name, width)
 
@@ -111,6 +117,7 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
     rival_label = f"{rival_name} ({req.rival})" if rival_name != req.rival else req.rival
     synthetic = provenance.is_synthetic(wh)
     sub_by = f"partner {req.partner}" if req.partner else "no partner"
+    imp, riv, par = _n(req.importer), _n(req.rival), _n(req.partner)  # names for captions and headers
 
     screen_df = exposure.screen(wh, req.members, req.rival, years=[req.year], products=req.workstream)
     sub_df = replacement.substitution(wh, req.members, req.rival, req.workstream, partner=req.partner,
@@ -135,16 +142,16 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
     bought_usd = float(screen_df["rival_usd"].sum()) if len(screen_df) else 0.0
     figures.append(Figure(
         "dependencies", "Most severe dependencies and who could replace the rival",
-        f"The {len(ranked)} {req.workstream} products {req.importer} buys from {req.rival} with the highest "
+        f"The {len(ranked)} {req.workstream} products {imp} buys from {riv} with the highest "
         f"severity in {req.year} (red: dependent by the EU/CEPII criteria), and beside each the rest of the "
-        f"world's spare exports as a multiple of {req.rival}'s supply (dashed line: 1×, enough to replace "
-        f"it in full). All {n_bought} products bought from {req.rival} add to {fmt_usd(bought_usd)} USD "
+        f"world's spare exports as a multiple of {riv}'s supply (dashed line: 1×, enough to replace "
+        f"it in full). All {n_bought} products bought from {riv} add to {fmt_usd(bought_usd)} USD "
         "(page 1; every product in screen.csv).",
-        ranked, charts.severity_ranking(ranked, title=f"{req.importer} on {req.rival}: {req.workstream}, "
+        ranked, charts.severity_ranking(ranked, title=f"{imp} on {riv}: {req.workstream}, "
                                         f"{req.year}") if len(ranked) else None,
-        empty=f"{req.importer} buys no {req.workstream} goods from {req.rival} in {req.year}.",
+        empty=f"{imp} buys no {req.workstream} goods from {riv} in {req.year}.",
         columns={"hs6": "HS6", "product_name": "product", "severity": "severity",
-                 "rival_share": f"{req.rival} share", "rival_usd": f"from {req.rival} (USD)",
+                 "rival_share": f"{riv} share", "rival_usd": f"from {riv} (USD)",
                  "world_cover": "world cover (×)", "dependent": "dependent"}))
 
     # supplier shares of the most severe dependencies, one panel per product
@@ -157,12 +164,13 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
     latest = suppliers[suppliers["year"] == suppliers["year"].max()] if len(suppliers) else suppliers
     figures.append(Figure(
         "suppliers", "Who supplies the most severe dependencies",
-        f"Share of {req.importer}'s imports by supplier and year for the {len(panels)} most severe "
-        f"dependencies; {req.rival} in red" + (f", {req.partner} in green" if req.partner else "")
+        f"Share of {imp}'s imports by supplier and year for the {len(panels)} most severe "
+        f"dependencies; {riv} in red" + (f", {par} in green" if req.partner else "")
         + f". The table gives the latest year ({req.year}); every year is in figure-suppliers.csv.",
-        latest, charts.supplier_panels(suppliers, title=f"{req.importer}: suppliers by year",
-                                       rival=req.rival, partner=req.partner) if len(suppliers) else None,
-        empty=f"{req.importer} buys no {req.workstream} goods from {req.rival} in {req.year}.",
+        latest, charts.supplier_panels(_named(suppliers, "supplier"), title=f"{imp}: suppliers by year",
+                                       rival=riv, partner=par if req.partner else None)
+        if len(suppliers) else None,
+        empty=f"{imp} buys no {req.workstream} goods from {riv} in {req.year}.",
         columns={"hs6": "HS6", "supplier": "supplier", "value_usd": "value (USD)", "share": "share"}))
     data["figure-suppliers"] = suppliers
 
@@ -172,7 +180,7 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
         scenario_table, scenario_summary, scenario_note = _scenario(wh, scenario_spec)
     else:  # nothing bought from the rival: nothing to restrict
         scenario_table, scenario_summary = pd.DataFrame(), pd.DataFrame()
-        scenario_note = (f"No scenario: {req.importer} bought no {req.workstream} goods from {req.rival} "
+        scenario_note = (f"No scenario: {imp} bought no {req.workstream} goods from {riv} "
                          f"in {req.year}.")
     data["scenario"], data["scenario-summary"] = scenario_table, scenario_summary
     bands = pd.DataFrame()
@@ -188,12 +196,13 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
         "scenario", "Scenario: export licensing by the rival",
         scenario_note, bands,
         charts.scenario_bands(bands, title="Net shortfall after reallocation",
-                              subtitle=f"{req.importer}, median and 5th–95th percentile, {draws} draws")
+                              subtitle=f"{imp}, median and 5th–95th percentile, {draws} draws")
         if len(bands) else None,
         empty=scenario_note,
         columns={"label": "product", **({"tier": "tier"} if "tier" in bands and (bands["tier"] > 0).any()
                                         else {}),
-                 "p5": "p5 (USD)", "p50": "median (USD)", "p95": "p95 (USD)"},
+                 "p5": "low, 5th percentile (USD)", "p50": "median (USD)",
+                 "p95": "high, 95th percentile (USD)"},
         kinds={"p5": "usd", "p50": "usd", "p95": "usd"}))
 
     # portfolio and frontier (the shared defaults: rival cap at today's share, max change, λ)
@@ -210,15 +219,15 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
         f"risk (import-weighted HHI of the {req.workstream} products) against the extra cost as a share of "
         f"the import bill. {div.note}", front,
         charts.cost_risk_frontier(front, title="Risk against cost of sourcing portfolios",
-                                  subtitle=f"{req.importer}, {req.workstream}, from {req.year}")
+                                  subtitle=f"{imp}, {req.workstream}, from {req.year}")
         if len(front) else None, empty=div.note,
         columns={"lam": "λ", "risk": "risk (HHI)", "extra_cost_usd": "extra cost (USD)",
-                 "extra_cost_pct": "extra cost (% of bill)", "rival_share": f"{req.rival} share"},
+                 "extra_cost_pct": "extra cost (% of bill)", "rival_share": f"{riv} share"},
         kinds={"lam": "num", "risk": "num", "extra_cost_pct": "num"}))
     if len(port_products):
         totals = briefing_q.portfolio_totals(port_products)
         total_note = "" if totals is None else (
-            f" Over the {totals.products} solved products, import-weighted, {req.rival}'s share goes from "
+            f" Over the {totals.products} solved products, import-weighted, {riv}'s share goes from "
             f"{fmt_share(totals.rival_share_before)} to {fmt_share(totals.rival_share_after)}; the extra "
             f"costs add to {fmt_usd(totals.extra_cost_usd)} USD (page 1).")
         figures.append(Figure("portfolio", "Proposed sourcing portfolio", div.note + total_note,
@@ -235,18 +244,19 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
         shares = exposure.stage_shares(wh, ranked_c, top=5)
         data["figure-minerals-shares"] = shares
         cols = {"commodity": "commodity", "stage": "stage", "year": "year",
-                "rival_share": f"{req.rival} share", "top_country": "top producer", "top_share": "its share"}
+                "rival_share": f"{riv} share", "top_country": "top producer", "top_share": "its share"}
         if req.partner:
-            cols["partner_share"] = f"{req.partner} share"
+            cols["partner_share"] = f"{par} share"
         figures.append(Figure(
             "minerals", "World production: mining and refining",
             f"Share of world production by country and stage (USGS Mineral Commodity Summaries format), "
-            f"{req.rival} in red" + (f", {req.partner} in green" if req.partner else "")
+            f"{riv} in red" + (f", {par} in green" if req.partner else "")
             + f". Charts: {len(ranked_c)} commodities, those with more than one stage in the data first, "
-            f"then those where {req.rival}'s share is highest; "
+            f"then those where {riv}'s share is highest; "
             "the table: every commodity of the workstream with production data.",
-            stages, charts.stage_shares(shares, title="Mine and refinery production shares",
-                                        rival=req.rival, partner=req.partner),
+            stages, charts.stage_shares(_named(shares, "country"),
+                                        title="Mine and refinery production shares",
+                                        rival=riv, partner=par if req.partner else None),
             columns=cols, kinds={"year": "year"}))
 
     figures.extend(_cables_figures(wh, req))
@@ -304,8 +314,8 @@ def _measures_figure(req: BriefingRequest, measures: scenario_measures.MeasuresF
         columns={"id": "measure", "status": "status", "since": "since", "until": "until", "rate": "rate",
                  "flag": "flag", "sources": "sources", "origin": "origin"}, kinds={"rate": "share"})
 def _portfolio_columns(req: BriefingRequest, products: pd.DataFrame) -> dict[str, str]:
-    cols = {"hs6": "HS6", "product_name": "product", "rival_share_before": f"{req.rival} share now",
-            "rival_share_after": f"{req.rival} share proposed"}
+    cols = {"hs6": "HS6", "product_name": "product", "rival_share_before": f"{_n(req.rival)} share now",
+            "rival_share_after": f"{_n(req.rival)} share proposed"}
     if req.partner or len(req.members) > 1:
         cols.update({"partner_share_before": "partner share now",
                      "partner_share_after": "partner share proposed",
@@ -328,10 +338,10 @@ def _top_table(req: BriefingRequest, screen_df: pd.DataFrame, sub_df: pd.DataFra
     flags = [", ".join(f for f, on in (("dependent", d), ("persistent", p)) if on)
              for d, p in zip(top["dependent"], top["persistent"], strict=True)]
     top = top.assign(product=[_label("", n, 44) for n in top["product_name"]], flag=flags)
-    columns = {"hs6": "HS6", "product": "product", "rival_usd": f"from {req.rival} (USD)",
-               "rival_share": f"{req.rival} share", "severity": "severity", "flag": "flag"}
+    columns = {"hs6": "HS6", "product": "product", "rival_usd": f"from {_n(req.rival)} (USD)",
+               "rival_share": f"{_n(req.rival)} share", "severity": "severity", "flag": "flag"}
     if req.partner and "partner_cover" in top:
-        columns["partner_cover"] = f"{req.partner} cover (×)"
+        columns["partner_cover"] = f"{_n(req.partner)} cover (×)"
     if req.coalition and "coalition_cover" in top:
         columns["coalition_cover"] = "coalition cover (×)"
     if "world_cover" in top:
@@ -361,7 +371,7 @@ def _key_figures(req: BriefingRequest, screen_df: pd.DataFrame, sub_df: pd.DataF
                   f"{totals.persistent} persistent (dependent in {defaults.PERSISTENCE_MIN} of the last "
                   f"{defaults.PERSISTENCE_WINDOW} years)",
                   alert=totals.dependent > 0),
-        KeyFigure(f"Imports from {req.rival}", fmt_usd(totals.rival_usd),
+        KeyFigure(f"Imports from {_n(req.rival)}", fmt_usd(totals.rival_usd),
                   f"{fmt_share(share) if share is not None else '-'} of {fmt_usd(totals.imports_usd)} USD"),
     ]
     counts = replacement.replace_counts(sub_df) if len(sub_df) else {}
@@ -369,7 +379,7 @@ def _key_figures(req: BriefingRequest, screen_df: pd.DataFrame, sub_df: pd.DataF
     if counts and counts["world"].n:
         n = counts["world"].n
         if req.partner and "partner" in counts:
-            kf.append(KeyFigure(f"{req.partner} could replace", f"{counts['partner'].k} of {n}",
+            kf.append(KeyFigure(f"{_n(req.partner)} could replace", f"{counts['partner'].k} of {n}",
                                 f"dependent products where its spare exports ≥ {cover} the rival's supply"))
         if req.coalition and "coalition" in counts:
             kf.append(KeyFigure("Coalition could replace", f"{counts['coalition'].k} of {n}",
@@ -383,7 +393,7 @@ def _key_figures(req: BriefingRequest, screen_df: pd.DataFrame, sub_df: pd.DataF
                             f"{defaults.SCENARIO_MONTHS}-month licence (USD)", alert=True))
     t = briefing_q.portfolio_totals(div.portfolio.products) if div.portfolio is not None else None
     if t is not None:
-        kf.append(KeyFigure(f"{req.rival} share, proposed",
+        kf.append(KeyFigure(f"{_n(req.rival)} share, proposed",
                             f"{fmt_share(t.rival_share_before, 0)} → {fmt_share(t.rival_share_after, 0)}",
                             f"import-weighted over the {t.products} products of the portfolio; extra cost "
                             f"{fmt_usd(t.extra_cost_usd)} USD"))

@@ -63,8 +63,10 @@ def _colour_domain(names: list[str], highlight: dict[str, str]) -> alt.Scale:
 
 def supplier_shares(df: pd.DataFrame, *, title: str, subtitle: str = "", rival: str | None = None,
                     partner: str | None = None, width: Width = 520, height: int = 240,
-                    y_title: str = "share of imports", measure: str = "share") -> Any:
-    """Stacked bars of supplier shares per year (``measure="value_usd"``: the values in USD).
+                    y_title: str = "share of imports", measure: str = "share",
+                    legend_title: str = "supplier") -> Any:
+    """Stacked bars of supplier shares per year (``measure="value_usd"``: the values in USD);
+    ``legend_title`` names the countries (``"exporter"`` for shares of world exports).
 
     Parameters
     ----------
@@ -83,10 +85,11 @@ def supplier_shares(df: pd.DataFrame, *, title: str, subtitle: str = "", rival: 
         y=(alt.Y("share:Q", title=y_title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]))
            if measure == "share" else
            alt.Y(f"{measure}:Q", title=y_title, axis=alt.Axis(format="~s", labelExpr=USD_LABELS))),
-        color=alt.Color("supplier:N", title="supplier", scale=_colour_domain(order, highlight),
+        color=alt.Color("supplier:N", title=legend_title, scale=_colour_domain(order, highlight),
                         sort=order),
         order=alt.Order("rank:Q"),
-        tooltip=[alt.Tooltip("year:O"), alt.Tooltip("supplier:N"), alt.Tooltip("share:Q", format=".1%"),
+        tooltip=[alt.Tooltip("year:O"), alt.Tooltip("supplier:N", title=legend_title),
+                 alt.Tooltip("share:Q", format=".1%"),
                  alt.Tooltip("value_usd:Q", format=",.0f", title="value (USD)")],
     ).properties(width=width, height=height, title=_title(title, subtitle))
     return _config(chart)

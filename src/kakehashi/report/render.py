@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 
+from kakehashi.present.labels import column_labels
 from kakehashi.report import charts
 from kakehashi.report.fmt import PrintedTable, printed_table
 from kakehashi.report.model import Briefing, Figure
@@ -93,9 +94,9 @@ def render_html(b: Briefing, *, summary_key: str | None = None) -> str:
     summary_figure = next((f for f in figures if f.key == summary_key and f.image), None)
     app = b.appendix
     tables: dict[str, Any] = {
-        "thresholds": printed_table(app.thresholds),
-        "vintages": printed_table(app.vintages),
-        "sources": printed_table(app.sources),
+        "thresholds": printed_table(app.thresholds, column_labels(app.thresholds.columns)),
+        "vintages": printed_table(app.vintages, column_labels(app.vintages.columns)),
+        "sources": printed_table(app.sources, column_labels(app.sources.columns)),
         "licences": printed_table(app.licences, {c: c for c in ("publisher", "licence", "terms")
                                                  if c in app.licences} or None),
         "top": printed_table(b.top_table, b.top_columns or None),

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from kakehashi.catalogue import strategic_goods
+from kakehashi.catalogue import chapter_description, strategic_goods
 from kakehashi.errors import InputError, unknown_value_error
 from kakehashi.sample import parameters as P
 
@@ -657,10 +657,22 @@ def hs_section(hs6: str) -> str:
 
 
 def product_description(hs6: str, names: dict[str, str]) -> str:
-    """Description written to the sample's product-code file (the sample ships no HS texts)."""
+    """Description written to the sample's product-code file.
+
+    The sample ships no HS texts: a catalogue code keeps its catalogue name, any other code is named
+    by its HS chapter (:func:`kakehashi.catalogue.chapter_description`). ``kakehashi ingest hs``
+    replaces these descriptions with the nomenclature's own.
+
+    Examples
+    --------
+    >>> product_description("850511", {"850511": "Permanent magnets"})
+    'Permanent magnets'
+    >>> product_description("060220", {})
+    'Goods of chapter 06 (live trees and other plants), HS 0602.20'
+    """
     if hs6 in names:
         return names[hs6]
-    return f"HS 2022 subheading {hs6[:4]}.{hs6[4:]}"
+    return chapter_description(hs6)
 
 
 def generate(size: str = "tiny", seed: int = P.DEFAULT_SEED,

@@ -574,7 +574,7 @@ def run_scenario_data(service: Service, req: ScenarioRequest) -> tuple[ScenarioO
                                 base_year=req.base_year, draws=draws, severity=req.severity, theta=req.theta,
                                 extra=service.measures)
     validate.scenario(spec, years=meta.years, products=meta.products, revisions=meta.revisions,
-                      max_draws=service.max_draws)
+                      max_draws=service.max_draws, catalogued=req.measure_id is not None and not req.scenario)
     spec_json = spec.model_dump(mode="json", exclude_none=True)
     key = ("scenario", json.dumps(spec_json, sort_keys=True), _measures_key(service))
     result = service.call(key, lambda: whatif.run(service.wh, spec, service.measures))

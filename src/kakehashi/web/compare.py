@@ -109,10 +109,12 @@ async def compare_api(service: ServiceDep, importers: Importers = DEFAULT_IMPORT
 
 
 def _chart_frame(table: pd.DataFrame, codes: list[str], top: int) -> pd.DataFrame:
-    from kakehashi.present.labels import country_label, product_label
+    from kakehashi.present.labels import country_label
+    from kakehashi.web.pages import wrapped
 
     head = table.head(top)
-    labels = [product_label(h, n, 36) for h, n in zip(head["hs6"], head["product_name"], strict=True)]
+    labels = [wrapped(f"{h} {n}" if isinstance(n, str) else h)  # long names wrap, as on the overview
+              for h, n in zip(head["hs6"], head["product_name"], strict=True)]
     parts = [pd.DataFrame({"label": labels,
                            "importer": country_label(c), "rival_share": head[f"rival_share_{c}"],
                            "dependent": head[f"dependent_{c}"]})
@@ -127,17 +129,19 @@ def compare_page(request: Request, service: ServiceDep, importers: Importers = D
     """Importers side by side: totals, the rival's share per product, the joined table."""
     from kakehashi.present.labels import country_label
     from kakehashi.report import charts
-    from kakehashi.web.pages import context
+    from kakehashi.web.pages import chart, context
 
     out, cmp = compare_data(service, importers, rival, year, workstream)
     codes = out.importers
     top = 15
     spec = None
     if len(cmp.table):
-        spec = charts.to_spec(charts.compare_shares(
-            _chart_frame(cmp.table, codes, top), order=[country_label(c) for c in codes], width="container",
-            title=f"{country_label(out.rival)}'s share of each importer's imports",
-            subtitle=f"{out.year}; the {min(top, len(cmp.table))} products most severe for any of them"))
+        # rows tall enough for a label wrapped on three lines
+        spec = chart(charts.compare_shares, _chart_frame(cmp.table, codes, top),
+                     order=[country_label(c) for c in codes], row_height=max(12, -(-44 // len(codes))),
+                     title=f"{country_label(out.rival)}'s share of each importer's imports",
+                     subtitle=f"{out.year}; the {min(top, len(cmp.table))} products most severe "
+                              "for any of them")
     query = f"importers={','.join(codes)}&rival={out.rival}&year={out.year}"
     if out.workstream:
         query += f"&workstream={out.workstream}"

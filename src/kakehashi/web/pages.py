@@ -91,10 +91,11 @@ def _wrap_spec(node: Any) -> None:
     if "field" in node and isinstance(title, str) and len(title) > 32:
         node["title"] = wrap(title, 32)  # an axis title: lines, so that a phone shows all of it
     if isinstance(title, dict):
-        if isinstance(title.get("text"), str) and len(title["text"]) > 44:
-            title["text"] = wrap(title["text"], 44)
-        if isinstance(title.get("subtitle"), str) and len(title["subtitle"]) > 60:
-            title["subtitle"] = wrap(title["subtitle"], 60)
+        # short enough for a phone (about 330 px of chart: 13 px bold title, 11 px subtitle)
+        if isinstance(title.get("text"), str) and len(title["text"]) > 38:
+            title["text"] = wrap(title["text"], 38)
+        if isinstance(title.get("subtitle"), str) and len(title["subtitle"]) > 54:
+            title["subtitle"] = wrap(title["subtitle"], 54)
     for v in node.values():
         if isinstance(v, dict | list):
             _wrap_spec(v)
@@ -222,6 +223,7 @@ def product_page(request: Request, service: ServiceDep,
                              subtitle=f"share of {imp_name}'s imports, by year"),
         world_spec=chart(charts.supplier_shares, world_named, rival=riv_n, partner=par_n,
                          title="Share of world exports", y_title="share of world exports",
+                         legend_title="exporter",
                          subtitle="each exporter's share of world exports, by year"),
         values_spec=chart(charts.supplier_shares, sup_named, rival=riv_n, partner=par_n,
                           title=f"What {imp_name} pays each supplier", measure="value_usd",

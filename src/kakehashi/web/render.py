@@ -42,6 +42,8 @@ templates.env.filters.update(usd=fmt_usd, share=fmt_share, num=fmt_num, cell=fmt
 templates.env.filters["to_frame"] = pd.DataFrame
 templates.env.filters["metric"] = fmt_metric
 templates.env.globals.update(printed_table=printed_table, column_labels=column_labels)
+templates.env.globals["text_columns"] = ("product_name", "product", "title", "name", "description", "note")
+"""Columns of running text: their cells keep a readable width in a narrow table (``td.text``)."""
 templates.env.filters.update(country=country_label, col=column_label)
 
 

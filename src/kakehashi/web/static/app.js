@@ -14,14 +14,43 @@
     Object.keys(node).forEach(function (k) {
       var v = node[k];
       if (k === "labelLimit" && typeof v === "number") {
-        node[k] = Math.min(v, Math.max(90, Math.round(width * 0.42)));
+        // at least the width of a wrapped label line (pages.LABEL_WRAP characters), so lines are not cut
+        node[k] = Math.min(v, Math.max(150, Math.round(width * 0.42)));
       } else if (typeof v === "object") {
         fitSpec(v, width);
       }
     });
   }
 
+  // Lines of at most `chars` characters, broken at spaces.
+  function wrapWords(text, chars) {
+    var lines = [], line = "";
+    text.split(/\s+/).forEach(function (word) {
+      if (line && (line + " " + word).length > chars) { lines.push(line); line = word; }
+      else { line = line ? line + " " + word : word; }
+    });
+    if (line) { lines.push(line); }
+    return lines.length > 1 ? lines : text;
+  }
+
+  // Chart titles re-wrapped to the chart's width (the server wraps them for a phone).
+  function rewrapTitles(node, width) {
+    if (!node || typeof node !== "object") { return; }
+    if (Array.isArray(node)) { node.forEach(function (n) { rewrapTitles(n, width); }); return; }
+    var t = node.title;
+    if (t && typeof t === "object" && !Array.isArray(t)) {
+      if (Array.isArray(t.text)) { t.text = wrapWords(t.text.join(" "), Math.floor(width / 8.5)); }
+      if (Array.isArray(t.subtitle)) { t.subtitle = wrapWords(t.subtitle.join(" "), Math.floor(width / 6.1)); }
+    }
+    Object.keys(node).forEach(function (k) {
+      if (k !== "title" && typeof node[k] === "object") { rewrapTitles(node[k], width); }
+    });
+  }
+
   function narrow(spec, width) {
+    rewrapTitles(spec, width);
+    // a chart with long axis labels (horizontal bars) leaves little room right of them for a legend
+    var labelled = JSON.stringify(spec).indexOf('"labelLimit"') >= 0;
     fitSpec(spec, width);
     // fewer, non-overlapping ticks on the value axis of narrow charts
     spec.config = spec.config || {};
@@ -33,8 +62,11 @@
       spec.config.legend = spec.config.legend || {};
       spec.config.legend.orient = "bottom";
       spec.config.legend.direction = "horizontal";
-      spec.config.legend.columns = 2;
+      // the legend starts at the plot's left edge: one column beside wide axis labels, else two
+      spec.config.legend.columns = labelled ? 1 : 2;
       spec.config.legend.labelLimit = Math.round(width * 0.4);
+      // the value axis's title ends at the plot's right edge instead of running past the chart
+      spec.config.axisX.titleAnchor = spec.config.axisX.titleAnchor || "end";
     }
     return spec;
   }
