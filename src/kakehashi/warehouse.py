@@ -36,6 +36,14 @@ Reads go through Ibis. ``engine="duckdb"`` opens the snapshot's embedded
 DuckDB database (read-only when asked) and exposes each table as a view over
 its Parquet files; ``engine="spark"`` registers the same files in a local
 PySpark session. The same Ibis expression runs on both.
+
+Object storage (``Warehouse("s3://bucket/wh")``) is read-only: object stores
+have no atomic rename to commit a snapshot with. A warehouse is ingested into a
+local folder and copied to the bucket (:func:`push_warehouse` uploads the
+committed snapshot's files first and ``CURRENT`` last, so a reader never sees a
+half-copied snapshot). The files are read through :mod:`kakehashi.storage`
+(``pyarrow.fs``): DuckDB scans each table as an Arrow dataset in an in-memory
+database, Spark reads ``s3a://`` paths with its own Parquet reader.
 """
 
 from __future__ import annotations
@@ -63,9 +71,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from kakehashi import config
+from kakehashi import config, storage
 from kakehashi.errors import EngineError, InputError, KakehashiError, unknown_value_error
 from kakehashi.schemas import TABLES, conform, schema
+from kakehashi.storage import Location, ObjectPath
 
 if TYPE_CHECKING:  # Ibis is imported by the readers only: an ingest does not load it
     import ibis
@@ -573,15 +582,37 @@ def _sort_order(tbl: pa.Table, keys: Sequence[str]) -> pa.Array | None:
     return pa.array(np.lexsort(ranks[::-1]))
 
 
-def _sql_path(path: Path) -> str:
+def _sql_path(path: Location) -> str:
     return str(path).replace("'", "''")
+
+
+def _arrow_dataset(files: Sequence[Location]) -> Any:
+    """A ``pyarrow.dataset`` over a table's files on object storage, for DuckDB to scan.
+
+    DuckDB's own S3 reader is the ``httpfs`` extension, which it downloads on first use; an
+    Arrow dataset needs nothing more than pyarrow, and DuckDB pushes the projection and the
+    filters of a query into its scan. The schema is the union of the files' schemas (as
+    ``read_parquet(..., union_by_name = true)`` reads a local table), and Arrow verifies the
+    pages' CRC32 checksums as it reads them.
+    """
+    import pyarrow.dataset as ds
+
+    remote = [f for f in files if isinstance(f, ObjectPath)]
+    fs = remote[0].filesystem
+    keys = [f.key for f in remote]
+    fmt = ds.ParquetFileFormat(
+        default_fragment_scan_options=ds.ParquetFragmentScanOptions(page_checksum_verification=True))
+    first = ds.dataset(keys, filesystem=fs, format=fmt)
+    unified = pa.unify_schemas([frag.physical_schema for frag in first.get_fragments()])
+    return first if unified == first.schema else ds.dataset(keys, filesystem=fs, format=fmt,
+                                                            schema=unified)
 
 
 @dataclass(frozen=True)
 class FileProblem:
     """A committed file that is missing or no longer what was committed."""
 
-    path: Path
+    path: Location
     reason: str
 
     def error(self) -> InputError:
@@ -635,24 +666,43 @@ class Warehouse:
 
     def __init__(
         self,
-        path: str | Path | None = None,
+        path: str | Path | ObjectPath | None = None,
         engine: str | None = None,
         *,
         read_only: bool = False,
     ) -> None:
-        self.path = config.warehouse_path(path)
+        self.path: Location = (path if isinstance(path, ObjectPath)
+                               else storage.parse_location(config.warehouse_path(path)))
         self.engine = engine or config.default_engine()
         if self.engine not in ENGINES:
             raise unknown_value_error("engine", self.engine, ENGINES)
-        self.read_only = read_only
+        self.remote = storage.is_remote(self.path)
+        """True for a warehouse on object storage (always read-only)."""
+        self.read_only = read_only or self.remote
         self._con: Any = None
         self._snapshot: str | None = None
         self._checked: str | None = None
         self._manifest: tuple[str, dict[str, Any]] | None = None
 
     # ----------------------------------------------------------------- state
+    @property
+    def folder(self) -> Path:
+        """The warehouse's local folder, for writers.
+
+        Raises
+        ------
+        EngineError
+            For a warehouse on object storage, which is read-only.
+        """
+        if isinstance(self.path, Path):
+            return self.path
+        raise EngineError(
+            f"warehouse {self.path} is on object storage, which kakehashi only reads",
+            hint="ingest into a local warehouse folder, then copy it to the bucket with "
+            f"'kakehashi warehouse push LOCAL_FOLDER {self.path}' (or 'aws s3 sync', copying CURRENT last)")
+
     def _refuse_file(self) -> None:
-        if self.path.exists() and not self.path.is_dir():
+        if isinstance(self.path, Path) and self.path.exists() and not self.path.is_dir():
             raise InputError(f"warehouse {self.path} is a file, not a folder",
                              hint="pass --warehouse with a folder (a new one, or one holding a warehouse)")
 
@@ -668,8 +718,7 @@ class Warehouse:
         self._refuse_file()
         current = self.path / "CURRENT"
         try:
-            with open(current, "rb") as fh:
-                raw = fh.read(256)  # an id is about 30 bytes; a larger file is not one
+            raw = storage.read_head(current, 256)  # an id is about 30 bytes; a larger file is not one
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as exc:
@@ -684,16 +733,24 @@ class Warehouse:
             raise self._damaged_current("it is empty")
         if not _SNAPSHOT_NAME.fullmatch(text):
             raise self._damaged_current(f"it holds {text[:40]!r}, not a snapshot id")
-        if not (self.path / "snapshots" / text).is_dir():
+        if not storage.is_dir(self.path / "snapshots" / text):
             raise self._damaged_current(f"snapshot {text} is not in {self.path / 'snapshots'}")
         return text
 
     def _snapshot_names(self) -> list[str]:
-        snaps = self.path / "snapshots"
+        return storage.list_dirs(self.path / "snapshots")
+
+    def snapshot_names(self) -> list[str]:
+        """Names of the snapshots in the warehouse (committed or being pruned), oldest first."""
+        return self._snapshot_names()
+
+    def snapshot_manifest(self, name: str) -> dict[str, Any] | None:
+        """The manifest of snapshot ``name``, or ``None`` when it is missing or unreadable."""
         try:
-            return sorted(p.name for p in snaps.iterdir() if p.is_dir())
-        except OSError:
-            return []
+            data = json.loads(storage.read_text(self.path / "snapshots" / name / "manifest.json"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return None
+        return data if isinstance(data, dict) else None
 
     def _damaged_current(self, reason: str) -> InputError:
         names = self._snapshot_names()
@@ -702,9 +759,14 @@ class Warehouse:
             "re-ingest into a new --warehouse folder"
         return InputError(f"{self.path / 'CURRENT'} is damaged: {reason}", hint=where)
 
-    def _snapshot_dir(self) -> Path | None:
+    def _snapshot_dir(self) -> Location | None:
         sid = self.snapshot_id
         return self.path / "snapshots" / sid if sid else None
+
+    def _local_snapshot_dir(self) -> Path | None:
+        """The committed snapshot's local folder (writers only: object storage is refused)."""
+        sid = self.snapshot_id
+        return self.folder / "snapshots" / sid if sid else None
 
     def manifest(self) -> dict[str, Any]:
         """The committed snapshot's manifest (``{}`` when empty); do not modify it."""
@@ -715,7 +777,7 @@ class Warehouse:
             return self._manifest[1]
         path = self.path / "snapshots" / sid / "manifest.json"
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(storage.read_text(path))
         except FileNotFoundError:
             raise InputError(f"{path} is missing", hint=REINGEST_HINT) from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -730,7 +792,7 @@ class Warehouse:
         listed = self.manifest().get("tables") or {}
         return [t for t in TABLES if listed.get(t)]
 
-    def files(self, table: str) -> list[Path]:
+    def files(self, table: str) -> list[Location]:
         """Parquet files of ``table`` in the committed snapshot (as its manifest lists them)."""
         schema(table)
         snap = self._snapshot_dir()
@@ -739,7 +801,7 @@ class Warehouse:
         names = (self.manifest().get("tables") or {}).get(table, [])
         return [snap / table / f for f in sorted(names, key=file_order)]
 
-    def derived_files(self, name: str = "export_totals") -> list[Path]:
+    def derived_files(self, name: str = "export_totals") -> list[Location]:
         """Files of a derived summary written at ingest (``[]`` for snapshots from before them)."""
         snap = self._snapshot_dir()
         if snap is None:
@@ -776,7 +838,9 @@ class Warehouse:
         full
             Hash every file (sha256). Otherwise check presence and size, and
             hash only files whose modification time differs from the one
-            recorded at commit (what opening a snapshot does).
+            recorded at commit (what opening a snapshot does). On object
+            storage, where an upload's time is not the commit's, the cheap
+            check is presence and size; ``full`` hashes through ``pyarrow.fs``.
 
         Snapshots written before checksums were recorded are checked for the
         presence of their files only, with an :class:`UnverifiedSnapshotWarning`.
@@ -791,20 +855,21 @@ class Warehouse:
             warnings.warn(f"snapshot {snap.name} was written without checksums (by an older kakehashi): "
                           "its files are checked for presence only; re-ingest to record them",
                           UnverifiedSnapshotWarning, stacklevel=2)
-            for t in self.tables():
-                problems += [FileProblem(p, "is missing") for p in self.files(t) if not p.is_file()]
-            return problems
+            listed = [f"{t}/{f}" for t in self.tables() for f in (manifest.get("tables") or {}).get(t, [])]
+            found = storage.stat_files(snap, listed)
+            return [FileProblem(snap / rel, "is missing") for rel in listed if found[rel] is None]
+        stats = storage.stat_files(snap, sorted(entries))
         for rel, entry in sorted(entries.items()):
             path = snap / rel
-            try:
-                st = path.stat()
-            except (FileNotFoundError, NotADirectoryError):
+            st = stats[rel]
+            if st is None:
                 problems.append(FileProblem(path, "is missing"))
                 continue
-            if st.st_size != entry["size"]:
-                problems.append(FileProblem(path, f"is damaged: {st.st_size} bytes, {entry['size']} "
+            if st.size != entry["size"]:
+                problems.append(FileProblem(path, f"is damaged: {st.size} bytes, {entry['size']} "
                                                   "at commit"))
-            elif (full or st.st_mtime_ns != entry.get("mtime_ns")) and file_sha256(path) != entry["sha256"]:
+            elif ((full or (st.mtime_ns is not None and st.mtime_ns != entry.get("mtime_ns")))
+                  and storage.sha256(path) != entry["sha256"]):
                 problems.append(FileProblem(path, "is damaged: its sha256 differs from the one recorded "
                                                   "at commit"))
         return problems
@@ -853,11 +918,13 @@ class Warehouse:
         self._con, self._snapshot = con, sid
         return con
 
-    def _connect_duckdb(self, snap: Path | None) -> Any:
+    def _connect_duckdb(self, snap: Location | None) -> Any:
         import ibis
 
         try:
-            if snap is not None and (snap / "catalog.duckdb").exists():
+            # A database file cannot be opened on object storage: an in-memory DuckDB reads the
+            # tables there (the ingest log is also in the manifest).
+            if isinstance(snap, Path) and (snap / "catalog.duckdb").exists():
                 return ibis.duckdb.connect(str(snap / "catalog.duckdb"), read_only=True)
             return ibis.duckdb.connect()
         except Exception as exc:  # duckdb raises several unrelated classes here
@@ -873,9 +940,15 @@ class Warehouse:
 
         return ibis.pyspark.connect(session)
 
-    def _register(self, con: Any, name: str, files: list[Path]) -> None:
+    def _register(self, con: Any, name: str, files: list[Location]) -> None:
         try:
-            if self.engine == "duckdb":
+            if self.engine == "duckdb" and isinstance(files[0], ObjectPath):
+                con.con.register(name, _arrow_dataset(files))
+            elif self.engine == "spark" and isinstance(files[0], ObjectPath):
+                # UNTESTED here: Spark reads s3a:// through the hadoop-aws connector, whose jars
+                # (and an S3 endpoint) the test machine does not have.
+                con.read_parquet(files[0].parent.spark_uri, table_name=name)
+            elif self.engine == "duckdb":
                 listed = ", ".join(f"'{_sql_path(f)}'" for f in files)
                 con.raw_sql(
                     f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM read_parquet('
@@ -937,26 +1010,27 @@ class Warehouse:
         the committed snapshot untouched. A failed write (permissions, disk
         full, a file in the way) is an :class:`EngineError` and changes nothing.
         """
+        root = self.folder  # a warehouse on object storage is refused here
         if self.read_only:
-            raise EngineError(f"warehouse {self.path} is open read-only")
+            raise EngineError(f"warehouse {root} is open read-only")
         self._refuse_file()
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
-            lock = open(self.path / "LOCK", "a+")
+            self.folder.mkdir(parents=True, exist_ok=True)
+            lock = open(self.folder / "LOCK", "a+")
         except OSError as exc:
-            raise _write_error(self.path, exc) from None
+            raise _write_error(self.folder, exc) from None
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
             _ = self.snapshot_id  # a damaged CURRENT is refused before anything is written
             try:
                 self._sweep_staging()
-                stamp = _next_stamp(self.path / "snapshots")
-                staging = self.path / "staging" / stamp
+                stamp = _next_stamp(self.folder / "snapshots")
+                staging = self.folder / "staging" / stamp
                 staging.mkdir(parents=True)
             except OSError as exc:
-                raise _write_error(self.path, exc) from None
+                raise _write_error(self.folder, exc) from None
             try:
-                tx = Transaction(self.path, staging, {"log": []})
+                tx = Transaction(self.folder, staging, {"log": []})
                 self._clone_into(tx)
                 with ingest_memory_pool():
                     yield tx
@@ -977,14 +1051,14 @@ class Warehouse:
             return tx.write(table, data, source=source, origin=origin, mode=mode)
 
     def _sweep_staging(self) -> None:
-        stage = self.path / "staging"
+        stage = self.folder / "staging"
         if stage.exists():
             for leftover in stage.iterdir():
                 shutil.rmtree(leftover, ignore_errors=True)
 
     def _clone_into(self, tx: Transaction) -> None:
         """Hard-link the committed snapshot's files into ``tx``; damaged ones are left out and noted."""
-        snap = self._snapshot_dir()
+        snap = self._local_snapshot_dir()
         if snap is None:
             return
         manifest = json.loads(json.dumps(self.manifest()))  # a copy the transaction may change
@@ -993,7 +1067,7 @@ class Warehouse:
             warnings.simplefilter("ignore", UnverifiedSnapshotWarning)
             problems = {p.path: p for p in self.verify(full=False)}
         rels = [f"{t}/{f}" for t in self.tables() for f in (manifest.get("tables") or {}).get(t, [])]
-        rels += [p.relative_to(snap).as_posix() for p in self.derived_files("export_totals")]
+        rels += list((manifest.get("derived") or {}).get("export_totals") or [])
         try:
             for rel in rels:
                 src, dst = snap / rel, tx.path / rel
@@ -1008,15 +1082,16 @@ class Warehouse:
                 if rel in entries:
                     tx.inherited[rel] = (src.stat().st_ino, entries[rel])
         except OSError as exc:
-            raise _write_error(self.path, exc) from None
+            raise _write_error(self.folder, exc) from None
         tx.manifest = manifest
 
     def _commit(self, tx: Transaction) -> None:
         staging = tx.path
-        snap = self._snapshot_dir()
+        snap = self._local_snapshot_dir()
         for problem in tx.damaged:
-            table = problem.path.relative_to(snap).parts[0] if snap else ""
-            rel = problem.path.relative_to(snap).as_posix() if snap else ""
+            local = problem.path if isinstance(problem.path, Path) and snap else None
+            table = local.relative_to(snap).parts[0] if local and snap else ""
+            rel = local.relative_to(snap).as_posix() if local and snap else ""
             if table != DERIVED_DIR and table not in tx.replaced and rel not in tx.written:
                 raise InputError(f"{problem.path} {problem.reason}, and this ingest does not rewrite it",
                                  hint=f"ingest table {table} again with it (all of its years), "
@@ -1030,9 +1105,9 @@ class Warehouse:
         tx.manifest["tables"] = tables
         tx.manifest["snapshot"] = staging.name
         tx.manifest["parent"] = self.snapshot_id
-        snapshots = self.path / "snapshots"
+        snapshots = self.folder / "snapshots"
         final = snapshots / staging.name
-        tmp_current = self.path / "CURRENT.tmp"
+        tmp_current = self.folder / "CURRENT.tmp"
         moved = False
         try:
             # The catalog (the ingest log in DuckDB) is written while the derived summaries are.
@@ -1063,16 +1138,16 @@ class Warehouse:
             os.replace(staging, final)
             moved = True
             _fsync_dir(snapshots)
-            os.replace(tmp_current, self.path / "CURRENT")
+            os.replace(tmp_current, self.folder / "CURRENT")
         except (OSError, duckdb.Error, pa.ArrowException) as exc:
             if moved:
                 shutil.rmtree(final, ignore_errors=True)
             tmp_current.unlink(missing_ok=True)
             if isinstance(exc, OSError):
-                raise _write_error(self.path, exc) from None
-            raise EngineError(f"could not commit to warehouse {self.path}: {exc}",
+                raise _write_error(self.folder, exc) from None
+            raise EngineError(f"could not commit to warehouse {self.folder}: {exc}",
                               hint="check the free space; the warehouse is unchanged") from None
-        _fsync_dir(self.path)
+        _fsync_dir(self.folder)
         self._prune(keep=staging.name)
 
     @staticmethod
@@ -1133,7 +1208,7 @@ class Warehouse:
 
     def _prune(self, keep: str) -> None:
         # snapshot names sort in commit order (see _next_stamp), so the oldest come first
-        snapshots = sorted((self.path / "snapshots").iterdir(), key=lambda p: p.name)
+        snapshots = sorted((self.folder / "snapshots").iterdir(), key=lambda p: p.name)
         old = [p for p in snapshots if p.name != keep][: max(0, len(snapshots) - KEEP_SNAPSHOTS)]
         for p in old:
             shutil.rmtree(p, ignore_errors=True)
@@ -1144,3 +1219,68 @@ class Warehouse:
         except KakehashiError:
             sid = "damaged"
         return f"Warehouse({str(self.path)!r}, engine={self.engine!r}, snapshot={sid!r})"
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What :func:`push_warehouse` copied."""
+
+    snapshot: str
+    destination: str
+    uploaded: int
+    """Files uploaded (``CURRENT`` and the manifest included)."""
+    skipped: int
+    """Files already there with their recorded size (an interrupted push resumed)."""
+    bytes: int
+    """Bytes uploaded."""
+
+
+def push_warehouse(source: Warehouse, destination: str | ObjectPath, *, threads: int = 4) -> PushResult:
+    """Copy the committed snapshot of a local warehouse to object storage, ``CURRENT`` last.
+
+    The snapshot's files (as its manifest lists them, with their sizes checked first) are
+    uploaded under ``DESTINATION/snapshots/<id>/``, then its ``manifest.json``, then
+    ``CURRENT``: until that last object is written, readers of the destination see the
+    snapshot it named before (or no warehouse). A file already there with its recorded size
+    is not uploaded again, so an interrupted push can be run again. Older snapshots in the
+    bucket are left for readers still using them; delete their prefixes when none is.
+
+    Raises
+    ------
+    InputError
+        When ``destination`` is not on object storage, the source has no snapshot or a file
+        of it is missing or damaged.
+    EngineError
+        When an upload fails (``CURRENT`` is then unchanged).
+    """
+    dest = destination if isinstance(destination, ObjectPath) else storage.parse_location(destination)
+    if not isinstance(dest, ObjectPath):
+        raise InputError(f"{destination} is not on object storage",
+                         hint="give the destination as s3://BUCKET/PREFIX; copy a local warehouse with "
+                         "'cp -a' or 'rsync -a'")
+    root = source.folder
+    sid = source.snapshot_id
+    if sid is None:
+        raise InputError(f"no warehouse at {root}", hint="ingest data into it first")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnverifiedSnapshotWarning)
+        problems = source.verify(full=False)
+    if problems:
+        raise problems[0].error()
+    entries: dict[str, dict[str, Any]] = source.manifest().get("files") or {}
+    if not entries:
+        raise InputError(f"snapshot {sid} of {root} records no checksums (an older kakehashi)",
+                         hint="re-ingest it into a new warehouse folder, then push that one")
+    snap, target = root / "snapshots" / sid, dest / "snapshots" / sid
+    there = storage.stat_files(target, sorted(entries))
+    todo = [rel for rel in sorted(entries)
+            if (st := there[rel]) is None or st.size != int(entries[rel]["size"])]
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        for done in [pool.submit(storage.upload, snap / rel, target / rel) for rel in todo]:
+            done.result()
+    storage.upload(snap / "manifest.json", target / "manifest.json")
+    storage.upload(root / "CURRENT", dest / "CURRENT")
+    sent = sum(int(entries[rel]["size"]) for rel in todo)
+    sent += (snap / "manifest.json").stat().st_size + (root / "CURRENT").stat().st_size
+    return PushResult(snapshot=sid, destination=str(dest), uploaded=len(todo) + 2,
+                      skipped=len(entries) - len(todo), bytes=sent)

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-import pyarrow.parquet as pq
 
 from kakehashi.errors import InputError
 from kakehashi.metrics.derived import trade_summary
 from kakehashi.provenance import SOURCE_TABLES, SYNTHETIC_MARK, is_synthetic, licences_for
 from kakehashi.schemas import schema
+from kakehashi.storage import parquet_rows
 from kakehashi.warehouse import REINGEST_HINT, UnverifiedSnapshotWarning, Warehouse, snapshot_time, year_part
 
 VINTAGE = re.compile(r"\bV\d{6}\b|\bMCS ?\d{4}\b|\b(?:19|20)\d{2} edition\b", re.IGNORECASE)
@@ -133,7 +133,7 @@ def _table_rows(wh: Warehouse, table: str) -> int:
     total = 0
     for path in wh.files(table):
         entry = entries.get(f"{table}/{path.name}")
-        total += int(entry["rows"]) if entry and "rows" in entry else pq.read_metadata(path).num_rows
+        total += int(entry["rows"]) if entry and "rows" in entry else parquet_rows(path)
     return total
 
 
@@ -238,14 +238,9 @@ def sources_frame(wh: Warehouse, labels: pd.DataFrame | None = None) -> pd.DataF
 def snapshots_frame(wh: Warehouse) -> pd.DataFrame:
     """Every snapshot on disk, oldest first: id, commit time (UTC), current, parent, tables."""
     current = wh.snapshot_id
-    folder = wh.path / "snapshots"
     rows = []
-    names = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
-    for name in names:
-        try:
-            manifest = json.loads((folder / name / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            manifest = None
+    for name in wh.snapshot_names():
+        manifest = wh.snapshot_manifest(name)
         when = snapshot_time(name)
         rows.append({
             "snapshot": name, "committed_at": when.replace(tzinfo=dt.UTC).isoformat() if when else "",
