@@ -55,6 +55,7 @@ import json
 import os
 import re
 import shutil
+import time
 import uuid
 import warnings
 from collections.abc import Iterator, Sequence
@@ -89,6 +90,8 @@ EXPORT_TOTALS = f"{DERIVED_DIR}/export_totals"
 """Derived table of every exporter's exports: ``exporter, hs6, year, hs_revision, exports_usd``."""
 REINGEST_HINT = ("the warehouse's files changed after they were committed; re-ingest the data, "
                  "e.g. into a new --warehouse folder, or restore the file from a backup")
+REMOTE_CURRENT_SECONDS = 2.0
+"""How long a warehouse on object storage keeps the id it read from ``CURRENT`` before reading it again."""
 _SNAPSHOT_NAME = re.compile(r"\d{8}T\d{6}(\d{6})?(-[0-9a-f]{1,32})?")
 
 
@@ -651,7 +654,9 @@ class Warehouse:
     Parameters
     ----------
     path
-        Warehouse directory; ``None`` resolves ``KAKEHASHI_WAREHOUSE`` or the default.
+        Warehouse directory; ``None`` resolves ``KAKEHASHI_WAREHOUSE`` or the default. A
+        ``s3://bucket/prefix`` URI (or an :class:`~kakehashi.storage.ObjectPath`) opens a copy on
+        object storage, read-only (see :func:`push_warehouse`).
     engine
         ``"duckdb"`` (embedded, default) or ``"spark"`` (PySpark, local mode by default).
     read_only
@@ -683,6 +688,8 @@ class Warehouse:
         self._snapshot: str | None = None
         self._checked: str | None = None
         self._manifest: tuple[str, dict[str, Any]] | None = None
+        self._current: tuple[float, str | None] | None = None
+        self._seen: set[str] = set()
 
     # ----------------------------------------------------------------- state
     @property
@@ -714,7 +721,18 @@ class Warehouse:
         ------
         InputError
             If the warehouse path is a file, or ``CURRENT`` is not the id of a snapshot on disk.
+
+        On object storage, where each read is a request, the id is kept for
+        :data:`REMOTE_CURRENT_SECONDS`: a reader sees a new push within that time.
         """
+        if self._current is not None and time.monotonic() - self._current[0] < REMOTE_CURRENT_SECONDS:
+            return self._current[1]
+        sid = self._read_current()
+        if self.remote:
+            self._current = (time.monotonic(), sid)
+        return sid
+
+    def _read_current(self) -> str | None:
         self._refuse_file()
         current = self.path / "CURRENT"
         try:
@@ -733,8 +751,10 @@ class Warehouse:
             raise self._damaged_current("it is empty")
         if not _SNAPSHOT_NAME.fullmatch(text):
             raise self._damaged_current(f"it holds {text[:40]!r}, not a snapshot id")
-        if not storage.is_dir(self.path / "snapshots" / text):
+        if text not in self._seen and not storage.is_dir(self.path / "snapshots" / text):
             raise self._damaged_current(f"snapshot {text} is not in {self.path / 'snapshots'}")
+        if self.remote:
+            self._seen.add(text)
         return text
 
     def _snapshot_names(self) -> list[str]:

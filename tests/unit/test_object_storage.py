@@ -251,3 +251,22 @@ def test_cli_push_and_screen_json_in_a_subprocess(tiny_warehouse: Warehouse, buc
                              text=True, timeout=300, env=env)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert "object storage" in refused.stderr
+
+
+def test_the_web_api_serves_a_warehouse_on_object_storage(tiny_warehouse: Warehouse,
+                                                          remote: Warehouse) -> None:
+    pytest.importorskip("fastapi", reason="the web extra is not installed")
+    from _asgi import SyncClient
+
+    from kakehashi.web.app import create_app
+
+    answers = []
+    for where in (str(remote.path), str(tiny_warehouse.path)):
+        client = SyncClient(create_app(where))
+        try:
+            r = client.get("/api/screen", params={"importer": "JPN", "rival": "CHN", "year": 2022})
+            assert r.status_code == 200, r.text
+            answers.append(r.json())
+        finally:
+            client.close()
+    assert answers[0]["rows"] and answers[0]["rows"] == answers[1]["rows"]
