@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kakehashi.errors import EngineError
 
@@ -169,12 +169,11 @@ def read_head(location: Location, limit: int) -> bytes:
     if isinstance(location, Path):
         with open(location, "rb") as fh:
             return fh.read(limit)
-    fs = location.filesystem
-    if _info(location) is None:
-        raise FileNotFoundError(str(location))
     try:
-        with fs.open_input_stream(location.key) as fh:
+        with location.filesystem.open_input_stream(location.key) as fh:
             data: bytes = fh.read(limit)
+    except FileNotFoundError:
+        raise
     except OSError as exc:
         raise _remote_error(location, exc) from None
     return data
@@ -184,25 +183,14 @@ def read_text(location: Location) -> str:
     """A whole text file (UTF-8); ``FileNotFoundError`` when it is not there."""
     if isinstance(location, Path):
         return location.read_text(encoding="utf-8")
-    if _info(location) is None:
-        raise FileNotFoundError(str(location))
     try:
         with location.filesystem.open_input_stream(location.key) as fh:
             data: bytes = fh.read()
+    except FileNotFoundError:
+        raise
     except OSError as exc:
         raise _remote_error(location, exc) from None
     return data.decode("utf-8")
-
-
-def _info(location: ObjectPath) -> Any:
-    """``pyarrow.fs.FileInfo`` of a file, or ``None`` when no file is there."""
-    import pyarrow.fs as pafs
-
-    try:
-        info = location.filesystem.get_file_info(location.key)
-    except OSError as exc:
-        raise _remote_error(location, exc) from None
-    return info if info.type == pafs.FileType.File else None
 
 
 def is_dir(location: Location) -> bool:

@@ -25,8 +25,8 @@ from kakehashi.errors import EngineError, InputError
 from kakehashi.storage import ObjectPath, parse_location
 from kakehashi.warehouse import Warehouse, push_warehouse
 
-pytest.importorskip("moto", reason="moto not installed: pip install 'moto[server]' (a test extra) "
-                    "to run the S3-compatible test server")
+pytest.importorskip("moto.server", reason="moto's server not installed: pip install 'moto[server]' "
+                    "(a test extra) to run the S3-compatible test server")
 
 STARTUP_SECONDS = 30.0
 

@@ -105,8 +105,9 @@ class Format(StrEnum):
 
 WarehouseOpt = Annotated[
     Path | None,
-    typer.Option("--warehouse", "-w", help="Warehouse directory (default: $KAKEHASHI_WAREHOUSE "
-                 "or ./kakehashi-warehouse).", show_default=False),
+    typer.Option("--warehouse", "-w", help="Warehouse directory, or s3://BUCKET/PREFIX to read a copy "
+                 "on object storage (default: $KAKEHASHI_WAREHOUSE or ./kakehashi-warehouse).",
+                 show_default=False),
 ]
 EngineOpt = Annotated[
     str | None,
