@@ -270,3 +270,14 @@ def test_the_web_api_serves_a_warehouse_on_object_storage(tiny_warehouse: Wareho
         finally:
             client.close()
     assert answers[0]["rows"] and answers[0]["rows"] == answers[1]["rows"]
+
+
+def test_the_endpoint_can_be_given_in_the_uri(tiny_warehouse: Warehouse, remote: Warehouse,
+                                             s3_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    endpoint = s3_env["AWS_ENDPOINT_URL"].removeprefix("http://")
+    assert isinstance(remote.path, ObjectPath)
+    wh = Warehouse(f"{remote.path}?endpoint_override={endpoint}&scheme=http")
+    assert wh.path == remote.path and wh.snapshot_id == tiny_warehouse.snapshot_id
+    t = wh.table("countries")
+    assert int(wh.execute(t.count())) == tiny_warehouse.manifest()["files"]["countries/all.parquet"]["rows"]
