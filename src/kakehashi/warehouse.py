@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -407,12 +406,8 @@ def _write_parquet(tbl: pa.Table, path: Path) -> None:
 
 
 def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file's bytes, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
+    """Hex sha256 of a file's bytes, read in 1 MiB blocks (:func:`kakehashi.storage.sha256`)."""
+    return storage.sha256(path)
 
 
 def _file_entry(path: Path) -> dict[str, Any]:
@@ -606,7 +601,8 @@ def _arrow_dataset(files: Sequence[Location]) -> Any:
     fmt = ds.ParquetFileFormat(
         default_fragment_scan_options=ds.ParquetFragmentScanOptions(page_checksum_verification=True))
     first = ds.dataset(keys, filesystem=fs, format=fmt)
-    unified = pa.unify_schemas([frag.physical_schema for frag in first.get_fragments()])
+    with ThreadPoolExecutor(8) as pool:  # one request per footer: read them at once
+        unified = pa.unify_schemas(list(pool.map(lambda frag: frag.physical_schema, first.get_fragments())))
     return first if unified == first.schema else ds.dataset(keys, filesystem=fs, format=fmt,
                                                             schema=unified)
 
@@ -1035,22 +1031,22 @@ class Warehouse:
             raise EngineError(f"warehouse {root} is open read-only")
         self._refuse_file()
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            lock = open(self.folder / "LOCK", "a+")
+            root.mkdir(parents=True, exist_ok=True)
+            lock = open(root / "LOCK", "a+")
         except OSError as exc:
-            raise _write_error(self.folder, exc) from None
+            raise _write_error(root, exc) from None
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
             _ = self.snapshot_id  # a damaged CURRENT is refused before anything is written
             try:
                 self._sweep_staging()
-                stamp = _next_stamp(self.folder / "snapshots")
-                staging = self.folder / "staging" / stamp
+                stamp = _next_stamp(root / "snapshots")
+                staging = root / "staging" / stamp
                 staging.mkdir(parents=True)
             except OSError as exc:
-                raise _write_error(self.folder, exc) from None
+                raise _write_error(root, exc) from None
             try:
-                tx = Transaction(self.folder, staging, {"log": []})
+                tx = Transaction(root, staging, {"log": []})
                 self._clone_into(tx)
                 with ingest_memory_pool():
                     yield tx
