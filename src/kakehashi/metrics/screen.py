@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import ibis
@@ -341,13 +341,9 @@ def to_frame(wh: Warehouse, expr: ibis.Expr) -> pd.DataFrame:
     several times faster than Ibis's pandas conversion on large results
     (about 1.4 million screen rows: 0.2 s instead of 8 s).
     """
-    con = wh.connect()
-    try:
-        table = con.to_pyarrow(expr)
-    except Exception as exc:  # engines raise many unrelated classes, as in Warehouse.execute
-        raise wh.engine_error(exc) from exc
-    df: pd.DataFrame = table.to_pandas()
-    return df
+    from kakehashi.prepared import arrow_frame
+
+    return arrow_frame(wh, expr)
 
 
 def trade_coverage(wh: Warehouse) -> TradeCoverage:
@@ -542,6 +538,43 @@ def request_expr(wh: Warehouse, req: ScreenRequest,
                        products=req.products, thresholds=thresholds, totals=totals)
 
 
+def request_frame(wh: Warehouse, req: ScreenRequest,
+                  thresholds: Thresholds = DEFAULT_THRESHOLDS) -> pd.DataFrame:
+    """The screen rows of a resolved request as pandas, unsorted: :func:`request_expr` executed.
+
+    On DuckDB the expression is built and compiled once per *shape* (the
+    plan: revision, years, datasets; the products; the thresholds; the number
+    of importers) with the importers, the bloc's name and the rival as bound
+    parameters (:func:`kakehashi.prepared.prepared_frame`), which takes the
+    Python work of Ibis off every request after the first of its shape. The
+    frame is the same as ``to_frame(wh, request_expr(wh, req, thresholds))``.
+    """
+    from kakehashi.prepared import prepared_frame
+
+    plan = req.plan if req.plan is not None else plan_trade(wh, req.revision, req.years)
+    n = len(req.importers) if req.importers is not None else 0
+    names = [f"importer{i}" for i in range(n)]
+    shape = ("screen", _plan_shape(plan), tuple(req.years), tuple(req.available_years),
+             tuple(req.products) if req.products is not None else None, thresholds,
+             req.importers is None, n)
+
+    def build(values: Mapping[str, str]) -> ibis.Table:
+        importers = [values[k] for k in names] if req.importers is not None else None
+        return request_expr(wh, replace(req, importers=importers, rival=values["rival"], plan=plan),
+                            thresholds)
+
+    values = {"rival": req.rival, **dict(zip(names, req.importers or [], strict=True))}
+    return prepared_frame(wh, shape, build, values)
+
+
+def _plan_shape(plan: TradePlan) -> tuple[object, ...]:
+    """Everything of a trade plan that the screen's expression depends on, hashable."""
+    return (plan.revision, tuple(plan.years), tuple(plan.available_years),
+            tuple(sorted(plan.datasets.items())),
+            tuple(sorted((y, tuple(r)) for y, r in plan.revisions.items())),
+            tuple(sorted((y, tuple(r)) for y, r in plan.set_aside.items())), tuple(plan.precedence))
+
+
 def request_flows(wh: Warehouse, req: ScreenRequest, years: Sequence[int] | None = None) -> ibis.Table:
     """The trade flows of a resolved request: its revision, one source per year, ``converted`` flag.
 
@@ -573,7 +606,7 @@ def screen_frame(
     """
     req = resolve_request(wh, importer, rival, years=years, products=products, revision=revision,
                           precedence=precedence)
-    df = to_frame(wh, request_expr(wh, req, thresholds))
+    df = request_frame(wh, req, thresholds)
     return annotate_products(df, wh, req.revision).sort_values(
         ["severity", "importer", "hs6", "year"], ascending=[False, True, True, True], kind="stable"
     ).reset_index(drop=True)
@@ -621,10 +654,8 @@ def annotate_products(df: pd.DataFrame, wh: Warehouse | None, revision: str) -> 
     if revision == CATALOGUE_REVISION:
         names.update(product_names())
     if wh is not None and "products" in wh.tables() and len(out):
-        p = wh.table("products")
-        codes = sorted(set(out["hs6"]))
-        sel = p.filter((p.hs_revision == revision) & p.hs6.isin(codes))
-        got = wh.execute(sel.select("hs6", "description"))
+        got = product_descriptions(wh, revision)
+        got = got[got["hs6"].isin(set(out["hs6"]))]
         for code, desc in zip(got["hs6"], got["description"], strict=True):
             names.setdefault(str(code), str(desc))
     ws: dict[str, list[str]] = {}
@@ -638,3 +669,18 @@ def annotate_products(df: pd.DataFrame, wh: Warehouse | None, revision: str) -> 
     out["product_name"] = out["hs6"].map(names).astype("object")
     out["workstream"] = out["hs6"].map(lambda c: ", ".join(ws.get(c, [])))
     return out
+
+
+def product_descriptions(wh: Warehouse, revision: str) -> pd.DataFrame:
+    """``hs6, description`` of the warehouse's ``products`` table in ``revision``.
+
+    Read once per snapshot and process (:func:`kakehashi.metrics.derived.memo_frame`):
+    a few thousand rows, asked by every screen.
+    """
+    from kakehashi.metrics.derived import memo_frame
+
+    def build() -> ibis.Table:
+        p = wh.table("products")
+        return p.filter(p.hs_revision == revision).select("hs6", "description")
+
+    return memo_frame(wh, f"product_descriptions:{revision}", build)
