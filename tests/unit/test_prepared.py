@@ -162,3 +162,24 @@ def test_prepared_screen_on_converted_real_flows(shared_data: Path, tmp_path: Pa
         for _ in range(2):
             pd.testing.assert_frame_equal(fast(wh, req), want, check_exact=False, rtol=1e-12, atol=0.0)
     assert converted > 0
+
+
+def test_product_labels_follow_the_snapshot(tmp_path: Path) -> None:
+    """Names are read once per snapshot: a new ingest of the products table is seen at once."""
+    src = "hand-made SYNTHETIC rows"
+    rows = pd.DataFrame({"year": [2023, 2023], "exporter": ["CHN", "VNM"], "importer": ["JPN", "JPN"],
+                         "hs6": ["999991", "999991"], "value_usd": [80.0, 20.0], "quantity_t": [None, None],
+                         "hs_revision": ["HS22", "HS22"], "source": [src, src]})
+    wh = Warehouse(tmp_path / "wh")
+    wh.ingest("trade_flows", rows, source=src)
+
+    def products(text: str) -> pd.DataFrame:
+        return pd.DataFrame({"hs6": ["999991"], "hs_revision": ["HS22"], "description": [text],
+                             "hs4": ["9999"], "section": [None]})
+
+    wh.ingest("products", products("first name"), source=src)
+    first = S.screen_frame(wh, "JPN", "CHN")
+    assert list(first["product_name"]) == ["first name"]
+    assert list(first["workstream"]) == [""]  # in no catalogue workstream
+    wh.ingest("products", products("second name"), source=src, mode="replace")
+    assert list(S.screen_frame(wh, "JPN", "CHN")["product_name"]) == ["second name"]

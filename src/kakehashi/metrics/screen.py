@@ -50,8 +50,10 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from threading import Lock
 
 import ibis
 import pandas as pd
@@ -646,41 +648,58 @@ def screen_totals(df: pd.DataFrame) -> ScreenTotals:
 
 def annotate_products(df: pd.DataFrame, wh: Warehouse | None, revision: str) -> pd.DataFrame:
     """Add ``product_name`` and ``workstream`` columns for the ``hs6`` column of ``df``."""
-    from kakehashi.catalogue import CATALOGUE_REVISION, WORKSTREAMS, product_names
-    from kakehashi.metrics.concordance import select_products
-
+    names, workstreams = product_labels(wh, revision)
     out = df.copy()
-    names: dict[str, str] = {}
-    if revision == CATALOGUE_REVISION:
-        names.update(product_names())
-    if wh is not None and "products" in wh.tables() and len(out):
-        got = product_descriptions(wh, revision)
-        got = got[got["hs6"].isin(set(out["hs6"]))]
-        for code, desc in zip(got["hs6"], got["description"], strict=True):
-            names.setdefault(str(code), str(desc))
-    ws: dict[str, list[str]] = {}
-    for key in WORKSTREAMS:
-        try:
-            codes_ws = select_products(key, revision=revision, wh=wh)
-        except InputError:
-            continue
-        for c in codes_ws:
-            ws.setdefault(c, []).append(key)
     out["product_name"] = out["hs6"].map(names).astype("object")
-    out["workstream"] = out["hs6"].map(lambda c: ", ".join(ws.get(c, [])))
+    out["workstream"] = out["hs6"].map(lambda c: workstreams.get(c, ""))
     return out
 
 
-def product_descriptions(wh: Warehouse, revision: str) -> pd.DataFrame:
-    """``hs6, description`` of the warehouse's ``products`` table in ``revision``.
+LABEL_ENTRIES = 16
+"""(warehouse snapshot, revision) pairs whose product labels :func:`product_labels` keeps."""
+_Labels = tuple[dict[str, str], dict[str, str]]
+_LABELS: OrderedDict[tuple[str | None, str | None, str], _Labels] = OrderedDict()
+_LABELS_LOCK = Lock()
 
-    Read once per snapshot and process (:func:`kakehashi.metrics.derived.memo_frame`):
-    a few thousand rows, asked by every screen.
+
+def product_labels(wh: Warehouse | None, revision: str) -> _Labels:
+    """Every code's name and workstreams in ``revision``: ``({hs6: name}, {hs6: "ws1, ws2"})``.
+
+    Names come from the catalogue (HS 2022 codes), then from the warehouse's
+    ``products`` table for the data's revision when loaded; workstreams are the
+    catalogue workstreams whose codes, converted to ``revision``, include the
+    code (:func:`kakehashi.metrics.concordance.select_products`), in catalogue
+    order; a code in none has none listed. Computed once per warehouse snapshot
+    and revision in a process (nothing is written).
     """
-    from kakehashi.metrics.derived import memo_frame
+    from kakehashi.catalogue import CATALOGUE_REVISION, WORKSTREAMS, product_names
+    from kakehashi.metrics.concordance import select_products
 
-    def build() -> ibis.Table:
+    key = (str(wh.path), wh.snapshot_id, revision) if wh is not None else (None, None, revision)
+    with _LABELS_LOCK:
+        hit = _LABELS.get(key)
+        if hit is not None:
+            _LABELS.move_to_end(key)
+            return hit
+    names: dict[str, str] = {}
+    if revision == CATALOGUE_REVISION:
+        names.update(product_names())
+    if wh is not None and "products" in wh.tables():
         p = wh.table("products")
-        return p.filter(p.hs_revision == revision).select("hs6", "description")
-
-    return memo_frame(wh, f"product_descriptions:{revision}", build)
+        got = wh.execute(p.filter(p.hs_revision == revision).select("hs6", "description"))
+        for code, desc in zip(got["hs6"], got["description"], strict=True):
+            names.setdefault(str(code), str(desc))
+    ws: dict[str, list[str]] = {}
+    for name in WORKSTREAMS:
+        try:
+            codes_ws = select_products(name, revision=revision, wh=wh)
+        except InputError:
+            continue
+        for c in codes_ws:
+            ws.setdefault(c, []).append(name)
+    labels = (names, {c: ", ".join(v) for c, v in ws.items()})
+    with _LABELS_LOCK:
+        _LABELS[key] = labels
+        while len(_LABELS) > LABEL_ENTRIES:
+            _LABELS.popitem(last=False)
+    return labels
