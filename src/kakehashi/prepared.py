@@ -58,11 +58,14 @@ def placeholder(name: str) -> str:
 
 @dataclass(frozen=True)
 class Template:
-    """A compiled query: SQL with ``$name`` parameters, the names it uses, and its expression (for types)."""
+    """A compiled query: SQL with ``$name`` parameters, the names it uses, and its result's Ibis schema.
+
+    Only text and types are kept, not the expression, which would hold its connection open.
+    """
 
     sql: str
     names: tuple[str, ...]
-    expr: ibis.Table
+    schema: Any
 
 
 _TEMPLATES: OrderedDict[Hashable, Template | None] = OrderedDict()
@@ -105,13 +108,15 @@ def compile_template(con: Any, expr: ibis.Table) -> Template | None:
 
     if expr.op().find((ops.InMemoryTable, ops.ScalarUDF, ops.AggUDF)):
         return None  # registered on one connection only
-    tree = con.compiler.to_sqlglot(expr.as_table())
-    tree = tree.transform(_substitute, copy=False)
+    import sqlglot.expressions as sge
+
+    table = expr.as_table()
+    tree = con.compiler.to_sqlglot(table).transform(_substitute, copy=False)
+    names = tuple(sorted({str(p.name) for p in tree.find_all(sge.Parameter)}))
     sql = tree.sql(dialect=con.dialect, copy=False, unsupported_level=sg.ErrorLevel.RAISE)
     if _OPEN in sql or _CLOSE in sql:
         return None  # a placeholder outside a plain string literal: compile per request
-    names = tuple(sorted(set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql))))
-    return Template(sql, names, expr)
+    return Template(sql, names, table.schema())
 
 
 def prepared_frame(wh: Warehouse, shape: Hashable, build: Callable[[Mapping[str, str]], ibis.Table],
@@ -146,7 +151,12 @@ def prepared_frame(wh: Warehouse, shape: Hashable, build: Callable[[Mapping[str,
         if hit:
             _TEMPLATES.move_to_end(key)
     if not hit:
-        tmpl = compile_template(con, build({n: placeholder(n) for n in values}))
+        try:
+            tmpl = compile_template(con, build({n: placeholder(n) for n in values}))
+        except Exception:  # a template only saves time: whatever fails here, run the request as before
+            with _LOCK:
+                stats["plain"] += 1
+            return arrow_frame(wh, build(values))
         with _LOCK:
             _TEMPLATES[key] = tmpl
             while len(_TEMPLATES) > TEMPLATE_ENTRIES:
@@ -166,7 +176,7 @@ def _run(wh: Warehouse, con: Any, tmpl: Template, params: dict[str, str]) -> pd.
         table: pa.Table = con.con.sql(tmpl.sql, params=params).to_arrow_table()
     except Exception as exc:  # duckdb raises many unrelated classes, as in Warehouse.execute
         raise wh.engine_error(exc) from exc
-    out = tmpl.expr.__pyarrow_result__(table, data_mapper=DuckDBPyArrowData)
+    out = DuckDBPyArrowData.convert_table(table, tmpl.schema)
     df: pd.DataFrame = out.to_pandas()
     return df
 

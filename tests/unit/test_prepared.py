@@ -183,3 +183,26 @@ def test_product_labels_follow_the_snapshot(tmp_path: Path) -> None:
     assert list(first["workstream"]) == [""]  # in no catalogue workstream
     wh.ingest("products", products("second name"), source=src, mode="replace")
     assert list(S.screen_frame(wh, "JPN", "CHN")["product_name"]) == ["second name"]
+
+
+def test_a_builder_that_refuses_placeholders_runs_as_before(tiny_warehouse: Warehouse) -> None:
+    """Building with placeholders may fail where real values do not: the request then runs unprepared."""
+    from kakehashi.errors import InputError
+
+    wh = tiny_warehouse
+    prepared.clear()
+    before = prepared.stats["plain"]
+
+    def build(values: dict[str, str]) -> ibis.Table:
+        if not values["c"].isalpha():
+            raise InputError(f"bad code {values['c']!r}")
+        t = wh.table("trade_flows")
+        f = t.filter(t.importer == values["c"])
+        return f.aggregate(n=f.count())
+
+    got = prepared.prepared_frame(wh, ("refusing-builder",), build, {"c": "JPN"})
+    want = wh.execute(build({"c": "JPN"}))
+    assert int(got["n"].iloc[0]) == int(want["n"].iloc[0]) > 0
+    assert prepared.stats["plain"] - before == 1
+    with pytest.raises(InputError, match="bad code"):
+        prepared.prepared_frame(wh, ("refusing-builder",), build, {"c": "J1N"})
