@@ -206,3 +206,30 @@ def test_a_builder_that_refuses_placeholders_runs_as_before(tiny_warehouse: Ware
     assert prepared.stats["plain"] - before == 1
     with pytest.raises(InputError, match="bad code"):
         prepared.prepared_frame(wh, ("refusing-builder",), build, {"c": "J1N"})
+
+
+def test_templates_and_world_summary_serve_other_connections(tiny_warehouse: Warehouse) -> None:
+    """Threads with their own connections (as the web service has) reuse the compiled template and the
+    world-export summary; each gets the plain path's frame for its own importer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    prepared.clear()
+    path = tiny_warehouse.path
+    cases = [(imp, riv) for imp in ("JPN", "IND", "USA", "JPN+IND") for riv in ("CHN", "KOR")]
+    wh0 = tiny_warehouse
+    want = {c: plain(wh0, S.resolve_request(wh0, c[0], c[1], years=[2023])) for c in cases}
+    before = dict(prepared.stats)
+
+    def one(case: tuple[str, str]) -> pd.DataFrame:
+        wh = Warehouse(path, read_only=True)  # a connection of its own
+        try:
+            return fast(wh, S.resolve_request(wh, case[0], case[1], years=[2023]))
+        finally:
+            wh.close()
+
+    with ThreadPoolExecutor(4) as ex:
+        got = dict(zip(cases, ex.map(one, cases), strict=True))
+    for case in cases:
+        pd.testing.assert_frame_equal(got[case], want[case], check_exact=True)
+    ran = {k: prepared.stats[k] - before[k] for k in before}
+    assert ran["plain"] == 0 and ran["compiled"] + ran["reused"] == len(cases)  # all through templates

@@ -48,12 +48,14 @@ at stake, so read it together with ``rival_usd``.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from threading import Lock
+from typing import Any
 
 import ibis
 import pandas as pd
@@ -146,6 +148,7 @@ def screen_expr(
     products: Sequence[str] | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     totals: ibis.Table | None = None,
+    world: ibis.Table | None = None,
 ) -> ibis.Table:
     """Build the dependency-screen expression on a ``trade_flows`` table of one HS revision.
 
@@ -172,6 +175,10 @@ def screen_expr(
         exports_usd`` (every exporter's exports of every product and year, as
         :func:`kakehashi.metrics.derived.export_totals` reads them); without
         it they are computed from ``flows`` in the same query.
+    world
+        Optional world-export summary of the same totals, years and products,
+        already computed (:func:`world_summary` of :func:`totals_rows`: the
+        same for every importer); without it it is computed in the query.
 
     Returns
     -------
@@ -225,13 +232,8 @@ def screen_expr(
         fx = rows("year", "exporter", "hs6", "value_usd")
         x = fx.group_by(["exporter", "hs6", "year"]).aggregate(_x=stable_sum(fx.value_usd))
     else:
-        x = totals.filter(totals.year.isin(read_years))
-        if products is not None:
-            x = x.filter(x.hs6.isin(list(products)))
-        x = x.select("exporter", "hs6", "year", _x=x.exports_usd)
-    w = x.group_by(["hs6", "year"]).aggregate(
-        world_exports=stable_sum(x._x), world_sumsq=stable_sum(x._x * x._x),
-        world_exporters=ibis.ifelse(x._x > 0, 1, 0).sum().cast("int64"))
+        x = totals_rows(totals, read_years, products)
+    w = world if world is not None else world_summary(x)
     if bloc:
         fe = rows("year", "importer", "exporter", "hs6", "value_usd")
         ex = fe.filter(fe.exporter.isin(bloc) & ~fe.importer.isin(bloc))
@@ -301,6 +303,25 @@ def screen_expr(
         hs_revision=j._rev,
         converted=j._conv,
     )
+
+
+def totals_rows(totals: ibis.Table, read_years: Sequence[int], products: Sequence[str] | None) -> ibis.Table:
+    """Exporter totals of the years read and the products screened: ``exporter, hs6, year, _x``."""
+    x = totals.filter(totals.year.isin(list(read_years)))
+    if products is not None:
+        x = x.filter(x.hs6.isin(list(products)))
+    return x.select("exporter", "hs6", "year", _x=x.exports_usd)
+
+
+def world_summary(x: ibis.Table) -> ibis.Table:
+    """Per product and year, from exporter totals ``_x``: world exports, their sum of squares, exporters.
+
+    .. math:: X_{kt} = \\sum_e X_{ekt}, \\qquad Q_{kt} = \\sum_e X_{ekt}^2, \\qquad
+              n_{kt} = \\#\\{e : X_{ekt} > 0\\}
+    """
+    return x.group_by(["hs6", "year"]).aggregate(
+        world_exports=stable_sum(x._x), world_sumsq=stable_sum(x._x * x._x),
+        world_exporters=ibis.ifelse(x._x > 0, 1, 0).sum().cast("int64"))
 
 
 def world_export_summary(flows: ibis.Table) -> ibis.Table:
@@ -522,14 +543,15 @@ def dependency_screen(
 
 
 def request_expr(wh: Warehouse, req: ScreenRequest,
-                 thresholds: Thresholds = DEFAULT_THRESHOLDS) -> ibis.Table:
+                 thresholds: Thresholds = DEFAULT_THRESHOLDS, world: ibis.Table | None = None) -> ibis.Table:
     """The screen expression of a resolved request.
 
     For one importer or a bloc, world exports and the importer's own exports
     come from the snapshot's exporter totals, written at ingest
     (:func:`kakehashi.metrics.flows.export_totals`), so the query reads
     only the importer's rows; for every importer at once they are computed in
-    the same query.
+    the same query. ``world``: the request's :func:`request_world_expr`, already
+    computed (see :func:`screen_expr`).
     """
     from kakehashi.metrics.flows import export_totals
 
@@ -537,7 +559,48 @@ def request_expr(wh: Warehouse, req: ScreenRequest,
     flows = request_flows(wh, req)
     totals = export_totals(wh, plan) if req.importers is not None else None
     return screen_expr(flows, req.importers, req.rival, years=req.years, available_years=req.available_years,
-                       products=req.products, thresholds=thresholds, totals=totals)
+                       products=req.products, thresholds=thresholds, totals=totals,
+                       world=world if totals is not None else None)
+
+
+def request_world_expr(wh: Warehouse, req: ScreenRequest) -> ibis.Table:
+    """The world-export summary a one-importer (or bloc) screen of ``req`` reads: the same for every importer.
+
+    :func:`world_summary` of the snapshot's exporter totals for the years the
+    screen reads and its products (what :func:`screen_expr` computes from ``totals``).
+    """
+    from kakehashi.metrics.flows import export_totals
+
+    plan = req.plan if req.plan is not None else plan_trade(wh, req.revision, req.years)
+    x = totals_rows(export_totals(wh, plan), persistence_years(req.years, req.available_years), req.products)
+    return world_summary(x)
+
+
+WORLD_ENTRIES = 32
+"""World-export summaries kept per process by :func:`request_frame` (a few thousand rows each)."""
+_WORLD: OrderedDict[tuple[object, ...], tuple[str, Any]] = OrderedDict()
+
+
+def _world_table(wh: Warehouse, req: ScreenRequest, shape: tuple[object, ...]) -> tuple[str, Any]:
+    """The request's world-export summary as an Arrow table, computed once per snapshot and shape, and
+    the name it is registered under on each connection."""
+    key = (str(wh.path), wh.snapshot_id, wh.engine, shape)
+    with _LABELS_LOCK:
+        hit = _WORLD.get(key)
+        if hit is not None:
+            _WORLD.move_to_end(key)
+            return hit
+    con = wh.connect()
+    try:
+        table = con.to_pyarrow(request_world_expr(wh, req))
+    except Exception as exc:  # engines raise many unrelated classes, as in Warehouse.execute
+        raise wh.engine_error(exc) from exc
+    name = "_kakehashi_world_" + hashlib.sha1(repr(key).encode()).hexdigest()[:16]
+    with _LABELS_LOCK:
+        _WORLD[key] = (name, table)
+        while len(_WORLD) > WORLD_ENTRIES:
+            _WORLD.popitem(last=False)
+    return name, table
 
 
 def request_frame(wh: Warehouse, req: ScreenRequest,
@@ -560,13 +623,21 @@ def request_frame(wh: Warehouse, req: ScreenRequest,
              tuple(req.products) if req.products is not None else None, thresholds,
              req.importers is None, n)
 
+    world_name: str | None = None
+    if wh.engine == "duckdb" and req.importers is not None:
+        # the world-export summary is the same for every importer: computed once, registered on
+        # this thread's connection, read by the template as a table
+        world_name, world_table = _world_table(wh, replace(req, plan=plan), shape[1:5])
+        wh.connect().con.register(world_name, world_table)
+
     def build(values: Mapping[str, str]) -> ibis.Table:
         importers = [values[k] for k in names] if req.importers is not None else None
+        world = wh.connect().table(world_name) if world_name is not None else None
         return request_expr(wh, replace(req, importers=importers, rival=values["rival"], plan=plan),
-                            thresholds)
+                            thresholds, world)
 
     values = {"rival": req.rival, **dict(zip(names, req.importers or [], strict=True))}
-    return prepared_frame(wh, shape, build, values)
+    return prepared_frame(wh, (*shape, world_name), build, values)
 
 
 def _plan_shape(plan: TradePlan) -> tuple[object, ...]:
