@@ -233,3 +233,15 @@ def test_templates_and_world_summary_serve_other_connections(tiny_warehouse: War
         pd.testing.assert_frame_equal(got[case], want[case], check_exact=True)
     ran = {k: prepared.stats[k] - before[k] for k in before}
     assert ran["plain"] == 0 and ran["compiled"] + ran["reused"] == len(cases)  # all through templates
+
+
+def test_no_world_view_is_left_on_the_connection(tiny_warehouse: Warehouse) -> None:
+    for imp in ("JPN", "IND"):
+        S.request_frame(tiny_warehouse, S.resolve_request(tiny_warehouse, imp, "CHN", years=[2022]))
+    raw = tiny_warehouse.connect().con
+    left = [r[0] for r in raw.sql("SELECT view_name FROM duckdb_views()").fetchall()
+            if str(r[0]).startswith("_kakehashi_world_")]
+    assert left == []
+    # the next screen of the same shape registers the summary again and still gives the plain frame
+    req = S.resolve_request(tiny_warehouse, "JPN", "CHN", years=[2022])
+    pd.testing.assert_frame_equal(fast(tiny_warehouse, req), plain(tiny_warehouse, req), check_exact=True)

@@ -626,9 +626,8 @@ def request_frame(wh: Warehouse, req: ScreenRequest,
     world_name: str | None = None
     if wh.engine == "duckdb" and req.importers is not None:
         # the world-export summary is the same for every importer: computed once, registered on
-        # this thread's connection, read by the template as a table
+        # this connection for this query (so that a connection collects no views), read as a table
         world_name, world_table = _world_table(wh, replace(req, plan=plan), shape[1:5])
-        wh.connect().con.register(world_name, world_table)
 
     def build(values: Mapping[str, str]) -> ibis.Table:
         importers = [values[k] for k in names] if req.importers is not None else None
@@ -637,7 +636,14 @@ def request_frame(wh: Warehouse, req: ScreenRequest,
                             thresholds, world)
 
     values = {"rival": req.rival, **dict(zip(names, req.importers or [], strict=True))}
-    return prepared_frame(wh, (*shape, world_name), build, values)
+    if world_name is None:
+        return prepared_frame(wh, shape, build, values)
+    raw = wh.connect().con
+    raw.register(world_name, world_table)
+    try:
+        return prepared_frame(wh, (*shape, world_name), build, values)
+    finally:
+        raw.unregister(world_name)
 
 
 def _plan_shape(plan: TradePlan) -> tuple[object, ...]:
