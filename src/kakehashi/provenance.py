@@ -64,9 +64,31 @@ def is_synthetic(wh: Warehouse, labels: pd.DataFrame | None = None) -> bool:
     Looks for :data:`SYNTHETIC_MARK` in the row-level ``source`` labels and in
     the ingest log, so a mixed warehouse is still flagged.
     """
-    labels = source_labels(wh) if labels is None else labels
-    texts = [*labels.get("source", pd.Series(dtype=str)).astype(str), *wh.log()["source"].astype(str)]
+    if any(SYNTHETIC_MARK in s.upper() for s in wh.log()["source"].astype(str)):
+        return True  # the log (in the manifest) says so: no need to scan the tables' labels
+    given = labels.get("source", pd.Series(dtype=str)) if labels is not None else None
+    texts = source_texts(wh) if given is None else list(given.astype(str))
     return any(SYNTHETIC_MARK in s.upper() for s in texts)
+
+
+def source_texts(wh: Warehouse) -> list[str]:
+    """The distinct row-level ``source`` labels of :data:`SOURCE_TABLES` (those of :func:`source_labels`).
+
+    Trade flows' labels come from the summary recorded at ingest when the snapshot
+    has it (:meth:`kakehashi.warehouse.Warehouse.trade_summary`), so no trade row is scanned.
+    """
+    out: set[str] = set()
+    present = set(wh.tables())
+    summary = wh.trade_summary()
+    for name in SOURCE_TABLES:
+        if name not in present:
+            continue
+        if name == "trade_flows" and summary is not None:
+            out.update(summary["source"].astype(str))
+            continue
+        t = wh.table(name)
+        out.update(wh.execute(t.select("source").distinct())["source"].astype(str))
+    return sorted(out)
 
 
 LICENCES: tuple[tuple[tuple[str, ...], str, str, str], ...] = (

@@ -69,7 +69,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from kakehashi import config, storage
 from kakehashi.errors import EngineError, InputError, KakehashiError, unknown_value_error
@@ -400,6 +399,8 @@ def _write_parquet(tbl: pa.Table, path: Path) -> None:
     3.1 s and 136 MB with dictionaries on every column, 2.1 s and 95 MB without
     them on the float columns).
     """
+    import pyarrow.parquet as pq  # writers only: a reader's start-up does not load it
+
     dictionary = [f.name for f in tbl.schema if not pa.types.is_floating(f.type)]
     pq.write_table(tbl, path, compression="zstd", row_group_size=PARQUET_ROW_GROUP, store_schema=False,
                    use_dictionary=dictionary, write_page_checksum=True)
@@ -415,6 +416,8 @@ def _file_entry(path: Path) -> dict[str, Any]:
     st = path.stat()
     entry: dict[str, Any] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": file_sha256(path)}
     if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
         entry["rows"] = pq.read_metadata(path).num_rows
     return entry
 

@@ -29,8 +29,27 @@ COMMAND_MODULES = (
 )
 
 
-def _load_commands() -> None:
-    for name in COMMAND_MODULES:
+COMMAND_HOMES: dict[str, tuple[str, ...]] = {
+    "sample": ("data",),
+    "screen": ("analysis",), "substitutes": ("analysis",), "complementarity": ("analysis",),
+    "minerals": ("analysis",),
+    "diversify": ("optimize",), "frontier": ("optimize",), "stockpile": ("optimize",),
+    "serve": ("present",), "report": ("present",),
+    "status": ("status",), "demo": ("demo",),
+    "scenario": ("scenario",), "measures": ("scenario",),
+    "cables": ("cables",), "org": ("org",), "match": ("org",),
+}
+"""The command modules that register each top-level command (``ingest`` and ``download`` gather
+commands from several modules and are not listed): running a listed command loads only its
+modules, so its start-up does not pay for the others' imports."""
+
+
+def _load_commands(argv: list[str] | None = None) -> None:
+    """Import the command modules: only the named command's (:data:`COMMAND_HOMES`), else all of them
+    (``--help``, ``--version``, ``ingest``, ``download``, an unknown name)."""
+    args = sys.argv[1:] if argv is None else argv
+    homes = COMMAND_HOMES.get(args[0]) if args else None
+    for name in homes if homes is not None else COMMAND_MODULES:
         try:
             import_module(f"kakehashi.cli.{name}")
         except ModuleNotFoundError as exc:
@@ -45,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     option, bad choice) as a usage line plus one error line with status 2;
     kakehashi's own errors are caught here and printed the same way.
     """
-    _load_commands()
+    _load_commands(argv)
     try:
         app(args=argv, prog_name="kakehashi", standalone_mode=True)
     except KakehashiError as exc:

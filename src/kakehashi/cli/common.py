@@ -217,7 +217,7 @@ def emit(
         _write_text(df.to_csv(index=False), out)
     elif fmt is Format.json:
         records = json.loads(df.to_json(orient="records", date_format="iso"))
-        _write_text(json.dumps(records, indent=1, ensure_ascii=False) + "\n", out)
+        _write_text(records_json(records) + "\n", out)
     else:
         shown = df if top is None or out is not None else df.head(top)
         if synthetic:
@@ -240,6 +240,20 @@ def emit(
                               "--format csv --out FILE writes them all", highlight=False)
     if out is not None:
         console_err.print(f"wrote {len(df)} rows to {out}", highlight=False, soft_wrap=True)
+
+
+_RECORD = json.JSONEncoder(ensure_ascii=False, separators=(",\n  ", ": ")).encode
+
+
+def records_json(records: list[dict[str, Any]]) -> str:
+    """``json.dumps(records, indent=1, ensure_ascii=False)`` for flat records, by the C encoder.
+
+    Character for character the same text (one record per block, one field per line), about
+    three times faster: with ``indent`` set, :func:`json.dumps` uses the pure-Python encoder.
+    """
+    if not records or any(not r or any(isinstance(v, dict | list) for v in r.values()) for r in records):
+        return json.dumps(records, indent=1, ensure_ascii=False)
+    return "[\n" + ",\n".join(" {\n  " + _RECORD(r)[1:-1] + "\n }" for r in records) + "\n]"
 
 
 def rich_table(df: pd.DataFrame, *, title: str | None = None, units: dict[str, str] | None = None,

@@ -48,10 +48,14 @@ at stake, so read it together with ``rival_usd``.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import re
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from threading import Lock
+from typing import Any
 
 import ibis
 import pandas as pd
@@ -144,6 +148,7 @@ def screen_expr(
     products: Sequence[str] | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     totals: ibis.Table | None = None,
+    world: ibis.Table | None = None,
 ) -> ibis.Table:
     """Build the dependency-screen expression on a ``trade_flows`` table of one HS revision.
 
@@ -170,6 +175,10 @@ def screen_expr(
         exports_usd`` (every exporter's exports of every product and year, as
         :func:`kakehashi.metrics.derived.export_totals` reads them); without
         it they are computed from ``flows`` in the same query.
+    world
+        Optional world-export summary of the same totals, years and products,
+        already computed (:func:`world_summary` of :func:`totals_rows`: the
+        same for every importer); without it it is computed in the query.
 
     Returns
     -------
@@ -223,13 +232,8 @@ def screen_expr(
         fx = rows("year", "exporter", "hs6", "value_usd")
         x = fx.group_by(["exporter", "hs6", "year"]).aggregate(_x=stable_sum(fx.value_usd))
     else:
-        x = totals.filter(totals.year.isin(read_years))
-        if products is not None:
-            x = x.filter(x.hs6.isin(list(products)))
-        x = x.select("exporter", "hs6", "year", _x=x.exports_usd)
-    w = x.group_by(["hs6", "year"]).aggregate(
-        world_exports=stable_sum(x._x), world_sumsq=stable_sum(x._x * x._x),
-        world_exporters=ibis.ifelse(x._x > 0, 1, 0).sum().cast("int64"))
+        x = totals_rows(totals, read_years, products)
+    w = world if world is not None else world_summary(x)
     if bloc:
         fe = rows("year", "importer", "exporter", "hs6", "value_usd")
         ex = fe.filter(fe.exporter.isin(bloc) & ~fe.importer.isin(bloc))
@@ -301,6 +305,25 @@ def screen_expr(
     )
 
 
+def totals_rows(totals: ibis.Table, read_years: Sequence[int], products: Sequence[str] | None) -> ibis.Table:
+    """Exporter totals of the years read and the products screened: ``exporter, hs6, year, _x``."""
+    x = totals.filter(totals.year.isin(list(read_years)))
+    if products is not None:
+        x = x.filter(x.hs6.isin(list(products)))
+    return x.select("exporter", "hs6", "year", _x=x.exports_usd)
+
+
+def world_summary(x: ibis.Table) -> ibis.Table:
+    """Per product and year, from exporter totals ``_x``: world exports, their sum of squares, exporters.
+
+    .. math:: X_{kt} = \\sum_e X_{ekt}, \\qquad Q_{kt} = \\sum_e X_{ekt}^2, \\qquad
+              n_{kt} = \\#\\{e : X_{ekt} > 0\\}
+    """
+    return x.group_by(["hs6", "year"]).aggregate(
+        world_exports=stable_sum(x._x), world_sumsq=stable_sum(x._x * x._x),
+        world_exporters=ibis.ifelse(x._x > 0, 1, 0).sum().cast("int64"))
+
+
 def world_export_summary(flows: ibis.Table) -> ibis.Table:
     """Per product and year: world exports and the sum of squared exporter totals.
 
@@ -341,13 +364,9 @@ def to_frame(wh: Warehouse, expr: ibis.Expr) -> pd.DataFrame:
     several times faster than Ibis's pandas conversion on large results
     (about 1.4 million screen rows: 0.2 s instead of 8 s).
     """
-    con = wh.connect()
-    try:
-        table = con.to_pyarrow(expr)
-    except Exception as exc:  # engines raise many unrelated classes, as in Warehouse.execute
-        raise wh.engine_error(exc) from exc
-    df: pd.DataFrame = table.to_pandas()
-    return df
+    from kakehashi.prepared import arrow_frame
+
+    return arrow_frame(wh, expr)
 
 
 def trade_coverage(wh: Warehouse) -> TradeCoverage:
@@ -524,14 +543,15 @@ def dependency_screen(
 
 
 def request_expr(wh: Warehouse, req: ScreenRequest,
-                 thresholds: Thresholds = DEFAULT_THRESHOLDS) -> ibis.Table:
+                 thresholds: Thresholds = DEFAULT_THRESHOLDS, world: ibis.Table | None = None) -> ibis.Table:
     """The screen expression of a resolved request.
 
     For one importer or a bloc, world exports and the importer's own exports
     come from the snapshot's exporter totals, written at ingest
     (:func:`kakehashi.metrics.flows.export_totals`), so the query reads
     only the importer's rows; for every importer at once they are computed in
-    the same query.
+    the same query. ``world``: the request's :func:`request_world_expr`, already
+    computed (see :func:`screen_expr`).
     """
     from kakehashi.metrics.flows import export_totals
 
@@ -539,7 +559,99 @@ def request_expr(wh: Warehouse, req: ScreenRequest,
     flows = request_flows(wh, req)
     totals = export_totals(wh, plan) if req.importers is not None else None
     return screen_expr(flows, req.importers, req.rival, years=req.years, available_years=req.available_years,
-                       products=req.products, thresholds=thresholds, totals=totals)
+                       products=req.products, thresholds=thresholds, totals=totals,
+                       world=world if totals is not None else None)
+
+
+def request_world_expr(wh: Warehouse, req: ScreenRequest) -> ibis.Table:
+    """The world-export summary a one-importer (or bloc) screen of ``req`` reads: the same for every importer.
+
+    :func:`world_summary` of the snapshot's exporter totals for the years the
+    screen reads and its products (what :func:`screen_expr` computes from ``totals``).
+    """
+    from kakehashi.metrics.flows import export_totals
+
+    plan = req.plan if req.plan is not None else plan_trade(wh, req.revision, req.years)
+    x = totals_rows(export_totals(wh, plan), persistence_years(req.years, req.available_years), req.products)
+    return world_summary(x)
+
+
+WORLD_ENTRIES = 32
+"""World-export summaries kept per process by :func:`request_frame` (a few thousand rows each)."""
+_WORLD: OrderedDict[tuple[object, ...], tuple[str, Any]] = OrderedDict()
+
+
+def _world_table(wh: Warehouse, req: ScreenRequest, shape: tuple[object, ...]) -> tuple[str, Any]:
+    """The request's world-export summary as an Arrow table, computed once per snapshot and shape, and
+    the name it is registered under on each connection."""
+    key = (str(wh.path), wh.snapshot_id, wh.engine, shape)
+    with _LABELS_LOCK:
+        hit = _WORLD.get(key)
+        if hit is not None:
+            _WORLD.move_to_end(key)
+            return hit
+    con = wh.connect()
+    try:
+        table = con.to_pyarrow(request_world_expr(wh, req))
+    except Exception as exc:  # engines raise many unrelated classes, as in Warehouse.execute
+        raise wh.engine_error(exc) from exc
+    name = "_kakehashi_world_" + hashlib.sha1(repr(key).encode()).hexdigest()[:16]
+    with _LABELS_LOCK:
+        _WORLD[key] = (name, table)
+        while len(_WORLD) > WORLD_ENTRIES:
+            _WORLD.popitem(last=False)
+    return name, table
+
+
+def request_frame(wh: Warehouse, req: ScreenRequest,
+                  thresholds: Thresholds = DEFAULT_THRESHOLDS) -> pd.DataFrame:
+    """The screen rows of a resolved request as pandas, unsorted: :func:`request_expr` executed.
+
+    On DuckDB the expression is built and compiled once per *shape* (the
+    plan: revision, years, datasets; the products; the thresholds; the number
+    of importers) with the importers, the bloc's name and the rival as bound
+    parameters (:func:`kakehashi.prepared.prepared_frame`), which takes the
+    Python work of Ibis off every request after the first of its shape. The
+    frame is the same as ``to_frame(wh, request_expr(wh, req, thresholds))``.
+    """
+    from kakehashi.prepared import prepared_frame
+
+    plan = req.plan if req.plan is not None else plan_trade(wh, req.revision, req.years)
+    n = len(req.importers) if req.importers is not None else 0
+    names = [f"importer{i}" for i in range(n)]
+    shape = ("screen", _plan_shape(plan), tuple(req.years), tuple(req.available_years),
+             tuple(req.products) if req.products is not None else None, thresholds,
+             req.importers is None, n)
+
+    world_name: str | None = None
+    if wh.engine == "duckdb" and req.importers is not None:
+        # the world-export summary is the same for every importer: computed once, registered on
+        # this connection for this query (so that a connection collects no views), read as a table
+        world_name, world_table = _world_table(wh, replace(req, plan=plan), shape[1:5])
+
+    def build(values: Mapping[str, str]) -> ibis.Table:
+        importers = [values[k] for k in names] if req.importers is not None else None
+        world = wh.connect().table(world_name) if world_name is not None else None
+        return request_expr(wh, replace(req, importers=importers, rival=values["rival"], plan=plan),
+                            thresholds, world)
+
+    values = {"rival": req.rival, **dict(zip(names, req.importers or [], strict=True))}
+    if world_name is None:
+        return prepared_frame(wh, shape, build, values)
+    raw = wh.connect().con
+    raw.register(world_name, world_table)
+    try:
+        return prepared_frame(wh, (*shape, world_name), build, values)
+    finally:
+        raw.unregister(world_name)
+
+
+def _plan_shape(plan: TradePlan) -> tuple[object, ...]:
+    """Everything of a trade plan that the screen's expression depends on, hashable."""
+    return (plan.revision, tuple(plan.years), tuple(plan.available_years),
+            tuple(sorted(plan.datasets.items())),
+            tuple(sorted((y, tuple(r)) for y, r in plan.revisions.items())),
+            tuple(sorted((y, tuple(r)) for y, r in plan.set_aside.items())), tuple(plan.precedence))
 
 
 def request_flows(wh: Warehouse, req: ScreenRequest, years: Sequence[int] | None = None) -> ibis.Table:
@@ -574,7 +686,7 @@ def screen_frame(
     """
     req = resolve_request(wh, importer, rival, years=years, products=products, revision=revision,
                           precedence=precedence)
-    df = to_frame(wh, request_expr(wh, req, thresholds))
+    df = request_frame(wh, req, thresholds)
     return annotate_products(df, wh, req.revision).sort_values(
         ["severity", "importer", "hs6", "year"], ascending=[False, True, True, True], kind="stable"
     ).reset_index(drop=True)
@@ -614,30 +726,62 @@ def screen_totals(df: pd.DataFrame) -> ScreenTotals:
 
 def annotate_products(df: pd.DataFrame, wh: Warehouse | None, revision: str) -> pd.DataFrame:
     """Add ``product_name`` and ``workstream`` columns for the ``hs6`` column of ``df``."""
-    from kakehashi.catalogue import CATALOGUE_REVISION, WORKSTREAMS, chapter_description, product_names
+    from kakehashi.catalogue import chapter_description
+
+    names, workstreams = product_labels(wh, revision)
+    out = df.copy()
+    # a code with neither a catalogue name nor a loaded description is named by its HS chapter
+    named = out["hs6"].map(lambda c: names.get(c) or chapter_description(str(c)))
+    out["product_name"] = named.astype("object")
+    out["workstream"] = out["hs6"].map(lambda c: workstreams.get(c, ""))
+    return out
+
+
+LABEL_ENTRIES = 16
+"""(warehouse snapshot, revision) pairs whose product labels :func:`product_labels` keeps."""
+_Labels = tuple[dict[str, str], dict[str, str]]
+_LABELS: OrderedDict[tuple[str | None, str | None, str], _Labels] = OrderedDict()
+_LABELS_LOCK = Lock()
+
+
+def product_labels(wh: Warehouse | None, revision: str) -> _Labels:
+    """Every code's name and workstreams in ``revision``: ``({hs6: name}, {hs6: "ws1, ws2"})``.
+
+    Names come from the catalogue (HS 2022 codes), then from the warehouse's
+    ``products`` table for the data's revision when loaded; workstreams are the
+    catalogue workstreams whose codes, converted to ``revision``, include the
+    code (:func:`kakehashi.metrics.concordance.select_products`), in catalogue
+    order; a code in none has none listed. Computed once per warehouse snapshot
+    and revision in a process (nothing is written).
+    """
+    from kakehashi.catalogue import CATALOGUE_REVISION, WORKSTREAMS, product_names
     from kakehashi.metrics.concordance import select_products
 
-    out = df.copy()
+    key = (str(wh.path), wh.snapshot_id, revision) if wh is not None else (None, None, revision)
+    with _LABELS_LOCK:
+        hit = _LABELS.get(key)
+        if hit is not None:
+            _LABELS.move_to_end(key)
+            return hit
     names: dict[str, str] = {}
     if revision == CATALOGUE_REVISION:
         names.update(product_names())
-    if wh is not None and "products" in wh.tables() and len(out):
+    if wh is not None and "products" in wh.tables():
         p = wh.table("products")
-        codes = sorted(set(out["hs6"]))
-        sel = p.filter((p.hs_revision == revision) & p.hs6.isin(codes))
-        got = wh.execute(sel.select("hs6", "description"))
+        got = wh.execute(p.filter(p.hs_revision == revision).select("hs6", "description"))
         for code, desc in zip(got["hs6"], got["description"], strict=True):
             names.setdefault(str(code), str(desc))
     ws: dict[str, list[str]] = {}
-    for key in WORKSTREAMS:
+    for name in WORKSTREAMS:
         try:
-            codes_ws = select_products(key, revision=revision, wh=wh)
+            codes_ws = select_products(name, revision=revision, wh=wh)
         except InputError:
             continue
         for c in codes_ws:
-            ws.setdefault(c, []).append(key)
-    # a code with neither a catalogue name nor a loaded description is named by its HS chapter
-    out["product_name"] = out["hs6"].map(lambda c: names.get(c) or chapter_description(str(c)))
-    out["product_name"] = out["product_name"].astype("object")
-    out["workstream"] = out["hs6"].map(lambda c: ", ".join(ws.get(c, [])))
-    return out
+            ws.setdefault(c, []).append(name)
+    labels = (names, {c: ", ".join(v) for c, v in ws.items()})
+    with _LABELS_LOCK:
+        _LABELS[key] = labels
+        while len(_LABELS) > LABEL_ENTRIES:
+            _LABELS.popitem(last=False)
+    return labels

@@ -1,0 +1,195 @@
+"""Ibis expressions compiled once per shape and run with bound parameters.
+
+Building an Ibis expression and compiling it to SQL is Python work, tens of
+milliseconds a query, done under the interpreter lock; the engine's own work
+runs in parallel. For questions asked many times with different countries
+(the screen of JPN, of IND, ... against CHN, ...), that Python part is the
+same every time except for a few string values. So :func:`prepared_frame`
+builds the expression once per *shape* with placeholders in place of those
+values, compiles it to a SQL template in which each placeholder is a DuckDB
+parameter (``$importer0``), keeps the template, and runs it with the request's
+values bound as parameters (never pasted into the SQL text).
+
+The expression stays the single source of the analysis: the template is the
+same Ibis expression, compiled by Ibis, with string literals that were
+placeholders replaced by parameters in the compiled syntax tree (a literal
+that was built from several placeholders, such as a bloc's name
+``JPN+IND``, becomes their concatenation). An expression that cannot be
+templated safely (a placeholder that ended up anywhere but a whole string
+literal, an in-memory table or a user-defined function, which live on one
+connection) is compiled per request as before. Other engines (Spark) always
+compile per request.
+
+The template cache is keyed by the warehouse folder, snapshot, engine, the
+caller's shape key and the parameter names; it holds SQL text, never results,
+so an answer for one set of values cannot be served for another.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import ibis
+    import pandas as pd
+    import pyarrow as pa
+
+    from kakehashi.warehouse import Warehouse
+
+_OPEN, _CLOSE = "\x02", "\x03"
+_PLACEHOLDER = re.compile(_OPEN + r"kakehashi-param:([A-Za-z_][A-Za-z0-9_]*)" + _CLOSE)
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+TEMPLATE_ENTRIES = 128
+"""Compiled templates kept per process (least recently used dropped first)."""
+
+
+def placeholder(name: str) -> str:
+    """The string that stands for parameter ``name`` while a template's expression is built."""
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"bad parameter name {name!r}")
+    return f"{_OPEN}kakehashi-param:{name}{_CLOSE}"
+
+
+@dataclass(frozen=True)
+class Template:
+    """A compiled query: SQL with ``$name`` parameters, the names it uses, and its result's Ibis schema.
+
+    Only text and types are kept, not the expression, which would hold its connection open.
+    """
+
+    sql: str
+    names: tuple[str, ...]
+    schema: Any
+
+
+_TEMPLATES: OrderedDict[Hashable, Template | None] = OrderedDict()
+_LOCK = threading.Lock()
+stats = {"compiled": 0, "reused": 0, "plain": 0}
+"""Counters of this process: templates compiled, runs that reused one, runs compiled per request."""
+
+
+def clear() -> None:
+    """Forget every compiled template (tests)."""
+    with _LOCK:
+        _TEMPLATES.clear()
+
+
+def _substitute(node: Any) -> Any:
+    """A string literal holding placeholders becomes a parameter (or a concatenation with one)."""
+    import sqlglot.expressions as sge
+
+    if not (isinstance(node, sge.Literal) and node.is_string and _OPEN in node.this):
+        return node
+    parts: list[sge.Expression] = []
+    pos = 0
+    for m in _PLACEHOLDER.finditer(node.this):
+        if m.start() > pos:
+            parts.append(sge.Literal.string(node.this[pos:m.start()]))
+        parts.append(sge.Parameter(this=sge.Var(this=m.group(1))))
+        pos = m.end()
+    if pos < len(node.this):
+        parts.append(sge.Literal.string(node.this[pos:]))
+    out = parts[0]
+    for p in parts[1:]:
+        out = sge.DPipe(this=out, expression=p)
+    return out
+
+
+def compile_template(con: Any, expr: ibis.Table) -> Template | None:
+    """Compile ``expr`` (built with :func:`placeholder` values) into a template, or ``None`` when unsafe."""
+    import ibis.expr.operations as ops
+    import sqlglot as sg
+
+    if expr.op().find((ops.InMemoryTable, ops.ScalarUDF, ops.AggUDF)):
+        return None  # registered on one connection only
+    import sqlglot.expressions as sge
+
+    table = expr.as_table()
+    tree = con.compiler.to_sqlglot(table).transform(_substitute, copy=False)
+    names = tuple(sorted({str(p.name) for p in tree.find_all(sge.Parameter)}))
+    sql = tree.sql(dialect=con.dialect, copy=False, unsupported_level=sg.ErrorLevel.RAISE)
+    if _OPEN in sql or _CLOSE in sql:
+        return None  # a placeholder outside a plain string literal: compile per request
+    return Template(sql, names, table.schema())
+
+
+def prepared_frame(wh: Warehouse, shape: Hashable, build: Callable[[Mapping[str, str]], ibis.Table],
+                   values: Mapping[str, str]) -> pd.DataFrame:
+    """Run ``build(values)`` on ``wh`` into pandas, compiling its SQL once per shape on DuckDB.
+
+    Parameters
+    ----------
+    wh
+        The warehouse.
+    shape
+        Everything the expression depends on besides ``values`` (hashable). Two
+        calls with the same shape must build the same expression up to ``values``.
+    build
+        Builds the Ibis expression from the string values (called with
+        :func:`placeholder` strings to make the template).
+    values
+        Parameter name to string value.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same frame as executing ``build(values)`` through Arrow.
+    """
+    con = wh.connect()
+    if wh.engine != "duckdb":
+        return arrow_frame(wh, build(values))
+    key = (str(wh.path), wh.snapshot_id, wh.engine, shape, tuple(sorted(values)))
+    with _LOCK:
+        hit = key in _TEMPLATES
+        tmpl = _TEMPLATES.get(key)
+        if hit:
+            _TEMPLATES.move_to_end(key)
+    if not hit:
+        try:
+            tmpl = compile_template(con, build({n: placeholder(n) for n in values}))
+        except Exception:  # a template only saves time: whatever fails here, run the request as before
+            with _LOCK:
+                stats["plain"] += 1
+            return arrow_frame(wh, build(values))
+        with _LOCK:
+            _TEMPLATES[key] = tmpl
+            while len(_TEMPLATES) > TEMPLATE_ENTRIES:
+                _TEMPLATES.popitem(last=False)
+    plain = tmpl is None or any(n not in values for n in tmpl.names)
+    with _LOCK:
+        stats["plain" if plain else "reused" if hit else "compiled"] += 1
+    if tmpl is None or plain:
+        return arrow_frame(wh, build(values))
+    return _run(wh, con, tmpl, {n: str(values[n]) for n in tmpl.names})
+
+
+def _run(wh: Warehouse, con: Any, tmpl: Template, params: dict[str, str]) -> pd.DataFrame:
+    from ibis.backends.duckdb.converter import DuckDBPyArrowData
+
+    try:
+        table: pa.Table = con.con.sql(tmpl.sql, params=params).to_arrow_table()
+    except Exception as exc:  # duckdb raises many unrelated classes, as in Warehouse.execute
+        raise wh.engine_error(exc) from exc
+    out = DuckDBPyArrowData.convert_table(table, tmpl.schema)
+    df: pd.DataFrame = out.to_pandas()
+    return df
+
+
+def arrow_frame(wh: Warehouse, expr: ibis.Expr) -> pd.DataFrame:
+    """Execute ``expr`` through Arrow into pandas (compiled per call, any engine).
+
+    Same result as :meth:`Warehouse.execute`, but Arrow's own conversion is
+    several times faster than Ibis's pandas conversion on large results.
+    """
+    try:
+        table = wh.connect().to_pyarrow(expr)
+    except Exception as exc:  # engines raise many unrelated classes, as in Warehouse.execute
+        raise wh.engine_error(exc) from exc
+    df: pd.DataFrame = table.to_pandas()
+    return df
