@@ -37,7 +37,7 @@ COMMAND_HOMES: dict[str, tuple[str, ...]] = {
     "serve": ("present",), "report": ("present",),
     "status": ("status",), "demo": ("demo",),
     "scenario": ("scenario",), "measures": ("scenario",),
-    "cables": ("cables",), "org": ("org",), "match": ("org",),
+    "cables": ("cables",), "org": ("org",), "match": ("org",), "warehouse": ("warehouse",),
 }
 """The command modules that register each top-level command (``ingest`` and ``download`` gather
 commands from several modules and are not listed): running a listed command loads only its
