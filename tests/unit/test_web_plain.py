@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,7 +106,6 @@ def test_csv_downloads_match_the_json(client: httpx.Client) -> None:
 
 
 def test_every_csv_link_on_the_pages_answers_csv(client: httpx.Client) -> None:
-    import re
 
     seen = 0
     for url in ("/importers/JPN?rival=CHN", "/importers/JPN?workstream=critical-minerals",
@@ -151,7 +151,6 @@ def test_glossary_page_and_twin(client: httpx.Client) -> None:
 
 
 def test_tables_name_countries_with_the_code_on_hover(client: httpx.Client) -> None:
-    import re
 
     pages = ["/products/850511?importer=JPN&rival=CHN&partner=IND", "/minerals/rare-earths",
              "/scenarios?importer=JPN", "/diversify?importer=JPN&partner=IND&workstream=critical-minerals"]
@@ -178,6 +177,23 @@ def test_a_catalogued_measure_runs_with_codes_the_warehouse_does_not_trade(clien
     typo = {"name": "t", "base_year": 2023, "measures": [measure]}
     bad = client.post("/api/scenarios/run", json={"scenario": typo, "draws": 5})
     assert bad.status_code == 422 and "280531" in bad.json()["detail"]
+
+
+def test_scenario_picker_offers_only_measures_that_run(client: httpx.Client) -> None:
+    page = client.get("/scenarios").text
+    picker = page.split('<select name="measure_id" id="measure-select">')[1].split("</select>")[0]
+    offered = set(re.findall(r'<option value="([^"]+)"', picker))
+    assert "CN-2025-18-RARE-EARTHS" in offered  # names HS 280530, traded in the warehouse
+    assert "CN-2025-55-SUPERHARD" not in offered and "CN-2025-56-RE-EQUIPMENT" not in offered
+    apart = page.split('id="unrunnable-measures"')[1].split("</details>")[0]
+    untraded = r"CN-2025-55-SUPERHARD</strong>[^<]*: none of its HS codes \([0-9, ]+\) is traded in 2023"
+    assert re.search(untraded, apart)
+    assert re.search(r"CN-2025-56-RE-EQUIPMENT</strong>[^<]*: names no goods with HS codes", apart)
+    # the run agrees: what is left apart is refused, what is offered runs
+    refused = client.post("/api/scenarios/run", json={"measure_id": "CN-2025-55-SUPERHARD", "draws": 5})
+    assert refused.status_code == 422
+    ran = client.post("/api/scenarios/run", json={"measure_id": "CN-2025-18-RARE-EARTHS", "draws": 5})
+    assert ran.status_code == 200
 
 
 def test_pickers_name_countries_and_leave_out_the_rival(client: httpx.Client) -> None:
@@ -224,7 +240,6 @@ def test_cover_colours_do_not_swap_when_a_coalition_is_added() -> None:
 
 
 def test_scenario_results_download_as_csv(client: httpx.Client) -> None:
-    import re
 
     yaml_text = ("name: ree-ban\nbase_year: 2023\nmeasures:\n  - type: export_restriction\n"
                  "    exporter: CHN\n    products: ['280530']\n    targets: [JPN]\n    severity: 1.0\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -271,11 +272,9 @@ def mineral_page(request: Request, service: ServiceDep,
 
 
 def _measure_choices(service: Service, importer: str | None) -> pd.DataFrame:
-    try:
-        df = whatif.measures(importer, extra=service.measures)
-    except (ImportError, AttributeError):
-        return pd.DataFrame()
-    return df[df["kind"].isin(["export_control", "tariff"])].reset_index(drop=True)
+    """Catalogued measures with whether each can run on this warehouse (the library decides)."""
+    key = ("runnable-measures", importer, api._measures_key(service), dt.date.today().isoformat())
+    return service.call(key, lambda: whatif.runnable_measures(service.wh, importer, extra=service.measures))
 
 
 def _scenario_context(service: Service, importer: str | None, **extra: Any) -> dict[str, Any]:
