@@ -126,7 +126,8 @@ def test_measures_list_says_which_run_on_the_warehouse(wh_path: Path, capsys: py
 
     args = ["measures", "list", "--as-of", "2026-01-01", "-w", str(wh_path)]
     assert main([*args, "--format", "csv"]) == 0
-    df = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out), keep_default_na=False).set_index("id")
+    text = capsys.readouterr().out
+    df = pd.read_csv(__import__("io").StringIO(text), keep_default_na=False).set_index("id")
     traded = {"284690", "850511"}  # the flows of this warehouse
     assert "284690" in get_measure("CN-2025-18-RARE-EARTHS").products
     assert bool(df.loc["CN-2025-18-RARE-EARTHS", "runnable"])
