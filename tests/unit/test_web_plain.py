@@ -196,6 +196,35 @@ def test_scenario_picker_offers_only_measures_that_run(client: httpx.Client) -> 
     assert ran.status_code == 200
 
 
+def test_country_pickers_show_names_and_accept_names_or_codes(client: httpx.Client) -> None:
+    page = client.get("/compare?importers=JPN,IND&rival=CHN").text
+    box = page.split('id="importers-checks"')[1].split("</fieldset>")[0]
+    ticked = re.findall(r'value="([A-Z]{3})" checked> ([^<]+?) \(\1\)', box)
+    assert ticked == [("JPN", "Japan"), ("IND", "India")]
+    offered = re.findall(r'value="([A-Z]{3})"> ([^<]+?) \(\1\)', box)
+    assert ("VNM", country_label("VNM")) in offered
+    assert all(name == country_label(code) for code, name in offered) and "CHN" not in dict(offered)
+    assert 'name="importers" value=' in box and "<input name=\"importers\"" not in page  # no free text
+    # a form's ticked boxes (repeated field), names, "Name (CODE)" and the old permalink all agree
+    permalink = client.get("/compare?importers=JPN,IND&rival=CHN").text
+    for url in ("/compare?importers=JPN&importers=IND&rival=CHN", "/compare?importers=Japan,india&rival=CHN",
+                "/compare?importers=Japan%20(JPN)&importers=India%20(IND)&rival=CHN"):
+        r = client.get(url)
+        assert r.status_code == 200, (url, r.text[:300])
+        assert "/api/compare?importers=JPN,IND&amp;rival=CHN" in r.text  # the same canonical query
+        assert r.text == permalink
+    bad = client.get("/compare?importers=Japan,Indai&rival=CHN", headers={"accept": "application/json"})
+    assert bad.status_code == 422 and "India" in bad.json()["hint"]
+    vietnam = country_label("VNM")  # by the name the page shows
+    div = client.get(f"/diversify?importer=JPN&partner=IND&coalition={vietnam}&coalition=DEU")
+    assert div.status_code == 200, div.text[:300]
+    coal = div.text.split('id="coalition-checks"')[1].split("</fieldset>")[0]
+    assert re.findall(r'value="([A-Z]{3})" checked', coal) == ["VNM", "DEU"]
+    assert "coalition=VNM%2CDEU" in div.text or "coalition=VNM,DEU" in div.text  # the JSON twin's link
+    same = client.get("/api/diversify?importer=JPN&rival=CHN&partner=IND&coalition=VNM,DEU").json()
+    assert same["coalition"] == ["VNM", "DEU"]
+
+
 def test_pickers_name_countries_and_leave_out_the_rival(client: httpx.Client) -> None:
     page = client.get("/").text
     assert '<option value="JPN" selected>Japan (JPN)</option>' in page
