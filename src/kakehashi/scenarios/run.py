@@ -430,9 +430,8 @@ def _restriction_block(spec: ScenarioSpec, wh: Warehouse, base: Any, params: dic
         shares = pd.to_numeric(lk["input_share"], errors="coerce").to_numpy(dtype=float)
         n_missing = int(np.isnan(shares).sum())
         if n_missing:
-            notes.append(f"{n_missing} of {len(lk)} chain links used have no published input share: "
-                         f"default_input_share = {spec.parameters.default_input_share} "
-                         f"{'(uncertain)' if 'default_input_share' in spec.uncertain else ''}".rstrip())
+            notes.append(_input_share_note(n_missing, len(lk), spec.parameters.default_input_share,
+                                           spec.uncertain.get("default_input_share")))
         known_a, missing_a = rs.link_matrices(n_u, _idx(lk["input_hs6"], ui),
                                               _idx(lk["output_hs6"], ui), shares)
         s0 = np.zeros((n, n_u, n_c))
@@ -598,6 +597,25 @@ def _parameters(spec: ScenarioSpec) -> tuple[dict[str, np.ndarray], int]:
             if f"severity.{m.id}" not in spec.uncertain:
                 params[f"severity.{m.id}"] = params["severity"]
     return params, n
+
+
+def _input_share_note(missing: int, links: int, share: float, uncertain: Any = None) -> str:
+    """The note on chain links without a published input share, in words (the parameter itself,
+    ``parameters.default_input_share``, keeps its name in the scenario and its JSON).
+
+    Examples
+    --------
+    >>> _input_share_note(3, 10, 0.25).split(": ")[1]
+    "inputs assumed to be 25% of the product's value where no input-output share is known"
+    """
+    from kakehashi.present import fmt_share
+
+    text = (f"{missing} of {links} chain links used have no published input share: inputs assumed to be "
+            f"{fmt_share(share, 0 if float(100 * share).is_integer() else 1)} of the product's value "
+            "where no input-output share is known")
+    if uncertain is not None:
+        text += " (uncertain: drawn in each Monte-Carlo draw)"
+    return text
 
 
 def _base_flows(year: int, revision: str, wh: Warehouse) -> Any:
