@@ -170,6 +170,17 @@ def test_diversification_page(server: str, page: Any) -> None:
     assert page.console_errors == []
 
 
+def test_compare_importers_ticked_by_name(server: str, page: Any) -> None:
+    page.goto(server + "/compare?importers=JPN,IND&rival=CHN")
+    page.locator("#importers-checks").get_by_label("South Korea (KOR)").check()
+    page.locator("#importers-checks").get_by_label("India (IND)").uncheck()
+    page.click("form[action='/compare'] button[type=submit]")
+    page.wait_for_url("**/compare?importers=JPN&importers=KOR**")
+    assert page.locator("h1").inner_text().startswith("Japan beside South Korea")
+    _charts_rendered(page, 1)
+    assert page.console_errors == []
+
+
 def test_download_the_briefing_pack(server: str, page: Any) -> None:
     page.goto(server + "/briefing?importer=JPN&partner=IND")
     _shot(page, "07-briefing-form")

@@ -120,6 +120,26 @@ def test_measures_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--as-of: cannot read the date" in capsys.readouterr().err
 
 
+def test_measures_list_says_which_run_on_the_warehouse(wh_path: Path, capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    from kakehashi.scenarios.measures import get_measure
+
+    args = ["measures", "list", "--as-of", "2026-01-01", "-w", str(wh_path)]
+    assert main([*args, "--format", "csv"]) == 0
+    text = capsys.readouterr().out
+    df = pd.read_csv(__import__("io").StringIO(text), keep_default_na=False).set_index("id")
+    traded = {"284690", "850511"}  # the flows of this warehouse
+    assert "284690" in get_measure("CN-2025-18-RARE-EARTHS").products
+    assert bool(df.loc["CN-2025-18-RARE-EARTHS", "runnable"])
+    assert not set(get_measure("CN-2025-55-SUPERHARD").products) & traded
+    assert not bool(df.loc["CN-2025-55-SUPERHARD", "runnable"])
+    assert df.loc["CN-2025-55-SUPERHARD", "reason"].startswith("none of its HS codes (")
+    assert df.loc["CN-2025-56-RE-EQUIPMENT", "reason"] == "names no goods with HS codes"
+    assert main([*args, "--top", "100"]) == 0  # the table shows the column, in words
+    out = capsys.readouterr().out
+    assert "runnable" in out and "names no goods with HS codes" in out
+
+
 def test_from_measure_with_an_impossible_base_year_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scenario", "from-measure", "CN-2025-18-RARE-EARTHS", "--base-year", "1800"]) == 2
     err = capsys.readouterr().err

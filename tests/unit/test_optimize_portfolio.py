@@ -202,6 +202,8 @@ def test_rival_cap_at_current_share_per_importer_and_frontier(wh: Warehouse) -> 
     assert prod.loc["JPN", "rival_share_after"] <= 0.8 + 1e-9
     assert prod.loc["IND", "rival_share_after"] <= 0.82 + 1e-9
     assert not prod["rival_share_rises"].any()
+    assert ("China's share capped at its current level in each product or at 82.0%, whichever is lower, "
+            "so it never rises") in res.notes
     fr = frontier(wh, "JPN", "CHN", products=["850511", "280530"], cap_rival_at_current=True,
                   lams=(0.0, 1.0, 10.0))
     per = fr[fr.hs6 != "ALL"]

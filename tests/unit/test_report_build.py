@@ -80,6 +80,13 @@ def test_html_pack_from_the_sample(tiny: Warehouse, tmp_path: Path) -> None:
                   "Scenario: export licensing by the rival", "Method and sources",
                   "Data vintages", "Licences", "Top dependencies"):
         assert title in html
+    # the notes are in words with country names, not parameter names or codes
+    text = re.sub(r"\s+", " ", __import__("html").unescape(html))
+    assert "default_input_share" not in text and "rival cap:" not in text and "current CHN share" not in text
+    assert ("no published input share: inputs assumed to be 25% of the product's value where no "
+            "input-output share is known") in text
+    assert "China's share capped at its current level in each product" in text
+    assert not re.search(r"share of (IND|JPN|CHN)\b", text)
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) not installed")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,7 +106,6 @@ def test_csv_downloads_match_the_json(client: httpx.Client) -> None:
 
 
 def test_every_csv_link_on_the_pages_answers_csv(client: httpx.Client) -> None:
-    import re
 
     seen = 0
     for url in ("/importers/JPN?rival=CHN", "/importers/JPN?workstream=critical-minerals",
@@ -151,7 +151,6 @@ def test_glossary_page_and_twin(client: httpx.Client) -> None:
 
 
 def test_tables_name_countries_with_the_code_on_hover(client: httpx.Client) -> None:
-    import re
 
     pages = ["/products/850511?importer=JPN&rival=CHN&partner=IND", "/minerals/rare-earths",
              "/scenarios?importer=JPN", "/diversify?importer=JPN&partner=IND&workstream=critical-minerals"]
@@ -178,6 +177,54 @@ def test_a_catalogued_measure_runs_with_codes_the_warehouse_does_not_trade(clien
     typo = {"name": "t", "base_year": 2023, "measures": [measure]}
     bad = client.post("/api/scenarios/run", json={"scenario": typo, "draws": 5})
     assert bad.status_code == 422 and "280531" in bad.json()["detail"]
+
+
+def test_scenario_picker_offers_only_measures_that_run(client: httpx.Client) -> None:
+    page = client.get("/scenarios").text
+    picker = page.split('<select name="measure_id" id="measure-select">')[1].split("</select>")[0]
+    offered = set(re.findall(r'<option value="([^"]+)"', picker))
+    assert "CN-2025-18-RARE-EARTHS" in offered  # names HS 280530, traded in the warehouse
+    assert "CN-2025-55-SUPERHARD" not in offered and "CN-2025-56-RE-EQUIPMENT" not in offered
+    apart = page.split('id="unrunnable-measures"')[1].split("</details>")[0]
+    untraded = r"CN-2025-55-SUPERHARD</strong>[^<]*: none of its HS codes \([0-9, ]+\) is traded in 2023"
+    assert re.search(untraded, apart)
+    assert re.search(r"CN-2025-56-RE-EQUIPMENT</strong>[^<]*: names no goods with HS codes", apart)
+    # the run agrees: what is left apart is refused, what is offered runs
+    refused = client.post("/api/scenarios/run", json={"measure_id": "CN-2025-55-SUPERHARD", "draws": 5})
+    assert refused.status_code == 422
+    ran = client.post("/api/scenarios/run", json={"measure_id": "CN-2025-18-RARE-EARTHS", "draws": 5})
+    assert ran.status_code == 200
+
+
+def test_country_pickers_show_names_and_accept_names_or_codes(client: httpx.Client) -> None:
+    page = client.get("/compare?importers=JPN,IND&rival=CHN").text
+    box = page.split('id="importers-checks"')[1].split("</fieldset>")[0]
+    ticked = re.findall(r'value="([A-Z]{3})" checked> ([^<]+?) \(\1\)', box)
+    assert ticked == [("JPN", "Japan"), ("IND", "India")]
+    offered = re.findall(r'value="([A-Z]{3})"> ([^<]+?) \(\1\)', box)
+    assert ("VNM", country_label("VNM")) in offered
+    assert all(name == country_label(code) for code, name in offered) and "CHN" not in dict(offered)
+    assert 'name="importers" value=' in box and "<input name=\"importers\"" not in page  # no free text
+    # a form's ticked boxes (repeated field), names, "Name (CODE)" and the old permalink all agree
+    permalink = client.get("/compare?importers=JPN,IND&rival=CHN").text
+    for url in ("/compare?importers=JPN&importers=IND&rival=CHN", "/compare?importers=Japan,india&rival=CHN",
+                "/compare?importers=Japan%20(JPN)&importers=India%20(IND)&rival=CHN"):
+        r = client.get(url)
+        assert r.status_code == 200, (url, r.text[:300])
+        assert "/api/compare?importers=JPN,IND&amp;rival=CHN" in r.text  # the same canonical query
+        assert r.text == permalink
+    bad = client.get("/compare?importers=Japan,Indai&rival=CHN", headers={"accept": "application/json"})
+    assert bad.status_code == 422 and "India" in bad.json()["hint"]
+    vietnam = country_label("VNM")  # by the name the page shows
+    div = client.get(f"/diversify?importer=JPN&partner=IND&coalition={vietnam}&coalition=DEU")
+    assert div.status_code == 200, div.text[:300]
+    coal = div.text.split('id="coalition-checks"')[1].split("</fieldset>")[0]
+    assert re.findall(r'value="([A-Z]{3})" checked', coal) == ["VNM", "DEU"]
+    boxes = set(re.findall(r'value="([A-Z]{3})"', coal))
+    assert not {"JPN", "IND", "CHN"} & boxes  # the importer, partner and rival are not offered
+    assert "coalition=VNM%2CDEU" in div.text or "coalition=VNM,DEU" in div.text  # the JSON twin's link
+    same = client.get("/api/diversify?importer=JPN&rival=CHN&partner=IND&coalition=VNM,DEU").json()
+    assert same["coalition"] == ["VNM", "DEU"]
 
 
 def test_pickers_name_countries_and_leave_out_the_rival(client: httpx.Client) -> None:
@@ -224,7 +271,6 @@ def test_cover_colours_do_not_swap_when_a_coalition_is_added() -> None:
 
 
 def test_scenario_results_download_as_csv(client: httpx.Client) -> None:
-    import re
 
     yaml_text = ("name: ree-ban\nbase_year: 2023\nmeasures:\n  - type: export_restriction\n"
                  "    exporter: CHN\n    products: ['280530']\n    targets: [JPN]\n    severity: 1.0\n")

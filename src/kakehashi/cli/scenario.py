@@ -214,6 +214,10 @@ def measures_list(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
     measures: MeasuresOpt = None,
     top: TopOpt = TOP_ROWS,
+    warehouse: Annotated[Path | None, typer.Option(
+        "--warehouse", "-w", help="Also say whether each measure can be simulated on this warehouse "
+        "(columns runnable, reason).", show_default=False)] = None,
+    engine: EngineOpt = None,
 ) -> None:
     """List catalogued measures (and your own, --measures) with their status as of a date."""
     from kakehashi.questions.request import parse_country
@@ -223,11 +227,19 @@ def measures_list(
     if country is not None:
         country = parse_country(country, field="--country")
     extra = measures_paths(measures)
-    df = measures_as_of(date, country, extra=extra)
+    if warehouse is not None:
+        from kakehashi.questions import whatif
+
+        df = whatif.runnable_measures(open_warehouse(warehouse, engine), country, date, extra=extra)
+    else:
+        df = measures_as_of(date, country, extra=extra)
     if active:
         df = df[df["active"]]
     if fmt is Format.table:
         cols = ["id", "status", "since", "until", "rate", "flag", "sources"] + (["origin"] if extra else [])
+        if warehouse is not None:
+            df = df.assign(runnable=df["reason"].where(~df["runnable"], "yes"))
+            cols += ["runnable"]
         view = df[cols]
         cat = catalogue(extra)
         cutoff = cat.information_cutoff

@@ -482,18 +482,25 @@ def diversify(
     prod = annotate_products(prod, wh, data.revision).drop(columns=["workstream"])
     prod = prod[list(PRODUCT_COLUMNS)]
     notes = list(data.notes)
+    from kakehashi.present import fmt_share
+    from kakehashi.present.labels import column_label, country_label
+
+    rival = country_label(data.rival)
     if cap_rival_at_current:
-        notes.append(f"rival cap: each product's current {data.rival} share"
-                     + (f" or {max_rival_share:g}, whichever is lower" if max_rival_share is not None else "")
-                     + f"; {data.rival}'s share never rises")
+        notes.append(f"{rival}'s share capped at its current level in each product"
+                     + (f" or at {fmt_share(max_rival_share)}, whichever is lower"
+                        if max_rival_share is not None else "")
+                     + ", so it never rises")
     ok = prod[prod["status"] == "optimal"]
     falls = int(ok["partner_share_falls"].sum())
     if falls:
-        notes.append(f"the partners' share falls for {falls} of {len(ok)} products (partner_share_falls)")
+        notes.append(f"the partners' share falls for {falls} of {len(ok)} products "
+                     f"(column '{column_label('partner_share_falls')}')")
     rises = int(ok["rival_share_rises"].sum())
     if rises:
-        notes.append(f"{data.rival}'s share rises for {rises} of {len(ok)} products (rival_share_rises); "
-                     "cap it at today's share with cap_rival_at_current")
+        notes.append(f"{rival}'s share rises for {rises} of {len(ok)} products "
+                     f"(column '{column_label('rival_share_rises')}'); cap it at today's share "
+                     "(cap_rival_at_current)")
     if failures:
         notes.append(f"{len(failures)} of {len(problems)} products cannot meet the constraints "
                      "(status 'infeasible', reason in 'note')")

@@ -206,7 +206,9 @@ def portfolio(wh: Warehouse, importer: Importer, rival: str, *, partner: str | S
     notes = [n for n in notes if "share falls" not in n and "share rises" not in n]
     falls = sorted(set(prod.loc[prod["partner_share_falls"], "hs6"]))
     if falls:
-        who_p = bloc_label(partners) if partners else "the partners"
+        from kakehashi.present.labels import country_label
+
+        who_p = country_label(bloc_label(partners)) if partners else "the partners"
         notes.append(f"the share of {who_p} falls for {len(falls)} product{'s' if len(falls) != 1 else ''}: "
                      + ", ".join(falls[:10]) + (" ..." if len(falls) > 10 else ""))
     rises = sorted(set(prod.loc[prod["rival_share_rises"], "hs6"]))

@@ -19,7 +19,7 @@ the value and saying what to write instead.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from kakehashi.errors import InputError
 
@@ -93,6 +93,51 @@ def parse_country_list(text: str | None, *, field: str = "coalition") -> tuple[s
     if text is None or text == "":
         return ()
     return parse_bloc(text, field=field)
+
+
+_LABELLED = re.compile(r"^.*\(\s*([A-Za-z]{3})\s*\)$")
+
+
+def parse_country_names(values: str | Sequence[str] | None, names: Mapping[str, str], *,
+                        field: str = "coalition") -> tuple[str, ...]:
+    """Countries named by ISO3 code, by name, or as a picker shows them (``Japan (JPN)``).
+
+    ``values`` is one text (members separated by commas or ``+``) or several
+    (a form's repeated field, each possibly a list itself); ``names`` maps the
+    codes a request may name to their names (matched ignoring case). The
+    result is checked as a bloc (:func:`parse_bloc`: ISO 3166, no repeats,
+    at most :data:`MAX_BLOC`); empty when nothing is named.
+
+    Examples
+    --------
+    >>> names = {"JPN": "Japan", "IND": "India", "AUS": "Australia"}
+    >>> parse_country_names("Japan, ind", names)
+    ('JPN', 'IND')
+    >>> parse_country_names(["Australia (AUS)", "JPN"], names)
+    ('AUS', 'JPN')
+    """
+    texts = [values] if isinstance(values, str) else list(values or ())
+    parts = [p.strip() for t in texts for p in _SEP.split(str(t)) if p.strip()]
+    if not parts:
+        return ()
+    by_name = {n.strip().lower(): c for c, n in names.items() if n}
+    codes: list[str] = []
+    for p in parts:
+        labelled = _LABELLED.match(p)
+        if labelled:
+            codes.append(labelled.group(1).upper())
+        elif p.lower() in by_name:
+            codes.append(by_name[p.lower()])
+        elif _ISO3.match(p):
+            codes.append(p.upper())
+        else:
+            from kakehashi.errors import close_matches
+
+            matches = close_matches(p, sorted(names.values()))
+            raise InputError(f"{field}: unknown country {p!r}", value=p,
+                             hint=(f"did you mean: {', '.join(matches)}? " if matches else "")
+                             + "name countries by name (Japan) or ISO3 code (JPN), separated by commas")
+    return parse_bloc(codes, field=field)
 
 
 def bloc_label(codes: tuple[str, ...] | list[str]) -> str:

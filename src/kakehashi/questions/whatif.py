@@ -165,6 +165,69 @@ def measures(country: str | None = None, as_of: str | None = None, extra: Any = 
     return measures_as_of(as_of, country=country, extra=extra)
 
 
+def runnable_measures(wh: Warehouse, country: str | None = None, as_of: str | None = None,
+                      extra: Any = None) -> pd.DataFrame:
+    """:func:`measures` with whether each can be simulated on this warehouse, and why not.
+
+    A measure is runnable when it becomes a scenario (:func:`measure_spec`: it
+    names goods with HS codes, and a rate for a tariff; a base year fits the
+    data) and passes the checks the run makes before computing
+    (:func:`kakehashi.scenarios.run.preflight`: trade flows in the base year, at
+    least one of its HS codes traded then). Front ends list the runnable ones
+    to pick from and show the reason for the others.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`measures`, then ``runnable`` (bool) and ``reason``
+        (empty when runnable, else a phrase such as "none of its HS codes (…) is
+        traded in 2023 in this warehouse").
+    """
+    from kakehashi.errors import KakehashiError
+    from kakehashi.scenarios.measures import get_measure
+    from kakehashi.scenarios.run import preflight
+
+    df = measures(country, as_of, extra=extra).copy()
+    years = data_years(wh)
+    reasons: list[str] = [""] * len(df)
+    specs: list[Any] = []
+    where: list[int] = []
+    for i, mid in enumerate(df["id"]):
+        m = get_measure(str(mid), extra=extra)
+        if not m.simulable():
+            reasons[i] = ("names no goods with HS codes or no duty rate" if m.kind == "tariff"
+                          else "names no goods with HS codes")
+            continue
+        try:
+            specs.append(measure_spec(str(mid), data_years=years, draws=1, extra=extra))
+            where.append(i)
+        except KakehashiError as exc:
+            reasons[i] = _reason(exc, None)
+    if specs:
+        if not years:
+            for i in where:
+                reasons[i] = "the warehouse holds no trade flows"
+        else:
+            for i, spec, err in zip(where, specs, preflight(specs, wh), strict=True):
+                if err is not None:
+                    reasons[i] = _reason(err, spec.base_year)
+    df["runnable"] = [not r for r in reasons]
+    df["reason"] = reasons
+    return df
+
+
+def _reason(exc: Any, year: int | None) -> str:
+    """An error that keeps a measure from running, as a phrase after the measure's name."""
+    value = getattr(exc, "value", None)
+    if year is not None and isinstance(value, str) and value:
+        codes = value.split(", ")
+        shown = ", ".join(codes[:6]) + (f" and {len(codes) - 6} more" if len(codes) > 6 else "")
+        return f"none of its HS codes ({shown}) is traded in {year} in this warehouse"
+    if year is not None and isinstance(value, int):
+        return f"the warehouse holds no trade flows for its base year {value}"
+    return str(exc.message)
+
+
 def measures_on_products(codes: list[str], countries: list[str], as_of: str | None = None,
                          extra: Any = None) -> pd.DataFrame:
     """Measures concerning ``countries`` that cover any of ``codes``, as of a date, with those of the

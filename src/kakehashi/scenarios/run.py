@@ -108,6 +108,7 @@ class _Lookup:
         self.wh, self.base, self.revision, self.year = wh, base, revision, year
         self._seen: set[str] | None = None
         self.present_codes: set[str] = set()
+        self.absent_codes: set[str] = set()  # asked for and not traded in the base year
         self.present_countries: set[str] = set()
 
     def saw(self, frame: pd.DataFrame) -> None:
@@ -142,9 +143,11 @@ class _Lookup:
         """The codes of ``codes`` with no trade flow at all in the base year, in their order."""
         b = self.base
         missing = [c for c in codes if c not in self.present_codes]
-        if missing:
-            found = set(self.wh.execute(b.filter(b.hs6.isin(missing)).select("hs6").distinct())["hs6"])
+        ask = [c for c in missing if c not in self.absent_codes]
+        if ask:
+            found = set(self.wh.execute(b.filter(b.hs6.isin(ask)).select("hs6").distinct())["hs6"])
             self.present_codes |= found
+            self.absent_codes |= set(ask) - found
             missing = [c for c in missing if c not in found]
         return list(dict.fromkeys(missing))
 
@@ -427,9 +430,8 @@ def _restriction_block(spec: ScenarioSpec, wh: Warehouse, base: Any, params: dic
         shares = pd.to_numeric(lk["input_share"], errors="coerce").to_numpy(dtype=float)
         n_missing = int(np.isnan(shares).sum())
         if n_missing:
-            notes.append(f"{n_missing} of {len(lk)} chain links used have no published input share: "
-                         f"default_input_share = {spec.parameters.default_input_share} "
-                         f"{'(uncertain)' if 'default_input_share' in spec.uncertain else ''}".rstrip())
+            notes.append(_input_share_note(n_missing, len(lk), spec.parameters.default_input_share,
+                                           spec.uncertain.get("default_input_share")))
         known_a, missing_a = rs.link_matrices(n_u, _idx(lk["input_hs6"], ui),
                                               _idx(lk["output_hs6"], ui), shares)
         s0 = np.zeros((n, n_u, n_c))
@@ -597,6 +599,95 @@ def _parameters(spec: ScenarioSpec) -> tuple[dict[str, np.ndarray], int]:
     return params, n
 
 
+def _input_share_note(missing: int, links: int, share: float, uncertain: Any = None) -> str:
+    """The note on chain links without a published input share, in words (the parameter itself,
+    ``parameters.default_input_share``, keeps its name in the scenario and its JSON).
+
+    Examples
+    --------
+    >>> _input_share_note(3, 10, 0.25).split(": ")[1]
+    "inputs assumed to be 25% of the product's value where no input-output share is known"
+    """
+    from kakehashi.present import fmt_share
+
+    text = (f"{missing} of {links} chain links used have no published input share: inputs assumed to be "
+            f"{fmt_share(share, 0 if float(100 * share).is_integer() else 1)} of the product's value "
+            "where no input-output share is known")
+    if uncertain is not None:
+        text += " (uncertain: drawn in each Monte-Carlo draw)"
+    return text
+
+
+def _base_flows(year: int, revision: str, wh: Warehouse) -> Any:
+    """The base year's trade flows in ``revision`` (one source per year, other revisions converted).
+
+    Raises
+    ------
+    InputError
+        No trade flows for the year and revision (naming those available).
+    """
+    from kakehashi.metrics.flows import analysis_flows, plan_trade
+
+    t = wh.table("trade_flows")
+    try:  # one source per year; rows of other revisions converted (kakehashi.metrics.flows)
+        plan = plan_trade(wh, revision, [year])
+        base = analysis_flows(wh, plan, years=[year]).drop("converted")
+    except InputError:
+        base = t.filter((t.year == year) & (t.hs_revision == revision))
+    if wh.execute(base.select("year").limit(1)).empty:
+        avail = wh.execute(t.group_by(["year", "hs_revision"]).aggregate(n=t.year.count()))
+        have = ", ".join(f"{y} {r}" for y, r in sorted(zip(avail["year"], avail["hs_revision"], strict=True)))
+        raise InputError(f"base_year: no trade flows for {year} in {revision} in the "
+                         f"warehouse", value=year,
+                         hint=f"available: {have or 'none'}; set base_year (and hs_revision) accordingly")
+    return base
+
+
+def preflight(specs: Sequence[ScenarioSpec], wh: Warehouse) -> list[KakehashiError | None]:
+    """Whether each scenario can run, by the checks :func:`run_scenario` makes before computing.
+
+    For each spec: trade flows exist for its base year and revision, and each
+    measure naming explicit HS codes has at least one of them traded in the base
+    year (:meth:`_Lookup.hs_codes`, the run's own check; a catalogued measure's
+    untraded codes are otherwise left out). Specs sharing a base year share one
+    lookup, so a catalogue of measures costs one query per base year and batch of codes.
+
+    Returns
+    -------
+    list
+        ``None`` for a spec that passes, else the error the run would raise.
+    """
+    lookups: dict[tuple[int, str], _Lookup | KakehashiError] = {}
+    out: list[KakehashiError | None] = []
+    for spec in specs:
+        key = (spec.base_year, spec.hs_revision)
+        if key not in lookups:
+            try:
+                made = _Lookup(wh, _base_flows(spec.base_year, spec.hs_revision, wh), spec.hs_revision,
+                               spec.base_year)
+                made.untraded([c for s in specs if (s.base_year, s.hs_revision) == key  # one query
+                               for m in s.measures if m.products.kind == "hs6" for c in m.products.values])
+                lookups[key] = made
+            except KakehashiError as exc:
+                lookups[key] = exc
+        lookup = lookups[key]
+        if isinstance(lookup, KakehashiError):
+            out.append(lookup)
+            continue
+        error: KakehashiError | None = None
+        for i, m in enumerate(spec.measures):
+            if m.products.kind != "hs6":
+                continue
+            try:
+                lookup.hs_codes(m.products.values, f"measures[{i}].products",
+                                catalogued=m.source_measure is not None)
+            except KakehashiError as exc:
+                error = exc
+                break
+        out.append(error)
+    return out
+
+
 def run_scenario(spec: ScenarioSpec, wh: Warehouse, *, links: pd.DataFrame | None = None,
                  max_cells: int = MAX_CELLS, measures: ms.MeasuresFiles = None) -> ScenarioResult:
     """Run ``spec`` on the warehouse's base-year trade flows.
@@ -632,20 +723,7 @@ def run_scenario(spec: ScenarioSpec, wh: Warehouse, *, links: pd.DataFrame | Non
         or commodity (naming the field); a measure none of whose HS codes is
         traded in the base year; or no trade flows for the base year and revision.
     """
-    from kakehashi.metrics.flows import analysis_flows, plan_trade
-
-    t = wh.table("trade_flows")
-    try:  # one source per year; rows of other revisions converted (kakehashi.metrics.flows)
-        plan = plan_trade(wh, spec.hs_revision, [spec.base_year])
-        base = analysis_flows(wh, plan, years=[spec.base_year]).drop("converted")
-    except InputError:
-        base = t.filter((t.year == spec.base_year) & (t.hs_revision == spec.hs_revision))
-    if wh.execute(base.select("year").limit(1)).empty:
-        avail = wh.execute(t.group_by(["year", "hs_revision"]).aggregate(n=t.year.count()))
-        have = ", ".join(f"{y} {r}" for y, r in sorted(zip(avail["year"], avail["hs_revision"], strict=True)))
-        raise InputError(f"base_year: no trade flows for {spec.base_year} in {spec.hs_revision} in the "
-                         f"warehouse", value=spec.base_year,
-                         hint=f"available: {have or 'none'}; set base_year (and hs_revision) accordingly")
+    base = _base_flows(spec.base_year, spec.hs_revision, wh)
     lookup = _Lookup(wh, base, spec.hs_revision, spec.base_year)
     if links is None and spec.restrictions() and spec.parameters.tiers > 0:
         links = _catalogue().chain_links()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -233,10 +234,57 @@ def _offers_csv(op: dict[str, Any]) -> bool:
     return False
 
 
+_ABS_PATH = re.compile(r"(?<![\w.:/])(?:/[\w.@+~-]+){2,}/?")
+"""An absolute POSIX path of at least two components (``/srv/wh``, not ``/api`` nor a URL's path)."""
+
+
+def public_text(text: str | None, warehouse: str | Path | None = None) -> str | None:
+    """A message fit for the public web: server file paths replaced by neutral words.
+
+    The warehouse's own path (``warehouse /srv/wh`` or ``/srv/wh``) becomes
+    "this warehouse", a file inside it "<file> in this warehouse", and any
+    other absolute path whose top folder exists on the server its last part
+    alone (``/etc/kk/measures.yaml:12`` → ``measures.yaml:12``), so a message
+    still names the field or file to fix. Routes of the dashboard (``/api/...``)
+    are kept. The CLI prints the full message.
+
+    Examples
+    --------
+    >>> public_text("table production is empty in warehouse /srv/wh", "/srv/wh")
+    'table production is empty in this warehouse'
+    >>> public_text("/srv/wh/CURRENT is damaged", "/srv/wh")
+    'CURRENT in this warehouse is damaged'
+    >>> public_text("send measure_id (see /api/measures)", "/srv/wh")
+    'send measure_id (see /api/measures)'
+    """
+    if not text:
+        return text
+    out = text
+    if warehouse is not None:
+        roots = {str(warehouse).rstrip("/"), str(Path(warehouse).resolve()).rstrip("/")}
+        for root in sorted((r for r in roots if len(r) > 1), key=len, reverse=True):
+            esc = re.escape(root)
+            out = re.sub(rf"{esc}/([\w.@+~/-]+)", lambda m: f"{m.group(1)} in this warehouse", out)
+            out = re.sub(rf"(?:(?:the|a) )?warehouse {esc}(?![\w/])", "this warehouse", out)
+            out = re.sub(rf"{esc}(?![\w/])", "this warehouse", out)
+
+    def neutral(m: re.Match[str]) -> str:
+        path = m.group(0)
+        top = path.split("/")[1]
+        if not Path("/" + top).exists():  # a route of the dashboard, not a server file
+            return path
+        return path.rstrip("/").rsplit("/", 1)[-1] or "a server file"
+
+    return _ABS_PATH.sub(neutral, out)
+
+
 def _error_response(request: Request, status: int, detail: str, hint: str | None, kind: str,
                     headers: Mapping[str, str] | None = None) -> Response:
-    if _wants_html(request) and status != 503:  # a busy server answers briefly, without reading meta
-        service: Service = request.app.state.service
+    service = getattr(request.app.state, "service", None)
+    service_wh = service.warehouse_path if service is not None else None
+    detail = public_text(detail, service_wh) or ""
+    hint = public_text(hint, service_wh)
+    if _wants_html(request) and status != 503 and service is not None:  # a busy server answers briefly
         return templates.TemplateResponse(
             request, "error.html",
             {"status": status, "detail": detail, "hint": hint, "kind": kind,

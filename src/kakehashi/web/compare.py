@@ -17,7 +17,6 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from kakehashi.questions import defaults, exposure
-from kakehashi.questions.request import parse_bloc
 from kakehashi.web import validate
 from kakehashi.web.api import (
     Format,
@@ -70,13 +69,13 @@ class CompareOut(BaseModel):
     warnings: list[str] = Field(default_factory=list, description="Coverage warnings of the year.")
 
 
-def parse_importers(text: str, service: Service) -> list[str]:
-    """Two to four importers, each a country the warehouse has (a bloc is the overview's business)."""
-    codes = parse_bloc(text.strip().replace(" ", ","), field="importers")
-    return [validate.iso3(c, service.meta.countries, field="importers") for c in codes]
+def parse_importers(text: str | list[str], service: Service) -> list[str]:
+    """Two to four importers, each a country the warehouse has, by code or name (a bloc is the
+    overview's business); a form's ticked boxes come as a list."""
+    return validate.named_countries(text, service.meta.countries, field="importers")
 
 
-def compare_data(service: Service, importers: str, rival: str, year: int | None,
+def compare_data(service: Service, importers: str | list[str], rival: str, year: int | None,
                  workstream: str | None) -> tuple[CompareOut, exposure.Comparison]:
     """Validate and build the comparison (shared by the page and its JSON twin)."""
     meta = service.meta
@@ -122,8 +121,12 @@ def _chart_frame(table: pd.DataFrame, codes: list[str], top: int) -> pd.DataFram
     return pd.concat(parts, ignore_index=True)
 
 
+PickedCountries = Annotated[list[str] | None, Query(description="Countries by ISO3 code or name, one per "
+                                                  "box ticked or comma-separated (JPN,IND or Japan,India).")]
+
+
 @router.get("/compare", response_class=HTMLResponse, include_in_schema=False)
-def compare_page(request: Request, service: ServiceDep, importers: Importers = DEFAULT_IMPORTERS,
+def compare_page(request: Request, service: ServiceDep, importers: PickedCountries = None,
                  rival: Rival = defaults.RIVAL, year: Year = None, workstream: Workstream = None
                  ) -> HTMLResponse:
     """Importers side by side: totals, the rival's share per product, the joined table."""
@@ -131,7 +134,7 @@ def compare_page(request: Request, service: ServiceDep, importers: Importers = D
     from kakehashi.report import charts
     from kakehashi.web.pages import chart, context
 
-    out, cmp = compare_data(service, importers, rival, year, workstream)
+    out, cmp = compare_data(service, importers or DEFAULT_IMPORTERS, rival, year, workstream)
     codes = out.importers
     top = 15
     spec = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ from kakehashi.questions.request import bloc_label
 from kakehashi.report import charts
 from kakehashi.web import api, validate
 from kakehashi.web.api import ServiceDep
+from kakehashi.web.compare import PickedCountries
 from kakehashi.web.render import templates
 from kakehashi.web.service import Service
 
@@ -271,11 +273,9 @@ def mineral_page(request: Request, service: ServiceDep,
 
 
 def _measure_choices(service: Service, importer: str | None) -> pd.DataFrame:
-    try:
-        df = whatif.measures(importer, extra=service.measures)
-    except (ImportError, AttributeError):
-        return pd.DataFrame()
-    return df[df["kind"].isin(["export_control", "tariff"])].reset_index(drop=True)
+    """Catalogued measures with whether each can run on this warehouse (the library decides)."""
+    key = ("runnable-measures", importer, api._measures_key(service), dt.date.today().isoformat())
+    return service.call(key, lambda: whatif.runnable_measures(service.wh, importer, extra=service.measures))
 
 
 def _scenario_context(service: Service, importer: str | None, **extra: Any) -> dict[str, Any]:
@@ -409,16 +409,18 @@ def briefing_page(request: Request, service: ServiceDep, importer: api.ImporterO
 @router.get("/diversify", response_class=HTMLResponse)
 def diversify_page(request: Request, service: ServiceDep, importer: api.ImporterOpt = None,
                    rival: api.Rival = defaults.RIVAL, partner: api.Partner = None,
-                   coalition: api.Coalition = None,
+                   coalition: PickedCountries = None,
                    workstream: api.Workstream = None, year: api.Year = None) -> HTMLResponse:
     """Who could replace the rival across a workstream, and the optimiser's portfolio."""
     meta = service.meta
+    coalition_codes = validate.named_countries(coalition, meta.countries, field="coalition")
     default = defaults.IMPORTER
     imp = importer or (default if default in meta.importers
                        else (meta.importers[0] if meta.importers else default))
     par = partner if partner is not None or imp != default else (
         defaults.PARTNER if defaults.PARTNER in meta.countries else None)
-    d = api.diversify_data(service, imp, rival, par, coalition, workstream or defaults.WORKSTREAM, year, True)
+    d = api.diversify_data(service, imp, rival, par, ",".join(coalition_codes) or None,
+                           workstream or defaults.WORKSTREAM, year, True)
     sub = pd.DataFrame(d.substitution)
     api_url = with_query("/api/diversify", importer=d.importer, rival=d.rival, partner=d.partner,
                          coalition=",".join(d.coalition), workstream=d.workstream, year=d.year)

@@ -158,6 +158,11 @@ class Service:
                    cache_bytes=cache_bytes, concurrency=concurrency)
 
     @property
+    def warehouse_path(self) -> Path:
+        """Where the warehouse is on the server (kept out of public messages, see ``web.app.public_text``)."""
+        return self._base.path
+
+    @property
     def wh(self) -> Warehouse:
         """This thread's read-only warehouse (its own DuckDB connection; opened on first use).
 

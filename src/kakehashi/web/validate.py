@@ -78,6 +78,20 @@ def iso3_list(values: Sequence[str], known: Collection[str], *, field: str = "co
     return [iso3(v, known, field=field) for v in values]
 
 
+def named_countries(values: str | Sequence[str] | None, known: Collection[str], *,
+                    field: str = "country") -> list[str]:
+    """Countries a picker sends, by code, by name or as shown (``Japan (JPN)``), each in ``known``.
+
+    The names are those the pages show (:func:`kakehashi.present.labels.country_label`); the
+    grammar is :func:`kakehashi.questions.request.parse_country_names`.
+    """
+    from kakehashi.present.labels import country_label
+    from kakehashi.questions.request import parse_country_names
+
+    codes = parse_country_names(values, {c: country_label(c) for c in known}, field=field)
+    return iso3_list(list(codes), known, field=field)
+
+
 def hs6(value: str, known: Collection[str]) -> str:
     """Return ``value`` if it is a six-digit HS code present in ``known``."""
     if not _HS6.match(value):
