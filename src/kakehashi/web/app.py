@@ -40,6 +40,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from kakehashi import __version__, config
 from kakehashi.errors import KakehashiError
 from kakehashi.scenarios.measures import load_catalogue
+from kakehashi.storage import ObjectPath
 from kakehashi.web import api, cables_api, compare, match_pages, org_api, pages
 from kakehashi.web.render import templates
 from kakehashi.web.security import BodyLimit, RequestTimeout, SecurityHeaders
@@ -238,7 +239,7 @@ _ABS_PATH = re.compile(r"(?<![\w.:/])(?:/[\w.@+~-]+){2,}/?")
 """An absolute POSIX path of at least two components (``/srv/wh``, not ``/api`` nor a URL's path)."""
 
 
-def public_text(text: str | None, warehouse: str | Path | None = None) -> str | None:
+def public_text(text: str | None, warehouse: str | Path | ObjectPath | None = None) -> str | None:
     """A message fit for the public web: server file paths replaced by neutral words.
 
     The warehouse's own path (``warehouse /srv/wh`` or ``/srv/wh``) becomes
@@ -261,7 +262,9 @@ def public_text(text: str | None, warehouse: str | Path | None = None) -> str | 
         return text
     out = text
     if warehouse is not None:
-        roots = {str(warehouse).rstrip("/"), str(Path(warehouse).resolve()).rstrip("/")}
+        roots = {str(warehouse).rstrip("/")}
+        if not isinstance(warehouse, ObjectPath) and "://" not in str(warehouse):
+            roots.add(str(Path(warehouse).resolve()).rstrip("/"))
         for root in sorted((r for r in roots if len(r) > 1), key=len, reverse=True):
             esc = re.escape(root)
             out = re.sub(rf"{esc}/([\w.@+~/-]+)", lambda m: f"{m.group(1)} in this warehouse", out)

@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 
 from kakehashi import provenance
 from kakehashi.errors import InputError
+from kakehashi.storage import ObjectPath
 from kakehashi.warehouse import Warehouse
 
 T = TypeVar("T")
@@ -158,7 +159,7 @@ class Service:
                    cache_bytes=cache_bytes, concurrency=concurrency)
 
     @property
-    def warehouse_path(self) -> Path:
+    def warehouse_path(self) -> Path | ObjectPath:
         """Where the warehouse is on the server (kept out of public messages, see ``web.app.public_text``)."""
         return self._base.path
 
