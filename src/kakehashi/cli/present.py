@@ -66,7 +66,8 @@ def serve(
         "request_timeout": request_timeout or None}
     if threads is not None:
         settings["threads"] = threads
-    web_app = create_app(**settings)  # also checks the settings before any worker starts
+    # also checks the settings before any worker starts; a single process warms up now, workers each later
+    web_app = create_app(**settings, warm=workers == 1)
     _check_port_free(host, port)
     if host not in ("127.0.0.1", "localhost", "::1"):
         console_err.print(f"warning: listening on {host}, reachable from other machines; "
@@ -81,7 +82,7 @@ def serve(
     from kakehashi.web.app import SETTINGS_ENV
 
     del web_app
-    os.environ[SETTINGS_ENV] = json.dumps(settings)  # read by each worker's app_from_env
+    os.environ[SETTINGS_ENV] = json.dumps({**settings, "warm": True})  # read by each worker's app_from_env
     uvicorn.run("kakehashi.web.app:app_from_env", factory=True, workers=workers, host=host, port=port,
                 log_level="warning", server_header=False)
 

@@ -106,6 +106,7 @@ def create_app(
     cache_bytes: int = DEFAULT_CACHE_BYTES,
     request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
     threads: int = DEFAULT_CONCURRENCY,
+    warm: bool = False,
 ) -> FastAPI:
     """Build the dashboard and API over the warehouse at ``warehouse_path``.
 
@@ -134,6 +135,9 @@ def create_app(
     threads
         Library calls run at once, each on its thread's own read-only DuckDB connection
         (1: one at a time).
+    warm
+        Compute one default screen before returning (:meth:`Service.warm`), so that the first
+        requests find the screen's compiled template ready; ``kakehashi serve`` sets it.
 
     Raises
     ------
@@ -159,6 +163,8 @@ def create_app(
             {"name": "briefing", "description": "Briefing packs (HTML, PDF)."},
         ],
     )
+    if warm:
+        service.warm()
     app.state.service = service
     app.state.max_body = max_body
     app.include_router(api.router, responses=ERROR_RESPONSES)

@@ -99,6 +99,10 @@ class Meta:
     revisions: tuple[str, ...] = field(default=())
 
 
+WARM_YEARS = 5
+"""Years (the latest) whose screen :meth:`Service.warm` prepares before the first request."""
+
+
 class Service:
     """Shared state of one application instance.
 
@@ -328,6 +332,34 @@ class Service:
             return self._meta
         finally:
             self._meta_lock.release()
+
+    def warm(self) -> bool:
+        """Prepare the dashboard's most frequent query before the first request; ``False`` if it failed.
+
+        Computes a single-importer screen (the library's default importer and
+        rival where the warehouse holds them) for each of the latest
+        :data:`WARM_YEARS` years, so that the screen's compiled template, the
+        product labels and each year's world-export summary of this process are
+        ready (about 0.1 s a year on the ``small`` sample): with several worker
+        processes (``serve --workers N``), each has its own. Best effort: a
+        warehouse without trade data serves as before. Reads only.
+        """
+        from kakehashi.errors import KakehashiError
+        from kakehashi.questions import defaults, exposure
+
+        try:
+            meta = self.meta
+            if not meta.years or len(meta.countries) < 2:
+                return False
+            countries = sorted(meta.countries)
+            rival = defaults.RIVAL if defaults.RIVAL in meta.countries else countries[0]
+            importer = defaults.IMPORTER if defaults.IMPORTER in meta.countries else next(
+                c for c in countries if c != rival)
+            for year in sorted(meta.years)[-WARM_YEARS:]:
+                exposure.screen(self.wh, (importer,), rival, years=[year])
+        except KakehashiError:
+            return False
+        return True
 
     def _read_meta(self, sid: str) -> Meta:
         from kakehashi.questions.inventory import vocabulary
