@@ -260,7 +260,10 @@ def test_web_reads_environment_and_refuses_bad_files(tmp_path: Path, web_warehou
         r = client.get("/api/measures", params={"as_of": "2026-11-30"})
         assert r.status_code == 422
         line = _line_of(bad, "effective:")
-        assert r.json()["detail"].startswith(f"{path}:{line}: field effective of measure {USER_ID}")
+        detail = r.json()["detail"]
+        # the web names the file without the server's folders (the CLI prints the full path)
+        assert detail.startswith(f"{path.name}:{line}: field effective of measure {USER_ID}")
+        assert str(path.parent) not in detail
     finally:
         client.close()
     # a bad file at start is refused (the CLI's 'serve' then exits 2 with the same line)

@@ -44,7 +44,7 @@ def test_rare_earth_ban_propagates_down_the_catalogue_chain(tmp_path: Path, tiny
     assert {0, 1}.issubset(set(t.tier))  # catalogue chain links reach downstream products
     down = t[(t.tier >= 1) & (t.metric == "supply_cut_share")]
     assert (down.p95 <= 1.0).all() and (down.p95 > 0).any()
-    assert any("default_input_share" in n for n in res.notes)
+    assert any("chain links used have no published input share: inputs assumed to be" in n for n in res.notes)
     share = t[t.metric == "net_shortfall_share"]
     assert (share.p95 <= 1.0 + 1e-12).all() and (share.p5 >= 0).all()
 
