@@ -145,3 +145,8 @@ def test_pack_charts_and_headers_name_countries(tiny: Warehouse) -> None:
         assert {country_label(c) for c in codes} <= shown | {"other"}
     headers = " ".join(str(h) for f in b.figures for h in (f.columns or {}).values())
     assert "China" in headers and not re.search(r"\b(CHN|IND|JPN)\b", headers)
+
+
+def test_pack_title_names_the_workstream_in_words(tiny: Warehouse) -> None:
+    b = collect_briefing(tiny, "JPN", "CHN", "IND", "ict", draws=20)
+    assert b.title.endswith("ICT and undersea cables") and ", ict" not in b.title

@@ -52,6 +52,27 @@ WORKSTREAMS: tuple[str, ...] = (
 )
 """The six workstreams of the Japan-India economic-security dialogue, in display order."""
 
+WORKSTREAM_NAMES: dict[str, str] = {
+    "critical-minerals": "Critical minerals",
+    "semiconductors": "Semiconductors",
+    "ict": "ICT and undersea cables",
+    "clean-energy": "Clean energy",
+    "medicines": "Medicines",
+    "ai-data-centres": "AI and data centres",
+}
+"""Each workstream's name for readers (titles of packs and pages)."""
+
+
+def workstream_name(key: str) -> str:
+    """A workstream's name for readers, e.g. ``critical-minerals`` → ``Critical minerals``.
+
+    Examples
+    --------
+    >>> workstream_name("ict"), workstream_name("my-list")
+    ('ICT and undersea cables', 'My list')
+    """
+    return WORKSTREAM_NAMES.get(key) or key.replace("-", " ").capitalize()
+
 STAGES: tuple[str, ...] = ("raw", "processed", "component", "end-product")
 """Supply-chain stages, upstream first."""
 

@@ -274,7 +274,8 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
     app = _appendix(wh, req, scenario_spec, coverage, revision)
     data["thresholds"] = app.thresholds
     return Briefing(
-        title=f"{labels_list}: dependence on {rival_name} ({req.rival}), {req.workstream}",
+        title=(f"{labels_list}: dependence on {rival_name} ({req.rival}), "
+               f"{catalogue.workstream_name(req.workstream)}"),
         subtitle=f"Importer {req.importer}, rival {req.rival}, {sub_by}; trade year {req.year} "
                  f"({revision.text() or req.revision}); generated from warehouse snapshot {wh.snapshot_id}",
         importer=req.importer, rival=req.rival, partner=req.partner, workstream=req.workstream,
