@@ -17,6 +17,8 @@ import base64
 import html as html_lib
 import json
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,9 @@ from _asgi import SyncClient
 from kakehashi import Warehouse, catalogue
 from kakehashi.present.labels import COLUMN_LABELS, GLOSSARY, PARAMETERS
 from kakehashi.report.build import build_briefing
+
+CABLES = Path(__file__).resolve().parents[1] / "fixtures" / "cables" / "good"
+"""SYNTHETIC submarine-cable fixtures (``tests/fixtures/cables``)."""
 
 GREEK = re.compile("[\u0370-\u03ff]")
 """The Greek and Coptic block (U+0370–U+03FF): φ, θ, λ, Σ, μ, …"""
@@ -138,3 +143,55 @@ def test_scenario_form_names_its_parameters_in_words(client: SyncClient) -> None
 def test_no_greek_letter_in_the_html_pack(tiny_warehouse: Warehouse, tmp_path: Path, workstream: str) -> None:
     path = build_briefing(tiny_warehouse, "JPN", "CHN", "IND", workstream, "html", tmp_path)
     assert greek_in(visible_text(path.read_text(encoding="utf-8"))) == []
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) not installed")
+def test_no_greek_letter_in_the_pdf_pack(tiny_warehouse: Warehouse, tmp_path: Path) -> None:
+    path = build_briefing(tiny_warehouse, "JPN", "CHN", "IND", "critical-minerals", "pdf", tmp_path)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Method and sources" in text  # the method notes are in the text checked
+    assert greek_in(text) == []
+
+
+def test_no_greek_letter_on_the_cable_page_and_ict_pack(tiny_sample_dir: Path, tmp_path: Path) -> None:
+    """SYNTHETIC: the tiny sample world with the cable fixtures (as in ``test_web_map``)."""
+    from kakehashi.sample import ingest_sample
+    from kakehashi.sources.cables import load_cables
+    from kakehashi.web import create_app
+
+    path = tmp_path / "wh"
+    wh = Warehouse(path)
+    ingest_sample(wh, tiny_sample_dir)
+    load_cables(wh, CABLES)
+    wh.close()
+    c = SyncClient(create_app(path))
+    try:
+        r = c.get("/cables?country=JPN&partner=IND")
+        assert r.status_code == 200 and "cable" in r.text
+        assert greek_in(visible_text(r.text)) == []
+    finally:
+        c.close()
+    ro = Warehouse(path, read_only=True)
+    pack = build_briefing(ro, "JPN", "CHN", "IND", "ict", "html", tmp_path)
+    html = pack.read_text(encoding="utf-8")
+    assert "cable" in html.lower()
+    assert greek_in(visible_text(html)) == []
+
+
+def test_no_greek_letter_in_the_organisation_report(tiny_warehouse: Warehouse, tmp_path: Path) -> None:
+    from _orgs import KEY, bearer, client_for
+
+    from kakehashi.orgs.store import OrgStore
+    from kakehashi.web import create_app
+
+    store = OrgStore(tmp_path / "orgs", KEY)
+    _, token = store.add("Acme SYNTHETIC", country="JPN")
+    app = create_app(tiny_warehouse.path)
+    app.state.orgs = store
+    bom = "item,hs6,supplier_country,annual_spend_usd\nZorbium coil SYNTHETIC,850760,CHN,100\n"
+    with client_for(app) as client:
+        r = client.post("/api/org/bom", content=bom, headers={**bearer(token), "Content-Type": "text/csv"})
+        assert r.status_code == 200, r.text
+        report = client.get("/api/org/report?rival=CHN", headers=bearer(token))
+    assert report.status_code == 200 and "Look-through share" in report.text
+    assert greek_in(visible_text(report.text)) == []
