@@ -79,12 +79,12 @@ def test_infeasible_caps_give_one_line_and_exit_2(whpath: str, capsys: pytest.Ca
 @pytest.mark.parametrize(("args", "message"), [
     (["diversify", "-i", "JPX", "-r", "CHN", "--hs", "850511"], "'JPX'"),
     (["diversify", "-i", "JPN", "-r", "CHN", "--hs", "850511", "--lam", "-0.5"],
-     "λ must be zero or positive"),
+     "weight on cost (lam) must be zero or positive"),
     (["diversify", "-i", "JPN", "-r", "CHN", "--hs", "850511", "--objective", "risky"],
      "unknown objective 'risky'"),
     (["diversify", "-i", "JPN", "-r", "CHN", "--hs", "85051"], "not a six-digit HS code"),
     (["frontier", "-i", "JPN", "-r", "CHN", "--hs", "850511", "--lams", "0,-1"],
-     "λ must be zero or positive"),
+     "weight on cost (lam) must be zero or positive"),
     (["stockpile", "-i", "JPN", "--hs6", "850511", "--months", "6", "--ramp", "-2"], "ramp-up cannot be"),
     (["stockpile", "-i", "JPN", "--hs6", "999999", "--months", "6", "--ramp", "2"], "no imports of 999999"),
 ])

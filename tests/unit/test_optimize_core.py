@@ -315,7 +315,7 @@ def test_kkt_polish_recovers_the_optimum_from_a_slightly_infeasible_answer() -> 
 
 
 def test_negative_lambda_and_bad_shapes_are_input_errors() -> None:
-    with pytest.raises(InputError, match="λ must be zero or positive"):
+    with pytest.raises(InputError, match=r"weight on cost \(lam\) must be zero or positive"):
         _problem([0.5, 0.5], spare=[1.0, 1.0], lam=-0.1)
     with pytest.raises(InputError, match="current has shape"):
         PortfolioProblem("x", ("JPN",), ("A", "B"), current=[[1.0]], imports_usd=[1.0], spare_usd=[1.0, 1.0],

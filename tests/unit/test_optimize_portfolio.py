@@ -184,7 +184,7 @@ def test_shortfall_objective_cuts_rival_exposure(wh: Warehouse) -> None:
 def test_bad_input(wh: Warehouse) -> None:
     with pytest.raises(InputError, match=r"unknown (ISO3 )?country( code)? 'JPX'"):
         diversify(wh, "JPX", "CHN", products=["850511"])
-    with pytest.raises(InputError, match="λ must be zero or positive"):
+    with pytest.raises(InputError, match=r"weight on cost \(lam\) must be zero or positive"):
         diversify(wh, "JPN", "CHN", products=["850511"], lam=-1)
     with pytest.raises(InputError, match="partner minimum needs a partner"):
         diversify(wh, "JPN", "CHN", products=["850511"], min_partner_share=0.2)

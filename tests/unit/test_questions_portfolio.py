@@ -76,5 +76,5 @@ def test_overrides_are_checked() -> None:
         replacement._check_settings("today", None, 0.0)  # type: ignore[arg-type]
     with pytest.raises(InputError, match="max_change must be between 0 and 1"):
         replacement._check_settings(0.3, 1.5, 0.0)
-    with pytest.raises(InputError, match="λ must be zero or positive"):
+    with pytest.raises(InputError, match=r"weight on cost \(lam\) must be zero or positive"):
         replacement._check_settings("current", 0.2, -1.0)

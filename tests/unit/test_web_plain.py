@@ -45,7 +45,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.AsyncClie
 
 def test_labels_name_columns_and_countries() -> None:
     assert column_label("net_shortfall_usd") == "net shortfall (USD)"
-    assert column_label("lam") == "weight on cost (λ)"
+    assert column_label("lam") == "weight on cost"
     assert column_label("hhi_wgi") == "governance-weighted concentration"
     assert column_label("brand_new_metric") == "brand new metric"
     assert country_label("IND") == "India"

@@ -92,7 +92,7 @@ def _lams(text: str) -> list[float]:
     try:
         return [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise InputError(f"cannot read λ values {text!r}",
+        raise InputError(f"cannot read the weights on cost (--lams) {text!r}",
                          hint="write comma-separated numbers, e.g. 0,0.1,1") from None
 
 
@@ -132,10 +132,13 @@ def _frontier_view(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
     """Compact terminal view of the risk-cost frontier."""
     import pandas as pd
 
-    view = pd.DataFrame({"λ": df["lam"], "importer": df["importer"], "hs6": df["hs6"],
+    from kakehashi.present.labels import column_label
+
+    weight = column_label("lam")
+    view = pd.DataFrame({weight: df["lam"], "importer": df["importer"], "hs6": df["hs6"],
                          "imports USD m": df["imports_usd"], "risk": df["risk"],
                          "extra cost USD m": df["extra_cost_usd"]})
-    return view, {"λ": "sig", "imports USD m": "usd_m", "risk": "num3", "extra cost USD m": "usd_m"}
+    return view, {weight: "sig", "imports USD m": "usd_m", "risk": "num3", "extra cost USD m": "usd_m"}
 
 
 def _stockpile_view(df: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
@@ -167,8 +170,8 @@ def diversify(
     max_rival_share: RivalCapOpt = str(defaults.RIVAL_CAP),
     min_partner_share: PartnerMinOpt = None,
     max_change: MaxChangeOpt = f"{defaults.MAX_CHANGE:g}",
-    lam: Annotated[float, typer.Option("--lam", help="λ: weight of the extra cost (fraction of the "
-                                       "import bill) against the risk; 0 ignores cost.")
+    lam: Annotated[float, typer.Option("--lam", help="Weight on cost: weight of the extra cost (fraction "
+                                       "of the import bill) against the risk; 0 ignores cost.")
                    ] = defaults.COST_WEIGHT,
     year: YearOpt = None,
     revision: RevisionOpt = None,
@@ -181,8 +184,8 @@ def diversify(
     top: TopOpt = TOP_ROWS,
 ) -> None:
     """Diversified sourcing: next-period supplier shares that minimise the risk objective plus
-    λ x extra cost, within each supplier's spare exports, a rival cap, a partner minimum and a
-    maximum change per period."""
+    the weight on cost x extra cost, within each supplier's spare exports, a rival cap, a partner
+    minimum and a maximum change per period."""
     from kakehashi.optimize.portfolio import UNITS
     from kakehashi.optimize.solve import InfeasibleError
     from kakehashi.questions.replacement import portfolio
@@ -210,8 +213,8 @@ def diversify(
         prod = res.products
         view, kinds = _diversify_view(prod)
         emit(view, fmt, None, title=f"Diversification, {label} vs {rival.upper()}, {res.year} "
-             f"(objective {res.objective}, λ = {lam:g})", kinds=kinds, empty_message=empty, top=top,
-             synthetic=synthetic)
+             f"(objective {res.objective}, weight on cost {lam:g})", kinds=kinds, empty_message=empty,
+             top=top, synthetic=synthetic)
         for note in prod.loc[prod["status"] == "infeasible", "note"]:
             console_err.print(f"infeasible: {note}", highlight=False, soft_wrap=True)
         if not res.table.empty:
@@ -236,7 +239,7 @@ def frontier(
     max_rival_share: RivalCapOpt = str(defaults.RIVAL_CAP),
     min_partner_share: PartnerMinOpt = None,
     max_change: MaxChangeOpt = f"{defaults.MAX_CHANGE:g}",
-    lams: Annotated[str, typer.Option("--lams", help="λ values, comma-separated.")] =
+    lams: Annotated[str, typer.Option("--lams", help="Weights on cost (0 ignores cost), comma-separated.")] =
         ",".join(f"{x:g}" for x in defaults.FRONTIER_LAMS),
     year: YearOpt = None,
     revision: RevisionOpt = None,
@@ -245,7 +248,7 @@ def frontier(
     fmt: FormatOpt = Format.table,
     out: OutOpt = None,
 ) -> None:
-    """Risk-cost frontier: the optimal risk and extra cost for each λ, per product and for the
+    """Risk-cost frontier: the optimal risk and extra cost for each weight on cost, per product and for the
     whole set (hs6 = ALL: import-weighted risk, summed cost)."""
     from kakehashi.optimize.portfolio import WHOLE_SET
     from kakehashi.questions.replacement import frontier as run

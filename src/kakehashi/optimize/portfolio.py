@@ -250,8 +250,9 @@ def build_problems(
         raise InputError(f"unknown objective {objective!r}", value=objective,
                          hint=f"choose one of: {', '.join(OBJECTIVES)}")
     if lam < 0:
-        raise InputError(f"λ must be zero or positive, got {lam}", value=lam,
-                         hint="λ weighs the extra cost against the risk; use 0 to ignore cost")
+        raise InputError(f"the weight on cost (lam) must be zero or positive, got {lam}", value=lam,
+                         hint="the weight on cost weighs the extra cost against the risk; use 0 to "
+                         "ignore cost")
     if objective == "governance" and not data.risk:
         raise InputError("the governance objective needs World Bank WGI data in the warehouse",
                          hint="ingest WGI ('kakehashi ingest wgi FILE') or use --objective hhi")
@@ -616,7 +617,7 @@ def frontier(
         raise InputError("frontier needs at least one λ", hint="e.g. lams=(0, 0.1, 1)")
     for x in lam_list:
         if x < 0 or not np.isfinite(x):
-            raise InputError(f"λ must be zero or positive, got {x}", value=x)
+            raise InputError(f"the weight on cost (lam) must be zero or positive, got {x}", value=x)
     data = load_portfolio_data(wh, importer, rival, partner=partner, products=products, year=year,
                                revision=revision)
     problems, _ = build_problems(

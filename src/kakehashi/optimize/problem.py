@@ -159,8 +159,9 @@ class PortfolioProblem:
             raise InputError(f"unknown objective {self.objective!r}", value=self.objective,
                              hint=f"choose one of: {', '.join(OBJECTIVES)}")
         if self.lam < 0 or not np.isfinite(self.lam):
-            raise InputError(f"λ must be zero or positive, got {self.lam}", value=self.lam,
-                             hint="λ weighs the extra cost against the risk; use 0 to ignore cost")
+            raise InputError(f"the weight on cost (lam) must be zero or positive, got {self.lam}",
+                             value=self.lam, hint="the weight on cost weighs the extra cost against the "
+                             "risk; use 0 to ignore cost")
         if np.any(self.imports_usd <= 0):
             raise InputError(f"product {self.hs6}: imports must be positive for every importer")
         if np.any(self.current < 0) or np.any(np.abs(self.current.sum(axis=1) - 1) > 1e-6):

@@ -120,9 +120,9 @@ COLUMN_LABELS: dict[str, str] = {
     "extra_cost_usd": "extra cost (USD)",
     "cost": "extra cost",
     "risk": "supply risk",
-    "lam": "weight on cost (λ)",
-    "theta": "share of the gap others fill (θ)",
-    "phi": "pass-through (φ)",
+    "lam": "weight on cost",
+    "theta": "share of others' spare exports that can be redirected",
+    "phi": "share of the rival's shipments stopped",
     "p5": "low (5th percentile)",
     "p50": "median",
     "p95": "high (95th percentile)",
@@ -162,7 +162,7 @@ def column_label(name: str) -> str:
     Examples
     --------
     >>> column_label("net_shortfall_usd"), column_label("lam"), column_label("some_new_col")
-    ('net shortfall (USD)', 'weight on cost (λ)', 'some new col')
+    ('net shortfall (USD)', 'weight on cost', 'some new col')
     """
     return COLUMN_LABELS.get(name, name.replace("_", " "))
 
@@ -283,8 +283,43 @@ GLOSSARY: dict[str, tuple[str, str]] = {
     "scenario": ("Scenario bands",
                  "A scenario is simulated many times with uncertain parameters; the band runs from the "
                  "5th to the 95th percentile of the results and the dot is the median."),
-    "lam": ("Weight on cost (λ)",
-            "In the sourcing portfolio, how much the optimiser values low cost against low supply risk; "
-            "the risk–cost frontier shows the portfolio for each λ."),
+    "lam": ("Weight on cost (risk–cost trade-off)",
+            "In the sourcing portfolio, how much the optimiser values low cost against low supply risk: "
+            "0 ignores cost, a larger weight accepts less risk reduction to keep the extra cost down. "
+            "The risk–cost frontier shows the portfolio for each weight."),
+    "scenario_severity": ("Share of shipments stopped (severity of a measure)",
+                          "In a scenario, the share of the restricting country's shipments of a product "
+                          "that the measure stops: 1 is a ban, 0.5 halves them. Where a licensing "
+                          "regime's severity is not published, the scenario draws it between 0.1 and "
+                          "0.9 (most likely 0.5)."),
+    "theta": ("Share of spare exports that can be redirected",
+              "In a scenario, the share of other suppliers' exports to third countries that they can "
+              "send to the importers hit by the measure instead; the affected importers share it in "
+              "proportion to their losses."),
 }
 """Plain-language explanations of the dashboard's and the packs' terms (``/glossary``)."""
+
+
+PARAMETERS: dict[str, tuple[str, str]] = {
+    "severity": ("Share of shipments stopped (0–1)",
+                 "1 is a ban, 0.5 halves the restricting country's shipments; blank keeps the "
+                 "catalogue's severity."),
+    "theta": ("Share of others' spare exports that can be redirected (0–1)",
+              "How much of what other suppliers sell to third countries they can send to the importers "
+              "hit instead; blank keeps the model's default."),
+    "lam": ("Weight on cost",
+            "0 ignores cost; a larger weight accepts less risk reduction to keep the extra cost down."),
+}
+"""Reader's name and one-line help of each model parameter a form or a table shows, keyed by the
+parameter's query, form or column name (which stays as it is: the names are machine contracts)."""
+
+
+def cost_weight_label(lam: float) -> str:
+    """A point of the risk–cost frontier named in words: the weight on cost it was solved for.
+
+    Examples
+    --------
+    >>> cost_weight_label(0), cost_weight_label(10)
+    ('cost ignored', 'weight on cost 10')
+    """
+    return "cost ignored" if lam == 0 else f"weight on cost {lam:g}"

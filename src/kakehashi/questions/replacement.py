@@ -157,8 +157,8 @@ def _check_settings(max_rival_share: RivalCap, max_change: float | None, lam: fl
             raise InputError(f"{name} must be between 0 and 1, got {v!r}", value=v,
                              hint="shares are fractions, e.g. 0.25")
     if not lam >= 0 or not np.isfinite(lam):
-        raise InputError(f"λ must be zero or positive, got {lam}", value=lam,
-                         hint="λ weighs the extra cost against the risk; 0 ignores cost")
+        raise InputError(f"the weight on cost (lam) must be zero or positive, got {lam}", value=lam,
+                         hint="the weight on cost weighs the extra cost against the risk; 0 ignores cost")
     return cap
 
 
@@ -324,7 +324,7 @@ def portfolio_note(port: Portfolio) -> str:
         f"no supplier's share moves by more than {s['max_change']:g} in one period"
     risk = _OBJECTIVE_WORDS.get(port.objective, port.objective)
     text = (f"The optimiser minimised supply risk ({risk}) plus {s['lam']:g} × the extra cost "
-            f"(the weight on cost, λ); {cap}; {change}.")
+            f"(the weight on cost); {cap}; {change}.")
     if port.notes:
         text += " " + "; ".join(n[0].upper() + n[1:] for n in port.notes) + "."
     return text

@@ -34,6 +34,7 @@ from kakehashi import catalogue, provenance
 from kakehashi.errors import InputError, KakehashiError, unknown_value_error
 from kakehashi.metrics import screen as screen_mod
 from kakehashi.present import fmt_share, fmt_usd, product_label
+from kakehashi.present.labels import column_label
 from kakehashi.present.labels import country_label as _n
 from kakehashi.questions import briefing as briefing_q
 from kakehashi.questions import defaults, exposure, replacement, whatif
@@ -41,6 +42,7 @@ from kakehashi.report import appendix, charts
 from kakehashi.report.model import Appendix, Briefing, Figure, KeyFigure
 from kakehashi.report.render import render_html, render_pdf
 from kakehashi.scenarios import measures as scenario_measures
+from kakehashi.scenarios.restriction import DEFAULT_THETA
 from kakehashi.warehouse import Warehouse
 
 Format = Literal["html", "pdf"]
@@ -215,13 +217,14 @@ def collect_briefing(wh: Warehouse, importer: str, rival: str, partner: str | No
     front = replacement.frontier_view(frontier_df)
     figures.append(Figure(
         "frontier", "Risk–cost frontier of diversified sourcing",
-        "Each point is the portfolio the optimiser proposes for one weight λ of cost against risk: supply "
+        "Each point is the portfolio the optimiser proposes for one weight on cost against risk (0: cost "
+        "ignored; further left, more weight on cost: less extra cost, less risk reduction): supply "
         f"risk (import-weighted HHI of the {req.workstream} products) against the extra cost as a share of "
         f"the import bill. {div.note}", front,
         charts.cost_risk_frontier(front, title="Risk against cost of sourcing portfolios",
                                   subtitle=f"{imp}, {req.workstream}, from {req.year}")
         if len(front) else None, empty=div.note,
-        columns={"lam": "λ", "risk": "risk (HHI)", "extra_cost_usd": "extra cost (USD)",
+        columns={"lam": column_label("lam"), "risk": "risk (HHI)", "extra_cost_usd": "extra cost (USD)",
                  "extra_cost_pct": "extra cost (% of bill)", "rival_share": f"{riv} share"},
         kinds={"lam": "num", "risk": "num", "extra_cost_pct": "num"}))
     if len(port_products):
@@ -422,22 +425,25 @@ def _appendix(wh: Warehouse, req: BriefingRequest, scenario_spec: dict[str, Any]
     vintages = log[["table", "source", "rows", "years", "ingested_at"]] if len(log) else log
     sources = list(labels["source"].astype(str)) + list(log["source"].astype(str) if len(log) else [])
     method = [
-        ("Dependency screen", "For each HS6 product: import HHI = Σ supplier share², the rival's share, the "
-         "world-export HHI and imports against the importer's own exports. Dependent when all three exceed "
+        ("Dependency screen", "For each HS6 product: import HHI = the sum of the squared supplier shares, "
+         "the rival's share, the world-export HHI and imports against the importer's own exports. "
+         "Dependent when all three exceed "
          f"the thresholds below ({defaults.THRESHOLDS.describe()}; EU 2021 strategic-dependencies screen as "
          "generalised by CEPII GeoDep); "
          "severity = 100 × rival share × import HHI × world-export HHI × max(0, 1 − exports/imports)."),
         ("Substitution capacity", "Spare exports: what each other supplier already ships to third "
          "countries; cover = spare exports ÷ imports from the rival; a group could replace the rival when "
          f"its cover is at least {defaults.COULD_REPLACE_COVER:g}×."),
-        ("Scenario", "Export restriction: direct loss φ × imports from the rival; other suppliers redirect "
-         "a share θ of their spare exports, shared among the affected importers; shortfalls propagate down "
-         "the catalogue's chain links; uncertain parameters drawn by Monte-Carlo (p5, p50, p95). "
+        ("Scenario", "Export restriction: direct loss = the share of the rival's shipments stopped (the "
+         "measure's severity, 1 for a ban) × imports from the rival; other suppliers redirect a share "
+         f"of their spare exports (by default {fmt_share(DEFAULT_THETA, 0)}), shared among the affected "
+         "importers; shortfalls propagate down the catalogue's chain links; uncertain parameters drawn by "
+         "Monte-Carlo (p5, p50, p95). "
          f"Scenario run: {scenario_spec.get('description', '')}"),
-        ("Portfolio", "Next-period supplier shares minimising supply risk plus λ × extra cost within each "
-         "supplier's spare exports; defaults: the rival's share may not rise above today's, no share "
-         f"moves by more than {defaults.MAX_CHANGE:g} in one period, λ = {defaults.COST_WEIGHT:g}; products "
-         "where the partner's share falls are flagged."),
+        ("Portfolio", "Next-period supplier shares minimising supply risk plus the weight on cost × extra "
+         "cost within each supplier's spare exports; defaults: the rival's share may not rise above "
+         f"today's, no share moves by more than {defaults.MAX_CHANGE:g} in one period, weight on cost "
+         f"{defaults.COST_WEIGHT:g}; products where the partner's share falls are flagged."),
         ("Mineral production", "Country shares of world mine or refinery production, USGS Mineral "
          "Commodity Summaries format; world totals are kept apart."),
         ("Products", f"The {req.workstream} workstream of the kakehashi strategic-goods catalogue "

@@ -156,15 +156,37 @@ def scenario_bands(df: pd.DataFrame, *, title: str, subtitle: str = "", unit: st
 
 def frontier(df: pd.DataFrame, *, title: str, subtitle: str = "", x: str = "risk", y: str = "cost",
              x_title: str = "supply risk", y_title: str = "cost", width: Width = 520,
-             height: int = 260) -> Any:
-    """Risk–cost frontier: one point per solved portfolio, joined in order of ``x``."""
-    chart = alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=50, filled=True), color="#13294b").encode(
+             height: int = 260, lam: str | None = None) -> Any:
+    """Risk–cost frontier: one point per solved portfolio, joined in order of ``x``.
+
+    With ``lam`` (the column of the weight on cost) each point's tooltip names it in words and the
+    points that ignore cost and that weigh it most are labelled so
+    (:func:`kakehashi.present.labels.cost_weight_label`).
+    """
+    from kakehashi.present.labels import cost_weight_label
+
+    tooltip = [alt.Tooltip(f"{x}:Q", format=".3f", title=x_title),
+               alt.Tooltip(f"{y}:Q", format=",.3f", title=y_title)]
+    data = df
+    if lam is not None and lam in df:
+        top = df[lam].max()
+        data = df.assign(point=df[lam].map(cost_weight_label),
+                         end=[("cost ignored" if v == 0 else "") for v in df[lam]],
+                         last=[("most weight on cost" if v == top and v > 0 else "") for v in df[lam]])
+        tooltip = [alt.Tooltip("point:N", title="portfolio"), *tooltip]
+    line = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=50, filled=True), color="#13294b").encode(
         x=alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(zero=False)),
         y=alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(zero=False)),
         order=alt.Order(f"{x}:Q"),
-        tooltip=[alt.Tooltip(f"{x}:Q", format=".3f"), alt.Tooltip(f"{y}:Q", format=",.3f")],
-    ).properties(width=width, height=height, title=_title(title, subtitle))
-    return _config(chart)
+        tooltip=tooltip,
+    )
+    chart: Any = line
+    if data is not df:
+        first = alt.Chart(data).mark_text(align="left", dx=7, dy=-7, fontSize=11, color="#5b6678")
+        last = alt.Chart(data).mark_text(align="right", dx=-4, dy=-9, fontSize=11, color="#5b6678")
+        chart = (line + first.encode(x=f"{x}:Q", y=f"{y}:Q", text="end:N")
+                 + last.encode(x=f"{x}:Q", y=f"{y}:Q", text="last:N"))
+    return _config(chart.properties(width=width, height=height, title=_title(title, subtitle)))
 
 
 def production_shares(df: pd.DataFrame, *, title: str, subtitle: str = "", rival: str | None = None,
@@ -491,27 +513,60 @@ def supplier_panels(df: pd.DataFrame, *, title: str, subtitle: str = "", rival: 
     return _config(chart)
 
 
+def spaced_labels(df: pd.DataFrame, x: str, y: str, order: str, label: str, *, min_dx: float = 0.22,
+                  min_dy: float = 0.08) -> list[str]:
+    """Point labels that do not collide: ``label`` of each row, or ``""`` for a point closer than
+    ``min_dx`` (share of the x range) across and ``min_dy`` (share of the y range) up or down to a
+    point already labelled. Points are taken in ascending ``order`` for the first, then descending
+    (the two ends of a frontier first).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"x": [0.0, 0.05, 1.0], "y": [0.0, 0.01, 1.0], "k": [0, 1, 2],
+    ...                    "t": ["a", "b", "c"]})
+    >>> spaced_labels(df, "x", "y", "k", "t")
+    ['a', '', 'c']
+    """
+    if df.empty:
+        return []
+    xs, ys = df[x].astype(float), df[y].astype(float)
+    xr = float(xs.max() - xs.min()) or 1.0
+    yr = float(ys.max() - ys.min()) or 1.0
+    ranked = list(df.sort_values(order, kind="stable").index)
+    kept: list[Any] = []
+    for i in ranked[:1] + ranked[:0:-1]:
+        if all(abs(xs[i] - xs[j]) / xr >= min_dx or abs(ys[i] - ys[j]) / yr >= min_dy for j in kept):
+            kept.append(i)
+    return [str(df.at[i, label]) if i in kept else "" for i in df.index]
+
+
 def cost_risk_frontier(df: pd.DataFrame, *, title: str, subtitle: str = "", width: int = 470,
                        height: int = 240) -> Any:
-    """Risk (import HHI) against extra cost as a percentage of the import bill, one point per λ.
+    """Risk (import HHI) against extra cost as a percentage of the import bill, one point per weight on
+    cost (``lam``, λ in the method notes).
 
     Parameters
     ----------
     df
         Columns ``lam``, ``risk`` (HHI, 0-1) and ``extra_cost_pct`` (extra cost ÷ imports × 100);
-        the points are joined in order of cost and labelled with their λ.
+        the points are joined in order of cost and labelled in words with their weight on cost
+        (:func:`kakehashi.present.labels.cost_weight_label`; points too close to a labelled one are
+        left unlabelled, :func:`spaced_labels`).
     """
-    data = df.assign(lam_label=df["lam"].map(lambda v: f"λ={v:g}"))
+    from kakehashi.present.labels import cost_weight_label
+
+    data = df.assign(lam_label=df["lam"].map(cost_weight_label))
+    data = data.assign(shown=spaced_labels(data, "extra_cost_pct", "risk", "lam", "lam_label"))
     x = alt.X("extra_cost_pct:Q", title="extra cost, % of the import bill (below 0: cheaper at today's "
               "unit prices)", axis=alt.Axis(format=".1f"))
     y = alt.Y("risk:Q", title="supply risk (import HHI, 0-1)", scale=alt.Scale(zero=False),
               axis=alt.Axis(format=".2f"))
     line = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=50, filled=True), color="#13294b").encode(
         x=x, y=y, order=alt.Order("extra_cost_pct:Q"),
-        tooltip=["lam_label:N", alt.Tooltip("risk:Q", format=".3f"),
+        tooltip=[alt.Tooltip("lam_label:N", title="point"), alt.Tooltip("risk:Q", format=".3f"),
                  alt.Tooltip("extra_cost_pct:Q", format=".2f", title="extra cost (%)")])
     labels = alt.Chart(data).mark_text(align="left", dx=6, dy=-6, fontSize=10, color="#5b6678").encode(
-        x="extra_cost_pct:Q", y="risk:Q", text="lam_label:N")
+        x="extra_cost_pct:Q", y="risk:Q", text="shown:N")
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#9aa5b1", strokeDash=[3, 3]).encode(x="x:Q")
     chart = (zero + line + labels).properties(width=width, height=height, title=_title(title, subtitle))
     return _config(chart)

@@ -819,7 +819,8 @@ def spec_from_measure(measure_id: str, *, base_year: int | None = None,
         ban = m.instrument == "ban" or m.severity == 1.0
         severity = m.severity if m.severity is not None else (1.0 if ban else LICENCE_SEVERITY.mode or 0.5)
         note = "" if ban or m.severity is not None else (
-            " Severity of a licensing regime is not published: φ ~ triangular(0.1, 0.5, 0.9), an assumption.")
+            " Severity of a licensing regime (the share of shipments it stops) is not published: drawn "
+            "between 0.1 and 0.9, most likely 0.5 (triangular), an assumption.")
         if not ban and m.severity is None:
             uncertain[f"severity.{slug}"] = LICENCE_SEVERITY
         codes = [c for c in m.products if len(c) == 6]

@@ -525,9 +525,11 @@ class ScenarioRequest(BaseModel):
                               "(see /api/meta). "
                               f"Default: the scenario's, else {defaults.DRAWS} or the cap if lower.")
     severity: float | None = Field(None, ge=0.0, le=1.0,
-                                   description="Override φ of every export restriction (1 = ban).")
+                                   description="Override the severity of every export restriction: the "
+                                   "share of shipments stopped (1 = ban).")
     theta: float | None = Field(None, ge=0.0, le=1.0,
-                                description="Override θ, the redirectable share of spare exports.")
+                                description="Override the share of other suppliers' spare exports "
+                                "that can be redirected.")
     importer: str | None = Field(None, pattern=validate.BLOC_PATTERN,
                                  description="Importer (or bloc, JPN+IND) whose results to return "
                                  "(default: all).")
@@ -686,10 +688,11 @@ class DiversifyOut(Stated):
     products: list[dict[str, Any]] = Field(
         description="One row per product: rival and partner shares before and after, with the flags "
         "rival_share_rises and partner_share_falls.")
-    settings: dict[str, Any] = Field(description="Rival cap, maximum change per period and λ used.")
+    settings: dict[str, Any] = Field(description="Rival cap, maximum change per period and weight on cost "
+                                         "(lam) used.")
     frontier: list[dict[str, Any]] = Field(
-        description="Risk–cost frontier of the whole product set (hs6 = ALL), one row per λ "
-                    "(kakehashi.optimize).")
+        description="Risk–cost frontier of the whole product set (hs6 = ALL), one row per weight "
+                    "on cost (lam; kakehashi.optimize).")
     note: str
 
 

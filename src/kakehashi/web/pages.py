@@ -453,7 +453,7 @@ def diversify_page(request: Request, service: ServiceDep, importer: api.Importer
                               x_title="supply risk (concentration of suppliers, 0–1)",
                               y_title="extra cost per year (USD)",
                               title="Risk against cost of diversified sourcing",
-                              subtitle="one point per weight on cost (λ); lower left is better")
+                              subtitle="one point per weight on cost; lower left is better", lam="lam")
     return templates.TemplateResponse(request, "diversify.html", context(
         service, nav="diversify", d=d, importer=d.importer, sub=sub, cover_spec=spec,
         frontier_spec=frontier_spec,

@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from kakehashi.present import fmt_cell, fmt_num, fmt_share, fmt_usd, metric_unit, printed_table
-from kakehashi.present.labels import column_label, column_labels, country_label
+from kakehashi.present.labels import PARAMETERS, column_label, column_labels, country_label
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -45,6 +45,8 @@ templates.env.globals.update(printed_table=printed_table, column_labels=column_l
 templates.env.globals["text_columns"] = ("product_name", "product", "title", "name", "description", "note")
 """Columns of running text: their cells keep a readable width in a narrow table (``td.text``)."""
 templates.env.filters.update(country=country_label, col=column_label)
+templates.env.globals["parameters"] = PARAMETERS
+"""Reader's name and one-line help of the model parameters a form asks for (``kakehashi.present``)."""
 
 
 def country_abbr(code: object) -> Markup:
