@@ -18,7 +18,7 @@ import httpx
 import pytest
 from _webdata import small_warehouse
 
-from kakehashi.catalogue import chapter_description
+from kakehashi.catalogue import WORKSTREAM_NAMES, chapter_description
 from kakehashi.present.labels import COLUMN_LABELS, GLOSSARY, column_label, country_label
 from kakehashi.questions import exposure
 from kakehashi.web import create_app
@@ -84,8 +84,13 @@ def test_overview_headline_and_workstream_filter(client: httpx.Client) -> None:
     assert any(c["input_hs6"] == "850511" for c in ce["chain"])
     page = client.get("/importers/JPN?rival=CHN&workstream=clean-energy")
     assert page.status_code == 200
-    assert 'id="chain"' in page.text and "clean-energy" in page.text
+    assert 'id="chain"' in page.text and "clean-energy" in page.text  # in links and the picker's values
+    assert "<h2>The Clean energy chain, from ore to end product</h2>" in page.text
+    assert ">clean-energy<" not in page.text  # the reader sees the name, never the key
     assert '<abbr title="CHN">China</abbr>' in page.text
+    overview = client.get("/importers/JPN?rival=CHN").text
+    shown = re.findall(r'class="workstream-link"[^>]*>([^<]+)</a>', overview)
+    assert shown and set(shown) <= set(WORKSTREAM_NAMES.values())
 
 
 def test_csv_downloads_match_the_json(client: httpx.Client) -> None:

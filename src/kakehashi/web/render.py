@@ -63,6 +63,18 @@ templates.env.filters["cabbr"] = country_abbr
 templates.env.filters["by_name"] = lambda codes: sorted(codes, key=country_label)
 
 
+def workstream_names(keys: object) -> str:
+    """Workstream key(s), one or a comma-separated list, as readers' names (``catalogue.workstream_name``)."""
+    from kakehashi.catalogue import workstream_name
+
+    if not isinstance(keys, str) or not keys:
+        return ""
+    return ", ".join(workstream_name(k.strip()) for k in keys.split(","))
+
+
+templates.env.filters["workstream"] = workstream_names
+
+
 def markdown_lite(text: object) -> Markup:
     """The small Markdown of the API's docstrings as HTML: paragraphs, ``*`` lists, `code`, **bold**.
 
