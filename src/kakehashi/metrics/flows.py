@@ -33,8 +33,10 @@ and :func:`analysis_flows`, so that
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from threading import Lock
 
 import ibis
 import pandas as pd
@@ -185,8 +187,7 @@ def plan_trade(
         revision the concordance cannot reach (the hint names the file to ingest).
     """
     prec = tuple(precedence) if precedence is not None else SOURCE_PRECEDENCE
-    inv = trade_inventory(wh)
-    chosen = choose_datasets(inv, prec)
+    chosen, pairs = _datasets_and_pairs(wh, prec)
     if not chosen:
         raise InputError("the warehouse holds no trade flows",
                          hint="ingest BACI or the sample first ('kakehashi ingest ...')")
@@ -206,7 +207,6 @@ def plan_trade(
         target = text
     else:
         target = DEFAULT_REVISION
-    pairs = concordance_pairs(wh)
     # the years read: the requested ones, every year between them and the (up to two) years persistence
     # reads before them; every one must reach the target (earlier years that cannot are left out), and
     # no other year is read
@@ -241,6 +241,37 @@ def plan_trade(
         revision=target, years=want, available_years=read,
         datasets={y: chosen[y][0] for y in read}, revisions={y: chosen[y][1] for y in read},
         set_aside={y: chosen[y][2] for y in read if chosen[y][2]}, precedence=prec)
+
+
+PLAN_ENTRIES = 32
+"""(warehouse snapshot, precedence) pairs whose datasets and concordance links :func:`plan_trade` keeps."""
+_PLANS: OrderedDict[tuple[str, str | None, tuple[str, ...]],
+                    tuple[dict[int, tuple[str, list[str], list[str]]], set[tuple[str, str]]]] = OrderedDict()
+_PLANS_LOCK = Lock()
+
+
+def _datasets_and_pairs(wh: Warehouse, precedence: tuple[str, ...]
+                        ) -> tuple[dict[int, tuple[str, list[str], list[str]]], set[tuple[str, str]]]:
+    """:func:`choose_datasets` of the snapshot's inventory and its :func:`concordance_pairs`.
+
+    Both depend only on the committed snapshot (recorded at ingest), so they are
+    worked out once per snapshot and precedence in a process (several milliseconds
+    of pandas work a query otherwise); copies are returned, so callers cannot
+    change the kept ones.
+    """
+    key = (str(wh.path), wh.snapshot_id, precedence)
+    with _PLANS_LOCK:
+        hit = _PLANS.get(key)
+        if hit is not None:
+            _PLANS.move_to_end(key)
+    if hit is None:
+        hit = (choose_datasets(trade_inventory(wh), precedence), concordance_pairs(wh))
+        with _PLANS_LOCK:
+            _PLANS[key] = hit
+            while len(_PLANS) > PLAN_ENTRIES:
+                _PLANS.popitem(last=False)
+    chosen, pairs = hit
+    return {y: (d, list(r), list(a)) for y, (d, r, a) in chosen.items()}, set(pairs)
 
 
 def _dataset_filter(t: ibis.Table, plan: TradePlan, years: Sequence[int]) -> ibis.ir.BooleanValue:
