@@ -608,10 +608,9 @@ def _input_share_note(missing: int, links: int, share: float, uncertain: Any = N
     >>> _input_share_note(3, 10, 0.25).split(": ")[1]
     "inputs assumed to be 25% of the product's value where no input-output share is known"
     """
-    from kakehashi.present import fmt_share
-
+    digits = 0 if float(100 * share).is_integer() else 1
     text = (f"{missing} of {links} chain links used have no published input share: inputs assumed to be "
-            f"{fmt_share(share, 0 if float(100 * share).is_integer() else 1)} of the product's value "
+            f"{100 * share:.{digits}f}% of the product's value "
             "where no input-output share is known")
     if uncertain is not None:
         text += " (uncertain: drawn in each Monte-Carlo draw)"

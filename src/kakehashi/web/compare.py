@@ -121,12 +121,8 @@ def _chart_frame(table: pd.DataFrame, codes: list[str], top: int) -> pd.DataFram
     return pd.concat(parts, ignore_index=True)
 
 
-PickedCountries = Annotated[list[str] | None, Query(description="Countries by ISO3 code or name, one per "
-                                                  "box ticked or comma-separated (JPN,IND or Japan,India).")]
-
-
 @router.get("/compare", response_class=HTMLResponse, include_in_schema=False)
-def compare_page(request: Request, service: ServiceDep, importers: PickedCountries = None,
+def compare_page(request: Request, service: ServiceDep, importers: validate.PickedCountries = None,
                  rival: Rival = defaults.RIVAL, year: Year = None, workstream: Workstream = None
                  ) -> HTMLResponse:
     """Importers side by side: totals, the rival's share per product, the joined table."""

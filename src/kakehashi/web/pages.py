@@ -19,7 +19,6 @@ from kakehashi.questions.request import bloc_label
 from kakehashi.report import charts
 from kakehashi.web import api, validate
 from kakehashi.web.api import ServiceDep
-from kakehashi.web.compare import PickedCountries
 from kakehashi.web.render import templates
 from kakehashi.web.service import Service
 
@@ -409,7 +408,7 @@ def briefing_page(request: Request, service: ServiceDep, importer: api.ImporterO
 @router.get("/diversify", response_class=HTMLResponse)
 def diversify_page(request: Request, service: ServiceDep, importer: api.ImporterOpt = None,
                    rival: api.Rival = defaults.RIVAL, partner: api.Partner = None,
-                   coalition: PickedCountries = None,
+                   coalition: validate.PickedCountries = None,
                    workstream: api.Workstream = None, year: api.Year = None) -> HTMLResponse:
     """Who could replace the rival across a workstream, and the optimiser's portfolio."""
     meta = service.meta

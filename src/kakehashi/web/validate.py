@@ -11,6 +11,7 @@ import re
 from collections.abc import Collection, Sequence
 from typing import Annotated, Any
 
+from fastapi import Query
 from pydantic import BeforeValidator, WithJsonSchema
 
 from kakehashi.errors import InputError, close_matches, unknown_value_error
@@ -216,3 +217,8 @@ IsoDate = Annotated[dt.date, BeforeValidator(iso_date),
                     WithJsonSchema({"type": "string", "pattern": BOUNDED_DATE_PATTERN,
                                     "description": "YYYY-MM-DD, 1990-01-01 to 2100-12-31"})]
 """A request date: YYYY-MM-DD between :data:`FIRST_DATE` and :data:`LAST_DATE` (see :func:`iso_date`)."""
+
+
+PickedCountries = Annotated[list[str] | None, Query(description="Countries by ISO3 code or name, one per "
+                                                  "box ticked or comma-separated (JPN,IND or Japan,India).")]
+"""A page's country boxes (repeated fields) or a comma-separated list; read with :func:`named_countries`."""
