@@ -199,6 +199,15 @@ def test_scenario_picker_offers_only_measures_that_run(client: httpx.Client) -> 
     assert refused.status_code == 422
     ran = client.post("/api/scenarios/run", json={"measure_id": "CN-2025-18-RARE-EARTHS", "draws": 5})
     assert ran.status_code == 200
+    # the JSON twin says the same: the picker's options are exactly the runnable rows of /api/measures
+    rows = client.get("/api/measures").json()["measures"]
+    by_id = {r["id"]: r for r in rows}
+    assert {i for i, r in by_id.items() if r["runnable"]} == offered
+    assert by_id["CN-2025-55-SUPERHARD"]["runnable"] is False
+    assert re.fullmatch(r"none of its HS codes \([0-9, ]+\) is traded in 2023 in this warehouse",
+                        by_id["CN-2025-55-SUPERHARD"]["reason"])
+    ree = by_id["CN-2025-18-RARE-EARTHS"]
+    assert (ree["runnable"], ree["reason"]) == (True, "")
 
 
 def test_country_pickers_show_names_and_accept_names_or_codes(client: httpx.Client) -> None:

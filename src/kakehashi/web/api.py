@@ -504,10 +504,15 @@ def measures(service: ServiceDep,
              as_of: Annotated[validate.IsoDate | None, Query(
                  description="Reading date, YYYY-MM-DD between 1990-01-01 and 2100-12-31 (default today).")]
              = None, format: Format = "json") -> Any:
-    """Dated export controls and tariffs with their status on `as_of` (JSON twin of `/scenarios`)."""
+    """Dated export controls and tariffs with their status on `as_of` (JSON twin of `/scenarios`).
+
+    `runnable` says whether a measure can be simulated on this warehouse and `reason`, when not, why
+    (the same rule as the scenarios page's picker: `questions.whatif.runnable_measures`).
+    """
     day = as_of.isoformat() if as_of else None
-    out = MeasuresOut(as_of=day, country=country,
-                      measures=records(whatif.measures(country, day, service.measures)))
+    key = ("runnable-measures-api", country, day or dt.date.today().isoformat(), _measures_key(service))
+    table = service.call(key, lambda: whatif.runnable_measures(service.wh, country, day, service.measures))
+    out = MeasuresOut(as_of=day, country=country, measures=records(table))
     return table_csv(out, "measures", "measures") if format == "csv" else out
 
 
