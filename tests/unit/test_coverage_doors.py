@@ -24,16 +24,12 @@ from typing import Any
 import httpx
 import pandas as pd
 import pytest
+from _realdata import mixed_warehouse
 
 from kakehashi.cli import main
 from kakehashi.warehouse import Warehouse
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-BACI24 = "baci-critical-2024/BACI_HS17_Y2024_V202601_critical30.csv"
-CODES24 = "baci-critical-2024/country_codes_V202601.csv"
-BACI21 = "baci-sample/BACI_HS92_Y2021_V202301_ZAF-AFG-exporters.csv"
-CODES21 = "baci-sample/country_codes_V202201.csv"
-CONCORDANCE = "hs/HS_consolidated_comtrade_concordances.csv"
 BACI_LABEL = "CEPII BACI HS92 V202301"
 
 
@@ -144,14 +140,7 @@ def test_a_bad_precedence_is_one_line_and_exit_2(wh_two: Warehouse,
 @pytest.fixture(scope="module")
 def wh_mixed(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     """HS92 2021 extract (two exporters) + the complete HS17 2024 file + the UN concordance."""
-    from kakehashi.sources.baci import load_baci
-    from kakehashi.sources.hs import load_concordance
-
-    wh = Warehouse(tmp_path_factory.mktemp("mixed") / "wh")
-    load_baci(wh, [shared_data / BACI24], country_codes=shared_data / CODES24)
-    load_baci(wh, [shared_data / BACI21], country_codes=shared_data / CODES21)
-    load_concordance(wh, shared_data / CONCORDANCE)
-    return wh
+    return mixed_warehouse(shared_data, tmp_path_factory.mktemp("mixed") / "wh")
 
 
 @pytest.fixture(scope="module")

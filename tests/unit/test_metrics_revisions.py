@@ -12,15 +12,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _realdata import BACI24, CODES24, mixed_warehouse
 
 from kakehashi.errors import InputError
 from kakehashi.warehouse import Warehouse
 
-BACI24 = "baci-critical-2024/BACI_HS17_Y2024_V202601_critical30.csv"
-CODES24 = "baci-critical-2024/country_codes_V202601.csv"
-BACI21 = "baci-sample/BACI_HS92_Y2021_V202301_ZAF-AFG-exporters.csv"
-CODES21 = "baci-sample/country_codes_V202201.csv"
-CONCORDANCE = "hs/HS_consolidated_comtrade_concordances.csv"
 SRC = "hand-made test data (SYNTHETIC)"
 
 
@@ -38,14 +34,7 @@ def wh24(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Warehou
 @pytest.fixture(scope="module")
 def wh_mixed(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     """HS92 2021 extract + HS17 2024 file + the UN concordance (ingested once for the module)."""
-    from kakehashi.sources.baci import load_baci
-    from kakehashi.sources.hs import load_concordance
-
-    wh = Warehouse(tmp_path_factory.mktemp("mixed") / "wh")
-    load_baci(wh, [shared_data / BACI24], country_codes=shared_data / CODES24)
-    load_baci(wh, [shared_data / BACI21], country_codes=shared_data / CODES21)
-    load_concordance(wh, shared_data / CONCORDANCE)
-    return wh
+    return mixed_warehouse(shared_data, tmp_path_factory.mktemp("mixed") / "wh")
 
 
 def raw_screen(shared_data: Path, importer: str, rival: str) -> pd.DataFrame:

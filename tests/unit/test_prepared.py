@@ -15,6 +15,7 @@ from pathlib import Path
 import ibis
 import pandas as pd
 import pytest
+from _realdata import mixed_warehouse
 
 from kakehashi import prepared
 from kakehashi.metrics import screen as S
@@ -134,22 +135,11 @@ def test_prepared_frame_counts_a_plain_run_for_an_untemplatable_shape(tiny_wareh
 
 
 # ------------------------------------------------------- converted rows (real data)
-BACI24 = "baci-critical-2024/BACI_HS17_Y2024_V202601_critical30.csv"
-CODES24 = "baci-critical-2024/country_codes_V202601.csv"
-BACI21 = "baci-sample/BACI_HS92_Y2021_V202301_ZAF-AFG-exporters.csv"
-CODES21 = "baci-sample/country_codes_V202201.csv"
-CONCORDANCE = "hs/HS_consolidated_comtrade_concordances.csv"
 
 
 def test_prepared_screen_on_converted_real_flows(shared_data: Path, tmp_path: Path) -> None:
     """HS92 2021 and HS17 2024 BACI files converted to HS22 through the UN concordance."""
-    from kakehashi.sources.baci import load_baci
-    from kakehashi.sources.hs import load_concordance
-
-    wh = Warehouse(tmp_path / "wh")
-    load_baci(wh, [shared_data / BACI24], country_codes=shared_data / CODES24)
-    load_baci(wh, [shared_data / BACI21], country_codes=shared_data / CODES21)
-    load_concordance(wh, shared_data / CONCORDANCE)
+    wh = mixed_warehouse(shared_data, tmp_path / "wh")
     converted = 0
     for imp, riv, years in [("JPN", "CHN", None), ("DEU", "ZAF", [2021]), ("JPN+IND", "CHN", [2024]),
                             ("USA", "ZAF", None)]:

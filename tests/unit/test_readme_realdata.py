@@ -22,13 +22,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _realdata import BACI24, CODES24, CONCORDANCE
 
 from kakehashi.warehouse import Warehouse
 
 REPO = Path(__file__).resolve().parents[2]
-BACI24 = "baci-critical-2024/BACI_HS17_Y2024_V202601_critical30.csv"
-CODES24 = "baci-critical-2024/country_codes_V202601.csv"
-CONCORDANCE = "hs/HS_consolidated_comtrade_concordances.csv"
 NOMENCLATURE = "hs/harmonized-system-2022.csv"
 SECTION = "## Real data: Japan and India against China"
 
