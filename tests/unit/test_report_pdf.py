@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -107,14 +108,9 @@ def test_page_one_holds_key_messages_and_actions(tiny_pack: tuple[Briefing, Path
     assert "Key figures" in flat
 
 
-@needs_fc
-def test_fontconfig_knows_the_scripts_of_this_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                                      ) -> None:
-    fonts.has_font.cache_clear()
-    text = "Japan 日本 (JPN), India भारत (IND), Korea 대한민국 (KOR)"
-    assert [s.lang for s in fonts.scripts_in(text)] == ["ja", "ko", "hi"]
-    assert fonts.strip_scripts(text, list(fonts.SCRIPTS)) == "Japan (JPN), India (IND), Korea (KOR)"
-    # a fontconfig that sees only DejaVu (Latin, no CJK, no Devanagari) reports all three missing
+@pytest.fixture
+def latin_only_fonts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A fontconfig that sees only DejaVu (Latin script: no CJK, no Devanagari) for one test."""
     dejavu = Path("/usr/share/fonts/truetype/dejavu")
     if not dejavu.is_dir():
         pytest.skip("no DejaVu fonts to build a Latin-only font configuration")
@@ -123,34 +119,30 @@ def test_fontconfig_knows_the_scripts_of_this_machine(tmp_path: Path, monkeypatc
                     f"<cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>", encoding="utf-8")
     monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
     fonts.has_font.cache_clear()
-    try:
-        assert [s.lang for s in fonts.missing_scripts(text)] == ["ja", "ko", "hi"]
-        assert fonts.has_font("en") is True
-        message = fonts.warning_text(fonts.missing_scripts(text))
-        assert "fonts-noto-cjk fonts-noto-core" in message
-    finally:
-        fonts.has_font.cache_clear()
+    yield
+    fonts.has_font.cache_clear()  # before the environment is restored: the next test asks afresh
+
+
+@needs_fc
+def test_fontconfig_knows_the_scripts_of_this_machine(latin_only_fonts: None) -> None:
+    text = "Japan 日本 (JPN), India भारत (IND), Korea 대한민국 (KOR)"
+    assert [s.lang for s in fonts.scripts_in(text)] == ["ja", "ko", "hi"]
+    assert fonts.strip_scripts(text, list(fonts.SCRIPTS)) == "Japan (JPN), India (IND), Korea (KOR)"
+    # a fontconfig that sees only DejaVu (Latin, no CJK, no Devanagari) reports all three missing
+    assert [s.lang for s in fonts.missing_scripts(text)] == ["ja", "ko", "hi"]
+    assert fonts.has_font("en") is True
+    message = fonts.warning_text(fonts.missing_scripts(text))
+    assert "fonts-noto-cjk fonts-noto-core" in message
 
 
 @needs_fc
 @needs_poppler
 def test_pdf_without_the_fonts_leaves_the_script_out_and_warns(
-        tiny_pack: tuple[Briefing, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    dejavu = Path("/usr/share/fonts/truetype/dejavu")
-    if not dejavu.is_dir():
-        pytest.skip("no DejaVu fonts to build a Latin-only font configuration")
+        tiny_pack: tuple[Briefing, Path], tmp_path: Path, latin_only_fonts: None) -> None:
     html = render_html(tiny_pack[0])
-    assert "日本" in html and "भारत" in html
-    conf = tmp_path / "fonts.conf"
-    conf.write_text(f'<?xml version="1.0"?><fontconfig><dir>{dejavu}</dir>'
-                    f"<cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>", encoding="utf-8")
-    monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
-    fonts.has_font.cache_clear()
-    try:
-        with pytest.warns(fonts.MissingFontWarning, match="fonts-noto-cjk fonts-noto-core"):
-            pdf = render_pdf(html)
-    finally:
-        fonts.has_font.cache_clear()
+    assert "日本" in html and "भारत" in html  # the HTML keeps every script
+    with pytest.warns(fonts.MissingFontWarning, match="fonts-noto-cjk fonts-noto-core"):
+        pdf = render_pdf(html)
     path = tmp_path / "pack.pdf"
     path.write_bytes(pdf)
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
@@ -161,25 +153,14 @@ def test_pdf_without_the_fonts_leaves_the_script_out_and_warns(
 @needs_fc
 @needs_poppler
 def test_cli_says_which_fonts_to_install_in_one_line(tiny_warehouse: Warehouse, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      latin_only_fonts: None,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     from kakehashi.cli import main
 
-    dejavu = Path("/usr/share/fonts/truetype/dejavu")
-    if not dejavu.is_dir():
-        pytest.skip("no DejaVu fonts to build a Latin-only font configuration")
-    conf = tmp_path / "fonts.conf"
-    conf.write_text(f'<?xml version="1.0"?><fontconfig><dir>{dejavu}</dir>'
-                    f"<cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>", encoding="utf-8")
-    monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
-    fonts.has_font.cache_clear()
     out = tmp_path / "pack.pdf"
-    try:
-        status = main(["report", "--warehouse", str(tiny_warehouse.path), "--importer", "JPN",
-                       "--rival", "CHN", "--partner", "IND", "--workstream", "critical-minerals",
-                       "--format", "pdf", "--draws", "20", "--out", str(out)])
-    finally:
-        fonts.has_font.cache_clear()
+    status = main(["report", "--warehouse", str(tiny_warehouse.path), "--importer", "JPN",
+                   "--rival", "CHN", "--partner", "IND", "--workstream", "critical-minerals",
+                   "--format", "pdf", "--draws", "20", "--out", str(out)])
     assert status == 0 and out.exists()
     err = [line for line in capsys.readouterr().err.splitlines() if "font" in line]
     assert len(err) == 1 and err[0].startswith("note: no font for Japanese/Chinese, Hindi")
