@@ -335,16 +335,24 @@ def _form_request(importer: str | None, measure_id: str | None, scenario_yaml: s
     return req, mid, yaml_text
 
 
+# The scenario form's fields (the page and its CSV download take the same ones); numbers arrive as text
+# and are read by _form_int / _form_float, so that a wrong entry is a message on the page.
+FormImporter = Annotated[str | None, Form(pattern=validate.ISO3_PATTERN)]
+FormMeasure = Annotated[str | None, Form(max_length=80)]
+FormScenario = Annotated[str | None, Form(max_length=32_000)]
+FormNumber = Annotated[str | None, Form(max_length=20)]
+
+
 @router.post("/scenarios/run.csv")
 def scenario_csv(
     service: ServiceDep,
-    importer: Annotated[str | None, Form(pattern=validate.ISO3_PATTERN)] = None,
-    measure_id: Annotated[str | None, Form(max_length=80)] = None,
-    scenario_yaml: Annotated[str | None, Form(max_length=32_000)] = None,
-    severity: Annotated[str | None, Form(max_length=20)] = None,
-    theta: Annotated[str | None, Form(max_length=20)] = None,
-    draws: Annotated[str | None, Form(max_length=20)] = None,
-    base_year: Annotated[str | None, Form(max_length=20)] = None,
+    importer: FormImporter = None,
+    measure_id: FormMeasure = None,
+    scenario_yaml: FormScenario = None,
+    severity: FormNumber = None,
+    theta: FormNumber = None,
+    draws: FormNumber = None,
+    base_year: FormNumber = None,
     table: Annotated[str, Form(pattern=r"^(rows|summary)$")] = "rows",
 ) -> Response:
     """The result rows (or summary) of the form's scenario as CSV (same seed, same numbers as the page)."""
@@ -356,13 +364,13 @@ def scenario_csv(
 @router.post("/scenarios/run", response_class=HTMLResponse)
 def scenario_run_page(
     request: Request, service: ServiceDep,
-    importer: Annotated[str | None, Form(pattern=validate.ISO3_PATTERN)] = None,
-    measure_id: Annotated[str | None, Form(max_length=80)] = None,
-    scenario_yaml: Annotated[str | None, Form(max_length=32_000)] = None,
-    severity: Annotated[str | None, Form(max_length=20)] = None,
-    theta: Annotated[str | None, Form(max_length=20)] = None,
-    draws: Annotated[str | None, Form(max_length=20)] = None,
-    base_year: Annotated[str | None, Form(max_length=20)] = None,
+    importer: FormImporter = None,
+    measure_id: FormMeasure = None,
+    scenario_yaml: FormScenario = None,
+    severity: FormNumber = None,
+    theta: FormNumber = None,
+    draws: FormNumber = None,
+    base_year: FormNumber = None,
 ) -> HTMLResponse:
     """Run the scenario of the form and show its bands (HTML twin of POST /api/scenarios/run)."""
     req, mid, yaml_text = _form_request(importer, measure_id, scenario_yaml, severity, theta, draws,
