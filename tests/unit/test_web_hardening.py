@@ -262,15 +262,29 @@ def test_as_of_is_a_real_iso_date(client: SyncClient, as_of: str, status: int) -
 
 # ------------------------------------------------------------------ bounded work per request
 @contextlib.contextmanager
-def all_slots(service: Any) -> Iterator[None]:
-    """Hold every warehouse slot of ``service``, as that many long requests would."""
-    for _ in range(service.concurrency):
-        service._slots.acquire()
-    try:
-        yield
-    finally:
+def slots_held_elsewhere(service: Any) -> Iterator[threading.Thread]:
+    """Another thread holds every warehouse slot of ``service`` (as that many long requests would)
+    until the block ends; yields that thread."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
         for _ in range(service.concurrency):
-            service._slots.release()
+            service._slots.acquire()
+        try:
+            holding.set()
+            release.wait(30)
+        finally:
+            for _ in range(service.concurrency):
+                service._slots.release()
+
+    worker = threading.Thread(target=hold)
+    worker.start()
+    assert holding.wait(10)
+    try:
+        yield worker
+    finally:
+        release.set()
+        worker.join(10)
 
 
 def test_many_codes_are_refused_before_any_work_and_without_a_warehouse_slot(warehouse_dir: Path) -> None:
@@ -285,17 +299,7 @@ def test_many_codes_are_refused_before_any_work_and_without_a_warehouse_slot(war
                                          "products": [f"{k:06d}" for k in range(100000, 100000 + 6000)]}]}
         few = {**REE_BAN, "measures": [{**REE_BAN["measures"][0],  # type: ignore[index]
                                         "products": ["280530", "999999"]}]}
-        holding, release = threading.Event(), threading.Event()
-
-        def hold() -> None:  # another request busy on the warehouse
-            with all_slots(service):
-                holding.set()
-                release.wait(30)
-
-        worker = threading.Thread(target=hold)
-        worker.start()
-        assert holding.wait(10)
-        try:
+        with slots_held_elsewhere(service) as worker:  # another request busy on the warehouse
             r = c.post("/api/scenarios/run", json={"scenario": many, "draws": 5})
             assert r.status_code == 422 and f"at most {MAX_PRODUCTS:,}" in r.json()["detail"], r.text
             r = c.post("/api/scenarios/run", json={"scenario": few, "draws": 5})
@@ -304,10 +308,7 @@ def test_many_codes_are_refused_before_any_work_and_without_a_warehouse_slot(war
             assert detail == "measures[0].products: no trade in HS code '999999' in this warehouse"
             r = c.get("/api/screen?importer=XXX&rival=CHN")  # the screen validates without a slot too
             assert r.status_code == 422 and "XXX" in r.json()["detail"]
-            assert worker.is_alive() and not release.is_set()  # all answered while every slot was held
-        finally:
-            release.set()
-            worker.join(10)
+            assert worker.is_alive()  # all answered while every slot was held
     finally:
         c.close()
 
@@ -318,23 +319,10 @@ def test_a_request_that_cannot_get_the_warehouse_in_time_is_503(warehouse_dir: P
     try:
         service = app.state.service
         assert service.meta.years == (2021, 2022, 2023)  # read outside a request: no time limit
-        holding, release = threading.Event(), threading.Event()
-
-        def hold() -> None:
-            with all_slots(service):
-                holding.set()
-                release.wait(30)
-
-        worker = threading.Thread(target=hold)
-        worker.start()
-        assert holding.wait(10)
-        try:
+        with slots_held_elsewhere(service):
             r = c.get("/api/screen?importer=JPN&rival=CHN&year=2022")
             assert r.status_code == 503, r.text
             assert r.headers["retry-after"] == "5" and _is_error_body(r.json())
-        finally:
-            release.set()
-            worker.join(10)
         # nothing is left holding the warehouse: the next caller (no deadline outside a request) gets it
         assert service.call(("probe",), lambda: 1) == 1
     finally:
