@@ -18,6 +18,7 @@ from kakehashi import catalogue
 from kakehashi.present import fmt_num, fmt_usd
 from kakehashi.present.labels import country_label
 from kakehashi.questions import defaults
+from kakehashi.web import validate
 from kakehashi.web.api import ServiceDep
 from kakehashi.web.pages import context
 from kakehashi.web.render import templates
@@ -33,9 +34,9 @@ USD_COLUMNS: tuple[str, ...] = ("rival_usd", "partner_spare_usd", "partner_expor
 async def match_page(
     request: Request,
     service: ServiceDep,
-    importer: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = defaults.IMPORTER,
-    partner: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = defaults.PARTNER,
-    rival: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = defaults.RIVAL,
+    importer: validate.CountryCode = defaults.IMPORTER,
+    partner: validate.CountryCode = defaults.PARTNER,
+    rival: validate.CountryCode = defaults.RIVAL,
     workstream: Annotated[str | None, Query(pattern=r"^[a-z0-9-]{0,40}$")] = None,
     both: bool = False,
     format: Annotated[str, Query(pattern="^(html|csv)$")] = "html",

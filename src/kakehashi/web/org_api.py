@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from kakehashi.errors import InputError
 from kakehashi.orgs.store import Org, OrgStore
 from kakehashi.questions import defaults
+from kakehashi.web import validate
 from kakehashi.web.api import ServiceDep, records
 from kakehashi.web.service import Service
 
@@ -146,8 +147,8 @@ async def get_bom(store: StoreDep, org: OrgDep) -> dict[str, Any]:
 @router.get("/org/exposure", tags=["organisations"], response_model=ExposureOut)
 async def get_exposure(
     service: ServiceDep, store: StoreDep, org: OrgDep,
-    rival: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = defaults.RIVAL,
-    partner: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = defaults.PARTNER,
+    rival: validate.CountryCode = defaults.RIVAL,
+    partner: validate.CountryCode = defaults.PARTNER,
     year: Annotated[int | None, Query(ge=1988, le=2100)] = None,
     measure: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._-]{1,80}$")] = None,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
@@ -173,8 +174,8 @@ async def get_exposure(
             responses={200: {"content": {"text/html": {}}, "description": "The page, self-contained HTML."}})
 async def get_report(
     service: ServiceDep, store: StoreDep, org: OrgDep,
-    rival: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = defaults.RIVAL,
-    partner: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = defaults.PARTNER,
+    rival: validate.CountryCode = defaults.RIVAL,
+    partner: validate.CountryCode = defaults.PARTNER,
     year: Annotated[int | None, Query(ge=1988, le=2100)] = None,
 ) -> Response:
     """The caller's CONFIDENTIAL exposure briefing: one self-contained HTML page (per item and the
@@ -219,9 +220,9 @@ async def get_pooled(
 @router.get("/match", tags=["analysis"])
 async def get_match(
     service: ServiceDep,
-    importer: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = defaults.IMPORTER,
-    partner: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = defaults.PARTNER,
-    rival: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = defaults.RIVAL,
+    importer: validate.CountryCode = defaults.IMPORTER,
+    partner: validate.CountryCode = defaults.PARTNER,
+    rival: validate.CountryCode = defaults.RIVAL,
     workstream: Annotated[str | None, Query(pattern=r"^[a-z0-9-]{1,40}$")] = None,
     both: bool = False,
 ) -> dict[str, Any]:

@@ -222,3 +222,6 @@ IsoDate = Annotated[dt.date, BeforeValidator(iso_date),
 PickedCountries = Annotated[list[str] | None, Query(description="Countries by ISO3 code or name, one per "
                                                   "box ticked or comma-separated (JPN,IND or Japan,India).")]
 """A page's country boxes (repeated fields) or a comma-separated list; read with :func:`named_countries`."""
+
+CountryCode = Annotated[str, Query(pattern=ISO3_PATTERN)]
+"""One country's ISO3 code in a query string (checked against the warehouse's countries by :func:`iso3`)."""
