@@ -381,8 +381,7 @@ def _split_parts(tbl: pa.Table) -> list[pa.Table]:
 def _write_entry(tbl: pa.Table, path: Path) -> dict[str, Any]:
     """Write ``tbl`` to ``path`` (:func:`_write_parquet`); return its manifest entry, hashed here."""
     _write_parquet(tbl, path)
-    st = path.stat()
-    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": file_sha256(path), "rows": tbl.num_rows}
+    return _file_entry(path, rows=tbl.num_rows)
 
 
 def _write_parquet(tbl: pa.Table, path: Path) -> None:
@@ -411,11 +410,16 @@ def file_sha256(path: Path) -> str:
     return storage.sha256(path)
 
 
-def _file_entry(path: Path) -> dict[str, Any]:
-    """Manifest entry of a committed file: size, modification time, sha256 and (Parquet) rows."""
+def _file_entry(path: Path, rows: int | None = None) -> dict[str, Any]:
+    """Manifest entry of a committed file: size, modification time, sha256 and (Parquet) rows.
+
+    ``rows``: the row count when the caller knows it (it wrote the file); else read from the footer.
+    """
     st = path.stat()
     entry: dict[str, Any] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": file_sha256(path)}
-    if path.suffix == ".parquet":
+    if rows is not None:
+        entry["rows"] = rows
+    elif path.suffix == ".parquet":
         import pyarrow.parquet as pq
 
         entry["rows"] = pq.read_metadata(path).num_rows
