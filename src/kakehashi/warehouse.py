@@ -10,6 +10,7 @@ Layout of a warehouse directory::
                                  <year>.parquet, <year>-1.parquet, ... written in parallel)
     snapshots/<id>/<table>/all.parquet      (other tables)
     snapshots/<id>/derived/export_totals/<year>.parquet   every exporter's exports per product
+    snapshots/<id>/derived/world_summary/<year>.parquet   world exports per product (from the above)
     staging/<id>/                a snapshot being written
 
 Ingest is copy-on-write: a transaction hard-links the committed snapshot's
@@ -20,7 +21,8 @@ pointing at the previous, complete snapshot; stale staging folders are swept
 by the next writer.
 
 Derived summaries (every exporter's total exports of each product and year,
-and the years, HS revisions and sources the trade flows hold) are computed in
+each product's world exports, their sum of squares and exporters, and the
+years, HS revisions and sources the trade flows hold) are computed in
 the writing transaction, for the years it rewrote, and stored in the snapshot:
 a reader, the read-only web server included, never writes a file.
 
@@ -86,6 +88,8 @@ DERIVED_DIR = "derived"
 """Folder of a snapshot holding the derived summaries written at ingest."""
 EXPORT_TOTALS = f"{DERIVED_DIR}/export_totals"
 """Derived table of every exporter's exports: ``exporter, hs6, year, hs_revision, exports_usd``."""
+WORLD_SUMMARY = f"{DERIVED_DIR}/world_summary"
+"""Derived table per product: ``hs_revision, hs6, year, world_exports, world_sumsq, world_exporters``."""
 REINGEST_HINT = ("the warehouse's files changed after they were committed; re-ingest the data, "
                  "e.g. into a new --warehouse folder, or restore the file from a backup")
 REMOTE_CURRENT_SECONDS = 2.0
@@ -509,6 +513,67 @@ def _trade_totals(tbl: pa.Table) -> tuple[pa.Table, list[dict[str, Any]]] | None
     summary = [{"year": int(k["year"]), "hs_revision": str(k["hs_revision"]), "source": str(k["source"]),
                 "rows": int(c), "value_usd": float(v)} for k, c, v in zip(keys, counts, sums, strict=True)]
     return totals, summary
+
+
+_WORLD_SCHEMA = pa.schema([
+    pa.field("hs_revision", pa.string()), pa.field("hs6", pa.string()), pa.field("year", pa.int32()),
+    pa.field("world_exports", pa.float64()), pa.field("world_sumsq", pa.float64()),
+    pa.field("world_exporters", pa.int64())])
+
+
+def _sorted_sums(gid: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
+    """Per group, its values sorted ascending and added one at a time in that order.
+
+    The same bits as :func:`kakehashi.metrics.concentration.stable_sum` (a
+    group's values collected, sorted and summed in order by the engine): the
+    values are laid out as a (position in group) x (group) matrix padded with
+    zeros after each group's last value, and the rows are added one after the
+    other, so every group's sum is sequential; adding the padding's zeros
+    changes no sum.
+    """
+    order = np.lexsort((values, gid))
+    g, v = gid[order], values[order]
+    counts = np.bincount(g, minlength=groups)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    pos = np.arange(len(g), dtype=np.int64) - starts[g]
+    grid = np.zeros((int(counts.max()) if len(g) else 1, groups), dtype=np.float64)
+    grid[pos, g] = v
+    acc = grid[0].copy()
+    for row in grid[1:]:
+        acc += row
+    return acc
+
+
+def _world_summary(totals: pa.Table) -> pa.Table | None:
+    """Per HS revision, product and year, from exporter totals: world exports, sum of squares, exporters.
+
+    .. math:: X_{kt} = \\sum_e X_{ekt}, \\qquad Q_{kt} = \\sum_e X_{ekt}^2, \\qquad
+              n_{kt} = \\#\\{e : X_{ekt} > 0\\}
+
+    What :func:`kakehashi.metrics.screen.world_summary` computes from the same
+    totals, bit for bit (sums in sorted order, :func:`_sorted_sums`), so a
+    screen can read it instead of computing it. ``None`` when a total is null
+    (the query then computes it, skipping nulls).
+    """
+    x = totals.column("exports_usd")
+    if x.null_count:
+        return None
+    keys = totals.select(["hs_revision", "hs6", "year"])
+    if totals.num_rows == 0:
+        return _WORLD_SCHEMA.empty_table()
+    ranks = [_dense_rank(keys.column(c)).astype(np.int64) for c in ("hs_revision", "hs6", "year")]
+    composite = (ranks[0] * (int(ranks[1].max()) + 1) + ranks[1]) * (int(ranks[2].max()) + 1) + ranks[2]
+    found, gid = np.unique(composite, return_inverse=True)
+    first = np.zeros(len(found), dtype=np.int64)
+    first[gid[::-1]] = np.arange(len(gid) - 1, -1, -1)
+    values = x.to_numpy()
+    out = keys.take(pa.array(first)).cast(_WORLD_SCHEMA.remove(5).remove(4).remove(3))
+    return pa.table({
+        "hs_revision": out.column("hs_revision"), "hs6": out.column("hs6"), "year": out.column("year"),
+        "world_exports": _sorted_sums(gid, values, len(found)),
+        "world_sumsq": _sorted_sums(gid, values * values, len(found)),
+        "world_exporters": np.bincount(gid, weights=values > 0, minlength=len(found)).astype(np.int64),
+    }, schema=_WORLD_SCHEMA)
 
 
 _DECODE_DICTIONARY_ABOVE = 1024
@@ -1090,7 +1155,8 @@ class Warehouse:
             warnings.simplefilter("ignore", UnverifiedSnapshotWarning)
             problems = {p.path: p for p in self.verify(full=False)}
         rels = [f"{t}/{f}" for t in self.tables() for f in (manifest.get("tables") or {}).get(t, [])]
-        rels += list((manifest.get("derived") or {}).get("export_totals") or [])
+        for name in ("export_totals", "world_summary"):
+            rels += list((manifest.get("derived") or {}).get(name) or [])
         try:
             for rel in rels:
                 src, dst = snap / rel, tx.path / rel
@@ -1187,10 +1253,13 @@ class Warehouse:
             yp = year_part(name)
             if yp is not None:
                 parts.setdefault(yp[0], []).append(f"trade_flows/{name}")
+        world: list[str] = []
         for year, rels in sorted(parts.items()):
             out_rel = f"{EXPORT_TOTALS}/{year}.parquet"
             out = staging / out_rel
+            world_rel = f"{WORLD_SUMMARY}/{year}.parquet"
             rewritten = any(rel in tx.written for rel in rels)
+            totals: pa.Table | None = None
             if rewritten or "trade_flows" in tx.replaced or not out.exists() or year not in previous:
                 out.unlink(missing_ok=True)
                 held = tx.totals.get(f"trade_flows/{year}.parquet") if rewritten else None
@@ -1200,16 +1269,28 @@ class Warehouse:
                     out.parent.mkdir(parents=True, exist_ok=True)
                     tx._written(out_rel, _write_entry(held[0], out))
                     summary += held[1]
+                    totals = held[0]
                 tx.written.add(out_rel)
+                (staging / world_rel).unlink(missing_ok=True)
             else:
                 summary += previous[year]
             keep.append(out_rel)
-        folder = staging / EXPORT_TOTALS
-        if folder.is_dir():
-            for f in folder.iterdir():
-                if f"{EXPORT_TOTALS}/{f.name}" not in keep:
-                    f.unlink()
-        return {"export_totals": keep, "trade_summary": summary}
+            if not (staging / world_rel).exists():
+                import pyarrow.parquet as pq
+
+                table = _world_summary(totals if totals is not None else pq.read_table(out))
+                if table is None:
+                    continue  # a null total: screens compute this year's summary in the query
+                (staging / world_rel).parent.mkdir(parents=True, exist_ok=True)
+                tx._written(world_rel, _write_entry(table, staging / world_rel))
+            world.append(world_rel)
+        for name, kept in ((EXPORT_TOTALS, keep), (WORLD_SUMMARY, world)):
+            folder = staging / name
+            if folder.is_dir():
+                for f in folder.iterdir():
+                    if f"{name}/{f.name}" not in kept:
+                        f.unlink()
+        return {"export_totals": keep, "world_summary": world, "trade_summary": summary}
 
     @staticmethod
     def _write_catalog(staging: Path, manifest: dict[str, Any]) -> None:

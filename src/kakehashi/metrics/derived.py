@@ -17,11 +17,12 @@ quantities are computed in the query, in memory.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from threading import Lock
 
 import ibis
 import pandas as pd
+import pyarrow as pa
 
 from kakehashi.warehouse import Warehouse
 
@@ -94,3 +95,38 @@ def trade_summary(wh: Warehouse) -> pd.DataFrame:
 def trade_revision_years(wh: Warehouse) -> pd.DataFrame:
     """Distinct ``hs_revision, year`` pairs of ``trade_flows``."""
     return trade_summary(wh)[["hs_revision", "year"]].drop_duplicates(ignore_index=True)
+
+
+def world_summary(wh: Warehouse, revision: str, years: Sequence[int],
+                  products: Sequence[str] | None = None) -> pa.Table | None:
+    """Every product's world exports in ``revision`` and ``years``, as the ingest stored them.
+
+    ``hs6, year, world_exports, world_sumsq, world_exporters``: per product and
+    year, :math:`X_{kt} = \\sum_e X_{ekt}`, :math:`Q_{kt} = \\sum_e X_{ekt}^2` and
+    :math:`n_{kt} = \\#\\{e : X_{ekt} > 0\\}` over the stored exporter totals
+    (:func:`export_totals`), the same bits as
+    :func:`kakehashi.metrics.screen.world_summary` of those totals
+    (``_world_summary`` in :mod:`kakehashi.warehouse`). Only ``products`` when
+    given. ``None`` when the snapshot does not hold the summary of every year
+    it holds totals for (snapshots written before it, a year with a null
+    total) or is on object storage: the caller then computes it in the query.
+    """
+    from pathlib import Path
+
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    files = wh.derived_files("world_summary")
+    totals = wh.derived_files("export_totals")
+    if not files or any(not isinstance(f, Path) for f in files) or len(files) != len(totals):
+        return None
+    by_year = {int(f.name.split(".", 1)[0]): f for f in files if isinstance(f, Path)}
+    wanted = [by_year[y] for y in sorted({int(y) for y in years}) if y in by_year]
+    columns = ["hs6", "year", "world_exports", "world_sumsq", "world_exporters"]
+    if not wanted:
+        return pq.read_schema(files[0]).empty_table().select(columns)
+    table = pa.concat_tables(pq.read_table(f, page_checksum_verification=True) for f in wanted)
+    keep = pc.equal(table.column("hs_revision"), revision)
+    if products is not None:
+        keep = pc.and_(keep, pc.is_in(table.column("hs6"), value_set=pa.array(list(products), pa.string())))
+    return table.filter(keep).select(columns)

@@ -582,19 +582,28 @@ _WORLD: OrderedDict[tuple[object, ...], tuple[str, Any]] = OrderedDict()
 
 
 def _world_table(wh: Warehouse, req: ScreenRequest, shape: tuple[object, ...]) -> tuple[str, Any]:
-    """The request's world-export summary as an Arrow table, computed once per snapshot and shape, and
-    the name it is registered under on each connection."""
+    """The request's world-export summary as an Arrow table, once per snapshot and shape, and the name it
+    is registered under on each connection: read as the ingest stored it when the plan reads the stored
+    exporter totals (:func:`kakehashi.metrics.derived.world_summary`), else computed
+    (:func:`request_world_expr`)."""
     key = (str(wh.path), wh.snapshot_id, wh.engine, shape)
     with _LABELS_LOCK:
         hit = _WORLD.get(key)
         if hit is not None:
             _WORLD.move_to_end(key)
             return hit
-    con = wh.connect()
-    try:
-        table = con.to_pyarrow(request_world_expr(wh, req))
-    except Exception as exc:  # engines raise many unrelated classes, as in Warehouse.execute
-        raise wh.engine_error(exc) from exc
+    from kakehashi.metrics import derived
+    from kakehashi.metrics.flows import _plan_is_stored
+
+    plan = req.plan if req.plan is not None else plan_trade(wh, req.revision, req.years)
+    table = (derived.world_summary(wh, plan.revision, persistence_years(req.years, req.available_years),
+                                   req.products) if _plan_is_stored(plan) else None)
+    if table is None:  # not stored (older snapshots, conversions): the same summary, computed
+        con = wh.connect()
+        try:
+            table = con.to_pyarrow(request_world_expr(wh, req))
+        except Exception as exc:  # engines raise many unrelated classes, as in Warehouse.execute
+            raise wh.engine_error(exc) from exc
     name = "_kakehashi_world_" + hashlib.sha1(repr(key).encode()).hexdigest()[:16]
     with _LABELS_LOCK:
         _WORLD[key] = (name, table)

@@ -1,0 +1,134 @@
+"""The world-export summary stored at ingest is the one the screen computes (SYNTHETIC data).
+
+A one-importer screen needs every product's world exports, their sum of
+squares and exporters (``metrics.screen.world_summary`` over the exporter
+totals). The ingest now stores them per year (``derived/world_summary``), summed
+in NumPy; these tests check the same bits as the engine's order-stable sums, on
+random groups against a plain Python loop and on a warehouse against the Ibis
+expression run by DuckDB, and that a snapshot written before the summary
+existed is still screened (computed) and gains it at the next ingest.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from kakehashi import Warehouse
+from kakehashi.metrics import derived
+from kakehashi.metrics import screen as screen_mod
+from kakehashi.metrics.flows import plan_trade
+from kakehashi.warehouse import WORLD_SUMMARY, _sorted_sums, _world_summary
+
+KEY = [("hs6", "ascending"), ("year", "ascending")]
+
+
+def test_sorted_sums_add_each_group_in_ascending_order() -> None:
+    rng = np.random.default_rng(11)
+    gid = rng.integers(0, 50, 4_000)
+    values = rng.lognormal(8, 4, 4_000)  # wide range: the order of the additions shows in the bits
+    got = _sorted_sums(gid, values, 50)
+    for g in range(50):
+        expected = 0.0
+        for v in sorted(values[gid == g]):
+            expected += v
+        assert got[g] == expected  # bit for bit
+    # the order matters for these data: an unsorted sum differs somewhere
+    assert any(sum(values[gid == g]) != got[g] for g in range(50))
+
+
+def test_world_summary_of_totals_by_hand() -> None:
+    totals = pa.table({
+        "exporter": ["AUS", "CHN", "USA", "CHN", "JPN"],
+        "hs6": ["280530", "280530", "280530", "811292", "811292"],
+        "year": pa.array([2023, 2023, 2023, 2023, 2023], pa.int32()),
+        "hs_revision": ["HS22"] * 5,
+        "exports_usd": [30.0, 60.0, 10.0, 0.0, 5.0],
+    })
+    got = _world_summary(totals)
+    assert got is not None
+    rows = {r["hs6"]: r for r in got.to_pylist()}
+    # 280530: X = 100, Q = 900 + 3600 + 100 = 4600 (HHI 0.46), three exporters
+    assert rows["280530"]["world_exports"] == 100.0
+    assert rows["280530"]["world_sumsq"] == 4600.0
+    assert rows["280530"]["world_exporters"] == 3
+    # 811292: CHN's zero total is no exporter
+    assert (rows["811292"]["world_exports"], rows["811292"]["world_exporters"]) == (5.0, 1)
+    with_null = totals.set_column(4, "exports_usd", pa.array([1.0, None, 2.0, 3.0, 4.0]))
+    assert _world_summary(with_null) is None
+
+
+def _computed_and_stored(wh: Warehouse, importer: str, rival: str) -> tuple[pa.Table, pa.Table | None]:
+    req = screen_mod.resolve_request(wh, importer, rival)
+    plan = plan_trade(wh, req.revision, req.years)
+    req = replace(req, plan=plan)
+    computed = wh.connect().to_pyarrow(screen_mod.request_world_expr(wh, req))
+    stored = derived.world_summary(wh, plan.revision,
+                                   screen_mod.persistence_years(req.years, req.available_years), req.products)
+    return computed, stored
+
+
+def test_stored_summary_is_the_computed_one(tiny_warehouse: Warehouse) -> None:
+    computed, stored = _computed_and_stored(tiny_warehouse, "JPN", "CHN")
+    assert stored is not None and stored.num_rows > 0
+    assert stored.schema == computed.schema
+    assert stored.sort_by(KEY).equals(computed.sort_by(KEY))
+    files = tiny_warehouse.derived_files("world_summary")
+    assert len(files) == len(tiny_warehouse.derived_files("export_totals")) == 3
+    entries = tiny_warehouse.manifest()["files"]
+    assert all(f"{WORLD_SUMMARY}/{f.name}" in entries for f in files)  # hashed like every file
+
+
+def test_products_filter(tiny_warehouse: Warehouse) -> None:
+    _, full = _computed_and_stored(tiny_warehouse, "JPN", "CHN")
+    assert full is not None
+    some = sorted(set(full.column("hs6").to_pylist()))[:3]
+    part = derived.world_summary(tiny_warehouse, "HS22", [2021, 2022, 2023], some)
+    assert part is not None
+    assert sorted(set(part.column("hs6").to_pylist())) == some
+    assert derived.world_summary(tiny_warehouse, "HS17", [2023]).num_rows == 0  # type: ignore[union-attr]
+
+
+def test_snapshot_without_the_summary_is_screened_and_upgraded(tiny_warehouse: Warehouse,
+                                                               tiny_sample_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "wh"
+    shutil.copytree(tiny_warehouse.path, path)
+    wh = Warehouse(path)
+    snap = path / "snapshots" / wh.snapshot_id
+    manifest = json.loads((snap / "manifest.json").read_text())
+    for rel in manifest["derived"].pop("world_summary"):  # as written before the summary existed
+        del manifest["files"][rel]
+        (snap / rel).unlink()
+    (snap / "manifest.json").write_text(json.dumps(manifest))
+    wh.close()
+    old = Warehouse(path)
+    assert derived.world_summary(old, "HS22", [2023]) is None
+    expected = screen_mod.screen_frame(tiny_warehouse, "IND", "CHN")
+    assert screen_mod.screen_frame(old, "IND", "CHN").equals(expected)
+
+    from kakehashi.sources.wgi import parse_wgi
+
+    wgi = sorted((tiny_sample_dir / "wgi").iterdir())[0]
+    old.ingest("governance", parse_wgi(wgi), source="wgi (synthetic)")
+    computed, stored = _computed_and_stored(old, "JPN", "CHN")
+    assert stored is not None and stored.sort_by(KEY).equals(computed.sort_by(KEY))
+
+
+@pytest.mark.parametrize("importer", ["JPN", "IND", "USA"])
+def test_screen_unchanged_by_the_stored_summary(tiny_warehouse: Warehouse, importer: str) -> None:
+    """The screen read with the stored summary equals the screen of the whole expression, computed."""
+    got = screen_mod.screen_frame(tiny_warehouse, importer, "CHN")
+    req = screen_mod.resolve_request(tiny_warehouse, importer, "CHN")
+    whole = tiny_warehouse.connect().to_pyarrow(screen_mod.request_expr(tiny_warehouse, req)).to_pandas()
+    cols = list(screen_mod.SCREEN_COLUMNS)
+    key = ["importer", "hs6", "year"]
+    a = got[cols].sort_values(key, ignore_index=True)
+    b = whole[cols].sort_values(key, ignore_index=True)
+    assert len(a) > 0
+    assert a.equals(b)
