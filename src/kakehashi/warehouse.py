@@ -435,7 +435,8 @@ def _derive_trade_year(paths: Path | Sequence[Path], out: Path) -> list[dict[str
 
     .. math:: X_{ekt} = \\sum_d x_{e \\to d,k,t}
 
-    The summary rows count rows and value per ``year, hs_revision, source``. One thread sums in
+    The summary rows count rows, value and the exporters and importers with a positive flow per
+    ``year, hs_revision, source``. One thread sums in
     the file's (sorted) order, so the same rows always give the same bits.
     """
     files = [paths] if isinstance(paths, Path) else list(paths)
@@ -447,7 +448,9 @@ def _derive_trade_year(paths: Path | Sequence[Path], out: Path) -> list[dict[str
             "GROUP BY exporter, hs6, year, hs_revision ORDER BY hs_revision, exporter, hs6"
         ).to_arrow_table()
         rows = con.execute(
-            f"SELECT year, hs_revision, source, count(*) AS rows, sum(value_usd) AS value_usd FROM {src} "
+            f"SELECT year, hs_revision, source, count(*) AS rows, sum(value_usd) AS value_usd, "
+            "count(DISTINCT exporter) FILTER (WHERE value_usd > 0), "
+            f"count(DISTINCT importer) FILTER (WHERE value_usd > 0) FROM {src} "
             "GROUP BY year, hs_revision, source ORDER BY year, hs_revision, source"
         ).fetchall()
     finally:
@@ -455,8 +458,8 @@ def _derive_trade_year(paths: Path | Sequence[Path], out: Path) -> list[dict[str
     out.parent.mkdir(parents=True, exist_ok=True)
     totals = totals.cast(_TOTALS_SCHEMA)
     _write_parquet(totals, out)
-    return [{"year": int(y), "hs_revision": str(r), "source": str(s), "rows": int(n), "value_usd": float(v)}
-            for y, r, s, n, v in rows]
+    return [{"year": int(y), "hs_revision": str(r), "source": str(s), "rows": int(n), "value_usd": float(v),
+             "exporters": int(ne), "importers": int(nm)} for y, r, s, n, v, ne, nm in rows]
 
 
 _TOTALS_SCHEMA = pa.schema([
@@ -473,7 +476,9 @@ def _trade_totals(tbl: pa.Table) -> tuple[pa.Table, list[dict[str, Any]]] | None
     ascending group numbers are the file's ``ORDER BY hs_revision, exporter,
     hs6``; ``numpy.bincount`` adds the values of each group one at a time in
     row order, as the single-threaded DuckDB sum over the (same-ordered) file
-    does. Returns ``None`` (the caller re-reads the file) unless ``exporter``
+    does. The summary rows also count the distinct exporters and importers with a positive flow
+    (what :func:`kakehashi.metrics.coverage.reporting_countries` reports). Returns ``None`` (the
+    caller re-reads the file) unless ``exporter``
     and ``hs6`` are dictionary-encoded, the table holds one year and no null
     value, and the groups number fewer than 2**26.
     """
@@ -508,11 +513,31 @@ def _trade_totals(tbl: pa.Table) -> tuple[pa.Table, list[dict[str, Any]]] | None
         "year": tbl.column("year").take(take), "hs_revision": tbl.column("hs_revision").take(take),
         "exports_usd": pa.array(sums, pa.float64())}).cast(_TOTALS_SCHEMA)
     sid = ranks[0].astype(np.int64) * sizes[3] + ranks[3]
-    _, counts, sums, at = groups(sid, sizes[0] * sizes[3])
+    found, counts, sums, at = groups(sid, sizes[0] * sizes[3])
     keys = tbl.select(["year", "hs_revision", "source"]).take(pa.array(at)).to_pylist()
+    positive = None if pc.min(value).as_py() > 0 else values > 0
+    n_sid = sizes[0] * sizes[3]
+    exporters = _distinct_per_group(sid, n_sid, ranks[1], sizes[1], positive)[found]
+    importer = _dense_rank(tbl.column("importer"))
+    importers = _distinct_per_group(sid, n_sid, importer, int(importer.max()) + 1, positive)[found]
     summary = [{"year": int(k["year"]), "hs_revision": str(k["hs_revision"]), "source": str(k["source"]),
-                "rows": int(c), "value_usd": float(v)} for k, c, v in zip(keys, counts, sums, strict=True)]
+                "rows": int(c), "value_usd": float(v), "exporters": int(ne), "importers": int(nm)}
+               for k, c, v, ne, nm in zip(keys, counts, sums, exporters, importers, strict=True)]
     return totals, summary
+
+
+def _distinct_per_group(gid: np.ndarray, groups: int, member: np.ndarray, members: int,
+                        keep: np.ndarray | None) -> np.ndarray:
+    """Distinct ``member`` values (dense ranks below ``members``) per group, over the rows ``keep`` marks.
+
+    Marks each (group, member) pair seen with :func:`numpy.bincount` and counts the marks per group.
+    """
+    if groups == 1:
+        seen = np.bincount(member if keep is None else member[keep], minlength=members)
+        return np.array([np.count_nonzero(seen)], dtype=np.int64)
+    code = gid * members + member
+    seen = np.bincount(code if keep is None else code[keep], minlength=groups * members)
+    return np.count_nonzero(seen.reshape(groups, members), axis=1).astype(np.int64)
 
 
 _WORLD_SCHEMA = pa.schema([

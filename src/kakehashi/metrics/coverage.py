@@ -102,10 +102,35 @@ def reporting_countries(wh: Warehouse, plan: TradePlan, years: Sequence[int] | N
         f = f.filter(f.value_usd > 0)
         return f.group_by("year").aggregate(exporters=f.exporter.nunique(), importers=f.importer.nunique())
 
-    df = memo_frame(wh, f"reporting_countries_{plan.key}", build)
+    df = _recorded_countries(wh, plan, yrs)
+    if df is None:
+        df = memo_frame(wh, f"reporting_countries_{plan.key}", build)
     df = df[df["year"].isin(yrs)].sort_values("year").reset_index(drop=True)
     df.insert(1, "source", df["year"].map(lambda y: plan.datasets[int(y)]))
     return df[["year", "source", "exporters", "importers"]]
+
+
+def _recorded_countries(wh: Warehouse, plan: TradePlan, years: Sequence[int]) -> pd.DataFrame | None:
+    """``year, exporters, importers`` from the counts recorded at ingest, when each year's dataset is one
+    recorded (revision, source) row, so that its distinct countries are that row's; else ``None``."""
+    from kakehashi.metrics.derived import country_counts
+
+    counts = country_counts(wh)
+    if counts is None:
+        return None
+    rows = []
+    for year in years:
+        ds = plan.datasets[year]
+        src = counts["source"].astype(str)
+        used = counts[(counts["year"] == year)
+                      & (src.str.startswith(ds) if ds == COMTRADE_DATASET else src == ds)]
+        if len(used) != 1:
+            return None
+        if int(used["exporters"].iloc[0]) == 0:
+            continue  # no positive flow: the query finds no row for the year either
+        rows.append({"year": year, "exporters": int(used["exporters"].iloc[0]),
+                     "importers": int(used["importers"].iloc[0])})
+    return pd.DataFrame(rows, columns=["year", "exporters", "importers"])
 
 
 def coverage_warnings(

@@ -92,6 +92,19 @@ def trade_summary(wh: Warehouse) -> pd.DataFrame:
     return out.sort_values(["year", "hs_revision", "source"], ignore_index=True)
 
 
+def country_counts(wh: Warehouse) -> pd.DataFrame | None:
+    """Exporters and importers with a positive flow per ``year, hs_revision, source``, recorded at ingest.
+
+    ``year, hs_revision, source, exporters, importers`` (distinct countries with
+    ``value_usd > 0``); ``None`` when a year of the snapshot was written before
+    these counts were recorded (then they are counted in a query).
+    """
+    rows = (wh.manifest().get("derived") or {}).get("trade_summary")
+    if not rows or any("exporters" not in r or "importers" not in r for r in rows):
+        return None
+    return pd.DataFrame(rows, columns=["year", "hs_revision", "source", "exporters", "importers"])
+
+
 def trade_revision_years(wh: Warehouse) -> pd.DataFrame:
     """Distinct ``hs_revision, year`` pairs of ``trade_flows``."""
     return trade_summary(wh)[["hs_revision", "year"]].drop_duplicates(ignore_index=True)

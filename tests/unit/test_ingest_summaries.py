@@ -132,3 +132,58 @@ def test_screen_unchanged_by_the_stored_summary(tiny_warehouse: Warehouse, impor
     b = whole[cols].sort_values(key, ignore_index=True)
     assert len(a) > 0
     assert a.equals(b)
+
+
+def test_recorded_country_counts_are_the_query_counts(tiny_warehouse: Warehouse) -> None:
+    """Exporters and importers with a positive flow, recorded at ingest, against a pandas count."""
+    from kakehashi.metrics.coverage import _recorded_countries, reporting_countries
+
+    counts = derived.country_counts(tiny_warehouse)
+    assert counts is not None and len(counts) == 3
+    flows = tiny_warehouse.execute(tiny_warehouse.table("trade_flows"))
+    positive = flows[flows["value_usd"] > 0]
+    by_year = positive.groupby("year").agg(exporters=("exporter", "nunique"),
+                                           importers=("importer", "nunique"))
+    for row in counts.itertuples():
+        assert (row.exporters, row.importers) == tuple(by_year.loc[row.year])
+    plan = plan_trade(tiny_warehouse, None, None)
+    got = reporting_countries(tiny_warehouse, plan)
+    assert got[["exporters", "importers"]].to_numpy().tolist() == by_year.to_numpy().tolist()
+    assert _recorded_countries(tiny_warehouse, plan, plan.years) is not None  # read, not queried
+
+
+def test_country_counts_of_a_year_with_two_sources_and_zero_values(tmp_path: Path) -> None:
+    """The in-memory counts per (revision, source) equal DuckDB's re-read, zero flows left out."""
+    import pyarrow.parquet as pq
+
+    from kakehashi.warehouse import _derive_trade_year, _trade_totals
+
+    rng = np.random.default_rng(5)
+    n = 2_000
+    isos = pa.array(["AUS", "CHN", "DEU", "IND", "JPN", "USA", "VNM"])
+    two = rng.random(n) < 0.4
+    value = rng.lognormal(5, 2, n)
+    value[rng.random(n) < 0.2] = 0.0
+    exporter = rng.integers(0, 7, n).astype(np.int32)
+    value[exporter == 6] = 0.0  # VNM ships nothing of value: not counted
+    tbl = pa.table({
+        "year": pa.array(np.full(n, 2022, dtype=np.int32)),
+        "exporter": pa.DictionaryArray.from_arrays(pa.array(exporter), isos),
+        "importer": pa.DictionaryArray.from_arrays(pa.array(rng.integers(0, 7, n).astype(np.int32)), isos),
+        "hs6": pa.array(rng.choice(["280530", "811292"], n)).dictionary_encode(),
+        "value_usd": pa.array(value),
+        "hs_revision": pa.array(np.where(two, "HS22", "HS17")).dictionary_encode(),
+        "source": pa.array(np.where(two, "B (synthetic)", "A (synthetic)")).dictionary_encode(),
+    })
+    path = tmp_path / "2022.parquet"
+    pq.write_table(tbl, path)
+    expected = _derive_trade_year(path, tmp_path / "totals.parquet")
+    held = _trade_totals(tbl)
+    assert held is not None
+    assert held[1] == expected
+    df = tbl.to_pandas()
+    for row in expected:
+        sel = df[(df["source"] == row["source"]) & (df["value_usd"] > 0)]
+        assert row["exporters"] == sel["exporter"].nunique()
+        assert row["importers"] == sel["importer"].nunique()
+        assert row["exporters"] == 6  # all but VNM
