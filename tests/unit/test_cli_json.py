@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import pytest
 
-from kakehashi.cli.common import records_json
+from kakehashi.cli.common import flat_frame, records_json
 from kakehashi.warehouse import Warehouse
 
 
@@ -32,6 +32,16 @@ def test_awkward_values() -> None:
     records = _records(df)
     assert records_json(records) == _slow(records)
     assert json.loads(records_json(records)) == records
+    assert flat_frame(df)
+    assert records_json(records, flat=True) == _slow(records)
+
+
+def test_a_frame_holding_lists_or_dicts_is_not_flat() -> None:
+    plain = pd.DataFrame({"a": ["x", None], "b": [1.0, 2.0]})
+    assert flat_frame(plain)
+    assert not flat_frame(plain.assign(c=[[1, 2], None]))
+    assert not flat_frame(plain.assign(c=[{"k": 1}, {"k": 2}]))
+    assert not flat_frame(pd.DataFrame())
 
 
 @pytest.mark.parametrize("records", [[], [{}], [{"a": [1, 2]}], [{"a": {"b": 1}}], [{"a": 1}, {}]])

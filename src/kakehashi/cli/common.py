@@ -217,7 +217,7 @@ def emit(
         _write_text(df.to_csv(index=False), out)
     elif fmt is Format.json:
         records = json.loads(df.to_json(orient="records", date_format="iso"))
-        _write_text(records_json(records) + "\n", out)
+        _write_text(records_json(records, flat=flat_frame(df)) + "\n", out)
     else:
         shown = df if top is None or out is not None else df.head(top)
         if synthetic:
@@ -245,13 +245,28 @@ def emit(
 _RECORD = json.JSONEncoder(ensure_ascii=False, separators=(",\n  ", ": ")).encode
 
 
-def records_json(records: list[dict[str, Any]]) -> str:
+def flat_frame(df: pd.DataFrame) -> bool:
+    """True when no cell of ``df`` can hold a list or a dict (its records are flat), by column types."""
+    from pandas.api.types import infer_dtype
+
+    return len(df.columns) > 0 and all(
+        df[c].dtype != object or infer_dtype(df[c], skipna=True) in _SCALAR_KINDS for c in df.columns)
+
+
+_SCALAR_KINDS = frozenset({"string", "empty", "boolean", "integer", "floating", "mixed-integer-float",
+                           "decimal", "datetime", "date", "bytes"})
+
+
+def records_json(records: list[dict[str, Any]], *, flat: bool = False) -> str:
     """``json.dumps(records, indent=1, ensure_ascii=False)`` for flat records, by the C encoder.
 
     Character for character the same text (one record per block, one field per line), about
     three times faster: with ``indent`` set, :func:`json.dumps` uses the pure-Python encoder.
+    ``flat``: the caller knows that no value is a list or a dict (:func:`flat_frame`), so they are
+    not looked for (a tenth of a second on 15,000 records).
     """
-    if not records or any(not r or any(isinstance(v, dict | list) for v in r.values()) for r in records):
+    if not records or (not flat and any(not r or any(isinstance(v, dict | list) for v in r.values())
+                                        for r in records)):
         return json.dumps(records, indent=1, ensure_ascii=False)
     return "[\n" + ",\n".join(" {\n  " + _RECORD(r)[1:-1] + "\n }" for r in records) + "\n]"
 
