@@ -52,3 +52,16 @@ def test_unknown_command_still_lists_the_others(capsys: object) -> None:
     assert status == 2
     err = capsys.readouterr().err  # type: ignore[attr-defined]
     assert "No such command 'screeen'. Did you mean 'screen'?" in err
+
+
+def test_a_screen_table_does_not_load_scipy(tiny_warehouse: object) -> None:
+    """Printing a screen as a table reads every unit table; none of them may load SciPy (0.4 s)."""
+    code = ("import sys\nfrom kakehashi.cli import main\n"
+            f"status = main(['screen', '-i', 'JPN', '-r', 'CHN', '-w', {str(tiny_warehouse.path)!r}])\n"  # type: ignore[attr-defined]
+            "print('SCIPY', 'scipy' in sys.modules, 'units' if 'kakehashi.optimize.portfolio' in sys.modules "
+            "else '')\nsys.exit(status)\n")
+    env = {**os.environ, "PYTHONPATH": str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "Dependency screen" in run.stdout
+    assert run.stdout.split("SCIPY", 1)[1].split() == ["False", "units"]  # the unit tables were read
