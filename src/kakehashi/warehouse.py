@@ -546,17 +546,31 @@ _WORLD_SCHEMA = pa.schema([
     pa.field("world_exporters", pa.int64())])
 
 
-def _sorted_sums(gid: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
+def _group_order(gid: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
+    """Row positions sorted by group, then by value (ascending) within each group.
+
+    An unstable sort of the values, then a stable sort of their group numbers (a radix sort
+    when they fit 16 bits); equal values may come in any order, which changes no sum.
+    """
+    by_value = np.argsort(values)
+    g = gid[by_value]
+    if groups <= 1 << 16:
+        g = g.astype(np.uint16)
+    order: np.ndarray = by_value[np.argsort(g, kind="stable")]
+    return order
+
+
+def _sorted_sums(gid: np.ndarray, values: np.ndarray, groups: int, order: np.ndarray) -> np.ndarray:
     """Per group, its values sorted ascending and added one at a time in that order.
 
     The same bits as :func:`kakehashi.metrics.concentration.stable_sum` (a
-    group's values collected, sorted and summed in order by the engine): the
-    values are laid out as a (position in group) x (group) matrix padded with
-    zeros after each group's last value, and the rows are added one after the
-    other, so every group's sum is sequential; adding the padding's zeros
-    changes no sum.
+    group's values collected, sorted and summed in order by the engine).
+    ``order`` is :func:`_group_order` of ``gid`` and ``values`` (or of values
+    in the same order). The values are laid out as a (position in group) x
+    (group) matrix padded with zeros after each group's last value, and the
+    rows are added one after the other, so every group's sum is sequential;
+    adding the padding's zeros changes no sum.
     """
-    order = np.lexsort((values, gid))
     g, v = gid[order], values[order]
     counts = np.bincount(g, minlength=groups)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
@@ -567,6 +581,12 @@ def _sorted_sums(gid: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray
     for row in grid[1:]:
         acc += row
     return acc
+
+
+def _codes(col: pa.ChunkedArray) -> tuple[np.ndarray, int]:
+    """Integer codes of a column's values (any consistent numbering) and how many there are."""
+    enc = pc.dictionary_encode(col.combine_chunks())  # one dictionary for every chunk
+    return np.asarray(enc.indices, dtype=np.int64), len(enc.dictionary)
 
 
 def _world_summary(totals: pa.Table) -> pa.Table | None:
@@ -583,21 +603,30 @@ def _world_summary(totals: pa.Table) -> pa.Table | None:
     x = totals.column("exports_usd")
     if x.null_count:
         return None
-    keys = totals.select(["hs_revision", "hs6", "year"])
     if totals.num_rows == 0:
         return _WORLD_SCHEMA.empty_table()
-    ranks = [_dense_rank(keys.column(c)).astype(np.int64) for c in ("hs_revision", "hs6", "year")]
-    composite = (ranks[0] * (int(ranks[1].max()) + 1) + ranks[1]) * (int(ranks[2].max()) + 1) + ranks[2]
-    found, gid = np.unique(composite, return_inverse=True)
-    first = np.zeros(len(found), dtype=np.int64)
+    keys = totals.select(["hs_revision", "hs6", "year"])
+    composite = np.zeros(totals.num_rows, dtype=np.int64)
+    for name in keys.column_names:
+        codes, n = _codes(keys.column(name))
+        composite = composite * n + codes
+    seen = np.bincount(composite)
+    present = seen > 0
+    groups = int(present.sum())
+    gid = (np.cumsum(present) - 1)[composite]
+    first = np.zeros(groups, dtype=np.int64)
     first[gid[::-1]] = np.arange(len(gid) - 1, -1, -1)
     values = x.to_numpy()
+    order = _group_order(gid, values, groups)
+    squares = values * values
+    # for non-negative values (every checked source), ordering the squares is ordering the values
+    sq_order = order if values.min() >= 0 else _group_order(gid, squares, groups)
     out = keys.take(pa.array(first)).cast(_WORLD_SCHEMA.remove(5).remove(4).remove(3))
     return pa.table({
         "hs_revision": out.column("hs_revision"), "hs6": out.column("hs6"), "year": out.column("year"),
-        "world_exports": _sorted_sums(gid, values, len(found)),
-        "world_sumsq": _sorted_sums(gid, values * values, len(found)),
-        "world_exporters": np.bincount(gid, weights=values > 0, minlength=len(found)).astype(np.int64),
+        "world_exports": _sorted_sums(gid, values, groups, order),
+        "world_sumsq": _sorted_sums(gid, squares, groups, sq_order),
+        "world_exporters": np.bincount(gid, weights=values > 0, minlength=groups).astype(np.int64),
     }, schema=_WORLD_SCHEMA)
 
 

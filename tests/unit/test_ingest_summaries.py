@@ -24,7 +24,7 @@ from kakehashi import Warehouse
 from kakehashi.metrics import derived
 from kakehashi.metrics import screen as screen_mod
 from kakehashi.metrics.flows import plan_trade
-from kakehashi.warehouse import WORLD_SUMMARY, _sorted_sums, _world_summary
+from kakehashi.warehouse import WORLD_SUMMARY, _group_order, _sorted_sums, _world_summary
 
 KEY = [("hs6", "ascending"), ("year", "ascending")]
 
@@ -33,7 +33,7 @@ def test_sorted_sums_add_each_group_in_ascending_order() -> None:
     rng = np.random.default_rng(11)
     gid = rng.integers(0, 50, 4_000)
     values = rng.lognormal(8, 4, 4_000)  # wide range: the order of the additions shows in the bits
-    got = _sorted_sums(gid, values, 50)
+    got = _sorted_sums(gid, values, 50, _group_order(gid, values, 50))
     for g in range(50):
         expected = 0.0
         for v in sorted(values[gid == g]):
@@ -62,6 +62,11 @@ def test_world_summary_of_totals_by_hand() -> None:
     assert (rows["811292"]["world_exports"], rows["811292"]["world_exporters"]) == (5.0, 1)
     with_null = totals.set_column(4, "exports_usd", pa.array([1.0, None, 2.0, 3.0, 4.0]))
     assert _world_summary(with_null) is None
+    # a negative total (no checked source has one): the squares are ordered on their own
+    negative = _world_summary(totals.set_column(4, "exports_usd", pa.array([-30.0, 60.0, 10.0, 0.0, 5.0])))
+    assert negative is not None
+    first = negative.to_pylist()[0]
+    assert (first["world_sumsq"], first["world_exports"]) == (4600.0, 40.0)
 
 
 def _computed_and_stored(wh: Warehouse, importer: str, rival: str) -> tuple[pa.Table, pa.Table | None]:
