@@ -235,3 +235,85 @@ def test_no_world_view_is_left_on_the_connection(tiny_warehouse: Warehouse) -> N
     # the next screen of the same shape registers the summary again and still gives the plain frame
     req = S.resolve_request(tiny_warehouse, "JPN", "CHN", years=[2022])
     pd.testing.assert_frame_equal(fast(tiny_warehouse, req), plain(tiny_warehouse, req), check_exact=True)
+
+
+# ----------------------------------------------- sorted and annotated in Arrow, read through a cursor
+def reference_screen(wh: Warehouse, req: S.ScreenRequest) -> pd.DataFrame:
+    """The screen as it was built before the Arrow sort and the vectorised labels: the plain frame, each
+    code's labels looked up one by one, then pandas' stable sort (missing severity last)."""
+    from kakehashi.catalogue import chapter_description
+
+    names, workstreams = S.product_labels(wh, req.revision)
+    df = S.to_frame(wh, S.request_expr(wh, req))
+    df["product_name"] = df["hs6"].map(lambda c: names.get(c) or chapter_description(str(c))).astype("object")
+    df["workstream"] = df["hs6"].map(lambda c: workstreams.get(c, ""))
+    return df.sort_values(["severity", "importer", "hs6", "year"], ascending=[False, True, True, True],
+                          kind="stable").reset_index(drop=True)
+
+
+@pytest.mark.parametrize(("importer", "rival", "years", "products"), CASES)
+def test_screen_frame_is_the_reference_frame(tiny_warehouse: Warehouse, importer: str | None, rival: str,
+                                             years: list[int] | None, products: str | None) -> None:
+    wh = tiny_warehouse
+    req = S.resolve_request(wh, importer, rival, years=years, products=products)
+    want = reference_screen(wh, req)
+    assert len(want) > 0 and (want["workstream"] != "").any()
+    got = S.screen_frame(wh, importer, rival, years=years, products=products)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)  # values, order, dtypes, index
+
+
+def test_sort_screen_orders_missing_severities_as_pandas() -> None:
+    """SYNTHETIC rows: a null severity sorts last, tied rows by importer, code and year; with a float NaN
+    (which Arrow would order apart from nulls) the pandas sort is used, so both orders are pandas'."""
+    import pyarrow as pa
+
+    def want(t: pa.Table) -> pd.DataFrame:
+        return t.to_pandas().sort_values(["severity", "importer", "hs6", "year"],
+                                         ascending=[False, True, True, True], kind="stable"
+                                         ).reset_index(drop=True)
+
+    base = {"importer": ["JPN", "IND", "JPN", "IND", "JPN", "JPN"],
+            "hs6": ["000002", "000001", "000001", "000003", "000001", "000003"],
+            "year": pa.array([2023, 2023, 2023, 2022, 2022, 2023], pa.int32())}
+    with_nulls = pa.table({**base, "severity": [1.5, None, 7.0, 1.5, None, 0.0]})
+    got = S.sort_screen(with_nulls)
+    pd.testing.assert_frame_equal(got, want(with_nulls), check_exact=True)
+    assert got["severity"].isna().tolist() == [False] * 4 + [True] * 2
+    with_nan = pa.table({**base, "severity": pa.array([1.5, None, float("nan"), 1.5, None, 0.0])})
+    pd.testing.assert_frame_equal(S.sort_screen(with_nan), want(with_nan), check_exact=True)
+
+
+def test_annotate_products_is_the_lookup_of_each_code(tiny_warehouse: Warehouse) -> None:
+    """Vectorised labels equal the per-code lookup (name, else the HS chapter; workstreams, else empty),
+    with and without a warehouse, for catalogue codes, codes only in the data and unknown codes."""
+    from kakehashi.catalogue import chapter_description
+
+    codes = ["280530", "850511", "010121", "999999", "280530", "271111"]
+    frame = pd.DataFrame({"hs6": codes, "n": range(len(codes))}, index=[5, 3, 9, 1, 0, 2])
+    for wh in (tiny_warehouse, None):
+        names, workstreams = S.product_labels(wh, "HS22")
+        got = S.annotate_products(frame, wh, "HS22")
+        want = frame.copy()
+        want["product_name"] = [names.get(c) or chapter_description(str(c)) for c in want["hs6"]]
+        want["product_name"] = want["product_name"].astype("object")
+        want["workstream"] = pd.Series([workstreams.get(c, "") for c in want["hs6"]], index=want.index)
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+        assert got.loc[1, "product_name"] == chapter_description("999999") and got.loc[1, "workstream"] == ""
+        assert "critical-minerals" in got.loc[5, "workstream"]
+    empty = S.annotate_products(frame.iloc[:0], tiny_warehouse, "HS22")
+    assert list(empty.columns) == ["hs6", "n", "product_name", "workstream"] and empty.empty
+
+
+def test_a_failed_templated_query_leaves_the_connection_usable(tiny_warehouse: Warehouse) -> None:
+    """A template that fails while DuckDB runs it raises the warehouse's engine error, and the thread's
+    connection answers the next query (no result is left pending on it)."""
+    from kakehashi.errors import EngineError
+
+    wh = tiny_warehouse
+    tmpl = prepared.Template("SELECT CAST($code AS INTEGER) AS n FROM range(3)", ("code",),
+                             ibis.schema({"n": "int32"}))
+    assert prepared._run(wh, wh.connect(), tmpl, {"code": "7"})["n"].to_pylist() == [7, 7, 7]
+    with pytest.raises(EngineError):
+        prepared._run(wh, wh.connect(), tmpl, {"code": "not a number"})
+    req = S.resolve_request(wh, "JPN", "CHN", years=[2023])
+    pd.testing.assert_frame_equal(fast(wh, req), plain(wh, req), check_exact=True)

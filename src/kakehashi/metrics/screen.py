@@ -58,6 +58,7 @@ from threading import Lock
 from typing import Any
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from kakehashi.errors import InputError, unknown_value_error
@@ -623,7 +624,14 @@ def request_frame(wh: Warehouse, req: ScreenRequest,
     Python work of Ibis off every request after the first of its shape. The
     frame is the same as ``to_frame(wh, request_expr(wh, req, thresholds))``.
     """
-    from kakehashi.prepared import prepared_frame
+    df: pd.DataFrame = request_table(wh, req, thresholds).to_pandas()
+    return df
+
+
+def request_table(wh: Warehouse, req: ScreenRequest, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Any:
+    """The screen rows of a resolved request as an Arrow table, unsorted (:func:`request_frame`
+    before its conversion to pandas)."""
+    from kakehashi.prepared import prepared_table
 
     plan = req.plan if req.plan is not None else plan_trade(wh, req.revision, req.years)
     n = len(req.importers) if req.importers is not None else 0
@@ -646,11 +654,11 @@ def request_frame(wh: Warehouse, req: ScreenRequest,
 
     values = {"rival": req.rival, **dict(zip(names, req.importers or [], strict=True))}
     if world_name is None:
-        return prepared_frame(wh, shape, build, values)
+        return prepared_table(wh, shape, build, values)
     raw = wh.connect().con
     raw.register(world_name, world_table)
     try:
-        return prepared_frame(wh, (*shape, world_name), build, values)
+        return prepared_table(wh, (*shape, world_name), build, values)
     finally:
         raw.unregister(world_name)
 
@@ -695,10 +703,38 @@ def screen_frame(
     """
     req = resolve_request(wh, importer, rival, years=years, products=products, revision=revision,
                           precedence=precedence)
-    df = request_frame(wh, req, thresholds)
-    return annotate_products(df, wh, req.revision).sort_values(
-        ["severity", "importer", "hs6", "year"], ascending=[False, True, True, True], kind="stable"
-    ).reset_index(drop=True)
+    return annotate_products(sort_screen(request_table(wh, req, thresholds)), wh, req.revision)
+
+
+SCREEN_ORDER: tuple[tuple[str, bool], ...] = (("severity", False), ("importer", True), ("hs6", True),
+                                              ("year", True))
+"""The order of screen rows: (column, ascending); a missing severity last."""
+
+
+def sort_screen(table: Any) -> pd.DataFrame:
+    """Screen rows (an Arrow table) in :data:`SCREEN_ORDER`, as pandas with a fresh index.
+
+    The same frame as pandas' stable ``sort_values`` (missing values last) of
+    the converted table; sorted by Arrow before the conversion (a stable sort,
+    in C), unless a sort column holds a float NaN, which Arrow orders apart
+    from nulls and pandas with them: then by pandas.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cols = [c for c, _ in SCREEN_ORDER]
+    floats = [c for c in cols if pa.types.is_floating(table.schema.field(c).type)]
+    if any(pc.any(pc.is_nan(table[c])).as_py() for c in floats):
+        df: pd.DataFrame = table.to_pandas()
+        ascending = [a for _, a in SCREEN_ORDER]
+        return df.sort_values(cols, ascending=ascending, kind="stable").reset_index(drop=True)
+    order = [(c, "ascending" if a else "descending") for c, a in SCREEN_ORDER]
+    try:  # pyarrow >= 21 takes the null placement per key
+        ordered = table.sort_by([(c, o, "at_end") for c, o in order])
+    except (TypeError, ValueError):
+        ordered = table.sort_by(order, null_placement="at_end")
+    out: pd.DataFrame = ordered.to_pandas()
+    return out
 
 
 @dataclass(frozen=True)
@@ -739,10 +775,29 @@ def annotate_products(df: pd.DataFrame, wh: Warehouse | None, revision: str) -> 
 
     names, workstreams = product_labels(wh, revision)
     out = df.copy()
-    # a code with neither a catalogue name nor a loaded description is named by its HS chapter
-    named = out["hs6"].map(lambda c: names.get(c) or chapter_description(str(c)))
-    out["product_name"] = named.astype("object")
-    out["workstream"] = out["hs6"].map(lambda c: workstreams.get(c, ""))
+    if out.empty:
+        # a code with neither a catalogue name nor a loaded description is named by its HS chapter
+        named = out["hs6"].map(lambda c: names.get(c) or chapter_description(str(c)))
+        out["product_name"] = named.astype("object")
+        out["workstream"] = out["hs6"].map(lambda c: workstreams.get(c, ""))
+        return out
+    # the same values, looked up in one vectorised step: positions of the codes among the labelled ones
+    index, name_of, ws_of = _label_index(wh, revision)
+    pos = index.get_indexer(out["hs6"])
+    found = pos >= 0
+    if not len(index):  # nothing labelled: every code is named by its chapter
+        name_of, ws_of, pos = np.array([None], dtype=object), np.array([""], dtype=object), pos * 0
+    looked_up = name_of[pos]
+    looked_up[~found] = None
+    product_name: list[Any] = looked_up.tolist()
+    for i, name in enumerate(product_name):
+        if name is None:  # no name (or an empty one): named by its HS chapter, as one by one
+            c: Any = out["hs6"].iat[i]
+            product_name[i] = names.get(c) or chapter_description(str(c))
+    out["product_name"] = pd.Series(product_name, index=out.index, dtype="object")
+    workstream = ws_of[pos]
+    workstream[~found] = ""
+    out["workstream"] = pd.Series(workstream, index=out.index)
     return out
 
 
@@ -794,3 +849,27 @@ def product_labels(wh: Warehouse | None, revision: str) -> _Labels:
         while len(_LABELS) > LABEL_ENTRIES:
             _LABELS.popitem(last=False)
     return labels
+
+
+_INDEX: OrderedDict[tuple[str | None, str | None, str], tuple[_Labels, tuple[Any, Any, Any]]] = OrderedDict()
+
+
+def _label_index(wh: Warehouse | None, revision: str) -> tuple[Any, Any, Any]:
+    """:func:`product_labels` as arrays: the labelled codes (a pandas Index), each one's name (``None``
+    when it has no name or an empty one) and workstreams (``""`` when none); kept with the labels."""
+    labels = product_labels(wh, revision)
+    key = (str(wh.path), wh.snapshot_id, revision) if wh is not None else (None, None, revision)
+    with _LABELS_LOCK:
+        hit = _INDEX.get(key)
+        if hit is not None and hit[0] is labels:
+            return hit[1]
+    names, workstreams = labels
+    codes = list(dict.fromkeys([*names, *workstreams]))
+    index = pd.Index(codes)
+    name_of = np.array([names.get(c) or None for c in codes], dtype=object)
+    ws_of = np.array([workstreams.get(c, "") for c in codes], dtype=object)
+    with _LABELS_LOCK:
+        _INDEX[key] = (labels, (index, name_of, ws_of))
+        while len(_INDEX) > LABEL_ENTRIES:
+            _INDEX.popitem(last=False)
+    return index, name_of, ws_of
