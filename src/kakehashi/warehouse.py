@@ -279,13 +279,13 @@ class Transaction:
                     if rows is not None:
                         part = part.take(rows)
                     self.totals.pop(f"{table}/{year}.parquet", None)
-                    pieces = _split_parts(_storage_table(part, spec.arrow_schema()))
+                    pieces = _split_parts(part)
                     names = [year_file_name(year, i) for i in range(len(pieces))]
-                    # Parts are written in parallel (Arrow's writer releases the GIL), and the
-                    # exporter totals are summed meanwhile.
+                    # Parts are put in their storage types and written in parallel (Arrow's writer
+                    # releases the GIL), and the exporter totals are summed meanwhile.
                     with ThreadPoolExecutor(len(pieces) + 1) as pool:
                         totals = pool.submit(_trade_totals, part) if table == "trade_flows" else None
-                        done = [pool.submit(_write_entry, piece, tdir / name)
+                        done = [pool.submit(_write_entry, piece, tdir / name, spec.arrow_schema())
                                 for piece, name in zip(pieces, names, strict=True)]
                         for name, fut in zip(names, done, strict=True):
                             self._written(f"{table}/{name}", fut.result())
@@ -378,8 +378,14 @@ def _split_parts(tbl: pa.Table) -> list[pa.Table]:
     return [tbl.slice(start, per) for start in range(0, n, per)]
 
 
-def _write_entry(tbl: pa.Table, path: Path) -> dict[str, Any]:
-    """Write ``tbl`` to ``path`` (:func:`_write_parquet`); return its manifest entry, hashed here."""
+def _write_entry(tbl: pa.Table, path: Path, target: pa.Schema | None = None) -> dict[str, Any]:
+    """Write ``tbl`` to ``path`` (:func:`_write_parquet`); return its manifest entry, hashed here.
+
+    ``target``: the table's schema, to which ``tbl`` is first converted (:func:`_storage_table`) in
+    the calling thread, so that parts written in parallel are also converted in parallel.
+    """
+    if target is not None:
+        tbl = _storage_table(tbl, target)
     _write_parquet(tbl, path)
     return _file_entry(path, rows=tbl.num_rows)
 
@@ -486,25 +492,33 @@ def _trade_totals(tbl: pa.Table) -> tuple[pa.Table, list[dict[str, Any]]] | None
     if sizes[0] * sizes[1] * sizes[2] >= 1 << 26 or sizes[0] * sizes[3] >= 1 << 26:
         return None
     values = value.to_numpy()
-    rows = np.arange(n, dtype=np.int64)
+    rows = np.arange(n, dtype=np.int32 if n < 1 << 31 else np.int64)
 
-    def groups(gid: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        counts = np.bincount(gid, minlength=size)
+    def groups(gid: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         sums = np.bincount(gid, weights=values, minlength=size)
-        first = np.zeros(size, dtype=np.int64)
-        first[gid[::-1]] = rows[::-1]  # any row of a group carries its keys
-        found = np.flatnonzero(counts)
-        return found, counts[found], sums[found], first[found]
+        last = np.full(size, -1, dtype=rows.dtype)
+        last[gid] = rows  # any row of a group carries its keys (here its last)
+        found = np.flatnonzero(last >= 0)
+        return found, sums[found], last[found]
 
-    gid = (ranks[0].astype(np.int64) * sizes[1] + ranks[1]) * sizes[2] + ranks[2]
-    _, _, sums, at = groups(gid, sizes[0] * sizes[1] * sizes[2])
+    def group_ids(*keys: tuple[np.ndarray, int]) -> np.ndarray:
+        gid = keys[0][0].astype(np.int64)  # one array, combined in place (no temporaries)
+        for rank, size in keys[1:]:
+            gid *= size
+            gid += rank
+        return gid
+
+    gid = group_ids((ranks[0], sizes[0]), (ranks[1], sizes[1]), (ranks[2], sizes[2]))
+    _, sums, at = groups(gid, sizes[0] * sizes[1] * sizes[2])
+    del gid
     take = pa.array(at)
     totals = pa.table({
         "exporter": tbl.column("exporter").take(take), "hs6": tbl.column("hs6").take(take),
         "year": tbl.column("year").take(take), "hs_revision": tbl.column("hs_revision").take(take),
         "exports_usd": pa.array(sums, pa.float64())}).cast(_TOTALS_SCHEMA)
-    sid = ranks[0].astype(np.int64) * sizes[3] + ranks[3]
-    _, counts, sums, at = groups(sid, sizes[0] * sizes[3])
+    sid = group_ids((ranks[0], sizes[0]), (ranks[3], sizes[3]))
+    found, sums, at = groups(sid, sizes[0] * sizes[3])
+    counts = np.bincount(sid, minlength=sizes[0] * sizes[3])[found]
     keys = tbl.select(["year", "hs_revision", "source"]).take(pa.array(at)).to_pylist()
     summary = [{"year": int(k["year"]), "hs_revision": str(k["hs_revision"]), "source": str(k["source"]),
                 "rows": int(c), "value_usd": float(v)} for k, c, v in zip(keys, counts, sums, strict=True)]
@@ -577,14 +591,34 @@ def _sort_order(tbl: pa.Table, keys: Sequence[str]) -> pa.Array | None:
     ranks = [_dense_rank(tbl.column(k)) for k in keys]
     sizes = [int(r.max()) + 1 for r in ranks]
     if float(np.prod([float(n) for n in sizes])) < 2.0**62:
-        combined = np.zeros(tbl.num_rows, dtype=np.int64)
-        for r, n in zip(ranks, sizes, strict=True):
-            combined *= n
-            combined += r
-        if bool((combined[1:] >= combined[:-1]).all()):
+        if _sorted_ranks(ranks, sizes):
             return None
-        return pa.array(np.argsort(combined, kind="stable"))
+        return pa.array(np.argsort(_combined_key(ranks, sizes), kind="stable"))
     return pa.array(np.lexsort(ranks[::-1]))
+
+
+_ORDER_BLOCK = 1 << 20
+"""Rows per block of the order check (its keys stay in the cache and their memory is reused)."""
+
+
+def _combined_key(ranks: Sequence[np.ndarray], sizes: Sequence[int], start: int = 0,
+                  stop: int | None = None) -> np.ndarray:
+    """Rows ``start:stop`` of the combined key ``((r0 * n1 + r1) * n2 + r2) ...`` (int64, < 2**62)."""
+    combined = ranks[0][start:stop].astype(np.int64)
+    for r, n in zip(ranks[1:], sizes[1:], strict=True):
+        combined *= n
+        combined += r[start:stop]
+    return combined
+
+
+def _sorted_ranks(ranks: Sequence[np.ndarray], sizes: Sequence[int]) -> bool:
+    """Whether the combined keys never decrease, checked block by block (blocks overlap by one row)."""
+    n = len(ranks[0])
+    for start in range(0, max(n - 1, 0), _ORDER_BLOCK):
+        key = _combined_key(ranks, sizes, start, min(n, start + _ORDER_BLOCK + 1))
+        if not bool((key[1:] >= key[:-1]).all()):
+            return False
+    return True
 
 
 def _sql_path(path: Location) -> str:
