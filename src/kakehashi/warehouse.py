@@ -473,11 +473,12 @@ def _trade_totals(tbl: pa.Table) -> tuple[pa.Table, list[dict[str, Any]]] | None
 
     Groups are numbered by the dense ranks of (hs_revision, exporter, hs6), so
     ascending group numbers are the file's ``ORDER BY hs_revision, exporter,
-    hs6``; ``numpy.bincount`` adds the values of each group one at a time in
-    row order, as the single-threaded DuckDB sum over the (same-ordered) file
-    does. Returns ``None`` (the caller re-reads the file) unless ``exporter``
-    and ``hs6`` are dictionary-encoded, the table holds one year and no null
-    value, and the groups number fewer than 2**26.
+    hs6``; ``numpy.add.at`` adds the values of each group one at a time in
+    row order (block by block, so that no whole-column key is allocated), as
+    the single-threaded DuckDB sum over the (same-ordered) file does. Returns
+    ``None`` (the caller re-reads the file) unless ``exporter`` and ``hs6`` are
+    dictionary-encoded, the table holds one year and no null value, and the
+    groups number fewer than 2**26.
     """
     n = tbl.num_rows
     value = tbl.column("value_usd")
@@ -492,37 +493,42 @@ def _trade_totals(tbl: pa.Table) -> tuple[pa.Table, list[dict[str, Any]]] | None
     if sizes[0] * sizes[1] * sizes[2] >= 1 << 26 or sizes[0] * sizes[3] >= 1 << 26:
         return None
     values = value.to_numpy()
-    rows = np.arange(n, dtype=np.int32 if n < 1 << 31 else np.int64)
-
-    def groups(gid: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        sums = np.bincount(gid, weights=values, minlength=size)
-        last = np.full(size, -1, dtype=rows.dtype)
-        last[gid] = rows  # any row of a group carries its keys (here its last)
-        found = np.flatnonzero(last >= 0)
-        return found, sums[found], last[found]
-
-    def group_ids(*keys: tuple[np.ndarray, int]) -> np.ndarray:
-        gid = keys[0][0].astype(np.int64)  # one array, combined in place (no temporaries)
-        for rank, size in keys[1:]:
-            gid *= size
-            gid += rank
-        return gid
-
-    gid = group_ids((ranks[0], sizes[0]), (ranks[1], sizes[1]), (ranks[2], sizes[2]))
-    _, sums, at = groups(gid, sizes[0] * sizes[1] * sizes[2])
-    del gid
-    take = pa.array(at)
+    # Both group sums in blocks of rows: numpy.add.at adds one value at a time in row order, as
+    # numpy.bincount and DuckDB's sum do, and the blocks' keys reuse their memory.
+    by_key = _GroupSums(sizes[0] * sizes[1] * sizes[2])
+    by_source = _GroupSums(sizes[0] * sizes[3])
+    for start in range(0, n, _ORDER_BLOCK):
+        stop = min(n, start + _ORDER_BLOCK)
+        rows = np.arange(start, stop)
+        by_key.add(_combined_key(ranks[:3], sizes[:3], start, stop), values[start:stop], rows)
+        by_source.add(_combined_key([ranks[0], ranks[3]], [sizes[0], sizes[3]], start, stop),
+                      values[start:stop], rows)
+    found = np.flatnonzero(by_key.counts)
+    take = pa.array(by_key.last[found])
     totals = pa.table({
         "exporter": tbl.column("exporter").take(take), "hs6": tbl.column("hs6").take(take),
         "year": tbl.column("year").take(take), "hs_revision": tbl.column("hs_revision").take(take),
-        "exports_usd": pa.array(sums, pa.float64())}).cast(_TOTALS_SCHEMA)
-    sid = group_ids((ranks[0], sizes[0]), (ranks[3], sizes[3]))
-    found, sums, at = groups(sid, sizes[0] * sizes[3])
-    counts = np.bincount(sid, minlength=sizes[0] * sizes[3])[found]
+        "exports_usd": pa.array(by_key.sums[found], pa.float64())}).cast(_TOTALS_SCHEMA)
+    found = np.flatnonzero(by_source.counts)
+    at, counts, sums = by_source.last[found], by_source.counts[found], by_source.sums[found]
     keys = tbl.select(["year", "hs_revision", "source"]).take(pa.array(at)).to_pylist()
     summary = [{"year": int(k["year"]), "hs_revision": str(k["hs_revision"]), "source": str(k["source"]),
                 "rows": int(c), "value_usd": float(v)} for k, c, v in zip(keys, counts, sums, strict=True)]
     return totals, summary
+
+
+class _GroupSums:
+    """Row count, value sum (in row order) and last row of each group, added block by block."""
+
+    def __init__(self, size: int) -> None:
+        self.counts = np.zeros(size, dtype=np.int64)
+        self.sums = np.zeros(size, dtype=np.float64)
+        self.last = np.zeros(size, dtype=np.int64)
+
+    def add(self, gid: np.ndarray, values: np.ndarray, rows: np.ndarray) -> None:
+        self.counts += np.bincount(gid, minlength=len(self.counts))
+        np.add.at(self.sums, gid, values)
+        self.last[gid] = rows  # any row of a group carries its keys
 
 
 _DECODE_DICTIONARY_ABOVE = 1024
