@@ -50,10 +50,13 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import importlib
 import json
 import os
 import re
 import shutil
+import sys
+import threading
 import time
 import uuid
 import warnings
@@ -139,6 +142,16 @@ def ingest_memory_pool() -> Iterator[None]:
     finally:
         _numpy_hugepage(hugepage)
         pa.set_memory_pool(previous)
+
+
+def _preload_writer() -> None:
+    """Import Arrow's Parquet module in a thread, while the caller reads its input.
+
+    A transaction's first write imports it (about 30 ms, in the writer threads, which
+    wait for one another on the import lock); a reader's start-up does not load it.
+    """
+    if "pyarrow.parquet" not in sys.modules:
+        threading.Thread(target=importlib.import_module, args=("pyarrow.parquet",), daemon=True).start()
 
 
 def _numpy_hugepage(enabled: bool | None) -> bool | None:
@@ -282,17 +295,17 @@ class Transaction:
                     pieces = _split_parts(part)
                     names = [year_file_name(year, i) for i in range(len(pieces))]
                     # Parts are put in their storage types and written in parallel (Arrow's writer
-                    # releases the GIL), and the exporter totals are summed meanwhile.
+                    # releases the GIL), and the exporter totals are summed and written meanwhile.
                     with ThreadPoolExecutor(len(pieces) + 1) as pool:
-                        totals = pool.submit(_trade_totals, part) if table == "trade_flows" else None
+                        trade = table == "trade_flows"
+                        totals = pool.submit(self._year_totals, part, year) if trade else None
                         done = [pool.submit(_write_entry, piece, tdir / name, spec.arrow_schema(),
                                             whole_groups=table in _ONE_PAGE_TABLES)
                                 for piece, name in zip(pieces, names, strict=True)]
                         for name, fut in zip(names, done, strict=True):
                             self._written(f"{table}/{name}", fut.result())
-                        held = totals.result() if totals is not None else None
-                    if held is not None:
-                        self.totals[f"{table}/{year}.parquet"] = held
+                        if totals is not None:
+                            totals.result()
             else:
                 self._written(f"{table}/all.parquet",
                               _write_entry(_storage_table(tbl, spec.arrow_schema()), tdir / "all.parquet"))
@@ -310,6 +323,23 @@ class Transaction:
         )
         self.manifest.setdefault("log", []).append(record.__dict__)
         return tbl.num_rows
+
+    def _year_totals(self, part: pa.Table, year: int) -> None:
+        """Sum a trade year's exporter totals (:func:`_trade_totals`) and write their file, if they can be.
+
+        The file is the one :meth:`Warehouse._derive` would write at the commit; written here, next
+        to the year's parts, it costs the commit nothing. Without totals in memory, the commit
+        derives them from the files.
+        """
+        held = _trade_totals(part)
+        rel = f"{EXPORT_TOTALS}/{year}.parquet"
+        out = self.path / rel
+        out.unlink(missing_ok=True)  # a hard link to the committed copy, or totals of an earlier write
+        self.entries.pop(rel, None)
+        if held is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            self._written(rel, _write_entry(held[0], out, whole_groups=True))
+            self.totals[f"trade_flows/{year}.parquet"] = held
 
     def _written(self, rel: str, entry: dict[str, Any]) -> None:
         self.written.add(rel)
@@ -1111,6 +1141,7 @@ class Warehouse:
             except OSError as exc:
                 raise _write_error(root, exc) from None
             try:
+                _preload_writer()
                 tx = Transaction(root, staging, {"log": []})
                 self._clone_into(tx)
                 with ingest_memory_pool():
@@ -1250,13 +1281,12 @@ class Warehouse:
             out = staging / out_rel
             rewritten = any(rel in tx.written for rel in rels)
             if rewritten or "trade_flows" in tx.replaced or not out.exists() or year not in previous:
-                out.unlink(missing_ok=True)
                 held = tx.totals.get(f"trade_flows/{year}.parquet") if rewritten else None
                 if held is None:
+                    out.unlink(missing_ok=True)
+                    tx.entries.pop(out_rel, None)
                     summary += _derive_trade_year([staging / rel for rel in rels], out)
-                else:
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    tx._written(out_rel, _write_entry(held[0], out, whole_groups=True))
+                else:  # written with the year's parts (Transaction._year_totals)
                     summary += held[1]
                 tx.written.add(out_rel)
             else:

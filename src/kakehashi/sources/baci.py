@@ -661,8 +661,14 @@ def _resolve_codes(codes_i: np.ndarray, codes_j: np.ndarray, table: Mapping[int,
     return res
 
 
-def _constant(value: str, n: int) -> pa.DictionaryArray:
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value]))
+def _constant(value: str, zeros: np.ndarray) -> pa.DictionaryArray:
+    """``value`` in every row: dictionary indices ``zeros`` (the constant columns share one array)."""
+    return pa.DictionaryArray.from_arrays(pa.array(zeros), pa.array([value]))
+
+
+def _year_and_zeros(n: int, year: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``year`` column and the constant columns' indices of ``n`` rows."""
+    return np.full(n, year, dtype=np.int32), np.zeros(n, dtype=np.int32)
 
 
 def _finish(raw: pa.Table, codes_i: np.ndarray, codes_j: np.ndarray, res: AreaResolution,
@@ -711,20 +717,23 @@ def _finish(raw: pa.Table, codes_i: np.ndarray, codes_j: np.ndarray, res: AreaRe
 
 def _flows_table(year: int, isos: Sequence[str], ex: np.ndarray, im: np.ndarray, hs_index: np.ndarray,
                  hs_codes: np.ndarray, value_usd: np.ndarray, quantity_t: pa.Array, revision: str,
-                 release: str) -> pa.Table:
-    """The canonical ``trade_flows`` rows of a year, strings dictionary-encoded (ISO3 and HS6 sorted)."""
-    n = len(hs_index)
+                 release: str, filled: tuple[np.ndarray, np.ndarray] | None = None) -> pa.Table:
+    """The canonical ``trade_flows`` rows of a year, strings dictionary-encoded (ISO3 and HS6 sorted).
+
+    ``filled``: :func:`_year_and_zeros` of the rows, when already made (in another thread).
+    """
+    years, zeros = filled if filled is not None else _year_and_zeros(len(hs_index), year)
     iso_values = pa.array(isos, pa.string())
     return pa.table({
-        "year": pa.array(np.full(n, year, dtype=np.int32)),
+        "year": pa.array(years),
         "exporter": pa.DictionaryArray.from_arrays(pa.array(ex), iso_values),
         "importer": pa.DictionaryArray.from_arrays(pa.array(im), iso_values),
         "hs6": pa.DictionaryArray.from_arrays(pa.array(hs_index),
                                               pa.array([f"{c:06d}" for c in hs_codes.tolist()], pa.string())),
         "value_usd": pa.array(value_usd),
         "quantity_t": quantity_t,
-        "hs_revision": _constant(revision, n),
-        "source": _constant(source_label(revision, release), n),
+        "hs_revision": _constant(revision, zeros),
+        "source": _constant(source_label(revision, release), zeros),
     })
 
 
@@ -862,12 +871,13 @@ def _fast_year(raw: pa.Table, table: Mapping[int, str | None] | None, origin: st
     with ThreadPoolExecutor(2) as pool:
         value = pool.submit(values)
         quantity = pool.submit(lambda: pa.array(move("q"), pa.float64(), from_pandas=True))
+        filled = pool.submit(_year_and_zeros, int(run_lengths.sum()), year)
         hs_index, hs_codes = _hs_index(move("k"))
         ex_rows = np.repeat(ex[first_segment][by], run_lengths)
         im_rows = np.repeat(im[first_segment][by], run_lengths)
         value_usd, quantity_t = value.result(), quantity.result()
-    flows = _flows_table(year, isos, ex_rows, im_rows, hs_index, hs_codes, value_usd, quantity_t, revision,
-                         release)
+        flows = _flows_table(year, isos, ex_rows, im_rows, hs_index, hs_codes, value_usd, quantity_t,
+                             revision, release, filled.result())
     return BaciYear(flows=flows, origin=origin, hs_revision=revision, year=year, release=release,
                     aggregate_rows=aggregate_rows)
 
