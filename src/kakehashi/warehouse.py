@@ -52,10 +52,13 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import importlib
 import json
 import os
 import re
 import shutil
+import sys
+import threading
 import time
 import uuid
 import warnings
@@ -143,6 +146,16 @@ def ingest_memory_pool() -> Iterator[None]:
     finally:
         _numpy_hugepage(hugepage)
         pa.set_memory_pool(previous)
+
+
+def _preload_writer() -> None:
+    """Import Arrow's Parquet module in a thread, while the caller reads its input.
+
+    A transaction's first write imports it (about 30 ms, in the writer threads, which
+    wait for one another on the import lock); a reader's start-up does not load it.
+    """
+    if "pyarrow.parquet" not in sys.modules:
+        threading.Thread(target=importlib.import_module, args=("pyarrow.parquet",), daemon=True).start()
 
 
 def _numpy_hugepage(enabled: bool | None) -> bool | None:
@@ -283,19 +296,20 @@ class Transaction:
                     if rows is not None:
                         part = part.take(rows)
                     self.totals.pop(f"{table}/{year}.parquet", None)
-                    pieces = _split_parts(_storage_table(part, spec.arrow_schema()))
+                    pieces = _split_parts(part)
                     names = [year_file_name(year, i) for i in range(len(pieces))]
-                    # Parts are written in parallel (Arrow's writer releases the GIL), and the
-                    # exporter totals are summed meanwhile.
+                    # Parts are put in their storage types and written in parallel (Arrow's writer
+                    # releases the GIL), and the exporter totals are summed and written meanwhile.
                     with ThreadPoolExecutor(len(pieces) + 1) as pool:
-                        totals = pool.submit(_trade_totals, part) if table == "trade_flows" else None
-                        done = [pool.submit(_write_entry, piece, tdir / name)
+                        trade = table == "trade_flows"
+                        totals = pool.submit(self._year_totals, part, year) if trade else None
+                        done = [pool.submit(_write_entry, piece, tdir / name, spec.arrow_schema(),
+                                            whole_groups=table in _ONE_PAGE_TABLES)
                                 for piece, name in zip(pieces, names, strict=True)]
                         for name, fut in zip(names, done, strict=True):
                             self._written(f"{table}/{name}", fut.result())
-                        held = totals.result() if totals is not None else None
-                    if held is not None:
-                        self.totals[f"{table}/{year}.parquet"] = held
+                        if totals is not None:
+                            totals.result()
             else:
                 self._written(f"{table}/all.parquet",
                               _write_entry(_storage_table(tbl, spec.arrow_schema()), tdir / "all.parquet"))
@@ -313,6 +327,29 @@ class Transaction:
         )
         self.manifest.setdefault("log", []).append(record.__dict__)
         return tbl.num_rows
+
+    def _year_totals(self, part: pa.Table, year: int) -> None:
+        """Sum a trade year's exporter totals (:func:`_trade_totals`) and write their file, if they can be.
+
+        The files (the totals and the year's world summary, :func:`_world_summary`) are the ones
+        :meth:`Warehouse._derive` would write at the commit; written here, next to the year's parts,
+        they cost the commit nothing. Without totals in memory, the commit derives them from the files.
+        """
+        held = _trade_totals(part)
+        rel = f"{EXPORT_TOTALS}/{year}.parquet"
+        world_rel = f"{WORLD_SUMMARY}/{year}.parquet"
+        for r in (rel, world_rel):  # hard links to the committed copies, or files of an earlier write
+            (self.path / r).unlink(missing_ok=True)
+            self.entries.pop(r, None)
+        if held is not None:
+            out = self.path / rel
+            out.parent.mkdir(parents=True, exist_ok=True)
+            self._written(rel, _write_entry(held[0], out, whole_groups=True))
+            world = _world_summary(held[0])
+            if world is not None:
+                (self.path / world_rel).parent.mkdir(parents=True, exist_ok=True)
+                self._written(world_rel, _write_entry(world, self.path / world_rel))
+            self.totals[f"trade_flows/{year}.parquet"] = held
 
     def _written(self, rel: str, entry: dict[str, Any]) -> None:
         self.written.add(rel)
@@ -382,13 +419,24 @@ def _split_parts(tbl: pa.Table) -> list[pa.Table]:
     return [tbl.slice(start, per) for start in range(0, n, per)]
 
 
-def _write_entry(tbl: pa.Table, path: Path) -> dict[str, Any]:
-    """Write ``tbl`` to ``path`` (:func:`_write_parquet`); return its manifest entry, hashed here."""
-    _write_parquet(tbl, path)
+def _write_entry(tbl: pa.Table, path: Path, target: pa.Schema | None = None, *,
+                 whole_groups: bool = False) -> dict[str, Any]:
+    """Write ``tbl`` to ``path`` (:func:`_write_parquet`); return its manifest entry, hashed here.
+
+    ``target``: the table's schema, to which ``tbl`` is first converted (:func:`_storage_table`) in
+    the calling thread, so that parts written in parallel are also converted in parallel.
+    """
+    if target is not None:
+        tbl = _storage_table(tbl, target)
+    _write_parquet(tbl, path, whole_groups=whole_groups)
     return _file_entry(path, rows=tbl.num_rows)
 
 
-def _write_parquet(tbl: pa.Table, path: Path) -> None:
+_ONE_PAGE_TABLES = frozenset({"trade_flows"})
+"""Tables written with ``whole_groups`` (see :func:`_write_parquet`); the exporter totals are too."""
+
+
+def _write_parquet(tbl: pa.Table, path: Path, *, whole_groups: bool = False) -> None:
     """Write one table file: zstd-compressed Parquet written by Arrow.
 
     Arrow's writer (and its sort) is several times faster than a DuckDB
@@ -401,12 +449,24 @@ def _write_parquet(tbl: pa.Table, path: Path) -> None:
     trying costs time and the fallback pages are larger (a BACI-size year:
     3.1 s and 136 MB with dictionaries on every column, 2.1 s and 95 MB without
     them on the float columns).
+
+    ``whole_groups``: hand the writer a whole row group at a time instead of
+    Arrow's default 1,024 values (a sixth less CPU for a ``baci``-size year).
+    The writer cuts a data page when a column chunk's encoded data pass 1 MiB,
+    checking after each batch, so the batch size can move page boundaries only
+    where a row group's column exceeds 1 MiB. Only for tables where none can:
+    the trade flows and the exporter totals hold numbers of at most 8 bytes
+    (983,040 bytes per row group) and short codes written dictionary-encoded
+    (at most 4 bytes of index a row, dictionaries of a few thousand codes), so
+    each column chunk is one data page either way and the files are
+    byte-identical (checked on a ``baci``-size year, BENCHMARKS.md, ingest).
     """
     import pyarrow.parquet as pq  # writers only: a reader's start-up does not load it
 
     dictionary = [f.name for f in tbl.schema if not pa.types.is_floating(f.type)]
+    batch = {"write_batch_size": PARQUET_ROW_GROUP} if whole_groups else {}
     pq.write_table(tbl, path, compression="zstd", row_group_size=PARQUET_ROW_GROUP, store_schema=False,
-                   use_dictionary=dictionary, write_page_checksum=True)
+                   use_dictionary=dictionary, write_page_checksum=True, **batch)
 
 
 def file_sha256(path: Path) -> str:
@@ -457,7 +517,7 @@ def _derive_trade_year(paths: Path | Sequence[Path], out: Path) -> list[dict[str
         con.close()
     out.parent.mkdir(parents=True, exist_ok=True)
     totals = totals.cast(_TOTALS_SCHEMA)
-    _write_parquet(totals, out)
+    _write_parquet(totals, out, whole_groups=True)
     return [{"year": int(y), "hs_revision": str(r), "source": str(s), "rows": int(n), "value_usd": float(v),
              "exporters": int(ne), "importers": int(nm)} for y, r, s, n, v, ne, nm in rows]
 
@@ -474,13 +534,14 @@ def _trade_totals(tbl: pa.Table) -> tuple[pa.Table, list[dict[str, Any]]] | None
 
     Groups are numbered by the dense ranks of (hs_revision, exporter, hs6), so
     ascending group numbers are the file's ``ORDER BY hs_revision, exporter,
-    hs6``; ``numpy.bincount`` adds the values of each group one at a time in
-    row order, as the single-threaded DuckDB sum over the (same-ordered) file
-    does. The summary rows also count the distinct exporters and importers with a positive flow
-    (what :func:`kakehashi.metrics.coverage.reporting_countries` reports). Returns ``None`` (the
-    caller re-reads the file) unless ``exporter``
-    and ``hs6`` are dictionary-encoded, the table holds one year and no null
-    value, and the groups number fewer than 2**26.
+    hs6``; ``numpy.add.at`` adds the values of each group one at a time in
+    row order (block by block, so that no whole-column key is allocated), as
+    the single-threaded DuckDB sum over the (same-ordered) file does. The
+    summary rows also count the distinct exporters and importers with a
+    positive flow (what :func:`kakehashi.metrics.coverage.reporting_countries`
+    reports). Returns ``None`` (the caller re-reads the file) unless
+    ``exporter`` and ``hs6`` are dictionary-encoded, the table holds one year
+    and no null value, and the groups number fewer than 2**26.
     """
     n = tbl.num_rows
     value = tbl.column("value_usd")
@@ -495,49 +556,69 @@ def _trade_totals(tbl: pa.Table) -> tuple[pa.Table, list[dict[str, Any]]] | None
     if sizes[0] * sizes[1] * sizes[2] >= 1 << 26 or sizes[0] * sizes[3] >= 1 << 26:
         return None
     values = value.to_numpy()
-    rows = np.arange(n, dtype=np.int64)
-
-    def groups(gid: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        counts = np.bincount(gid, minlength=size)
-        sums = np.bincount(gid, weights=values, minlength=size)
-        first = np.zeros(size, dtype=np.int64)
-        first[gid[::-1]] = rows[::-1]  # any row of a group carries its keys
-        found = np.flatnonzero(counts)
-        return found, counts[found], sums[found], first[found]
-
-    gid = (ranks[0].astype(np.int64) * sizes[1] + ranks[1]) * sizes[2] + ranks[2]
-    _, _, sums, at = groups(gid, sizes[0] * sizes[1] * sizes[2])
-    take = pa.array(at)
+    # Both group sums in blocks of rows: numpy.add.at adds one value at a time in row order, as
+    # numpy.bincount and DuckDB's sum do, and the blocks' keys reuse their memory.
+    by_key = _GroupSums(sizes[0] * sizes[1] * sizes[2])
+    by_source = _GroupSums(sizes[0] * sizes[3])
+    importer = _dense_rank(tbl.column("importer"))
+    exporter_seen = _Seen(sizes[0] * sizes[3], sizes[1])
+    importer_seen = _Seen(sizes[0] * sizes[3], int(importer.max()) + 1)
+    every_positive = pc.min(value).as_py() > 0
+    for start in range(0, n, _ORDER_BLOCK):
+        stop = min(n, start + _ORDER_BLOCK)
+        rows = np.arange(start, stop)
+        by_key.add(_combined_key(ranks[:3], sizes[:3], start, stop), values[start:stop], rows)
+        sid = _combined_key([ranks[0], ranks[3]], [sizes[0], sizes[3]], start, stop)
+        by_source.add(sid, values[start:stop], rows)
+        keep = None if every_positive else values[start:stop] > 0
+        exporter_seen.add(sid, ranks[1][start:stop], keep)
+        importer_seen.add(sid, importer[start:stop], keep)
+    found = np.flatnonzero(by_key.counts)
+    take = pa.array(by_key.last[found])
     totals = pa.table({
         "exporter": tbl.column("exporter").take(take), "hs6": tbl.column("hs6").take(take),
         "year": tbl.column("year").take(take), "hs_revision": tbl.column("hs_revision").take(take),
-        "exports_usd": pa.array(sums, pa.float64())}).cast(_TOTALS_SCHEMA)
-    sid = ranks[0].astype(np.int64) * sizes[3] + ranks[3]
-    found, counts, sums, at = groups(sid, sizes[0] * sizes[3])
+        "exports_usd": pa.array(by_key.sums[found], pa.float64())}).cast(_TOTALS_SCHEMA)
+    found = np.flatnonzero(by_source.counts)
+    at, counts, sums = by_source.last[found], by_source.counts[found], by_source.sums[found]
     keys = tbl.select(["year", "hs_revision", "source"]).take(pa.array(at)).to_pylist()
-    positive = None if pc.min(value).as_py() > 0 else values > 0
-    n_sid = sizes[0] * sizes[3]
-    exporters = _distinct_per_group(sid, n_sid, ranks[1], sizes[1], positive)[found]
-    importer = _dense_rank(tbl.column("importer"))
-    importers = _distinct_per_group(sid, n_sid, importer, int(importer.max()) + 1, positive)[found]
+    exporters = exporter_seen.groups()[found]
+    importers = importer_seen.groups()[found]
     summary = [{"year": int(k["year"]), "hs_revision": str(k["hs_revision"]), "source": str(k["source"]),
                 "rows": int(c), "value_usd": float(v), "exporters": int(ne), "importers": int(nm)}
                for k, c, v, ne, nm in zip(keys, counts, sums, exporters, importers, strict=True)]
     return totals, summary
 
 
-def _distinct_per_group(gid: np.ndarray, groups: int, member: np.ndarray, members: int,
-                        keep: np.ndarray | None) -> np.ndarray:
-    """Distinct ``member`` values (dense ranks below ``members``) per group, over the rows ``keep`` marks.
+class _GroupSums:
+    """Row count, value sum (in row order) and last row of each group, added block by block."""
 
-    Marks each (group, member) pair seen with :func:`numpy.bincount` and counts the marks per group.
-    """
-    if groups == 1:
-        seen = np.bincount(member if keep is None else member[keep], minlength=members)
-        return np.array([np.count_nonzero(seen)], dtype=np.int64)
-    code = gid * members + member
-    seen = np.bincount(code if keep is None else code[keep], minlength=groups * members)
-    return np.count_nonzero(seen.reshape(groups, members), axis=1).astype(np.int64)
+    def __init__(self, size: int) -> None:
+        self.counts = np.zeros(size, dtype=np.int64)
+        self.sums = np.zeros(size, dtype=np.float64)
+        self.last = np.zeros(size, dtype=np.int64)
+
+    def add(self, gid: np.ndarray, values: np.ndarray, rows: np.ndarray) -> None:
+        self.counts += np.bincount(gid, minlength=len(self.counts))
+        np.add.at(self.sums, gid, values)
+        self.last[gid] = rows  # any row of a group carries its keys
+
+class _Seen:
+    """Which members (dense ranks below ``members``) each group has, marked block by block."""
+
+    def __init__(self, groups: int, members: int) -> None:
+        self.members = members
+        self.marks = np.zeros(groups * members, dtype=bool)
+
+    def add(self, gid: np.ndarray, member: np.ndarray, keep: np.ndarray | None) -> None:
+        """Mark ``member`` in group ``gid`` for the rows ``keep`` selects (all when ``None``)."""
+        if keep is not None:
+            gid, member = gid[keep], member[keep]
+        self.marks[gid * self.members + member] = True
+
+    def groups(self) -> np.ndarray:
+        """Distinct members of each group."""
+        return np.count_nonzero(self.marks.reshape(-1, self.members), axis=1).astype(np.int64)
 
 
 _WORLD_SCHEMA = pa.schema([
@@ -696,14 +777,34 @@ def _sort_order(tbl: pa.Table, keys: Sequence[str]) -> pa.Array | None:
     ranks = [_dense_rank(tbl.column(k)) for k in keys]
     sizes = [int(r.max()) + 1 for r in ranks]
     if float(np.prod([float(n) for n in sizes])) < 2.0**62:
-        combined = np.zeros(tbl.num_rows, dtype=np.int64)
-        for r, n in zip(ranks, sizes, strict=True):
-            combined *= n
-            combined += r
-        if bool((combined[1:] >= combined[:-1]).all()):
+        if _sorted_ranks(ranks, sizes):
             return None
-        return pa.array(np.argsort(combined, kind="stable"))
+        return pa.array(np.argsort(_combined_key(ranks, sizes), kind="stable"))
     return pa.array(np.lexsort(ranks[::-1]))
+
+
+_ORDER_BLOCK = 1 << 20
+"""Rows per block of the order check (its keys stay in the cache and their memory is reused)."""
+
+
+def _combined_key(ranks: Sequence[np.ndarray], sizes: Sequence[int], start: int = 0,
+                  stop: int | None = None) -> np.ndarray:
+    """Rows ``start:stop`` of the combined key ``((r0 * n1 + r1) * n2 + r2) ...`` (int64, < 2**62)."""
+    combined = ranks[0][start:stop].astype(np.int64)
+    for r, n in zip(ranks[1:], sizes[1:], strict=True):
+        combined *= n
+        combined += r[start:stop]
+    return combined
+
+
+def _sorted_ranks(ranks: Sequence[np.ndarray], sizes: Sequence[int]) -> bool:
+    """Whether the combined keys never decrease, checked block by block (blocks overlap by one row)."""
+    n = len(ranks[0])
+    for start in range(0, max(n - 1, 0), _ORDER_BLOCK):
+        key = _combined_key(ranks, sizes, start, min(n, start + _ORDER_BLOCK + 1))
+        if not bool((key[1:] >= key[:-1]).all()):
+            return False
+    return True
 
 
 def _sql_path(path: Location) -> str:
@@ -1172,6 +1273,7 @@ class Warehouse:
             except OSError as exc:
                 raise _write_error(root, exc) from None
             try:
+                _preload_writer()
                 tx = Transaction(root, staging, {"log": []})
                 self._clone_into(tx)
                 with ingest_memory_pool():
@@ -1313,26 +1415,23 @@ class Warehouse:
             out = staging / out_rel
             world_rel = f"{WORLD_SUMMARY}/{year}.parquet"
             rewritten = any(rel in tx.written for rel in rels)
-            totals: pa.Table | None = None
             if rewritten or "trade_flows" in tx.replaced or not out.exists() or year not in previous:
-                out.unlink(missing_ok=True)
                 held = tx.totals.get(f"trade_flows/{year}.parquet") if rewritten else None
                 if held is None:
+                    for r in (out_rel, world_rel):
+                        (staging / r).unlink(missing_ok=True)
+                        tx.entries.pop(r, None)
                     summary += _derive_trade_year([staging / rel for rel in rels], out)
-                else:
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    tx._written(out_rel, _write_entry(held[0], out))
+                else:  # written with the year's parts (Transaction._year_totals), and the world summary
                     summary += held[1]
-                    totals = held[0]
                 tx.written.add(out_rel)
-                (staging / world_rel).unlink(missing_ok=True)
             else:
                 summary += previous[year]
             keep.append(out_rel)
             if not (staging / world_rel).exists():
                 import pyarrow.parquet as pq
 
-                table = _world_summary(totals if totals is not None else pq.read_table(out))
+                table = _world_summary(pq.read_table(out))
                 if table is None:
                     continue  # a null total: screens compute this year's summary in the query
                 (staging / world_rel).parent.mkdir(parents=True, exist_ok=True)

@@ -507,19 +507,29 @@ def _scan(csv_path: Path, check: _Checker) -> pa.Table:
 
     Arrow's number parsing is strict (no ``12345.6`` or ``0x10`` in an integer
     column) and skips the padding of ``q``, but its errors carry no line
-    number, so a failure is located by :meth:`_Checker.first_line`.
+    number, so a failure is located by :meth:`_Checker.first_line`. The file
+    is memory-mapped: the reader parses the page cache's pages in place
+    instead of copying the file into its own blocks (a quarter less kernel
+    time for a ``baci``-size year; BENCHMARKS.md, ingest).
     """
     convert = pacsv.ConvertOptions(column_types=_ARROW_TYPES, null_values=_NULLS,
                                    include_columns=list(BACI_COLUMNS))
     try:
+        source: Any = pa.memory_map(str(csv_path))
+    except (OSError, pa.ArrowException):
+        source = csv_path
+    try:
         return pacsv.read_csv(
-            csv_path,
+            source,
             read_options=pacsv.ReadOptions(block_size=1 << 24, skip_rows=1, column_names=list(check.names)),
             parse_options=pacsv.ParseOptions(delimiter=",", quote_char='"', double_quote=True),
             convert_options=convert,
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise _locate_unreadable(check, str(exc)) from None
+    finally:
+        if not isinstance(source, Path):
+            source.close()
 
 
 def _locate_unreadable(check: _Checker, arrow_message: str) -> InputError:
@@ -571,6 +581,9 @@ def _load_year(con: duckdb.DuckDBPyConnection | None, csv_path: Path, origin: st
     _check_last_row(csv_path, origin)
     check = _Checker(con, csv_path, names, origin)
     raw = _scan(csv_path, check)
+    fast = _fast_year(raw, table, origin, revision, year, release)
+    if fast is not None:
+        return fast
     _check_values(raw, check, year)
     codes_i, codes_j = raw.column("i").to_numpy(), raw.column("j").to_numpy()
     res = _resolve_codes(codes_i, codes_j, table, check)
@@ -648,8 +661,14 @@ def _resolve_codes(codes_i: np.ndarray, codes_j: np.ndarray, table: Mapping[int,
     return res
 
 
-def _constant(value: str, n: int) -> pa.DictionaryArray:
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value]))
+def _constant(value: str, zeros: np.ndarray) -> pa.DictionaryArray:
+    """``value`` in every row: dictionary indices ``zeros`` (the constant columns share one array)."""
+    return pa.DictionaryArray.from_arrays(pa.array(zeros), pa.array([value]))
+
+
+def _year_and_zeros(n: int, year: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``year`` column and the constant columns' indices of ``n`` rows."""
+    return np.full(n, year, dtype=np.int32), np.zeros(n, dtype=np.int32)
 
 
 def _finish(raw: pa.Table, codes_i: np.ndarray, codes_j: np.ndarray, res: AreaResolution,
@@ -691,20 +710,175 @@ def _finish(raw: pa.Table, codes_i: np.ndarray, codes_j: np.ndarray, res: AreaRe
         ex, im = _move_pairs(runs, ex, im)
         hs_index, hs_codes = _hs_index(_move_runs(runs, k))
         value_usd, quantity_t = value.result(), quantity.result()
-    n = len(hs_index)
+    flows = _flows_table(year, isos, ex, im, hs_index, hs_codes, value_usd, quantity_t, revision, release)
+    return BaciYear(flows=flows, origin=check.origin, hs_revision=revision, year=year, release=release,
+                    aggregate_rows=aggregate_rows)
+
+
+def _flows_table(year: int, isos: Sequence[str], ex: np.ndarray, im: np.ndarray, hs_index: np.ndarray,
+                 hs_codes: np.ndarray, value_usd: np.ndarray, quantity_t: pa.Array, revision: str,
+                 release: str, filled: tuple[np.ndarray, np.ndarray] | None = None) -> pa.Table:
+    """The canonical ``trade_flows`` rows of a year, strings dictionary-encoded (ISO3 and HS6 sorted).
+
+    ``filled``: :func:`_year_and_zeros` of the rows, when already made (in another thread).
+    """
+    years, zeros = filled if filled is not None else _year_and_zeros(len(hs_index), year)
     iso_values = pa.array(isos, pa.string())
-    flows = pa.table({
-        "year": pa.array(np.full(n, year, dtype=np.int32)),
+    return pa.table({
+        "year": pa.array(years),
         "exporter": pa.DictionaryArray.from_arrays(pa.array(ex), iso_values),
         "importer": pa.DictionaryArray.from_arrays(pa.array(im), iso_values),
         "hs6": pa.DictionaryArray.from_arrays(pa.array(hs_index),
                                               pa.array([f"{c:06d}" for c in hs_codes.tolist()], pa.string())),
         "value_usd": pa.array(value_usd),
         "quantity_t": quantity_t,
-        "hs_revision": _constant(revision, n),
-        "source": _constant(source_label(revision, release), n),
+        "hs_revision": _constant(revision, zeros),
+        "source": _constant(source_label(revision, release), zeros),
     })
-    return BaciYear(flows=flows, origin=check.origin, hs_revision=revision, year=year, release=release,
+
+
+# ------------------------------------------------------- the fast path (BACI's layout)
+@dataclass
+class _Block:
+    """One chunk of the CSV as the fast path sees it: its segments and the columns it moves.
+
+    A segment is a run of rows of one (i, j) code pair inside the chunk, with
+    strictly increasing products. ``k`` and ``v`` are views of Arrow's buffers;
+    ``q`` holds NaN for NA.
+    """
+
+    starts: np.ndarray
+    lengths: np.ndarray
+    codes_i: np.ndarray
+    codes_j: np.ndarray
+    k_first: np.ndarray
+    k_last: np.ndarray
+    k: np.ndarray
+    v: np.ndarray
+    q: np.ndarray
+
+
+def _scan_block(columns: Sequence[pa.Array], year: int) -> _Block | None:
+    """Check one chunk (the conditions of :func:`_check_values` and :func:`_resolve_codes`) and cut it.
+
+    Returns ``None`` when a check fails or the rows are not in BACI's layout
+    (a product repeated or out of order within a pair): the caller then takes
+    the general path, which raises the precise error or sorts.
+    """
+    t, i_col, j_col, k_col, v_col, q_col = columns
+    n = len(t)
+    if any(c.null_count for c in (t, i_col, j_col, k_col, v_col)):
+        return None
+    t_range, k_range, q_range = pc.min_max(t), pc.min_max(k_col), pc.min_max(q_col)
+    if n and not (t_range["min"].as_py() == year == t_range["max"].as_py()):
+        return None
+    if n and (k_range["min"].as_py() < 10_000 or k_range["max"].as_py() > 999_999):
+        return None
+    i, j, k, v = (c.to_numpy() for c in (i_col, j_col, k_col, v_col))  # no nulls: views, no copies
+    if n and not (0.0 <= v.min() and v.max() <= MAX_FLOW_USD / 1000.0):  # also false for NaN and inf
+        return None
+    q_lo, q_hi = q_range["min"].as_py(), q_range["max"].as_py()
+    if pc.any(pc.is_nan(q_col)).as_py() or (q_hi is not None and not (0.0 <= q_lo and q_hi <= MAX_FLOW_T)):
+        return None
+    if n and (min(int(i.min()), int(j.min())) < 0 or max(int(i.max()), int(j.max())) >= _MAX_CODE):
+        return None
+    cut = (i[1:] != i[:-1]) | (j[1:] != j[:-1])
+    if not bool(((k[1:] > k[:-1]) | cut).all()):
+        return None
+    starts = np.concatenate(([0], np.flatnonzero(cut) + 1)) if n else np.zeros(0, dtype=np.int64)
+    lengths = np.diff(np.append(starts, n))
+    return _Block(starts=starts, lengths=lengths, codes_i=i[starts], codes_j=j[starts], k_first=k[starts],
+                  k_last=k[starts + lengths - 1], k=k, v=v, q=q_col.to_numpy(zero_copy_only=False))
+
+
+def _fast_year(raw: pa.Table, table: Mapping[int, str | None] | None, origin: str, revision: str, year: int,
+               release: str) -> BaciYear | None:
+    """The year as :func:`_finish` builds it, for a clean file in BACI's layout; else ``None``.
+
+    The same checks and the same rows, in the same order, without the
+    whole-column copies of the general path: each chunk of the CSV is checked
+    and cut into segments (one code pair, increasing products) in two
+    threads, the code mapping, the aggregate partners and the ordering work
+    on the segments (a few thousand), and each column is moved into the
+    warehouse's order straight from Arrow's chunks. ``None`` whenever the
+    general path could decide otherwise: a check fails (it then raises the
+    precise error), a code is unknown, or the file is not in BACI's layout
+    (it then sorts or reports the duplicate).
+    """
+    columns = [raw.column(c).chunks for c in BACI_COLUMNS]
+    if raw.num_rows < 2 or len({tuple(len(a) for a in chunks) for chunks in columns}) != 1:
+        return None
+    with ThreadPoolExecutor(2) as pool:
+        scanned = list(pool.map(lambda cols: _scan_block(cols, year), zip(*columns, strict=True)))
+    blocks = [b for b in scanned if b is not None]
+    if len(blocks) != len(scanned):
+        return None
+    block_of = np.concatenate([np.full(len(b.starts), n, dtype=np.int64) for n, b in enumerate(blocks)])
+    starts, lengths, codes_i, codes_j, k_first, k_last = (
+        np.concatenate([getattr(b, name) for b in blocks])
+        for name in ("starts", "lengths", "codes_i", "codes_j", "k_first", "k_last"))
+    res = resolve_area_codes((int(c) for c in np.unique(np.concatenate([codes_i, codes_j]))), table)
+    if res.unknown:
+        return None
+    isos = sorted(set(res.iso3.values()))  # alphabetical: index order is string order
+    if len(isos) * len(isos) >= 1 << 31:
+        return None
+    iso_index = {iso: n for n, iso in enumerate(isos)}
+    lut = np.full(max([*res.iso3, *res.aggregates, 0]) + 1, -1, dtype=np.int32)  # -1: non-country area
+    for code, iso in res.iso3.items():
+        lut[code] = iso_index[iso]
+    ex, im = lut[codes_i], lut[codes_j]
+    aggregate_rows: dict[int, int] = {}
+    country = (ex >= 0) & (im >= 0)
+    if not country.all():
+        for code in res.aggregates:
+            rows = int(lengths[(codes_i == code) | (codes_j == code)].sum())
+            if rows:
+                aggregate_rows[code] = rows
+        block_of, starts, lengths, ex, im, k_first, k_last = (
+            a[country] for a in (block_of, starts, lengths, ex, im, k_first, k_last))
+    if int(lengths.sum()) < 2:
+        return None
+    # Segments of one country pair next to each other form one run (a pair cut by a chunk boundary,
+    # or two codes of one ISO3): its products must go on increasing, as in _pair_runs.
+    pair = im.astype(np.int64) * len(isos) + ex
+    new_run = np.concatenate(([True], pair[1:] != pair[:-1]))
+    if not bool((new_run[1:] | (k_first[1:] > k_last[:-1])).all()):
+        return None
+    first_segment = np.flatnonzero(new_run)
+    run_pair = pair[first_segment]
+    by = np.argsort(run_pair, kind="stable")
+    ordered = run_pair[by]
+    if len(ordered) > 1 and not bool((ordered[1:] > ordered[:-1]).all()):  # a pair in two runs
+        return None
+    rank = np.empty(len(by), dtype=np.int64)
+    rank[by] = np.arange(len(by))
+    moved = np.argsort(rank[np.cumsum(new_run) - 1], kind="stable")  # segments in the warehouse's order
+    pieces = list(zip(block_of[moved].tolist(), starts[moved].tolist(), (starts + lengths)[moved].tolist(),
+                      strict=True))
+
+    def move(name: str) -> np.ndarray:
+        cols = [getattr(b, name) for b in blocks]
+        return np.concatenate([cols[n][a:e] for n, a, e in pieces])
+
+    def values() -> np.ndarray:
+        value_usd = move("v")
+        value_usd *= 1000.0  # BACI's thousand USD in USD, rounded as _value_usd does
+        np.round(value_usd, 6, out=value_usd)
+        return value_usd
+
+    run_lengths = np.add.reduceat(lengths, first_segment)[by]
+    with ThreadPoolExecutor(2) as pool:
+        value = pool.submit(values)
+        quantity = pool.submit(lambda: pa.array(move("q"), pa.float64(), from_pandas=True))
+        filled = pool.submit(_year_and_zeros, int(run_lengths.sum()), year)
+        hs_index, hs_codes = _hs_index(move("k"))
+        ex_rows = np.repeat(ex[first_segment][by], run_lengths)
+        im_rows = np.repeat(im[first_segment][by], run_lengths)
+        value_usd, quantity_t = value.result(), quantity.result()
+        flows = _flows_table(year, isos, ex_rows, im_rows, hs_index, hs_codes, value_usd, quantity_t,
+                             revision, release, filled.result())
+    return BaciYear(flows=flows, origin=origin, hs_revision=revision, year=year, release=release,
                     aggregate_rows=aggregate_rows)
 
 
