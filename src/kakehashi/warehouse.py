@@ -419,6 +419,8 @@ def _write_entry(tbl: pa.Table, path: Path, target: pa.Schema | None = None, *,
     if target is not None:
         tbl = _storage_table(tbl, target)
     _write_parquet(tbl, path, whole_groups=whole_groups)
+    with open(path, "rb") as fh:  # flushed here, in parallel with the other writers: the commit's fsync
+        os.fsync(fh.fileno())  # then finds it clean
     return _file_entry(path, rows=tbl.num_rows)
 
 
@@ -543,21 +545,21 @@ def _trade_totals(tbl: pa.Table) -> tuple[pa.Table, list[dict[str, Any]]] | None
     values = value.to_numpy()
     # Both group sums in blocks of rows: numpy.add.at adds one value at a time in row order, as
     # numpy.bincount and DuckDB's sum do, and the blocks' keys reuse their memory.
-    by_key = _GroupSums(sizes[0] * sizes[1] * sizes[2])
-    by_source = _GroupSums(sizes[0] * sizes[3])
+    by_key = _GroupSums(sizes[0] * sizes[1] * sizes[2], count=False)
+    by_source = _GroupSums(sizes[0] * sizes[3], count=True)
     for start in range(0, n, _ORDER_BLOCK):
         stop = min(n, start + _ORDER_BLOCK)
         rows = np.arange(start, stop)
         by_key.add(_combined_key(ranks[:3], sizes[:3], start, stop), values[start:stop], rows)
         by_source.add(_combined_key([ranks[0], ranks[3]], [sizes[0], sizes[3]], start, stop),
                       values[start:stop], rows)
-    found = np.flatnonzero(by_key.counts)
+    found = np.flatnonzero(by_key.last >= 0)
     take = pa.array(by_key.last[found])
     totals = pa.table({
         "exporter": tbl.column("exporter").take(take), "hs6": tbl.column("hs6").take(take),
         "year": tbl.column("year").take(take), "hs_revision": tbl.column("hs_revision").take(take),
         "exports_usd": pa.array(by_key.sums[found], pa.float64())}).cast(_TOTALS_SCHEMA)
-    found = np.flatnonzero(by_source.counts)
+    found = np.flatnonzero(by_source.last >= 0)
     at, counts, sums = by_source.last[found], by_source.counts[found], by_source.sums[found]
     keys = tbl.select(["year", "hs_revision", "source"]).take(pa.array(at)).to_pylist()
     summary = [{"year": int(k["year"]), "hs_revision": str(k["hs_revision"]), "source": str(k["source"]),
@@ -566,15 +568,16 @@ def _trade_totals(tbl: pa.Table) -> tuple[pa.Table, list[dict[str, Any]]] | None
 
 
 class _GroupSums:
-    """Row count, value sum (in row order) and last row of each group, added block by block."""
+    """Value sum (in row order), last row (-1: no row) and, if asked, row count of each group, by blocks."""
 
-    def __init__(self, size: int) -> None:
-        self.counts = np.zeros(size, dtype=np.int64)
+    def __init__(self, size: int, *, count: bool) -> None:
+        self.counts = np.zeros(size if count else 0, dtype=np.int64)
         self.sums = np.zeros(size, dtype=np.float64)
-        self.last = np.zeros(size, dtype=np.int64)
+        self.last = np.full(size, -1, dtype=np.int64)
 
     def add(self, gid: np.ndarray, values: np.ndarray, rows: np.ndarray) -> None:
-        self.counts += np.bincount(gid, minlength=len(self.counts))
+        if len(self.counts):
+            self.counts += np.bincount(gid, minlength=len(self.counts))
         np.add.at(self.sums, gid, values)
         self.last[gid] = rows  # any row of a group carries its keys
 

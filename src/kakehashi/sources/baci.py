@@ -676,7 +676,7 @@ def _resolve_codes(codes_i: np.ndarray, codes_j: np.ndarray, table: Mapping[int,
 
 def _constant(value: str, zeros: np.ndarray) -> pa.DictionaryArray:
     """``value`` in every row: dictionary indices ``zeros`` (the constant columns share one array)."""
-    return pa.DictionaryArray.from_arrays(pa.array(zeros), pa.array([value]))
+    return pa.DictionaryArray.from_arrays(pa.array(zeros), pa.array([value]), safe=False)  # all 0: valid
 
 
 def _year_and_zeros(n: int, year: int) -> tuple[np.ndarray, np.ndarray]:
