@@ -760,8 +760,8 @@ class _Block:
     """One chunk of the CSV as the fast path sees it: its segments and the columns it moves.
 
     A segment is a run of rows of one (i, j) code pair inside the chunk, with
-    strictly increasing products. ``k`` and ``v`` are views of Arrow's buffers;
-    ``q`` holds NaN for NA.
+    strictly increasing products. ``k`` and ``v`` are views of Arrow's buffers,
+    ``q`` is Arrow's array (NA as null).
     """
 
     starts: np.ndarray
@@ -772,7 +772,7 @@ class _Block:
     k_last: np.ndarray
     k: np.ndarray
     v: np.ndarray
-    q: np.ndarray
+    q: pa.Array
 
 
 def _scan_block(columns: Sequence[pa.Array], year: int) -> _Block | None:
@@ -805,7 +805,7 @@ def _scan_block(columns: Sequence[pa.Array], year: int) -> _Block | None:
     starts = np.concatenate(([0], np.flatnonzero(cut) + 1)) if n else np.zeros(0, dtype=np.int64)
     lengths = np.diff(np.append(starts, n))
     return _Block(starts=starts, lengths=lengths, codes_i=i[starts], codes_j=j[starts], k_first=k[starts],
-                  k_last=k[starts + lengths - 1], k=k, v=v, q=q_col.to_numpy(zero_copy_only=False))
+                  k_last=k[starts + lengths - 1], k=k, v=v, q=q_col)
 
 
 def _fast_year(raw: pa.Table, table: Mapping[int, str | None] | None, origin: str, revision: str, year: int,
@@ -887,7 +887,7 @@ def _fast_year(raw: pa.Table, table: Mapping[int, str | None] | None, origin: st
     run_lengths = np.add.reduceat(lengths, first_segment)[by]
     with ThreadPoolExecutor(2) as pool:
         value = pool.submit(values)
-        quantity = pool.submit(lambda: pa.array(move("q"), pa.float64(), from_pandas=True))
+        quantity = pool.submit(lambda: pa.concat_arrays([blocks[n].q.slice(a, e - a) for n, a, e in pieces]))
         filled = pool.submit(_year_and_zeros, int(run_lengths.sum()), year)
         hs_index, hs_codes = _hs_index(move("k"))
         ex_rows = np.repeat(ex[first_segment][by], run_lengths)
