@@ -889,10 +889,10 @@ def _fast_year(raw: pa.Table, table: Mapping[int, str | None] | None, origin: st
         value = pool.submit(values)
         quantity = pool.submit(lambda: pa.concat_arrays([blocks[n].q.slice(a, e - a) for n, a, e in pieces]))
         filled = pool.submit(_year_and_zeros, int(run_lengths.sum()), year)
+        pairs = pool.submit(lambda: (np.repeat(ex[first_segment][by], run_lengths),
+                                     np.repeat(im[first_segment][by], run_lengths)))
         hs_index, hs_codes = _hs_index(move("k"))
-        ex_rows = np.repeat(ex[first_segment][by], run_lengths)
-        im_rows = np.repeat(im[first_segment][by], run_lengths)
-        value_usd, quantity_t = value.result(), quantity.result()
+        (ex_rows, im_rows), value_usd, quantity_t = pairs.result(), value.result(), quantity.result()
         flows = _flows_table(year, isos, ex_rows, im_rows, hs_index, hs_codes, value_usd, quantity_t,
                              revision, release, filled.result())
     return BaciYear(flows=flows, origin=origin, hs_revision=revision, year=year, release=release,
