@@ -97,6 +97,18 @@ def test_two_codes_for_one_country_duplicate_a_flow(tmp_path: Path) -> None:
     assert err.value.line == 3
 
 
+def test_na_with_any_padding_is_an_unknown_quantity(tmp_path: Path) -> None:
+    # BACI writes "           NA" (13 characters) or, since 2026, a bare NA; other paddings are read too
+    # (on a second read of the file: the first tries BACI's two forms only).
+    path = tmp_path / GOOD.name
+    for na in ('"           NA"', "NA", '"   NA"', '"NA"', "  NA"):
+        path.write_text('"t","i","j","k","v","q"\n2021,156,392,850511,1,"        1.500"\n'
+                        f'2021,4,392,90500,2,{na}\n')
+        flows = parse_baci(path, country_codes=CODES)
+        assert flows.column("quantity_t").to_pylist() == [None, 1.5], na  # AFG → JPN comes first
+        assert flows.column("value_usd").to_pylist() == [2000.0, 1000.0]
+
+
 @pytest.mark.parametrize(("v", "q"), [("inf", '"        1.000"'), ("nan", '"        1.000"'),
                                       ("1", '"          inf"'), ("1", '"          nan"')])
 def test_non_finite_values_are_refused(tmp_path: Path, v: str, q: str) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from kakehashi import Warehouse
 from kakehashi.sources.baci import _stable_order_by_runs
@@ -208,3 +209,18 @@ def test_fast_path_leaves_failures_and_other_layouts_to_the_general_path() -> No
     assert fast(i=np.where(rows["i"] == 36, 999, rows["i"]).astype(np.int32)) is None  # unknown code
     flipped = {c: a[::-1].copy() for c, a in rows.items()}  # not BACI's order: sorted by the general path
     assert _fast_year(_chunked(flipped, 9), table, "SYNTHETIC", "HS22", 2021, "202501") is None
+
+
+def test_order_check_by_blocks_sees_a_descent_at_a_block_boundary(monkeypatch: pytest.MonkeyPatch) -> None:
+    import kakehashi.warehouse as warehouse
+
+    monkeypatch.setattr(warehouse, "_ORDER_BLOCK", 4)
+    a = np.array([0, 0, 1, 1, 1, 2, 2, 3, 3, 3, 3], dtype=np.int32)
+    b = np.array([0, 1, 0, 2, 5, 0, 0, 1, 2, 2, 7], dtype=np.int32)
+    assert warehouse._sorted_ranks([a, b], [4, 8])
+    for at in range(1, len(b)):  # every descent, at a boundary of the blocks of 4 or inside one
+        c = b.copy()
+        c[at] = -1 if a[at] == a[at - 1] else c[at]
+        d = a.copy()
+        d[at] = d[at - 1] - 1 if a[at] != a[at - 1] else d[at]
+        assert not warehouse._sorted_ranks([d, c], [4, 8]), at

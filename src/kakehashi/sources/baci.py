@@ -30,9 +30,13 @@ ISO3 columns, and the rows are put in the warehouse's order (importer,
 exporter, product) by moving BACI's exporter-importer runs as blocks (a file
 in BACI's layout, one run per pair with increasing products, has no
 duplicate flow); other files are sorted by two radix sorts and a scan of
-the sorted keys finds duplicates. Only when a check fails is the file read
-again (DuckDB, single-threaded, with row numbers) to name the first
-offending line.
+the sorted keys finds duplicates. A clean file in BACI's layout takes a
+faster path (:func:`_fast_year`): each chunk Arrow read is checked and cut
+into code-pair segments in two threads, and the columns are moved into the
+warehouse's order straight from the chunks, without whole-column copies;
+anything else (a failed check, another layout) takes the general path.
+Only when a check fails is the file read again (DuckDB, single-threaded,
+with row numbers) to name the first offending line.
 """
 
 from __future__ import annotations
@@ -500,6 +504,11 @@ _ARROW_TYPES = {"t": pa.int32(), "i": pa.int32(), "j": pa.int32(), "k": pa.int32
 _NULLS = [" " * n + "NA" for n in range(32)]
 """Unknown quantity: ``NA``, left-padded with spaces as BACI writes it (``"           NA"``). An empty q is
 refused (Arrow's reader would also read empty t, i, j, k or v as null, which the checks refuse)."""
+_USUAL_NULLS = ["NA", " " * 11 + "NA"]
+"""The two forms of ``NA`` in BACI's releases (padded to 13 characters up to 2025, bare since). The file
+is read with these first: Arrow matches every value against the null list, and the 32 padded forms
+cost a sixth of the read's CPU. Any other form fails that read (it is not a number) and the file is
+read again with :data:`_NULLS`, so the rows and the errors are those of :data:`_NULLS` alone."""
 
 
 def _scan(csv_path: Path, check: _Checker) -> pa.Table:
@@ -512,19 +521,27 @@ def _scan(csv_path: Path, check: _Checker) -> pa.Table:
     instead of copying the file into its own blocks (a quarter less kernel
     time for a ``baci``-size year; BENCHMARKS.md, ingest).
     """
-    convert = pacsv.ConvertOptions(column_types=_ARROW_TYPES, null_values=_NULLS,
-                                   include_columns=list(BACI_COLUMNS))
     try:
         source: Any = pa.memory_map(str(csv_path))
     except (OSError, pa.ArrowException):
         source = csv_path
-    try:
+
+    def read(nulls: list[str]) -> pa.Table:
+        if not isinstance(source, Path):
+            source.seek(0)
         return pacsv.read_csv(
             source,
             read_options=pacsv.ReadOptions(block_size=1 << 24, skip_rows=1, column_names=list(check.names)),
             parse_options=pacsv.ParseOptions(delimiter=",", quote_char='"', double_quote=True),
-            convert_options=convert,
+            convert_options=pacsv.ConvertOptions(column_types=_ARROW_TYPES, null_values=nulls,
+                                                 include_columns=list(BACI_COLUMNS)),
         )
+
+    try:
+        try:
+            return read(_USUAL_NULLS)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return read(_NULLS)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise _locate_unreadable(check, str(exc)) from None
     finally:
@@ -663,7 +680,7 @@ def _resolve_codes(codes_i: np.ndarray, codes_j: np.ndarray, table: Mapping[int,
 
 def _constant(value: str, zeros: np.ndarray) -> pa.DictionaryArray:
     """``value`` in every row: dictionary indices ``zeros`` (the constant columns share one array)."""
-    return pa.DictionaryArray.from_arrays(pa.array(zeros), pa.array([value]))
+    return pa.DictionaryArray.from_arrays(pa.array(zeros), pa.array([value]), safe=False)  # all 0: valid
 
 
 def _year_and_zeros(n: int, year: int) -> tuple[np.ndarray, np.ndarray]:
@@ -743,8 +760,8 @@ class _Block:
     """One chunk of the CSV as the fast path sees it: its segments and the columns it moves.
 
     A segment is a run of rows of one (i, j) code pair inside the chunk, with
-    strictly increasing products. ``k`` and ``v`` are views of Arrow's buffers;
-    ``q`` holds NaN for NA.
+    strictly increasing products. ``k`` and ``v`` are views of Arrow's buffers,
+    ``q`` is Arrow's array (NA as null).
     """
 
     starts: np.ndarray
@@ -755,7 +772,7 @@ class _Block:
     k_last: np.ndarray
     k: np.ndarray
     v: np.ndarray
-    q: np.ndarray
+    q: pa.Array
 
 
 def _scan_block(columns: Sequence[pa.Array], year: int) -> _Block | None:
@@ -788,7 +805,7 @@ def _scan_block(columns: Sequence[pa.Array], year: int) -> _Block | None:
     starts = np.concatenate(([0], np.flatnonzero(cut) + 1)) if n else np.zeros(0, dtype=np.int64)
     lengths = np.diff(np.append(starts, n))
     return _Block(starts=starts, lengths=lengths, codes_i=i[starts], codes_j=j[starts], k_first=k[starts],
-                  k_last=k[starts + lengths - 1], k=k, v=v, q=q_col.to_numpy(zero_copy_only=False))
+                  k_last=k[starts + lengths - 1], k=k, v=v, q=q_col)
 
 
 def _fast_year(raw: pa.Table, table: Mapping[int, str | None] | None, origin: str, revision: str, year: int,
@@ -870,12 +887,12 @@ def _fast_year(raw: pa.Table, table: Mapping[int, str | None] | None, origin: st
     run_lengths = np.add.reduceat(lengths, first_segment)[by]
     with ThreadPoolExecutor(2) as pool:
         value = pool.submit(values)
-        quantity = pool.submit(lambda: pa.array(move("q"), pa.float64(), from_pandas=True))
+        quantity = pool.submit(lambda: pa.concat_arrays([blocks[n].q.slice(a, e - a) for n, a, e in pieces]))
         filled = pool.submit(_year_and_zeros, int(run_lengths.sum()), year)
+        pairs = pool.submit(lambda: (np.repeat(ex[first_segment][by], run_lengths),
+                                     np.repeat(im[first_segment][by], run_lengths)))
         hs_index, hs_codes = _hs_index(move("k"))
-        ex_rows = np.repeat(ex[first_segment][by], run_lengths)
-        im_rows = np.repeat(im[first_segment][by], run_lengths)
-        value_usd, quantity_t = value.result(), quantity.result()
+        (ex_rows, im_rows), value_usd, quantity_t = pairs.result(), value.result(), quantity.result()
         flows = _flows_table(year, isos, ex_rows, im_rows, hs_index, hs_codes, value_usd, quantity_t,
                              revision, release, filled.result())
     return BaciYear(flows=flows, origin=origin, hs_revision=revision, year=year, release=release,
