@@ -519,7 +519,10 @@ def _scan(csv_path: Path, check: _Checker) -> pa.Table:
     number, so a failure is located by :meth:`_Checker.first_line`. The file
     is memory-mapped: the reader parses the page cache's pages in place
     instead of copying the file into its own blocks (a quarter less kernel
-    time for a ``baci``-size year; BENCHMARKS.md, ingest).
+    time for a ``baci``-size year; BENCHMARKS.md, ingest). As with any
+    memory-mapped reader, a file that another program truncates while it is
+    read ends the process (``SIGBUS``) instead of raising an error; the
+    warehouse is unchanged, as after any failed ingest.
     """
     try:
         source: Any = pa.memory_map(str(csv_path))
