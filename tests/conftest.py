@@ -18,6 +18,10 @@ from kakehashi.warehouse import Warehouse
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
+# Compiled query templates stay in memory during the tests (they count compilations per process and
+# must not write to the user's cache); tests of the disk cache turn it on in a temporary folder.
+os.environ["KAKEHASHI_QUERY_CACHE"] = "off"
+
 
 def _shared_data_dir() -> Path:
     env = os.environ.get("KAKEHASHI_SHARED_DATA")

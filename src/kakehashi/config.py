@@ -21,6 +21,10 @@ SPARK_MASTER_ENV = "KAKEHASHI_SPARK_MASTER"
 CACHE_ENV = "KAKEHASHI_CACHE"
 """Directory for downloaded raw files; default ``~/.cache/kakehashi``."""
 
+QUERY_CACHE_ENV = "KAKEHASHI_QUERY_CACHE"
+"""Directory for compiled query templates (:mod:`kakehashi.prepared`); default ``queries`` in the
+download cache; ``off`` keeps them in memory only."""
+
 COMTRADE_KEY_ENV = "COMTRADE_API_KEY"
 """Subscription key for the UN Comtrade+ API."""
 
@@ -63,6 +67,14 @@ def cache_dir() -> Path:
     if env:
         return Path(env)
     return Path.home() / ".cache" / "kakehashi"
+
+
+def query_cache_dir() -> Path | None:
+    """Directory for compiled query templates (``KAKEHASHI_QUERY_CACHE``), or ``None`` when ``off``."""
+    env = os.environ.get(QUERY_CACHE_ENV, "").strip()
+    if env.lower() in ("off", "0", "no", "false"):
+        return None
+    return Path(env) if env else cache_dir() / "queries"
 
 
 def measures_paths(option: Sequence[str | Path] | str | Path | None = None) -> tuple[Path, ...]:

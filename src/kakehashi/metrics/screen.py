@@ -790,10 +790,15 @@ def annotate_products(df: pd.DataFrame, wh: Warehouse | None, revision: str) -> 
     looked_up = name_of[pos]
     looked_up[~found] = None
     product_name: list[Any] = looked_up.tolist()
+    codes = out["hs6"].tolist()
+    by_chapter: dict[Any, str] = {}
     for i, name in enumerate(product_name):
         if name is None:  # no name (or an empty one): named by its HS chapter, as one by one
-            c: Any = out["hs6"].iat[i]
-            product_name[i] = names.get(c) or chapter_description(str(c))
+            c = codes[i]
+            named = by_chapter.get(c)
+            if named is None:
+                named = by_chapter[c] = names.get(c) or chapter_description(str(c))
+            product_name[i] = named
     out["product_name"] = pd.Series(product_name, index=out.index, dtype="object")
     workstream = ws_of[pos]
     workstream[~found] = ""
