@@ -795,10 +795,10 @@ def annotate_products(df: pd.DataFrame, wh: Warehouse | None, revision: str) -> 
     for i, name in enumerate(product_name):
         if name is None:  # no name (or an empty one): named by its HS chapter, as one by one
             c = codes[i]
-            named = by_chapter.get(c)
-            if named is None:
-                named = by_chapter[c] = names.get(c) or chapter_description(str(c))
-            product_name[i] = named
+            label = by_chapter.get(c)
+            if label is None:
+                label = by_chapter[c] = names.get(c) or chapter_description(str(c))
+            product_name[i] = label
     out["product_name"] = pd.Series(product_name, index=out.index, dtype="object")
     workstream = ws_of[pos]
     workstream[~found] = ""
