@@ -317,3 +317,27 @@ def test_a_failed_templated_query_leaves_the_connection_usable(tiny_warehouse: W
         prepared._run(wh, wh.connect(), tmpl, {"code": "not a number"})
     req = S.resolve_request(wh, "JPN", "CHN", years=[2023])
     pd.testing.assert_frame_equal(fast(wh, req), plain(wh, req), check_exact=True)
+
+
+@pytest.mark.parametrize(("importer", "rival"), [("JPN", "CHN"), ("USA", "CHN"), ("JPN+IND", "CHN")])
+def test_screen_sums_are_the_order_stable_sums(tiny_warehouse: Warehouse, importer: str, rival: str) -> None:
+    """Imports, the import HHI and the rival's imports are, bit for bit, the order-stable sums
+    (:func:`kakehashi.metrics.concentration.stable_sum`) of each supplier's imports, of their squares and
+    of the rival's (which the screen takes from one sorted list, and a plain sum, per product)."""
+    from kakehashi.metrics.concentration import stable_sum
+
+    wh = tiny_warehouse
+    req = S.resolve_request(wh, importer, rival, years=[2023])
+    members = req.importers or []
+    f = S.request_flows(wh, req)
+    f = f.filter((f.year == 2023) & f.importer.isin(members) & ~f.exporter.isin(members))
+    sup = f.group_by(["hs6", "exporter"]).aggregate(v=stable_sum(f.value_usd))
+    stats = sup.group_by("hs6").aggregate(
+        imports_usd=stable_sum(sup.v), sq=stable_sum(sup.v * sup.v),
+        rival_usd=stable_sum(ibis.ifelse(sup.exporter == rival, sup.v, 0.0)))
+    stats = stats.mutate(import_hhi=stats.sq / (stats.imports_usd * stats.imports_usd))
+    want = S.to_frame(wh, stats.filter(stats.imports_usd > 0)).sort_values("hs6").reset_index(drop=True)
+    got = fast(wh, req).sort_values("hs6").reset_index(drop=True)
+    assert len(got) == len(want) > 0
+    for col in ("imports_usd", "import_hhi", "rival_usd"):
+        assert got[col].tolist() == want[col].tolist(), col  # the same floats, not merely close

@@ -217,14 +217,20 @@ def screen_expr(
                          v=imp.value_usd, _rev=imp.hs_revision, _conv=imp.converted)
     # the largest supplier, ties to the first ISO3 code: min over (-value, exporter)
     top = ibis.struct({"nv": -sup.v, "e": sup.exporter}).min()
+    # order-stable sums (:func:`~kakehashi.metrics.concentration.stable_sum`: each group's values sorted,
+    # then added in that order) of the values and of their squares, from one sorted list per group: the
+    # squares of the sorted values, sorted again, are the sorted squares. The rival's imports are one
+    # supplier's row (rows are unique per supplier), so a plain sum adds only zeros to it: the same bits
+    # in any order.
     stats = sup.group_by(keys).aggregate(
-        imports_usd=stable_sum(sup.v),
-        _sq=stable_sum(sup.v * sup.v),
-        rival_usd=stable_sum(ibis.ifelse(sup.exporter == rival, sup.v, 0.0)),
+        _vs=sup.v.cast("float64").collect().sort(),
+        rival_usd=ibis.ifelse(sup.exporter == rival, sup.v, 0.0).cast("float64").sum(),
         _top=top,
         _rev=sup._rev.max(),
         _conv=sup._conv.any(),
     )
+    stats = stats.mutate(imports_usd=stats._vs.sums(), _sq=stats._vs.map(lambda x: x * x).sort().sums())
+    stats = stats.select("unit", "hs6", "year", "imports_usd", "_sq", "rival_usd", "_top", "_rev", "_conv")
     stats = stats.filter(stats.imports_usd > 0)
     stats = stats.mutate(top_supplier=stats._top["e"], _top_v=-stats._top["nv"]).drop("_top")
 
