@@ -207,3 +207,34 @@ def test_serve_with_two_workers_answers_health(two_workers: tuple[subprocess.Pop
     rows = {row["hs6"]: row for row in r.json()["rows"]}
     # hand calculation from _webdata: JPN buys 280530 for 80 + 15 + 5 (x 1.2 in 2023), 80 % from CHN
     assert rows["280530"]["rival_share"] == pytest.approx(0.8)
+
+
+def test_slots_go_to_waiters_in_the_order_they_asked() -> None:
+    """A freed slot goes to the longest waiter, not to a thread that asks later; a waiter whose time
+    runs out leaves the queue without taking a slot. Order is checked by events, not by timing."""
+    from kakehashi.web.service import FifoSlots
+
+    slots = FifoSlots(1)
+    assert slots.acquire()
+    order: list[int] = []
+
+    def waiter(i: int) -> None:
+        assert slots.acquire(timeout=30)
+        order.append(i)
+        slots.release()
+
+    threads = []
+    for i in range(3):
+        t = threading.Thread(target=waiter, args=(i,))
+        t.start()
+        threads.append(t)
+        while len(slots._waiters) < i + 1:  # wait until thread i is queued before starting the next
+            time.sleep(0.001)
+    assert not slots.acquire(timeout=0.01)  # a late caller neither jumps the queue nor takes a slot
+    assert len(slots._waiters) == 3
+    slots.release()
+    for t in threads:
+        t.join(30)
+    assert order == [0, 1, 2]
+    assert slots.acquire(timeout=0) and not slots.acquire(timeout=0)  # one slot, free again
+    slots.release()

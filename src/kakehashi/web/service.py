@@ -11,7 +11,8 @@ warehouse is read-only for the server, and a new snapshot (someone ingested)
 changes the key. Two requests asking the same
 uncached result at once compute it once (the second waits for the first).
 
-Bounds: at most ``concurrency`` library calls run at once (a request waits for
+Bounds: at most ``concurrency`` library calls run at once, slots going to the
+requests in the order they asked (:class:`FifoSlots`; a request waits for
 a slot only until its deadline, :data:`DEADLINE`, set by the app's request time
 limit, and is then answered 503, :class:`ServerBusy`); the cache holds at most
 ``cache_size`` results and ``cache_bytes`` bytes (sizes estimated with
@@ -27,7 +28,7 @@ import os
 import sys
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +84,45 @@ def size_of(obj: Any, _depth: int = 0) -> int:
     return sys.getsizeof(obj)
 
 
+class FifoSlots:
+    """At most ``n`` holders at once, handed out in the order they were asked for.
+
+    A freed slot goes to the longest waiter (a thread arriving meanwhile does
+    not take it first, as it may with :class:`threading.Semaphore`), so that
+    requests queued behind a burst are served in their order and none waits
+    for several rounds.
+    """
+
+    def __init__(self, n: int) -> None:
+        self._free = n
+        self._lock = threading.Lock()
+        self._waiters: deque[threading.Event] = deque()
+
+    def acquire(self, timeout: float | None = None) -> bool:
+        """Take a slot; ``False`` when ``timeout`` seconds pass first."""
+        with self._lock:
+            if self._free > 0 and not self._waiters:
+                self._free -= 1
+                return True
+            ticket = threading.Event()
+            self._waiters.append(ticket)
+        if ticket.wait(timeout):
+            return True
+        with self._lock:
+            if ticket.is_set():  # handed a slot just as the wait ended: it is ours
+                return True
+            self._waiters.remove(ticket)
+            return False
+
+    def release(self) -> None:
+        """Give the slot to the longest waiter, or free it."""
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().set()
+            else:
+                self._free += 1
+
+
 @dataclass(frozen=True)
 class Meta:
     """What the warehouse holds, for validation and the pages' pickers."""
@@ -136,7 +176,7 @@ class Service:
         self.cache_size = cache_size
         self.cache_bytes = cache_bytes
         self.report_dir = report_dir
-        self._slots = threading.BoundedSemaphore(self.concurrency)  # library calls running
+        self._slots = FifoSlots(self.concurrency)  # library calls running, in the order asked
         self._meta_lock = threading.Lock()  # reading what the warehouse holds, once per snapshot
         self._cache_lock = threading.Lock()  # the result cache and the in-flight map, held briefly
         self._inflight: dict[Hashable, threading.Event] = {}
