@@ -770,16 +770,16 @@ def annotate_products(df: pd.DataFrame, wh: Warehouse | None, revision: str) -> 
     """Add ``product_name`` and ``workstream`` columns for the ``hs6`` column of ``df``."""
     from kakehashi.catalogue import chapter_description
 
-    names, workstreams = product_labels(wh, revision)
     out = df.copy()
     if out.empty:
+        names, workstreams = product_labels(wh, revision)
         # a code with neither a catalogue name nor a loaded description is named by its HS chapter
         named = out["hs6"].map(lambda c: names.get(c) or chapter_description(str(c)))
         out["product_name"] = named.astype("object")
         out["workstream"] = out["hs6"].map(lambda c: workstreams.get(c, ""))
         return out
     # the same values, looked up in one vectorised step: positions of the codes among the labelled ones
-    index, name_of, ws_of = _label_index(wh, revision)
+    (names, _), (index, name_of, ws_of) = _label_index(wh, revision)
     pos = index.get_indexer(out["hs6"])
     found = pos >= 0
     if not len(index):  # nothing labelled: every code is named by its chapter
@@ -815,10 +815,15 @@ def product_labels(wh: Warehouse | None, revision: str) -> _Labels:
     order; a code in none has none listed. Computed once per warehouse snapshot
     and revision in a process (nothing is written).
     """
+    key = (str(wh.path), wh.snapshot_id, revision) if wh is not None else (None, None, revision)
+    return _product_labels(wh, revision, key)
+
+
+def _product_labels(wh: Warehouse | None, revision: str, key: tuple[str | None, str | None, str]) -> _Labels:
+    """:func:`product_labels` under its cache ``key`` (the snapshot read once by the caller)."""
     from kakehashi.catalogue import CATALOGUE_REVISION, WORKSTREAMS, product_names
     from kakehashi.metrics.concordance import select_products
 
-    key = (str(wh.path), wh.snapshot_id, revision) if wh is not None else (None, None, revision)
     with _LABELS_LOCK:
         hit = _LABELS.get(key)
         if hit is not None:
@@ -851,15 +856,15 @@ def product_labels(wh: Warehouse | None, revision: str) -> _Labels:
 _INDEX: OrderedDict[tuple[str | None, str | None, str], tuple[_Labels, tuple[Any, Any, Any]]] = OrderedDict()
 
 
-def _label_index(wh: Warehouse | None, revision: str) -> tuple[Any, Any, Any]:
-    """:func:`product_labels` as arrays: the labelled codes (a pandas Index), each one's name (``None``
-    when it has no name or an empty one) and workstreams (``""`` when none); kept with the labels."""
-    labels = product_labels(wh, revision)
+def _label_index(wh: Warehouse | None, revision: str) -> tuple[_Labels, tuple[Any, Any, Any]]:
+    """:func:`product_labels` and the same as arrays: the labelled codes (a pandas Index), each one's
+    name (``None`` when it has no name or an empty one) and workstreams (``""`` when none)."""
     key = (str(wh.path), wh.snapshot_id, revision) if wh is not None else (None, None, revision)
+    labels = _product_labels(wh, revision, key)
     with _LABELS_LOCK:
         hit = _INDEX.get(key)
         if hit is not None and hit[0] is labels:
-            return hit[1]
+            return labels, hit[1]
     names, workstreams = labels
     codes = list(dict.fromkeys([*names, *workstreams]))
     index = pd.Index(codes)
@@ -869,4 +874,4 @@ def _label_index(wh: Warehouse | None, revision: str) -> tuple[Any, Any, Any]:
         _INDEX[key] = (labels, (index, name_of, ws_of))
         while len(_INDEX) > LABEL_ENTRIES:
             _INDEX.popitem(last=False)
-    return index, name_of, ws_of
+    return labels, (index, name_of, ws_of)
