@@ -238,3 +238,30 @@ def test_slots_go_to_waiters_in_the_order_they_asked() -> None:
     assert order == [0, 1, 2]
     assert slots.acquire(timeout=0) and not slots.acquire(timeout=0)  # one slot, free again
     slots.release()
+
+
+def test_engine_threads_are_set_on_the_connections_that_compute(tmp_path: Path) -> None:
+    """The service runs each query on ``engine_threads`` DuckDB threads (its default, 1), set on the
+    database before a library call computes; ``None`` leaves DuckDB's own setting."""
+    warehouse_dir = small_warehouse(tmp_path / "wh")  # a database no other test's service has set
+
+    def threads_after_a_call(service: Service) -> int:
+        def ask() -> int:
+            service.call(("screen-for-threads", service.engine_threads),
+                         lambda: exposure.screen(service.wh, ("JPN",), "CHN", years=[2023]))
+            got = service.wh.connect().con.sql("SELECT current_setting('threads')").fetchall()
+            return int(got[0][0])
+
+        out: list[int] = []
+        t = threading.Thread(target=lambda: out.append(ask()))  # a worker thread: its own connection
+        t.start()
+        t.join(60)
+        return out[0]
+
+    import duckdb
+
+    default = int(duckdb.connect().sql("SELECT current_setting('threads')").fetchall()[0][0])
+    # None leaves DuckDB's own setting (asked first, on a database no service has set yet)
+    assert threads_after_a_call(Service.open(warehouse_dir, max_draws=10, engine_threads=None)) == default
+    assert threads_after_a_call(Service.open(warehouse_dir, max_draws=10)) == 1
+    assert threads_after_a_call(Service.open(warehouse_dir, max_draws=10, engine_threads=3)) == 3

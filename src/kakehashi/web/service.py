@@ -45,8 +45,14 @@ _MISSING = object()
 DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
 """Bytes of results the cache may hold (estimated, see :func:`size_of`)."""
 
-DEFAULT_CONCURRENCY = min(16, max(4, 2 * (os.cpu_count() or 1)))
-"""Library calls one process runs at once (DuckDB parallelises each one over the cores too)."""
+DEFAULT_CONCURRENCY = min(16, max(2, os.cpu_count() or 1))
+"""Library calls one process runs at once: one per core, each query on one DuckDB thread
+(:data:`ENGINE_THREADS`); more calls at once only queue behind each other for the cores."""
+
+ENGINE_THREADS: int | None = 1
+"""DuckDB threads per query in the server (``None``: DuckDB's default, every core). With several calls
+at once each on a core, one thread a query spends no work on splitting it; a screen alone takes the
+same time (``small`` and ``baci``-size samples, see BENCHMARKS.md, load)."""
 
 DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("kakehashi_deadline", default=None)
 """``time.monotonic()`` by which the current request must be answered (``None``: no limit)."""
@@ -161,16 +167,21 @@ class Service:
     concurrency
         Library calls run at once, each on its thread's own read-only connection
         (1 for the Spark engine, whose session is shared).
+    engine_threads
+        DuckDB threads per query (``SET threads``, on the database every connection
+        of this process shares); ``None``: DuckDB's default.
     """
 
     def __init__(self, wh: Warehouse, *, max_draws: int, cache_size: int = 256,
                  report_dir: Path | None = None, measures: tuple[Path, ...] = (),
                  cache_bytes: int = DEFAULT_CACHE_BYTES,
-                 concurrency: int = DEFAULT_CONCURRENCY) -> None:
+                 concurrency: int = DEFAULT_CONCURRENCY,
+                 engine_threads: int | None = ENGINE_THREADS) -> None:
         self._base = wh  # the creating thread's warehouse; the others open their own like it
         self._owner = threading.get_ident()
         self._local = threading.local()
         self.concurrency = 1 if wh.engine != "duckdb" else max(1, concurrency)
+        self.engine_threads = None if engine_threads is None else max(1, int(engine_threads))
         self.measures = measures  # user measures files added to the bundled catalogue
         self.max_draws = max_draws
         self.cache_size = cache_size
@@ -190,7 +201,8 @@ class Service:
     @classmethod
     def open(cls, path: str | Path | None, *, max_draws: int, engine: str | None = None,
              cache_size: int = 256, measures: tuple[Path, ...] = (),
-             cache_bytes: int = DEFAULT_CACHE_BYTES, concurrency: int = DEFAULT_CONCURRENCY) -> Service:
+             cache_bytes: int = DEFAULT_CACHE_BYTES, concurrency: int = DEFAULT_CONCURRENCY,
+             engine_threads: int | None = ENGINE_THREADS) -> Service:
         """Open the warehouse at ``path`` read-only; refuse an empty one."""
         wh = Warehouse(path, engine=engine, read_only=True)
         if wh.snapshot_id is None:
@@ -200,7 +212,7 @@ class Service:
                 "or pass --warehouse",
             )
         return cls(wh, max_draws=max_draws, cache_size=cache_size, measures=measures,
-                   cache_bytes=cache_bytes, concurrency=concurrency)
+                   cache_bytes=cache_bytes, concurrency=concurrency, engine_threads=engine_threads)
 
     @property
     def warehouse_path(self) -> Path | ObjectPath:
@@ -317,6 +329,7 @@ class Service:
         try:
             self._acquire()
             try:
+                self._tune(self.wh)
                 result = fn()
             finally:
                 self._release()
@@ -326,6 +339,17 @@ class Service:
         finally:
             if owner:
                 self._done(full)
+
+    def _tune(self, wh: Warehouse) -> None:
+        """Set :attr:`engine_threads` on the DuckDB database behind ``wh`` (once per connection;
+        a new snapshot brings a new one)."""
+        if self.engine_threads is None or wh.engine != "duckdb":
+            return
+        con = wh.connect()
+        if getattr(con, "_kakehashi_threads", None) == self.engine_threads:
+            return
+        con.con.execute(f"SET threads = {int(self.engine_threads)}")  # an int of ours, not request text
+        con._kakehashi_threads = self.engine_threads
 
     def memo(self, key: Hashable, fn: Callable[[], T]) -> T:
         """Cache ``fn()`` under ``key`` without taking a warehouse slot.
@@ -395,6 +419,7 @@ class Service:
             rival = defaults.RIVAL if defaults.RIVAL in meta.countries else countries[0]
             importer = defaults.IMPORTER if defaults.IMPORTER in meta.countries else next(
                 c for c in countries if c != rival)
+            self._tune(self.wh)
             for year in sorted(meta.years)[-WARM_YEARS:]:
                 exposure.screen(self.wh, (importer,), rival, years=[year])
         except KakehashiError:
