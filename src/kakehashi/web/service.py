@@ -74,9 +74,18 @@ def size_of(obj: Any, _depth: int = 0) -> int:
 
     if isinstance(obj, bytes | bytearray | str):
         return len(obj) + 64
-    if isinstance(obj, pd.DataFrame | pd.Series):
-        return int(obj.memory_usage(deep=True).sum() if isinstance(obj, pd.DataFrame)
-                   else obj.memory_usage(deep=True)) + 256
+    if isinstance(obj, pd.DataFrame):
+        # the same sum as memory_usage(deep=True), without its per-column Series: only object and
+        # categorical columns hold more than their buffers
+        total = int(obj.index.memory_usage(deep=True))
+        for _, col in obj.items():
+            if col.dtype == object or isinstance(col.dtype, pd.CategoricalDtype):
+                total += int(col.memory_usage(index=False, deep=True))
+            else:
+                total += int(col.array.nbytes)
+        return total + 256
+    if isinstance(obj, pd.Series):
+        return int(obj.memory_usage(deep=True)) + 256
     if _depth > 3:
         return sys.getsizeof(obj)
     if isinstance(obj, dict):
