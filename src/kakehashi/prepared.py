@@ -307,7 +307,10 @@ def _run(wh: Warehouse, con: Any, tmpl: Template, params: dict[str, str]) -> pa.
 
     raw = con.con
     try:
-        table: pa.Table = raw.execute(tmpl.sql, params).to_arrow_table()
+        cursor = raw.execute(tmpl.sql, params)
+        # the connection's Arrow fetch: to_arrow_table (DuckDB 2), fetch_arrow_table (DuckDB 1.x)
+        fetch = getattr(cursor, "to_arrow_table", None) or cursor.fetch_arrow_table
+        table: pa.Table = fetch()
     except Exception as exc:  # duckdb raises many unrelated classes, as in Warehouse.execute
         _abort(raw)
         raise wh.engine_error(exc) from exc

@@ -317,3 +317,45 @@ def test_a_failed_templated_query_leaves_the_connection_usable(tiny_warehouse: W
         prepared._run(wh, wh.connect(), tmpl, {"code": "not a number"})
     req = S.resolve_request(wh, "JPN", "CHN", years=[2023])
     pd.testing.assert_frame_equal(fast(wh, req), plain(wh, req), check_exact=True)
+
+
+@pytest.mark.parametrize(("importer", "rival"), [("JPN", "CHN"), ("USA", "CHN"), ("JPN+IND", "CHN")])
+def test_screen_sums_are_the_order_stable_sums(tiny_warehouse: Warehouse, importer: str, rival: str) -> None:
+    """Imports, the import HHI and the rival's imports are, bit for bit, the order-stable sums
+    (:func:`kakehashi.metrics.concentration.stable_sum`) of each supplier's imports, of their squares and
+    of the rival's (which the screen takes from one sorted list, and a plain sum, per product)."""
+    from kakehashi.metrics.concentration import stable_sum
+
+    wh = tiny_warehouse
+    req = S.resolve_request(wh, importer, rival, years=[2023])
+    members = req.importers or []
+    f = S.request_flows(wh, req)
+    f = f.filter((f.year == 2023) & f.importer.isin(members) & ~f.exporter.isin(members))
+    sup = f.group_by(["hs6", "exporter"]).aggregate(v=stable_sum(f.value_usd))
+    stats = sup.group_by("hs6").aggregate(
+        imports_usd=stable_sum(sup.v), sq=stable_sum(sup.v * sup.v),
+        rival_usd=stable_sum(ibis.ifelse(sup.exporter == rival, sup.v, 0.0)))
+    stats = stats.mutate(import_hhi=stats.sq / (stats.imports_usd * stats.imports_usd))
+    want = S.to_frame(wh, stats.filter(stats.imports_usd > 0)).sort_values("hs6").reset_index(drop=True)
+    got = fast(wh, req).sort_values("hs6").reset_index(drop=True)
+    assert len(got) == len(want) > 0
+    for col in ("imports_usd", "import_hhi", "rival_usd"):
+        assert got[col].tolist() == want[col].tolist(), col  # the same floats, not merely close
+
+
+@pytest.mark.parametrize(("wh_kind", "revision"), [("tiny", "HS22"), ("none", "HS22"), ("none", "HS17")])
+def test_arrow_labels_are_the_pandas_labels(tiny_warehouse: Warehouse, wh_kind: str, revision: str) -> None:
+    """Rows sorted and labelled by Arrow before the conversion equal annotate_products of the pandas
+    sort, for SYNTHETIC rows whose codes have a catalogue name, only a chapter (HS17 without a
+    warehouse: most codes) or none known."""
+    import pyarrow as pa
+
+    wh = tiny_warehouse if wh_kind == "tiny" else None
+    codes = ["280530", "850511", "010121", "999999", "271111", "854231"]
+    n = len(codes)
+    table = pa.table({"importer": ["JPN"] * n, "hs6": codes, "year": pa.array([2023] * n, pa.int32()),
+                      "severity": [3.0, None, 1.0, 3.0, 0.5, None]})
+    want = S.annotate_products(S.sort_screen(table), wh, revision)
+    got = S._sorted_and_labelled(table, wh, revision)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert got["hs6"].tolist()[:2] == ["280530", "999999"]  # severity first, then the code

@@ -184,6 +184,61 @@ def test_screen_default_year_filters_and_limit(client: httpx.Client) -> None:
     assert len(body["rows"]) == 1 and body["total_rows"] == 2
 
 
+@pytest.mark.parametrize(("query", "importer", "rival", "year", "dependent_only", "limit"), [
+    ("importer=JPN&rival=CHN&year=2021", ("JPN",), "CHN", 2021, False, 200),
+    ("importer=JPN&rival=VNM&year=2023", ("JPN",), "VNM", 2023, False, 200),
+    ("importer=JPN%2BIND&rival=CHN&year=2022", ("JPN", "IND"), "CHN", 2022, False, 200),
+    ("importer=JPN&rival=CHN&dependent_only=true", ("JPN",), "CHN", 2023, True, 200),
+    ("importer=JPN&rival=CHN&year=2022&limit=1", ("JPN",), "CHN", 2022, False, 1),
+])
+def test_screen_json_is_the_library_screen(client: httpx.Client, warehouse_dir: Path, query: str,
+                                           importer: tuple[str, ...], rival: str, year: int,
+                                           dependent_only: bool, limit: int) -> None:
+    """/api/screen answers the library's screen (questions.exposure.screen, the reference) as JSON:
+    its rows in order, cut to the limit, with every column's value, and its totals."""
+    import json
+
+    from kakehashi.questions import exposure
+    from kakehashi.warehouse import Warehouse
+
+    wh = Warehouse(warehouse_dir, read_only=True)
+    try:
+        df = exposure.screen(wh, importer, rival, years=[year])
+    finally:
+        wh.close()
+    shown = (df[df["dependent"]] if dependent_only else df).head(limit)
+    want = json.loads(shown.to_json(orient="records"))  # NaN -> null, as the API writes missing values
+    r = client.get(f"/api/screen?{query}")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert len(want) > 0 and len(body["rows"]) == len(want)
+    for got_row, want_row in zip(body["rows"], want, strict=True):
+        assert {k: got_row[k] for k in want_row} == want_row
+    assert body["total_rows"] == len(df) and body["dependent"] == int(df["dependent"].sum())
+    assert body["importer"] == "+".join(importer) and body["year"] == year
+    assert body["hs_revision"] == exposure.revision_statement(df).revision
+
+
+def test_records_parse_as_json_loads() -> None:
+    """The rows' JSON is read back into the same Python values json.loads gives (floats bit for bit)."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from kakehashi.web.api import records
+
+    rng = np.random.default_rng(13)  # SYNTHETIC values over many magnitudes, with missing ones
+    x = np.concatenate([rng.random(500), rng.random(500) * 1e12, 10 ** rng.uniform(-20, 20, 500)])
+    x[::97] = np.nan
+    frame = pd.DataFrame({"x": x, "n": np.arange(len(x)), "s": ["a/b é \"q\""] * len(x),
+                          "b": x > 0.5})
+    got, want = records(frame), json.loads(frame.to_json(orient="records", date_format="iso"))
+    assert got == want
+    assert [float(r["x"]).hex() for r in got if r["x"] is not None] == \
+        [float(r["x"]).hex() for r in want if r["x"] is not None]
+
+
 @pytest.mark.parametrize(("query", "fragment"), [
     ("importer=JPN%2B&rival=CHN", "has an empty member"),  # the one request grammar: JPN+ is refused
     ("importer=JPN%2B%2BIND&rival=CHN", "has an empty member"),

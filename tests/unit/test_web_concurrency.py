@@ -207,3 +207,61 @@ def test_serve_with_two_workers_answers_health(two_workers: tuple[subprocess.Pop
     rows = {row["hs6"]: row for row in r.json()["rows"]}
     # hand calculation from _webdata: JPN buys 280530 for 80 + 15 + 5 (x 1.2 in 2023), 80 % from CHN
     assert rows["280530"]["rival_share"] == pytest.approx(0.8)
+
+
+def test_slots_go_to_waiters_in_the_order_they_asked() -> None:
+    """A freed slot goes to the longest waiter, not to a thread that asks later; a waiter whose time
+    runs out leaves the queue without taking a slot. Order is checked by events, not by timing."""
+    from kakehashi.web.service import FifoSlots
+
+    slots = FifoSlots(1)
+    assert slots.acquire()
+    order: list[int] = []
+
+    def waiter(i: int) -> None:
+        assert slots.acquire(timeout=30)
+        order.append(i)
+        slots.release()
+
+    threads = []
+    for i in range(3):
+        t = threading.Thread(target=waiter, args=(i,))
+        t.start()
+        threads.append(t)
+        while len(slots._waiters) < i + 1:  # wait until thread i is queued before starting the next
+            time.sleep(0.001)
+    assert not slots.acquire(timeout=0.01)  # a late caller neither jumps the queue nor takes a slot
+    assert len(slots._waiters) == 3
+    slots.release()
+    for t in threads:
+        t.join(30)
+    assert order == [0, 1, 2]
+    assert slots.acquire(timeout=0) and not slots.acquire(timeout=0)  # one slot, free again
+    slots.release()
+
+
+def test_engine_threads_are_set_on_the_connections_that_compute(tmp_path: Path) -> None:
+    """The service runs each query on ``engine_threads`` DuckDB threads (its default, 1), set on the
+    database before a library call computes; ``None`` leaves DuckDB's own setting."""
+    warehouse_dir = small_warehouse(tmp_path / "wh")  # a database no other test's service has set
+
+    def threads_after_a_call(service: Service) -> int:
+        def ask() -> int:
+            service.call(("screen-for-threads", service.engine_threads),
+                         lambda: exposure.screen(service.wh, ("JPN",), "CHN", years=[2023]))
+            got = service.wh.connect().con.sql("SELECT current_setting('threads')").fetchall()
+            return int(got[0][0])
+
+        out: list[int] = []
+        t = threading.Thread(target=lambda: out.append(ask()))  # a worker thread: its own connection
+        t.start()
+        t.join(60)
+        return out[0]
+
+    import duckdb
+
+    default = int(duckdb.connect().sql("SELECT current_setting('threads')").fetchall()[0][0])
+    # None leaves DuckDB's own setting (asked first, on a database no service has set yet)
+    assert threads_after_a_call(Service.open(warehouse_dir, max_draws=10, engine_threads=None)) == default
+    assert threads_after_a_call(Service.open(warehouse_dir, max_draws=10)) == 1
+    assert threads_after_a_call(Service.open(warehouse_dir, max_draws=10, engine_threads=3)) == 3

@@ -366,6 +366,25 @@ def test_request_time_limit_answers_503_and_drops_the_late_answer() -> None:
         loop.close()
 
 
+def test_size_of_a_frame_is_its_deep_memory_use() -> None:
+    """The cache's estimate of a frame is pandas' deep memory use (plus a fixed 256), column by column:
+    SYNTHETIC frames with numbers, text, missing text, categories, dates and a two-level index."""
+    import pandas as pd
+
+    from kakehashi.web.service import size_of
+
+    frames = [
+        pd.DataFrame({"n": [1.5, 2.0, None], "i": [1, 2, 3], "s": pd.Series(["a", "bb", None], dtype="str"),
+                      "o": pd.Series(["x", None, "zzz" * 40], dtype="object"),
+                      "c": pd.Categorical(["a", "b", "a"]), "d": pd.to_datetime(["2020-01-01"] * 3),
+                      "b": [True, False, True]}),
+        pd.DataFrame({"k": ["JPN", "IND"], "h": ["280530", "850511"], "v": [1.0, 2.0]}).set_index(["k", "h"]),
+        pd.DataFrame({"x": pd.Series([], dtype="object")}),
+    ]
+    for frame in frames:
+        assert size_of(frame) == int(frame.memory_usage(deep=True).sum()) + 256
+
+
 def test_result_cache_is_bounded_by_bytes(warehouse_dir: Path) -> None:
     from kakehashi.web.service import Service, size_of
 

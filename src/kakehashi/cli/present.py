@@ -44,8 +44,11 @@ def serve(
         min=1, max=64)] = 1,
     threads: Annotated[int | None, typer.Option(
         help="Uncached requests computed at once per process, each on its own read-only DuckDB "
-             "connection (default: 2 x cores, 4 to 16; 1: one at a time).", min=1, max=64,
+             "connection (default: one per core, 2 to 16; 1: one at a time).", min=1, max=64,
         show_default=False)] = None,
+    engine_threads: Annotated[int | None, typer.Option(
+        help="DuckDB threads per query (default 1: the requests computed at once share the cores).",
+        min=1, max=256, show_default=False)] = None,
 ) -> None:
     """Serve the dashboard and the REST API over a warehouse, opened read-only.
 
@@ -66,6 +69,8 @@ def serve(
         "request_timeout": request_timeout or None}
     if threads is not None:
         settings["threads"] = threads
+    if engine_threads is not None:
+        settings["engine_threads"] = engine_threads
     # also checks the settings before any worker starts; a single process warms up now, workers each later
     web_app = create_app(**settings, warm=workers == 1)
     _check_port_free(host, port)

@@ -217,14 +217,20 @@ def screen_expr(
                          v=imp.value_usd, _rev=imp.hs_revision, _conv=imp.converted)
     # the largest supplier, ties to the first ISO3 code: min over (-value, exporter)
     top = ibis.struct({"nv": -sup.v, "e": sup.exporter}).min()
+    # order-stable sums (:func:`~kakehashi.metrics.concentration.stable_sum`: each group's values sorted,
+    # then added in that order) of the values and of their squares, from one sorted list per group: the
+    # squares of the sorted values, sorted again, are the sorted squares. The rival's imports are one
+    # supplier's row (rows are unique per supplier), so a plain sum adds only zeros to it: the same bits
+    # in any order.
     stats = sup.group_by(keys).aggregate(
-        imports_usd=stable_sum(sup.v),
-        _sq=stable_sum(sup.v * sup.v),
-        rival_usd=stable_sum(ibis.ifelse(sup.exporter == rival, sup.v, 0.0)),
+        _vs=sup.v.cast("float64").collect().sort(),
+        rival_usd=ibis.ifelse(sup.exporter == rival, sup.v, 0.0).cast("float64").sum(),
         _top=top,
         _rev=sup._rev.max(),
         _conv=sup._conv.any(),
     )
+    stats = stats.mutate(imports_usd=stats._vs.sums(), _sq=stats._vs.map(lambda x: x * x).sort().sums())
+    stats = stats.select("unit", "hs6", "year", "imports_usd", "_sq", "rival_usd", "_top", "_rev", "_conv")
     stats = stats.filter(stats.imports_usd > 0)
     stats = stats.mutate(top_supplier=stats._top["e"], _top_v=-stats._top["nv"]).drop("_top")
 
@@ -703,7 +709,33 @@ def screen_frame(
     """
     req = resolve_request(wh, importer, rival, years=years, products=products, revision=revision,
                           precedence=precedence)
-    return annotate_products(sort_screen(request_table(wh, req, thresholds)), wh, req.revision)
+    return _sorted_and_labelled(request_table(wh, req, thresholds), wh, req.revision)
+
+
+def _sorted_and_labelled(table: Any, wh: Warehouse | None, revision: str) -> pd.DataFrame:
+    """:func:`annotate_products` of :func:`sort_screen`, with the sort and the labels done by Arrow
+    before the one conversion to pandas (the same frame)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    floats = [c for c, _ in SCREEN_ORDER if pa.types.is_floating(table.schema.field(c).type)]
+    (names, _), (index, _, _, codes, name_arr, ws_arr) = _label_index(wh, revision)
+    if (table.num_rows == 0 or not len(index)
+            or any(pc.any(pc.is_nan(table[c])).as_py() for c in floats)):
+        return annotate_products(sort_screen(table), wh, revision)
+    ordered = _arrow_sorted(table)
+    pos = pc.index_in(ordered["hs6"], value_set=codes.cast(ordered.schema.field("hs6").type))
+    out: pd.DataFrame = ordered.append_column("product_name", pc.take(name_arr, pos)).append_column(
+        "workstream", pc.fill_null(pc.take(ws_arr, pos), "")).to_pandas()
+    product_name = out["product_name"].astype("object")
+    if product_name.isna().any():
+        from kakehashi.catalogue import chapter_description
+
+        for i in np.flatnonzero(product_name.isna().to_numpy()):  # no name (or an empty one): its chapter
+            c: Any = out["hs6"].iat[int(i)]
+            product_name.iat[int(i)] = names.get(c) or chapter_description(str(c))
+    out["product_name"] = product_name
+    return out
 
 
 SCREEN_ORDER: tuple[tuple[str, bool], ...] = (("severity", False), ("importer", True), ("hs6", True),
@@ -728,13 +760,17 @@ def sort_screen(table: Any) -> pd.DataFrame:
         df: pd.DataFrame = table.to_pandas()
         ascending = [a for _, a in SCREEN_ORDER]
         return df.sort_values(cols, ascending=ascending, kind="stable").reset_index(drop=True)
+    out: pd.DataFrame = _arrow_sorted(table).to_pandas()
+    return out
+
+
+def _arrow_sorted(table: Any) -> Any:
+    """``table`` sorted by Arrow in :data:`SCREEN_ORDER`, nulls last (a stable sort)."""
     order = [(c, "ascending" if a else "descending") for c, a in SCREEN_ORDER]
     try:  # pyarrow >= 21 takes the null placement per key
-        ordered = table.sort_by([(c, o, "at_end") for c, o in order])
+        return table.sort_by([(c, o, "at_end") for c, o in order])
     except (TypeError, ValueError):
-        ordered = table.sort_by(order, null_placement="at_end")
-    out: pd.DataFrame = ordered.to_pandas()
-    return out
+        return table.sort_by(order, null_placement="at_end")
 
 
 @dataclass(frozen=True)
@@ -773,16 +809,16 @@ def annotate_products(df: pd.DataFrame, wh: Warehouse | None, revision: str) -> 
     """Add ``product_name`` and ``workstream`` columns for the ``hs6`` column of ``df``."""
     from kakehashi.catalogue import chapter_description
 
-    names, workstreams = product_labels(wh, revision)
     out = df.copy()
     if out.empty:
+        names, workstreams = product_labels(wh, revision)
         # a code with neither a catalogue name nor a loaded description is named by its HS chapter
         named = out["hs6"].map(lambda c: names.get(c) or chapter_description(str(c)))
         out["product_name"] = named.astype("object")
         out["workstream"] = out["hs6"].map(lambda c: workstreams.get(c, ""))
         return out
     # the same values, looked up in one vectorised step: positions of the codes among the labelled ones
-    index, name_of, ws_of = _label_index(wh, revision)
+    (names, _), (index, name_of, ws_of, _, _, _) = _label_index(wh, revision)
     pos = index.get_indexer(out["hs6"])
     found = pos >= 0
     if not len(index):  # nothing labelled: every code is named by its chapter
@@ -823,10 +859,15 @@ def product_labels(wh: Warehouse | None, revision: str) -> _Labels:
     order; a code in none has none listed. Computed once per warehouse snapshot
     and revision in a process (nothing is written).
     """
+    key = (str(wh.path), wh.snapshot_id, revision) if wh is not None else (None, None, revision)
+    return _product_labels(wh, revision, key)
+
+
+def _product_labels(wh: Warehouse | None, revision: str, key: tuple[str | None, str | None, str]) -> _Labels:
+    """:func:`product_labels` under its cache ``key`` (the snapshot read once by the caller)."""
     from kakehashi.catalogue import CATALOGUE_REVISION, WORKSTREAMS, product_names
     from kakehashi.metrics.concordance import select_products
 
-    key = (str(wh.path), wh.snapshot_id, revision) if wh is not None else (None, None, revision)
     with _LABELS_LOCK:
         hit = _LABELS.get(key)
         if hit is not None:
@@ -856,25 +897,31 @@ def product_labels(wh: Warehouse | None, revision: str) -> _Labels:
     return labels
 
 
-_INDEX: OrderedDict[tuple[str | None, str | None, str], tuple[_Labels, tuple[Any, Any, Any]]] = OrderedDict()
+_LabelArrays = tuple[Any, Any, Any, Any, Any, Any]
+_INDEX: OrderedDict[tuple[str | None, str | None, str], tuple[_Labels, _LabelArrays]] = OrderedDict()
 
 
-def _label_index(wh: Warehouse | None, revision: str) -> tuple[Any, Any, Any]:
-    """:func:`product_labels` as arrays: the labelled codes (a pandas Index), each one's name (``None``
-    when it has no name or an empty one) and workstreams (``""`` when none); kept with the labels."""
-    labels = product_labels(wh, revision)
+def _label_index(wh: Warehouse | None, revision: str) -> tuple[_Labels, _LabelArrays]:
+    """:func:`product_labels` and the same as arrays: the labelled codes (a pandas Index), each one's
+    name (``None`` when it has no name or an empty one) and workstreams (``""`` when none); then the
+    same three as Arrow arrays."""
+    import pyarrow as pa
+
     key = (str(wh.path), wh.snapshot_id, revision) if wh is not None else (None, None, revision)
+    labels = _product_labels(wh, revision, key)
     with _LABELS_LOCK:
         hit = _INDEX.get(key)
         if hit is not None and hit[0] is labels:
-            return hit[1]
+            return labels, hit[1]
     names, workstreams = labels
     codes = list(dict.fromkeys([*names, *workstreams]))
     index = pd.Index(codes)
     name_of = np.array([names.get(c) or None for c in codes], dtype=object)
     ws_of = np.array([workstreams.get(c, "") for c in codes], dtype=object)
+    arrays: _LabelArrays = (index, name_of, ws_of, pa.array(codes, pa.string()),
+                            pa.array(list(name_of), pa.string()), pa.array(list(ws_of), pa.string()))
     with _LABELS_LOCK:
-        _INDEX[key] = (labels, (index, name_of, ws_of))
+        _INDEX[key] = (labels, arrays)
         while len(_INDEX) > LABEL_ENTRIES:
             _INDEX.popitem(last=False)
-    return index, name_of, ws_of
+    return labels, arrays

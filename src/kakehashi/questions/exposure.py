@@ -122,7 +122,7 @@ def revision_statement(answer: pd.DataFrame, default: str | None = None) -> Revi
     """
     if answer.empty or "hs_revision" not in answer.columns:
         return RevisionStatement(default, 0, len(answer))
-    rev = ", ".join(sorted({str(r) for r in answer["hs_revision"].dropna()})) or None
+    rev = ", ".join(sorted({str(r) for r in answer["hs_revision"].dropna().unique()})) or None
     conv = int(answer["converted"].fillna(False).astype(bool).sum()) if "converted" in answer.columns else 0
     return RevisionStatement(rev, conv, len(answer))
 

@@ -44,7 +44,13 @@ from kakehashi.storage import ObjectPath
 from kakehashi.web import api, cables_api, compare, match_pages, org_api, pages
 from kakehashi.web.render import templates
 from kakehashi.web.security import BodyLimit, RequestTimeout, SecurityHeaders
-from kakehashi.web.service import DEFAULT_CACHE_BYTES, DEFAULT_CONCURRENCY, ServerBusy, Service
+from kakehashi.web.service import (
+    DEFAULT_CACHE_BYTES,
+    DEFAULT_CONCURRENCY,
+    ENGINE_THREADS,
+    ServerBusy,
+    Service,
+)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -106,6 +112,7 @@ def create_app(
     cache_bytes: int = DEFAULT_CACHE_BYTES,
     request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
     threads: int = DEFAULT_CONCURRENCY,
+    engine_threads: int | None = ENGINE_THREADS,
     warm: bool = False,
 ) -> FastAPI:
     """Build the dashboard and API over the warehouse at ``warehouse_path``.
@@ -135,6 +142,8 @@ def create_app(
     threads
         Library calls run at once, each on its thread's own read-only DuckDB connection
         (1: one at a time).
+    engine_threads
+        DuckDB threads per query (``None``: DuckDB's default, every core).
     warm
         Compute one default screen before returning (:meth:`Service.warm`), so that the first
         requests find the screen's compiled template ready; ``kakehashi serve`` sets it.
@@ -148,7 +157,8 @@ def create_app(
     if extra:
         load_catalogue(extra)  # refuse a bad file at start, with its line and field
     service = Service.open(warehouse_path, max_draws=max_draws, engine=engine, cache_size=cache_size,
-                           measures=extra, cache_bytes=cache_bytes, concurrency=threads)
+                           measures=extra, cache_bytes=cache_bytes, concurrency=threads,
+                           engine_threads=engine_threads)
     app = FastAPI(
         title="kakehashi",
         version=__version__,

@@ -11,7 +11,8 @@ warehouse is read-only for the server, and a new snapshot (someone ingested)
 changes the key. Two requests asking the same
 uncached result at once compute it once (the second waits for the first).
 
-Bounds: at most ``concurrency`` library calls run at once (a request waits for
+Bounds: at most ``concurrency`` library calls run at once, slots going to the
+requests in the order they asked (:class:`FifoSlots`; a request waits for
 a slot only until its deadline, :data:`DEADLINE`, set by the app's request time
 limit, and is then answered 503, :class:`ServerBusy`); the cache holds at most
 ``cache_size`` results and ``cache_bytes`` bytes (sizes estimated with
@@ -27,7 +28,7 @@ import os
 import sys
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,8 +45,14 @@ _MISSING = object()
 DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
 """Bytes of results the cache may hold (estimated, see :func:`size_of`)."""
 
-DEFAULT_CONCURRENCY = min(16, max(4, 2 * (os.cpu_count() or 1)))
-"""Library calls one process runs at once (DuckDB parallelises each one over the cores too)."""
+DEFAULT_CONCURRENCY = min(16, max(2, os.cpu_count() or 1))
+"""Library calls one process runs at once: one per core, each query on one DuckDB thread
+(:data:`ENGINE_THREADS`); more calls at once only queue behind each other for the cores."""
+
+ENGINE_THREADS: int | None = 1
+"""DuckDB threads per query in the server (``None``: DuckDB's default, every core). With several calls
+at once each on a core, one thread a query spends no work on splitting it; a screen alone takes the
+same time (``small`` and ``baci``-size samples, see BENCHMARKS.md, load)."""
 
 DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("kakehashi_deadline", default=None)
 """``time.monotonic()`` by which the current request must be answered (``None``: no limit)."""
@@ -67,9 +74,18 @@ def size_of(obj: Any, _depth: int = 0) -> int:
 
     if isinstance(obj, bytes | bytearray | str):
         return len(obj) + 64
-    if isinstance(obj, pd.DataFrame | pd.Series):
-        return int(obj.memory_usage(deep=True).sum() if isinstance(obj, pd.DataFrame)
-                   else obj.memory_usage(deep=True)) + 256
+    if isinstance(obj, pd.DataFrame):
+        # the same sum as memory_usage(deep=True), without its per-column Series: only object and
+        # categorical columns hold more than their buffers
+        total = int(obj.index.memory_usage(deep=True))
+        for _, col in obj.items():
+            if col.dtype == object or isinstance(col.dtype, pd.CategoricalDtype):
+                total += int(col.memory_usage(index=False, deep=True))
+            else:
+                total += int(col.array.nbytes)
+        return total + 256
+    if isinstance(obj, pd.Series):
+        return int(obj.memory_usage(deep=True)) + 256
     if _depth > 3:
         return sys.getsizeof(obj)
     if isinstance(obj, dict):
@@ -81,6 +97,45 @@ def size_of(obj: Any, _depth: int = 0) -> int:
     if fields:  # e.g. a scenario result: its frames and notes
         return sys.getsizeof(obj) + sum(size_of(v, _depth + 1) for v in fields.values())
     return sys.getsizeof(obj)
+
+
+class FifoSlots:
+    """At most ``n`` holders at once, handed out in the order they were asked for.
+
+    A freed slot goes to the longest waiter (a thread arriving meanwhile does
+    not take it first, as it may with :class:`threading.Semaphore`), so that
+    requests queued behind a burst are served in their order and none waits
+    for several rounds.
+    """
+
+    def __init__(self, n: int) -> None:
+        self._free = n
+        self._lock = threading.Lock()
+        self._waiters: deque[threading.Event] = deque()
+
+    def acquire(self, timeout: float | None = None) -> bool:
+        """Take a slot; ``False`` when ``timeout`` seconds pass first."""
+        with self._lock:
+            if self._free > 0 and not self._waiters:
+                self._free -= 1
+                return True
+            ticket = threading.Event()
+            self._waiters.append(ticket)
+        if ticket.wait(timeout):
+            return True
+        with self._lock:
+            if ticket.is_set():  # handed a slot just as the wait ended: it is ours
+                return True
+            self._waiters.remove(ticket)
+            return False
+
+    def release(self) -> None:
+        """Give the slot to the longest waiter, or free it."""
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().set()
+            else:
+                self._free += 1
 
 
 @dataclass(frozen=True)
@@ -121,22 +176,27 @@ class Service:
     concurrency
         Library calls run at once, each on its thread's own read-only connection
         (1 for the Spark engine, whose session is shared).
+    engine_threads
+        DuckDB threads per query (``SET threads``, on the database every connection
+        of this process shares); ``None``: DuckDB's default.
     """
 
     def __init__(self, wh: Warehouse, *, max_draws: int, cache_size: int = 256,
                  report_dir: Path | None = None, measures: tuple[Path, ...] = (),
                  cache_bytes: int = DEFAULT_CACHE_BYTES,
-                 concurrency: int = DEFAULT_CONCURRENCY) -> None:
+                 concurrency: int = DEFAULT_CONCURRENCY,
+                 engine_threads: int | None = ENGINE_THREADS) -> None:
         self._base = wh  # the creating thread's warehouse; the others open their own like it
         self._owner = threading.get_ident()
         self._local = threading.local()
         self.concurrency = 1 if wh.engine != "duckdb" else max(1, concurrency)
+        self.engine_threads = None if engine_threads is None else max(1, int(engine_threads))
         self.measures = measures  # user measures files added to the bundled catalogue
         self.max_draws = max_draws
         self.cache_size = cache_size
         self.cache_bytes = cache_bytes
         self.report_dir = report_dir
-        self._slots = threading.BoundedSemaphore(self.concurrency)  # library calls running
+        self._slots = FifoSlots(self.concurrency)  # library calls running, in the order asked
         self._meta_lock = threading.Lock()  # reading what the warehouse holds, once per snapshot
         self._cache_lock = threading.Lock()  # the result cache and the in-flight map, held briefly
         self._inflight: dict[Hashable, threading.Event] = {}
@@ -150,7 +210,8 @@ class Service:
     @classmethod
     def open(cls, path: str | Path | None, *, max_draws: int, engine: str | None = None,
              cache_size: int = 256, measures: tuple[Path, ...] = (),
-             cache_bytes: int = DEFAULT_CACHE_BYTES, concurrency: int = DEFAULT_CONCURRENCY) -> Service:
+             cache_bytes: int = DEFAULT_CACHE_BYTES, concurrency: int = DEFAULT_CONCURRENCY,
+             engine_threads: int | None = ENGINE_THREADS) -> Service:
         """Open the warehouse at ``path`` read-only; refuse an empty one."""
         wh = Warehouse(path, engine=engine, read_only=True)
         if wh.snapshot_id is None:
@@ -160,7 +221,7 @@ class Service:
                 "or pass --warehouse",
             )
         return cls(wh, max_draws=max_draws, cache_size=cache_size, measures=measures,
-                   cache_bytes=cache_bytes, concurrency=concurrency)
+                   cache_bytes=cache_bytes, concurrency=concurrency, engine_threads=engine_threads)
 
     @property
     def warehouse_path(self) -> Path | ObjectPath:
@@ -277,6 +338,7 @@ class Service:
         try:
             self._acquire()
             try:
+                self._tune(self.wh)
                 result = fn()
             finally:
                 self._release()
@@ -286,6 +348,17 @@ class Service:
         finally:
             if owner:
                 self._done(full)
+
+    def _tune(self, wh: Warehouse) -> None:
+        """Set :attr:`engine_threads` on the DuckDB database behind ``wh`` (once per connection;
+        a new snapshot brings a new one)."""
+        if self.engine_threads is None or wh.engine != "duckdb":
+            return
+        con = wh.connect()
+        if getattr(con, "_kakehashi_threads", None) == self.engine_threads:
+            return
+        con.con.execute(f"SET threads = {int(self.engine_threads)}")  # an int of ours, not request text
+        con._kakehashi_threads = self.engine_threads
 
     def memo(self, key: Hashable, fn: Callable[[], T]) -> T:
         """Cache ``fn()`` under ``key`` without taking a warehouse slot.
@@ -355,6 +428,7 @@ class Service:
             rival = defaults.RIVAL if defaults.RIVAL in meta.countries else countries[0]
             importer = defaults.IMPORTER if defaults.IMPORTER in meta.countries else next(
                 c for c in countries if c != rival)
+            self._tune(self.wh)
             for year in sorted(meta.years)[-WARM_YEARS:]:
                 exposure.screen(self.wh, (importer,), rival, years=[year])
         except KakehashiError:
