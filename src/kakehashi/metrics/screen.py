@@ -727,14 +727,15 @@ def _sorted_and_labelled(table: Any, wh: Warehouse | None, revision: str) -> pd.
     pos = pc.index_in(ordered["hs6"], value_set=codes.cast(ordered.schema.field("hs6").type))
     out: pd.DataFrame = ordered.append_column("product_name", pc.take(name_arr, pos)).append_column(
         "workstream", pc.fill_null(pc.take(ws_arr, pos), "")).to_pandas()
-    product_name = out["product_name"].astype("object")
-    if product_name.isna().any():
+    product_name = out["product_name"].to_numpy(dtype=object)
+    missing = out["product_name"].isna().to_numpy()
+    if missing.any():  # no name (or an empty one): its chapter, looked up once per code
         from kakehashi.catalogue import chapter_description
 
-        for i in np.flatnonzero(product_name.isna().to_numpy()):  # no name (or an empty one): its chapter
-            c: Any = out["hs6"].iat[int(i)]
-            product_name.iat[int(i)] = names.get(c) or chapter_description(str(c))
-    out["product_name"] = product_name
+        unnamed = out["hs6"].to_numpy(dtype=object)[missing]
+        label = {c: names.get(c) or chapter_description(str(c)) for c in dict.fromkeys(unnamed)}
+        product_name[missing] = [label[c] for c in unnamed]
+    out["product_name"] = pd.Series(product_name, index=out.index, dtype="object")
     return out
 
 
