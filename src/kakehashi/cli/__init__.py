@@ -7,8 +7,11 @@ stderr and exit with status 2, without a traceback.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from importlib import import_module
+from typing import NoReturn
 
 from kakehashi.cli.common import app, console_err
 from kakehashi.errors import KakehashiError
@@ -83,5 +86,35 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point: :func:`main`, then :func:`leave` with its status."""
+    leave(main())
+
+
+def leave(status: int) -> NoReturn:
+    """End the process with ``status`` once the command is done, without tearing the interpreter down.
+
+    The output is flushed and the exit handlers run (``atexit``: logging, thread
+    pools, temporary folders, a Spark session), as at a normal exit; then the
+    process ends at once (:func:`os._exit`). A normal exit would also destroy
+    every object and module one by one: after a screen on a ``baci``-size
+    warehouse that took 0.3-0.4 s (DuckDB's database, Arrow's memory pools,
+    pandas and Ibis), longer than the screen's query. Nothing is left unwritten:
+    every file kakehashi writes is closed (and a warehouse commit fsynced)
+    before the command returns. ``KAKEHASHI_FULL_EXIT=1`` keeps the normal exit
+    (for tools that measure the interpreter's shutdown).
+    """
+    import atexit
+
+    if os.environ.get("KAKEHASHI_FULL_EXIT"):
+        sys.exit(status)
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):  # a reader that stopped early (| head): as Python reports it
+        status = status or 120
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
+    atexit._run_exitfuncs()
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(status)
