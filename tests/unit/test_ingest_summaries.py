@@ -192,3 +192,16 @@ def test_country_counts_of_a_year_with_two_sources_and_zero_values(tmp_path: Pat
         assert row["exporters"] == sel["exporter"].nunique()
         assert row["importers"] == sel["importer"].nunique()
         assert row["exporters"] == 6  # all but VNM
+
+
+def test_one_importers_rows_of_the_full_screen_are_its_own_screen(tiny_warehouse: Warehouse) -> None:
+    """Every screen reads the same exporter totals: JPN's rows of the all-importer screen are JPN's screen."""
+    full = screen_mod.screen_frame(tiny_warehouse, None, "CHN")
+    cols = list(screen_mod.SCREEN_COLUMNS)
+    key = ["hs6", "year"]
+    for importer in ("JPN", "IND"):
+        own = screen_mod.screen_frame(tiny_warehouse, importer, "CHN")[cols]
+        own = own.sort_values(key, ignore_index=True)
+        part = full[full["importer"] == importer][cols].sort_values(key, ignore_index=True)
+        assert len(own) > 0
+        assert part.equals(own)  # bit for bit, world-export HHI and own exports included

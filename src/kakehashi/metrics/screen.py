@@ -553,21 +553,24 @@ def request_expr(wh: Warehouse, req: ScreenRequest,
                  thresholds: Thresholds = DEFAULT_THRESHOLDS, world: ibis.Table | None = None) -> ibis.Table:
     """The screen expression of a resolved request.
 
-    For one importer or a bloc, world exports and the importer's own exports
-    come from the snapshot's exporter totals, written at ingest
-    (:func:`kakehashi.metrics.flows.export_totals`), so the query reads
-    only the importer's rows; for every importer at once they are computed in
-    the same query. ``world``: the request's :func:`request_world_expr`, already
-    computed (see :func:`screen_expr`).
+    World exports and each importer's own exports come from the snapshot's
+    exporter totals (:func:`kakehashi.metrics.flows.export_totals`: written at
+    ingest when the plan reads stored datasets, else computed from the plan's
+    flows), for one importer, a bloc or every importer at once, so every screen
+    reads the same totals: one importer's row of the all-importer screen is its
+    own screen's row, bit for bit, and the all-importer screen does not sum
+    every trade row a second time (a 30 M-row screen took 3.7 s instead of
+    6.6 s). ``world``: the request's :func:`request_world_expr`, already
+    computed (see :func:`screen_expr`; one importer or a bloc only).
     """
     from kakehashi.metrics.flows import export_totals
 
     plan = req.plan if req.plan is not None else plan_trade(wh, req.revision, req.years)
     flows = request_flows(wh, req)
-    totals = export_totals(wh, plan) if req.importers is not None else None
+    totals = export_totals(wh, plan)
     return screen_expr(flows, req.importers, req.rival, years=req.years, available_years=req.available_years,
                        products=req.products, thresholds=thresholds, totals=totals,
-                       world=world if totals is not None else None)
+                       world=world if req.importers is not None else None)
 
 
 def request_world_expr(wh: Warehouse, req: ScreenRequest) -> ibis.Table:
