@@ -116,16 +116,16 @@ def materialise(wh_path: Path) -> None:
 
 # ------------------------------------------------------------------------ implementations
 def kakehashi_full(wh_path: Path, engine: str = "duckdb") -> pd.DataFrame:
-    """The full screen with kakehashi: every importer on its own, every product, every year."""
-    from kakehashi.metrics.screen import screen_expr, to_frame, trade_coverage
+    """The full screen with kakehashi: every importer on its own, every product, every year.
+
+    The library's own request (:func:`kakehashi.metrics.screen.dependency_screen`: the analysis
+    revision, one source per year, the snapshot's exporter totals), as every front end runs it.
+    """
+    from kakehashi.metrics.screen import dependency_screen, to_frame
     from kakehashi.warehouse import Warehouse
 
     wh = Warehouse(wh_path, engine=engine, read_only=True)
-    rev, years = trade_coverage(wh).choose(None, None)
-    flows = wh.table("trade_flows")
-    flows = flows.filter(flows.hs_revision == rev)
-    expr = screen_expr(flows, None, RIVAL, years=years, available_years=years)
-    df = to_frame(wh, expr)
+    df = to_frame(wh, dependency_screen(wh, None, RIVAL))
     wh.close()
     return df
 
