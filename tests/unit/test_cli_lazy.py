@@ -15,6 +15,14 @@ from kakehashi.cli.common import app
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 
+def _fresh(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter with this checkout's ``src`` first; it must succeed."""
+    env = {**os.environ, "PYTHONPATH": str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    return run
+
+
 def _module_of(callback: object) -> str:
     return str(getattr(callback, "__module__", "")).rsplit(".", 1)[-1]
 
@@ -39,9 +47,7 @@ def test_screen_help_loads_only_the_analysis_commands() -> None:
             "loaded = sorted(m for m in sys.modules if m.startswith('kakehashi.cli.'))\n"
             "print('LOADED', ' '.join(loaded), 'parquet' if 'pyarrow.parquet' in sys.modules else '')\n"
             "sys.exit(status)\n")
-    env = {**os.environ, "PYTHONPATH": str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
+    run = _fresh(code)
     assert "--importer" in run.stdout
     loaded = run.stdout.split("LOADED", 1)[1].split()
     assert loaded == ["kakehashi.cli.analysis", "kakehashi.cli.common"]
@@ -60,8 +66,6 @@ def test_a_screen_table_does_not_load_scipy(tiny_warehouse: object) -> None:
             f"status = main(['screen', '-i', 'JPN', '-r', 'CHN', '-w', {str(tiny_warehouse.path)!r}])\n"  # type: ignore[attr-defined]
             "print('SCIPY', 'scipy' in sys.modules, 'units' if 'kakehashi.optimize.portfolio' in sys.modules "
             "else '')\nsys.exit(status)\n")
-    env = {**os.environ, "PYTHONPATH": str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
+    run = _fresh(code)
     assert "Dependency screen" in run.stdout
     assert run.stdout.split("SCIPY", 1)[1].split() == ["False", "units"]  # the unit tables were read
