@@ -924,12 +924,17 @@ class Warehouse:
         engine: str | None = None,
         *,
         read_only: bool = False,
+        threads: int | None = None,
     ) -> None:
         self.path: Location = (path if isinstance(path, ObjectPath)
                                else storage.parse_location(config.warehouse_path(path)))
         self.engine = engine or config.default_engine()
         if self.engine not in ENGINES:
             raise unknown_value_error("engine", self.engine, ENGINES)
+        self.threads = None if threads is None else max(1, int(threads))
+        """DuckDB threads per query, set on every DuckDB connection this warehouse opens (``None``:
+        DuckDB's default, every core; Spark ignores it); a server running several queries at once
+        gives each one thread."""
         self.remote = storage.is_remote(self.path)
         """True for a warehouse on object storage (always read-only)."""
         self.read_only = read_only or self.remote
@@ -1194,8 +1199,12 @@ class Warehouse:
             # A database file cannot be opened on object storage: an in-memory DuckDB reads the
             # tables there (the ingest log is also in the manifest).
             if isinstance(snap, Path) and (snap / "catalog.duckdb").exists():
-                return ibis.duckdb.connect(str(snap / "catalog.duckdb"), read_only=True)
-            return ibis.duckdb.connect()
+                con = ibis.duckdb.connect(str(snap / "catalog.duckdb"), read_only=True)
+            else:
+                con = ibis.duckdb.connect()
+            if self.threads is not None:
+                con.con.execute(f"SET threads = {self.threads}")  # an int, see __init__
+            return con
         except Exception as exc:  # duckdb raises several unrelated classes here
             raise EngineError(f"could not open DuckDB on {self.path}: {exc}") from exc
 

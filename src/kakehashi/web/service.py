@@ -177,8 +177,8 @@ class Service:
         Library calls run at once, each on its thread's own read-only connection
         (1 for the Spark engine, whose session is shared).
     engine_threads
-        DuckDB threads per query (``SET threads``, on the database every connection
-        of this process shares); ``None``: DuckDB's default.
+        DuckDB threads per query (:attr:`kakehashi.warehouse.Warehouse.threads` of every
+        warehouse the service opens); ``None``: DuckDB's default.
     """
 
     def __init__(self, wh: Warehouse, *, max_draws: int, cache_size: int = 256,
@@ -186,11 +186,13 @@ class Service:
                  cache_bytes: int = DEFAULT_CACHE_BYTES,
                  concurrency: int = DEFAULT_CONCURRENCY,
                  engine_threads: int | None = ENGINE_THREADS) -> None:
+        self.engine_threads = None if engine_threads is None else max(1, int(engine_threads))
+        if wh.threads != self.engine_threads:
+            wh = self._open_like(wh)
         self._base = wh  # the creating thread's warehouse; the others open their own like it
         self._owner = threading.get_ident()
         self._local = threading.local()
         self.concurrency = 1 if wh.engine != "duckdb" else max(1, concurrency)
-        self.engine_threads = None if engine_threads is None else max(1, int(engine_threads))
         self.measures = measures  # user measures files added to the bundled catalogue
         self.max_draws = max_draws
         self.cache_size = cache_size
@@ -213,7 +215,7 @@ class Service:
              cache_bytes: int = DEFAULT_CACHE_BYTES, concurrency: int = DEFAULT_CONCURRENCY,
              engine_threads: int | None = ENGINE_THREADS) -> Service:
         """Open the warehouse at ``path`` read-only; refuse an empty one."""
-        wh = Warehouse(path, engine=engine, read_only=True)
+        wh = Warehouse(path, engine=engine, read_only=True, threads=engine_threads)
         if wh.snapshot_id is None:
             raise InputError(
                 f"no warehouse at {wh.path}",
@@ -241,9 +243,14 @@ class Service:
             return base
         mine: Warehouse | None = getattr(self._local, "wh", None)
         if mine is None:
-            mine = Warehouse(base.path, engine=base.engine, read_only=True)
+            mine = self._open_like(base)
             self._local.wh = mine
         return mine
+
+    def _open_like(self, wh: Warehouse) -> Warehouse:
+        """A read-only warehouse on ``wh``'s folder and engine, with this service's engine threads
+        (DuckDB only; Spark ignores them)."""
+        return Warehouse(wh.path, engine=wh.engine, read_only=True, threads=self.engine_threads)
 
     def _get(self, full: Hashable) -> Any:
         with self._cache_lock:
@@ -338,7 +345,6 @@ class Service:
         try:
             self._acquire()
             try:
-                self._tune(self.wh)
                 result = fn()
             finally:
                 self._release()
@@ -348,17 +354,6 @@ class Service:
         finally:
             if owner:
                 self._done(full)
-
-    def _tune(self, wh: Warehouse) -> None:
-        """Set :attr:`engine_threads` on the DuckDB database behind ``wh`` (once per connection;
-        a new snapshot brings a new one)."""
-        if self.engine_threads is None or wh.engine != "duckdb":
-            return
-        con = wh.connect()
-        if getattr(con, "_kakehashi_threads", None) == self.engine_threads:
-            return
-        con.con.execute(f"SET threads = {int(self.engine_threads)}")  # an int of ours, not request text
-        con._kakehashi_threads = self.engine_threads
 
     def memo(self, key: Hashable, fn: Callable[[], T]) -> T:
         """Cache ``fn()`` under ``key`` without taking a warehouse slot.
@@ -428,7 +423,6 @@ class Service:
             rival = defaults.RIVAL if defaults.RIVAL in meta.countries else countries[0]
             importer = defaults.IMPORTER if defaults.IMPORTER in meta.countries else next(
                 c for c in countries if c != rival)
-            self._tune(self.wh)
             for year in sorted(meta.years)[-WARM_YEARS:]:
                 exposure.screen(self.wh, (importer,), rival, years=[year])
         except KakehashiError:
@@ -477,7 +471,7 @@ class BriefingCache:
             if full in self._cache:
                 self._cache.move_to_end(full)
                 return self._cache[full]
-            wh = Warehouse(self.service.wh.path, engine=self.service.wh.engine, read_only=True)
+            wh = self.service._open_like(self.service.wh)
             try:
                 item = build(wh)
             finally:
