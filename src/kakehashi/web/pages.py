@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
 import pandas as pd
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kakehashi import catalogue
@@ -317,10 +318,29 @@ def _form_int(value: str | None, field: str) -> int | None:
         raise InputError(f"{field} {text!r} is not a whole number", value=text) from None
 
 
-def _form_request(importer: str | None, measure_id: str | None, scenario_yaml: str | None,
-                  severity: str | None, theta: str | None, draws: str | None, base_year: str | None,
-                  ) -> tuple[api.ScenarioRequest, str | None, str | None]:
-    """The scenario request of the form (validated), the measure id and the YAML text."""
+# The scenario form's fields (the page and its CSV download take the same ones); numbers arrive as text
+# and are read by _form_int / _form_float, so that a wrong entry is a message on the page.
+FormImporter = Annotated[str | None, Form(pattern=validate.ISO3_PATTERN)]
+FormMeasure = Annotated[str | None, Form(max_length=80)]
+FormScenario = Annotated[str | None, Form(max_length=32_000)]
+FormNumber = Annotated[str | None, Form(max_length=20)]
+
+
+@dataclass(frozen=True)
+class _ScenarioFormInput:
+    """The scenario form, read: the validated request, and the fields as typed (shown again on the page)."""
+
+    request: api.ScenarioRequest
+    fields: dict[str, str]
+
+
+def _form_request(importer: FormImporter = None, measure_id: FormMeasure = None,
+                  scenario_yaml: FormScenario = None, severity: FormNumber = None, theta: FormNumber = None,
+                  draws: FormNumber = None, base_year: FormNumber = None) -> _ScenarioFormInput:
+    """The scenario request of the form (validated) and the fields to show again.
+
+    The page and its CSV download declare the form once, as this dependency (:data:`ScenarioForm`).
+    """
     yaml_text = _blank_to_none(scenario_yaml.strip() if scenario_yaml else None)
     mid = None if yaml_text else _blank_to_none(measure_id)
     if mid is not None:
@@ -332,50 +352,31 @@ def _form_request(importer: str | None, measure_id: str | None, scenario_yaml: s
     )
     if yaml_text is not None:
         req = req.model_copy(update={"scenario": whatif.parse_scenario_text(yaml_text)})
-    return req, mid, yaml_text
+    fields = {"importer": importer or "", "measure_id": mid or "", "scenario_yaml": yaml_text or "",
+              "severity": severity or "", "theta": theta or "", "draws": draws or "",
+              "base_year": base_year or ""}
+    return _ScenarioFormInput(req, fields)
 
 
-# The scenario form's fields (the page and its CSV download take the same ones); numbers arrive as text
-# and are read by _form_int / _form_float, so that a wrong entry is a message on the page.
-FormImporter = Annotated[str | None, Form(pattern=validate.ISO3_PATTERN)]
-FormMeasure = Annotated[str | None, Form(max_length=80)]
-FormScenario = Annotated[str | None, Form(max_length=32_000)]
-FormNumber = Annotated[str | None, Form(max_length=20)]
+ScenarioForm = Annotated[_ScenarioFormInput, Depends(_form_request)]
+"""The scenario form, read and validated (:func:`_form_request`)."""
 
 
 @router.post("/scenarios/run.csv")
 def scenario_csv(
     service: ServiceDep,
-    importer: FormImporter = None,
-    measure_id: FormMeasure = None,
-    scenario_yaml: FormScenario = None,
-    severity: FormNumber = None,
-    theta: FormNumber = None,
-    draws: FormNumber = None,
-    base_year: FormNumber = None,
+    form: ScenarioForm,
     table: Annotated[str, Form(pattern=r"^(rows|summary)$")] = "rows",
 ) -> Response:
     """The result rows (or summary) of the form's scenario as CSV (same seed, same numbers as the page)."""
-    req, _, _ = _form_request(importer, measure_id, scenario_yaml, severity, theta, draws, base_year)
-    out, _ = api.run_scenario_data(service, req)
+    out, _ = api.run_scenario_data(service, form.request)
     return api.table_csv(out, table, f"scenario-{out.scenario}")
 
 
 @router.post("/scenarios/run", response_class=HTMLResponse)
-def scenario_run_page(
-    request: Request, service: ServiceDep,
-    importer: FormImporter = None,
-    measure_id: FormMeasure = None,
-    scenario_yaml: FormScenario = None,
-    severity: FormNumber = None,
-    theta: FormNumber = None,
-    draws: FormNumber = None,
-    base_year: FormNumber = None,
-) -> HTMLResponse:
+def scenario_run_page(request: Request, service: ServiceDep, form: ScenarioForm) -> HTMLResponse:
     """Run the scenario of the form and show its bands (HTML twin of POST /api/scenarios/run)."""
-    req, mid, yaml_text = _form_request(importer, measure_id, scenario_yaml, severity, theta, draws,
-                                        base_year)
-    out, shown = api.run_scenario_data(service, req)
+    out, shown = api.run_scenario_data(service, form.request)
     metric = whatif.default_metric(shown)
     spec = None
     sentence = whatif.headline(out.scenario, None, pd.DataFrame())
@@ -390,10 +391,7 @@ def scenario_run_page(
     return templates.TemplateResponse(request, "scenarios.html", _scenario_context(
         service, out.importer, result=out, result_rows=shown, bands_spec=spec, metric=metric,
         headline=sentence,
-        form={"importer": importer or "", "measure_id": mid, "scenario_yaml": yaml_text or "",
-              "severity": severity or "",
-              "theta": theta or "", "draws": draws or "", "base_year": base_year or ""},
-        api="/api/scenarios/run"))
+        form=form.fields, api="/api/scenarios/run"))
 
 
 @router.get("/briefing", response_class=HTMLResponse)
