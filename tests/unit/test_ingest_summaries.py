@@ -194,14 +194,54 @@ def test_country_counts_of_a_year_with_two_sources_and_zero_values(tmp_path: Pat
         assert row["exporters"] == 6  # all but VNM
 
 
-def test_one_importers_rows_of_the_full_screen_are_its_own_screen(tiny_warehouse: Warehouse) -> None:
-    """Every screen reads the same exporter totals: JPN's rows of the all-importer screen are JPN's screen."""
-    full = screen_mod.screen_frame(tiny_warehouse, None, "CHN")
+def _wide_year(path: Path) -> Warehouse:
+    """A SYNTHETIC year where the order of additions shows in the bits: 40 countries trade 6 products
+    with each other, values spread over eight orders of magnitude."""
+    rng = np.random.default_rng(17)
+    codes = ["ARG", "AUS", "AUT", "BEL", "BRA", "CAN", "CHE", "CHL", "CHN", "COL", "CZE", "DEU", "DNK",
+             "EGY", "ESP", "FIN", "FRA", "GBR", "GRC", "HUN", "IDN", "IND", "IRL", "ISR", "ITA", "JPN",
+             "KOR", "MEX", "MYS", "NLD", "NOR", "NZL", "PER", "PHL", "POL", "PRT", "SWE", "THA", "USA",
+             "VNM"]
+    products = ["280530", "281820", "811292", "850511", "850760", "854231"]
+    rows = [(e, i, k) for e in codes for i in codes if e != i for k in products]
+    n = len(rows)
+    table = pa.table({
+        "year": pa.array(np.full(n, 2023, dtype=np.int32)),
+        "exporter": [r[0] for r in rows], "importer": [r[1] for r in rows], "hs6": [r[2] for r in rows],
+        "value_usd": rng.lognormal(10, 4, n), "quantity_t": pa.array([None] * n, pa.float64()),
+        "hs_revision": ["HS22"] * n, "source": ["order test (synthetic)"] * n,
+    })
+    wh = Warehouse(path)
+    wh.ingest("trade_flows", table, source="order test (synthetic)")
+    return Warehouse(path, read_only=True)
+
+
+def test_one_importers_rows_of_the_full_screen_are_its_own_screen(tmp_path: Path) -> None:
+    """Every screen reads the same exporter totals: JPN's rows of the all-importer screen are JPN's screen,
+    bit for bit, on data where summing an exporter's flows in another order changes the last bits."""
+    wh = _wide_year(tmp_path / "wh")
+    flows = wh.execute(wh.table("trade_flows"))
+    in_rows = flows.groupby(["exporter", "hs6"])["value_usd"].agg(lambda v: sum(v.tolist()))
+    in_order = flows.groupby(["exporter", "hs6"])["value_usd"].agg(lambda v: sum(sorted(v.tolist())))
+    assert (in_rows != in_order).any()  # the data can tell two summing orders apart
+    full = screen_mod.screen_frame(wh, None, "CHN")
     cols = list(screen_mod.SCREEN_COLUMNS)
     key = ["hs6", "year"]
-    for importer in ("JPN", "IND"):
-        own = screen_mod.screen_frame(tiny_warehouse, importer, "CHN")[cols]
+    for importer in ("JPN", "IND", "USA"):
+        own = screen_mod.screen_frame(wh, importer, "CHN")[cols]
         own = own.sort_values(key, ignore_index=True)
         part = full[full["importer"] == importer][cols].sort_values(key, ignore_index=True)
-        assert len(own) > 0
+        assert len(own) == 6
         assert part.equals(own)  # bit for bit, world-export HHI and own exports included
+
+
+def test_stored_summary_is_the_computed_one_where_the_order_shows(tmp_path: Path) -> None:
+    """The same check as on the tiny sample, on 40 exporters per product over eight orders of magnitude."""
+    wh = _wide_year(tmp_path / "wh")
+    computed, stored = _computed_and_stored(wh, "JPN", "CHN")
+    assert stored is not None and stored.num_rows == 6
+    assert stored.sort_by(KEY).equals(computed.sort_by(KEY))
+    totals = wh.execute(wh.table("trade_flows")).groupby(["exporter", "hs6"])["value_usd"].sum()
+    by_product = totals.groupby(level="hs6")
+    in_rows = by_product.agg(lambda v: sum(v.tolist()))
+    assert (in_rows != by_product.agg(lambda v: sum(sorted(v.tolist())))).any()  # the order shows
