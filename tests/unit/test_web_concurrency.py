@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -238,6 +238,87 @@ def test_slots_go_to_waiters_in_the_order_they_asked() -> None:
     assert order == [0, 1, 2]
     assert slots.acquire(timeout=0) and not slots.acquire(timeout=0)  # one slot, free again
     slots.release()
+
+
+def until(cond: Callable[[], bool]) -> None:
+    """Wait until ``cond()`` holds (30 s at most)."""
+    deadline = time.monotonic() + 30
+    while not cond():
+        assert time.monotonic() < deadline, "the other threads did not queue within 30 s"
+        time.sleep(0.001)
+
+
+def test_a_freed_slot_goes_to_the_request_that_arrived_first() -> None:
+    """Waiters are served by their request's arrival time, not by the order they asked; a caller
+    without one counts as arriving when it asks. Order is checked by events, not by timing."""
+    from kakehashi.web.service import FifoSlots
+
+    slots = FifoSlots(1)
+    assert slots.acquire()
+    order: list[str] = []
+
+    def waiter(name: str, arrived: float | None) -> None:
+        assert slots.acquire(timeout=30, arrived=arrived)
+        order.append(name)
+        slots.release()
+
+    asks = [("late", time.monotonic() - 10.0), ("none", None), ("early", time.monotonic() - 20.0)]
+    threads = []
+    for i, (name, arrived) in enumerate(asks):
+        t = threading.Thread(target=waiter, args=(name, arrived))
+        t.start()
+        threads.append(t)
+        until(lambda n=i + 1: len(slots._waiters) >= n)  # type: ignore[misc]
+    slots.release()
+    for t in threads:
+        t.join(30)
+    assert order == ["early", "late", "none"]
+
+
+def test_a_request_s_next_call_is_not_queued_behind_later_requests(warehouse_dir: Path) -> None:
+    """With one slot: request A's first call runs, B and C (arrived later) wait; when A's second call
+    asks (its year's coverage after its screen, say) while B runs, it goes before C."""
+    from kakehashi.web.service import ARRIVED
+
+    service = Service.open(warehouse_dir, max_draws=10, concurrency=1)
+    order: list[str] = []
+    first_running, a_may_finish = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def a_first() -> None:
+        first_running.set()
+        a_may_finish.wait(30)
+
+    def b_first() -> None:  # B holds the slot until A's second call and C are both waiting
+        until(lambda: len(service._slots._waiters) == 2)
+        order.append("B1")
+
+    def request(name: str, arrived: float) -> None:
+        ARRIVED.set(arrived)
+        try:
+            if name == "A":
+                service.call(None, a_first)
+                service.call(None, lambda: order.append("A2"))
+            else:
+                service.call(None, b_first if name == "B" else lambda: order.append("C1"))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    now = time.monotonic()
+    a = threading.Thread(target=request, args=("A", now - 3))
+    a.start()
+    assert first_running.wait(30)
+    b = threading.Thread(target=request, args=("B", now - 2))
+    b.start()
+    until(lambda: len(service._slots._waiters) == 1)
+    c = threading.Thread(target=request, args=("C", now - 1))
+    c.start()
+    until(lambda: len(service._slots._waiters) == 2)
+    a_may_finish.set()  # A's first call ends: B takes the slot, then A asks again behind B
+    for t in (a, b, c):
+        t.join(60)
+    assert not errors, errors
+    assert order == ["B1", "A2", "C1"]
 
 
 def test_engine_threads_are_set_on_the_connections_that_compute(tmp_path: Path) -> None:

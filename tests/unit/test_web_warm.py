@@ -1,7 +1,8 @@
 """The server's warm-up: the default screen prepared before the first request, read-only, best effort.
 
 SYNTHETIC tiny sample. ``kakehashi serve`` builds its app with ``warm=True`` (each worker process
-of ``--workers N`` too), so the first requests find the screen's compiled template ready.
+of ``--workers N`` too), so the first requests find the screen's compiled template and their
+year's coverage warnings ready.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ def test_warm_prepares_the_screen_and_writes_nothing(tiny_warehouse: Warehouse, 
     app = create_app(root, warm=True)
     assert prepared.stats["compiled"] > compiled  # the template was compiled at start
     warmed = prepared.stats["compiled"]
+    service = app.state.service
+    latest = max(service.meta.years)
+    warned = service.peek(("coverage", (latest,)))
+    assert warned is not None  # the latest year's coverage warnings were computed at start
+    misses = service.misses
     client = SyncClient(app)
     try:
         years = client.get("/api/meta").json()["years"]
@@ -39,6 +45,8 @@ def test_warm_prepares_the_screen_and_writes_nothing(tiny_warehouse: Warehouse, 
     finally:
         client.close()
     assert prepared.stats["compiled"] == warmed  # the first request reused it
+    assert max(years) == latest and r.json()["warnings"] == warned
+    assert service.misses == misses + 2  # the request computed only its screen and its JSON
     assert _tree(root) == before
 
 

@@ -267,7 +267,7 @@ async def screen(service: ServiceDep, importer: Importer, rival: Rival, year: Ye
         ws = checked_workstream(workstream)
         df = screen_frame(service, imp, riv, yr, ws)
         shown = df[df["dependent"]] if dependent_only else df
-        warns = service.call(("coverage", (yr,)), lambda: exposure.coverage(service.wh, None, [yr]))
+        warns = service.year_coverage(yr)
         return ScreenOut(importer=bloc_label(imp), rival=riv, year=yr, workstream=ws,
                          synthetic=meta.synthetic, **stated(service, df, warns, yr),
                          total_rows=len(df), dependent=int(df["dependent"].sum()) if len(df) else 0,
@@ -729,7 +729,7 @@ def diversify_data(service: Service, importer: str, rival: str, partner: str | N
     div = service.call(("portfolio", imp, riv, par, ws, yr),
                        lambda: replacement.diversification(wh, imp, riv, partner=par, products=ws, year=yr))
     port = div.portfolio
-    warns = service.call(("coverage", (yr,)), lambda: exposure.coverage(wh, None, [yr]))
+    warns = service.year_coverage(yr)
     return DiversifyOut(importer=bloc_label(imp), rival=riv, partner=par, coalition=list(coal), workstream=ws,
                         year=yr, synthetic=meta.synthetic, **stated(service, sub, warns, yr),
                         substitution=records(sub),

@@ -85,7 +85,7 @@ def compare_data(service: Service, importers: str | list[str], rival: str, year:
     ws = checked_workstream(workstream)
     cmp = service.call(("compare", tuple(codes), riv, yr, ws),
                        lambda: exposure.compare(service.wh, codes, riv, year=yr, workstream=ws))
-    warns = service.call(("coverage", (yr,)), lambda: exposure.coverage(service.wh, None, [yr]))
+    warns = service.year_coverage(yr)
     out = CompareOut(importers=codes, rival=riv, year=cmp.year, workstream=ws, synthetic=meta.synthetic,
                      rows=records(cmp.table), totals=[CompareTotal(**r) for r in records(cmp.totals)],
                      warnings=warns)

@@ -129,8 +129,10 @@ class RequestTimeout:
     """Answer 503 when a request is not answered within ``seconds``.
 
     The deadline is also published in :data:`kakehashi.web.service.DEADLINE`,
-    so a request that waits for the warehouse lock gives up at its deadline
-    (503) instead of queueing. Work already running in a thread cannot be
+    so a request that waits for a warehouse slot gives up at its deadline
+    (503) instead of queueing, and the arrival time in
+    :data:`kakehashi.web.service.ARRIVED` (also without a time limit), so that
+    waiting requests get slots in the order they arrived. Work already running in a thread cannot be
     interrupted: it finishes in the background and its result is cached, so
     the same request asked again is answered from the cache. A response that
     has started (headers sent) is never cut.
@@ -141,10 +143,18 @@ class RequestTimeout:
         self.seconds = seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.seconds:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        from kakehashi.web.service import DEADLINE
+        from kakehashi.web.service import ARRIVED, DEADLINE
+
+        if not self.seconds:
+            arrived = ARRIVED.set(time.monotonic())
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                ARRIVED.reset(arrived)
+            return
 
         started = False
         timed_out = False
@@ -157,11 +167,13 @@ class RequestTimeout:
                 started = True
             await send(message)
 
-        token = DEADLINE.set(time.monotonic() + self.seconds)
+        now = time.monotonic()
+        arrived, token = ARRIVED.set(now), DEADLINE.set(now + self.seconds)
         try:
-            task = asyncio.ensure_future(self.app(scope, receive, guarded_send))
+            task = asyncio.ensure_future(self.app(scope, receive, guarded_send))  # runs in a copy of both
         finally:
             DEADLINE.reset(token)
+            ARRIVED.reset(arrived)
         done, _ = await asyncio.wait({task}, timeout=self.seconds)
         if task in done or started:
             await task

@@ -12,7 +12,9 @@ changes the key. Two requests asking the same
 uncached result at once compute it once (the second waits for the first).
 
 Bounds: at most ``concurrency`` library calls run at once, slots going to the
-requests in the order they asked (:class:`FifoSlots`; a request waits for
+requests in the order they arrived (:class:`FifoSlots`: a request's second
+library call, such as the coverage warnings after a screen, does not queue again
+behind requests that arrived after it; a request waits for
 a slot only until its deadline, :data:`DEADLINE`, set by the app's request time
 limit, and is then answered 503, :class:`ServerBusy`); the cache holds at most
 ``cache_size`` results and ``cache_bytes`` bytes (sizes estimated with
@@ -24,11 +26,13 @@ session, so with ``engine="spark"`` calls run one at a time.
 from __future__ import annotations
 
 import contextvars
+import heapq
+import itertools
 import os
 import sys
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +60,10 @@ same time (``small`` and ``baci``-size samples, see BENCHMARKS.md, load)."""
 
 DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("kakehashi_deadline", default=None)
 """``time.monotonic()`` by which the current request must be answered (``None``: no limit)."""
+
+ARRIVED: contextvars.ContextVar[float | None] = contextvars.ContextVar("kakehashi_arrived", default=None)
+"""``time.monotonic()`` when the current request arrived (``None`` outside a request): the order in
+which waiting library calls get a slot (:class:`FifoSlots`)."""
 
 
 class ServerBusy(Exception):
@@ -100,40 +108,50 @@ def size_of(obj: Any, _depth: int = 0) -> int:
 
 
 class FifoSlots:
-    """At most ``n`` holders at once, handed out in the order they were asked for.
+    """At most ``n`` holders at once, handed out in the order their requests arrived.
 
-    A freed slot goes to the longest waiter (a thread arriving meanwhile does
-    not take it first, as it may with :class:`threading.Semaphore`), so that
-    requests queued behind a burst are served in their order and none waits
-    for several rounds.
+    A freed slot goes to the waiter whose request arrived first (``arrived``;
+    a caller that gives none counts as arriving when it asks; ties: the order
+    of asking), never to a thread that asks later, as it may with
+    :class:`threading.Semaphore`. So requests queued behind a burst are served
+    in their order, none waits for several rounds, and a request that needs a
+    second library call (a screen, then its year's coverage warnings) is not
+    queued again behind the requests that arrived while its first one ran:
+    the earliest request is finished first.
     """
 
     def __init__(self, n: int) -> None:
         self._free = n
         self._lock = threading.Lock()
-        self._waiters: deque[threading.Event] = deque()
+        self._waiters: list[tuple[float, int, threading.Event]] = []  # a heap: (arrived, asked, ticket)
+        self._asked = itertools.count()
 
-    def acquire(self, timeout: float | None = None) -> bool:
-        """Take a slot; ``False`` when ``timeout`` seconds pass first."""
+    def acquire(self, timeout: float | None = None, arrived: float | None = None) -> bool:
+        """Take a slot; ``False`` when ``timeout`` seconds pass first.
+
+        ``arrived``: ``time.monotonic()`` when the caller's request arrived (default: now).
+        """
         with self._lock:
             if self._free > 0 and not self._waiters:
                 self._free -= 1
                 return True
             ticket = threading.Event()
-            self._waiters.append(ticket)
+            entry = (time.monotonic() if arrived is None else arrived, next(self._asked), ticket)
+            heapq.heappush(self._waiters, entry)
         if ticket.wait(timeout):
             return True
         with self._lock:
             if ticket.is_set():  # handed a slot just as the wait ended: it is ours
                 return True
-            self._waiters.remove(ticket)
+            self._waiters.remove(entry)
+            heapq.heapify(self._waiters)
             return False
 
     def release(self) -> None:
-        """Give the slot to the longest waiter, or free it."""
+        """Give the slot to the waiter whose request arrived first, or free it."""
         with self._lock:
             if self._waiters:
-                self._waiters.popleft().set()
+                heapq.heappop(self._waiters)[2].set()
             else:
                 self._free += 1
 
@@ -198,7 +216,7 @@ class Service:
         self.cache_size = cache_size
         self.cache_bytes = cache_bytes
         self.report_dir = report_dir
-        self._slots = FifoSlots(self.concurrency)  # library calls running, in the order asked
+        self._slots = FifoSlots(self.concurrency)  # library calls running, oldest request first
         self._meta_lock = threading.Lock()  # reading what the warehouse holds, once per snapshot
         self._cache_lock = threading.Lock()  # the result cache and the in-flight map, held briefly
         self._inflight: dict[Hashable, threading.Event] = {}
@@ -289,9 +307,10 @@ class Service:
             self._local.depth += 1
             return
         left = remaining()
+        arrived = ARRIVED.get()
         if left is None:
-            self._slots.acquire()
-        elif left <= 0 or not self._slots.acquire(timeout=left):
+            self._slots.acquire(arrived=arrived)
+        elif left <= 0 or not self._slots.acquire(timeout=left, arrived=arrived):
             raise ServerBusy("the server is busy with other requests")
         self._local.depth = 1
 
@@ -371,6 +390,13 @@ class Service:
         self._put(full, result)
         return result
 
+    def year_coverage(self, year: int) -> list[str]:
+        """The coverage warnings shown beside every answer for ``year``
+        (:func:`kakehashi.questions.exposure.coverage`), cached per snapshot."""
+        from kakehashi.questions import exposure
+
+        return self.call(("coverage", (year,)), lambda: exposure.coverage(self.wh, None, [year]))
+
     def peek(self, key: Hashable) -> Any:
         """The cached result under ``key`` for the current snapshot, or ``None``."""
         hit = self._get((self.wh.snapshot_id, key))
@@ -405,10 +431,11 @@ class Service:
         """Prepare the dashboard's most frequent query before the first request; ``False`` if it failed.
 
         Computes a single-importer screen (the library's default importer and
-        rival where the warehouse holds them) for each of the latest
+        rival where the warehouse holds them) and the year's coverage warnings
+        (:meth:`year_coverage`, cached like a request's) for each of the latest
         :data:`WARM_YEARS` years, so that the screen's compiled template, the
-        product labels and each year's world-export summary of this process are
-        ready (about 0.1 s a year on the ``small`` sample): with several worker
+        product labels, each year's world-export summary and the warnings every
+        answer shows are ready (about 0.1 s a year on the ``small`` sample): with several worker
         processes (``serve --workers N``), each has its own. Best effort: a
         warehouse without trade data serves as before. Reads only.
         """
@@ -425,6 +452,7 @@ class Service:
                 c for c in countries if c != rival)
             for year in sorted(meta.years)[-WARM_YEARS:]:
                 exposure.screen(self.wh, (importer,), rival, years=[year])
+                self.year_coverage(year)
         except KakehashiError:
             return False
         return True
