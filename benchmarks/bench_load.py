@@ -24,6 +24,13 @@ Steps, per repeat (a fresh server each time, so that nothing is cached):
 Goals (issue 13): concurrent uncached p95 <= 5x the alone median, measured in the same run (on
 2 cores, 8 clients queueing behind each other give about 4x); cached p95 < 100 ms; no errors.
 Medians over repeats. Every request has a 60 s timeout and each phase a 600 s deadline.
+
+``--floor`` also measures, in each repeat, what this machine allows without any interpreter lock
+shared between requests: two separate server processes (``--threads 1``: one library call at a
+time each), the benchmark's client sending each request to the process with fewer requests in
+flight (per-request dispatch, which ``serve --workers N`` cannot do: the kernel hands each
+connection to one worker). Its alone median and concurrent p95 are measured on those two servers
+in the same minutes; it is a comparison, not a way to serve.
 """
 
 from __future__ import annotations
@@ -129,32 +136,42 @@ def screen_urls(warehouse: Path, n: int) -> list[str]:
     return [f"/api/screen?importer={i}&rival={r}&year={y}" for i, r, y in triples[:n]]
 
 
-async def run_phase(base: str, urls: list[tuple[str, str]], total: int, concurrency: int
+async def run_phase(base: str | list[str], urls: list[tuple[str, str]], total: int, concurrency: int
                     ) -> tuple[dict[str, list[float]], int]:
     """``total`` requests over ``urls`` (cycled), ``concurrency`` at a time; latencies (ms) and errors.
 
-    ``urls`` are (label, path) pairs; latencies are collected per label.
+    ``urls`` are (label, path) pairs; latencies are collected per label. With several ``base``
+    servers, each request goes to the one with the fewest requests in flight (the first on a tie).
     """
+    bases = [base] if isinstance(base, str) else list(base)
     latencies: dict[str, list[float]] = defaultdict(list)
     errors = 0
     counter = iter(range(total))
+    inflight = [0] * len(bases)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT_S, limits=limits) as client:
+    clients = [httpx.AsyncClient(base_url=b, timeout=REQUEST_TIMEOUT_S, limits=limits) for b in bases]
+    try:
 
         async def worker() -> None:
             nonlocal errors
             for i in counter:
                 label, url = urls[i % len(urls)]
+                k = min(range(len(bases)), key=inflight.__getitem__)
+                inflight[k] += 1
                 start = time.perf_counter()
                 try:
-                    r = await client.get(url)
+                    r = await clients[k].get(url)
                     ok = r.status_code == 200
                 except httpx.HTTPError:
                     ok = False
                 latencies[label].append(1000 * (time.perf_counter() - start))
+                inflight[k] -= 1
                 errors += 0 if ok else 1
 
         await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(concurrency))), PHASE_DEADLINE_S)
+    finally:
+        for c in clients:
+            await c.aclose()
     return latencies, errors
 
 
@@ -192,6 +209,29 @@ def one_repeat(warehouse: Path, urls: list[str], n_alone: int, concurrency: int,
     }
 
 
+def floor_repeat(warehouse: Path, urls: list[str], n_alone: int, concurrency: int) -> dict[str, float]:
+    """Two ``--threads 1`` servers, requests dispatched one by one by the client (``--floor``)."""
+    servers: list[subprocess.Popen[bytes]] = []
+    warm, alone, rest = urls[:2], urls[2:2 + n_alone], urls[2 + n_alone:]
+    try:
+        bases = []
+        for _ in range(2):
+            port = free_port()
+            servers.append(start_server(warehouse, port, 1, 1))
+            bases.append(f"http://127.0.0.1:{port}")
+        errors = 0
+        for b in bases:
+            errors += asyncio.run(run_phase(b, [("warm", "/api/meta")] + [("warm", u) for u in warm],
+                                            1 + len(warm), 1))[1]
+        lat_alone, e_alone = asyncio.run(run_phase(bases[0], [("s", u) for u in alone], len(alone), 1))
+        lat_conc, e_conc = asyncio.run(run_phase(bases, [("s", u) for u in rest], len(rest), concurrency))
+    finally:
+        for server in servers:
+            stop_server(server)
+    return {"alone_median": statistics.median(lat_alone["s"]), "conc_p50": pct(lat_conc["s"], 50),
+            "conc_p95": pct(lat_conc["s"], 95), "errors": errors + e_alone + e_conc}
+
+
 def verdict(ok: bool) -> str:
     """The met / not met column."""
     return "met" if ok else "NOT met"
@@ -211,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="kakehashi serve --threads")
     parser.add_argument("--compare-threads", type=int, default=None,
                         help="also run a server with this --threads in each repeat (1: the serial server)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure two 1-call server processes with per-request dispatch (docstring)")
     parser.add_argument("--repeats", type=int, default=None, help="fresh servers (default 3; --quick 1)")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "kakehashi-bench")
     args = parser.parse_args(argv)
@@ -233,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     runs: list[dict[str, float]] = []
     other: list[dict[str, float]] = []
+    floors: list[dict[str, float]] = []
     for i in range(repeats):
         runs.append(one_repeat(warehouse, urls, args.alone, args.concurrency, total, args.workers,
                                args.threads))
@@ -244,6 +287,12 @@ def main(argv: list[str] | None = None) -> int:
                   f"{o['alone_median']:.0f} ms; concurrent uncached p50 {o['conc_p50']:.0f} ms, "
                   f"p95 {o['conc_p95']:.0f} ms; errors "
                   f"{o['errors']:.0f}", flush=True)
+        if args.floor:
+            floors.append(floor_repeat(warehouse, urls, args.alone, args.concurrency))
+            f = floors[-1]
+            print(f"  repeat {i + 1}, floor (2 processes, per-request dispatch): alone median "
+                  f"{f['alone_median']:.0f} ms; concurrent uncached p50 {f['conc_p50']:.0f} ms, p95 "
+                  f"{f['conc_p95']:.0f} ms; errors {f['errors']:.0f}", flush=True)
         r = runs[-1]
         print(f"  repeat {i + 1}: alone median {r['alone_median']:.0f} ms; {args.concurrency} concurrent "
               f"uncached p50 {r['conc_p50']:.0f} ms, p95 {r['conc_p95']:.0f} ms; cached p95 "
@@ -269,6 +318,13 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((f"same, --threads {args.compare_threads}: p95",
                      f"{om['conc_p95']:.0f} ms = {om['conc_p95'] / om['alone_median']:.1f}x alone",
                      "(comparison)", f"errors {sum(int(r['errors']) for r in other)}"))
+    if floors:
+        fm = {k: statistics.median(r[k] for r in floors) for k in floors[0]}
+        rows.append(("floor: 2 processes, p50", f"{fm['conc_p50']:.0f} ms = "
+                     f"{fm['conc_p50'] / fm['alone_median']:.1f}x alone", "(comparison)", "-"))
+        rows.append(("floor: 2 processes, p95", f"{fm['conc_p95']:.0f} ms = "
+                     f"{fm['conc_p95'] / fm['alone_median']:.1f}x alone", "(comparison)",
+                     f"errors {sum(int(r['errors']) for r in floors)}"))
     print(f"{'row':<34} {'result':<26} {'goal':<12} met?")
     for row in rows:
         print(f"{row[0]:<34} {row[1]:<26} {row[2]:<12} {row[3]}")
