@@ -321,6 +321,36 @@ def test_a_request_s_next_call_is_not_queued_behind_later_requests(warehouse_dir
     assert order == ["B1", "A2", "C1"]
 
 
+@pytest.mark.parametrize("limit", [60.0, None])
+def test_every_request_carries_its_arrival_time_into_its_library_calls(
+        warehouse_dir: Path, limit: float | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The order of the slots is the requests' arrival, set for every request, with a time limit or
+    without one, and seen by the library calls that run in the thread pool."""
+    from _asgi import SyncClient
+
+    from kakehashi.web.service import ARRIVED
+
+    seen: list[float | None] = []
+    call = Service.call
+
+    def spy(self: Service, key: object, fn: Callable[[], object]) -> object:
+        seen.append(ARRIVED.get())
+        return call(self, key, fn)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Service, "call", spy)
+    client = SyncClient(create_app(warehouse_dir, request_timeout=limit))
+    try:
+        before = time.monotonic()
+        r = client.get("/api/screen?importer=JPN&rival=CHN&year=2023")
+        after = time.monotonic()
+    finally:
+        client.close()
+    assert r.status_code == 200
+    assert seen and all(a is not None and before <= a <= after for a in seen)
+    assert len(set(seen)) == 1  # one request: its screen and its coverage share one arrival time
+    assert ARRIVED.get() is None  # and it is not left set outside the request
+
+
 def test_engine_threads_are_set_on_the_connections_that_compute(tmp_path: Path) -> None:
     """The service runs each query on ``engine_threads`` DuckDB threads (its default, 1), set on the
     database before a library call computes; ``None`` leaves DuckDB's own setting."""
