@@ -191,6 +191,14 @@ def kakehashi_single(wh_path: Path) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------- children
 def _peak_mb() -> float:
+    """Peak RSS of this process in MB: VmHWM of its own memory where /proc is there (``ru_maxrss``
+    carries the parent's peak across ``exec`` on Linux: after the parent built the warehouse, every
+    child reported the build's peak), else ``ru_maxrss``."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0  # kilobytes
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kilobytes
 
 
