@@ -341,21 +341,3 @@ def test_screen_sums_are_the_order_stable_sums(tiny_warehouse: Warehouse, import
     assert len(got) == len(want) > 0
     for col in ("imports_usd", "import_hhi", "rival_usd"):
         assert got[col].tolist() == want[col].tolist(), col  # the same floats, not merely close
-
-
-@pytest.mark.parametrize(("wh_kind", "revision"), [("tiny", "HS22"), ("none", "HS22"), ("none", "HS17")])
-def test_arrow_labels_are_the_pandas_labels(tiny_warehouse: Warehouse, wh_kind: str, revision: str) -> None:
-    """Rows sorted and labelled by Arrow before the conversion equal annotate_products of the pandas
-    sort, for SYNTHETIC rows whose codes have a catalogue name, only a chapter (HS17 without a
-    warehouse: most codes) or none known."""
-    import pyarrow as pa
-
-    wh = tiny_warehouse if wh_kind == "tiny" else None
-    codes = ["280530", "850511", "010121", "999999", "271111", "854231"]
-    n = len(codes)
-    table = pa.table({"importer": ["JPN"] * n, "hs6": codes, "year": pa.array([2023] * n, pa.int32()),
-                      "severity": [3.0, None, 1.0, 3.0, 0.5, None]})
-    want = S.annotate_products(S.sort_screen(table), wh, revision)
-    got = S._sorted_and_labelled(table, wh, revision)
-    pd.testing.assert_frame_equal(got, want, check_exact=True)
-    assert got["hs6"].tolist()[:2] == ["280530", "999999"]  # severity first, then the code

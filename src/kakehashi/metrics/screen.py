@@ -712,34 +712,7 @@ def screen_frame(
     """
     req = resolve_request(wh, importer, rival, years=years, products=products, revision=revision,
                           precedence=precedence)
-    return _sorted_and_labelled(request_table(wh, req, thresholds), wh, req.revision)
-
-
-def _sorted_and_labelled(table: Any, wh: Warehouse | None, revision: str) -> pd.DataFrame:
-    """:func:`annotate_products` of :func:`sort_screen`, with the sort and the labels done by Arrow
-    before the one conversion to pandas (the same frame)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    floats = [c for c, _ in SCREEN_ORDER if pa.types.is_floating(table.schema.field(c).type)]
-    (names, _), (index, _, _, codes, name_arr, ws_arr) = _label_index(wh, revision)
-    if (table.num_rows == 0 or not len(index)
-            or any(pc.any(pc.is_nan(table[c])).as_py() for c in floats)):
-        return annotate_products(sort_screen(table), wh, revision)
-    ordered = _arrow_sorted(table)
-    pos = pc.index_in(ordered["hs6"], value_set=codes.cast(ordered.schema.field("hs6").type))
-    out: pd.DataFrame = ordered.append_column("product_name", pc.take(name_arr, pos)).append_column(
-        "workstream", pc.fill_null(pc.take(ws_arr, pos), "")).to_pandas()
-    product_name = out["product_name"].to_numpy(dtype=object)
-    missing = out["product_name"].isna().to_numpy()
-    if missing.any():  # no name (or an empty one): its chapter, looked up once per code
-        from kakehashi.catalogue import chapter_description
-
-        unnamed = out["hs6"].to_numpy(dtype=object)[missing]
-        label = {c: names.get(c) or chapter_description(str(c)) for c in dict.fromkeys(unnamed)}
-        product_name[missing] = [label[c] for c in unnamed]
-    out["product_name"] = pd.Series(product_name, index=out.index, dtype="object")
-    return out
+    return annotate_products(sort_screen(request_table(wh, req, thresholds)), wh, req.revision)
 
 
 SCREEN_ORDER: tuple[tuple[str, bool], ...] = (("severity", False), ("importer", True), ("hs6", True),
@@ -764,17 +737,13 @@ def sort_screen(table: Any) -> pd.DataFrame:
         df: pd.DataFrame = table.to_pandas()
         ascending = [a for _, a in SCREEN_ORDER]
         return df.sort_values(cols, ascending=ascending, kind="stable").reset_index(drop=True)
-    out: pd.DataFrame = _arrow_sorted(table).to_pandas()
-    return out
-
-
-def _arrow_sorted(table: Any) -> Any:
-    """``table`` sorted by Arrow in :data:`SCREEN_ORDER`, nulls last (a stable sort)."""
     order = [(c, "ascending" if a else "descending") for c, a in SCREEN_ORDER]
     try:  # pyarrow >= 21 takes the null placement per key
-        return table.sort_by([(c, o, "at_end") for c, o in order])
+        ordered = table.sort_by([(c, o, "at_end") for c, o in order])
     except (TypeError, ValueError):
-        return table.sort_by(order, null_placement="at_end")
+        ordered = table.sort_by(order, null_placement="at_end")
+    out: pd.DataFrame = ordered.to_pandas()
+    return out
 
 
 @dataclass(frozen=True)
@@ -822,7 +791,7 @@ def annotate_products(df: pd.DataFrame, wh: Warehouse | None, revision: str) -> 
         out["workstream"] = out["hs6"].map(lambda c: workstreams.get(c, ""))
         return out
     # the same values, looked up in one vectorised step: positions of the codes among the labelled ones
-    (names, _), (index, name_of, ws_of, _, _, _) = _label_index(wh, revision)
+    (names, _), (index, name_of, ws_of) = _label_index(wh, revision)
     pos = index.get_indexer(out["hs6"])
     found = pos >= 0
     if not len(index):  # nothing labelled: every code is named by its chapter
@@ -901,16 +870,13 @@ def _product_labels(wh: Warehouse | None, revision: str, key: tuple[str | None, 
     return labels
 
 
-_LabelArrays = tuple[Any, Any, Any, Any, Any, Any]
+_LabelArrays = tuple[Any, Any, Any]
 _INDEX: OrderedDict[tuple[str | None, str | None, str], tuple[_Labels, _LabelArrays]] = OrderedDict()
 
 
 def _label_index(wh: Warehouse | None, revision: str) -> tuple[_Labels, _LabelArrays]:
     """:func:`product_labels` and the same as arrays: the labelled codes (a pandas Index), each one's
-    name (``None`` when it has no name or an empty one) and workstreams (``""`` when none); then the
-    same three as Arrow arrays."""
-    import pyarrow as pa
-
+    name (``None`` when it has no name or an empty one) and workstreams (``""`` when none)."""
     key = (str(wh.path), wh.snapshot_id, revision) if wh is not None else (None, None, revision)
     labels = _product_labels(wh, revision, key)
     with _LABELS_LOCK:
@@ -919,11 +885,8 @@ def _label_index(wh: Warehouse | None, revision: str) -> tuple[_Labels, _LabelAr
             return labels, hit[1]
     names, workstreams = labels
     codes = list(dict.fromkeys([*names, *workstreams]))
-    index = pd.Index(codes)
-    name_of = np.array([names.get(c) or None for c in codes], dtype=object)
-    ws_of = np.array([workstreams.get(c, "") for c in codes], dtype=object)
-    arrays: _LabelArrays = (index, name_of, ws_of, pa.array(codes, pa.string()),
-                            pa.array(list(name_of), pa.string()), pa.array(list(ws_of), pa.string()))
+    arrays: _LabelArrays = (pd.Index(codes), np.array([names.get(c) or None for c in codes], dtype=object),
+                            np.array([workstreams.get(c, "") for c in codes], dtype=object))
     with _LABELS_LOCK:
         _INDEX[key] = (labels, arrays)
         while len(_INDEX) > LABEL_ENTRIES:
