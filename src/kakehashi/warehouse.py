@@ -624,6 +624,7 @@ class _GroupSums:
         np.add.at(self.sums, gid, values)
         self.last[gid] = rows  # any row of a group carries its keys
 
+
 class _Seen:
     """Which members (dense ranks below ``members``) each group has, marked block by block."""
 
